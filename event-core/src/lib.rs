@@ -1,0 +1,25 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+// Lets the macros' absolute `::event_core::...` paths resolve inside this
+// crate's own tests.
+extern crate self as event_core;
+
+mod event;
+pub mod registry;
+mod schema;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use event::{DomainEvent, Event, EventKind, IntegrationEvent, NotificationEvent};
+pub use event_derive::{domain_event, integration_event, notification_event};
+pub use registry::EventDescriptor;
+pub use schema::DEFAULT_SCHEMA_BASE;
+
+/// Everything a module that declares events needs: `use event_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::event::{DomainEvent, Event, EventKind, IntegrationEvent, NotificationEvent};
+    pub use event_derive::{domain_event, integration_event, notification_event};
+}

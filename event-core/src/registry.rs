@@ -1,0 +1,179 @@
+//! Every event declared in the program, for schema export, catalogs and
+//! decoding by type and version.
+//!
+//! The macros register each event they declare; nothing needs to be listed by
+//! hand. The registry sees the events of every crate linked into the program.
+//!
+//! ```
+//! use event_core::prelude::*;
+//! use event_core::registry;
+//!
+//! /// A customer registered.
+//! #[domain_event]
+//! pub struct CustomerRegistered {
+//!     pub customer_id: String,
+//! }
+//!
+//! let found = registry::find(EventKind::Domain, "customer.registered", 1).unwrap();
+//! assert_eq!(found.rust_name, "CustomerRegistered");
+//! assert!(registry::check_unique().is_ok());
+//! ```
+
+use core::fmt;
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::{Event, EventKind};
+
+/// What the registry knows of one declared event.
+#[derive(Debug, Clone, Copy)]
+pub struct EventDescriptor {
+    /// The event's kind.
+    pub kind: EventKind,
+    /// Its stable type name: `product.updated`.
+    pub type_name: &'static str,
+    /// Its version.
+    pub version: u32,
+    /// Type name and version: `product.updated.v2`.
+    pub full_type: &'static str,
+    /// The `$id` of its JSON Schema.
+    pub schema_id: &'static str,
+    /// The Rust type's name.
+    pub rust_name: &'static str,
+    /// The module that declares it, as `module_path!()` gives it.
+    pub module_path: &'static str,
+    schema: fn() -> Value,
+}
+
+impl EventDescriptor {
+    /// The descriptor of `E`; `module_path` and `rust_name` say where it is
+    /// declared.
+    #[must_use]
+    pub const fn of<E: Event>(module_path: &'static str, rust_name: &'static str) -> Self {
+        EventDescriptor {
+            kind: E::KIND,
+            type_name: E::TYPE_NAME,
+            version: E::VERSION,
+            full_type: E::FULL_TYPE,
+            schema_id: E::SCHEMA_ID,
+            rust_name,
+            module_path,
+            schema: <E as Event>::schema,
+        }
+    }
+
+    /// The event's JSON Schema, as [`Event::schema`] builds it.
+    #[must_use]
+    pub fn schema(&self) -> Value {
+        (self.schema)()
+    }
+
+    /// The Rust path of the event: `shop::catalog::ProductPutOnSale`.
+    #[must_use]
+    pub fn rust_path(&self) -> String {
+        format!("{}::{}", self.module_path, self.rust_name)
+    }
+
+    fn key(&self) -> (EventKind, &'static str, u32) {
+        (self.kind, self.type_name, self.version)
+    }
+}
+
+inventory::collect!(EventDescriptor);
+
+/// Every registered event, ordered by kind, type name and version.
+#[must_use]
+pub fn all() -> Vec<&'static EventDescriptor> {
+    let mut all: Vec<_> = inventory::iter::<EventDescriptor>.into_iter().collect();
+    all.sort_by(|a, b| {
+        a.key()
+            .cmp(&b.key())
+            .then_with(|| a.module_path.cmp(b.module_path))
+            .then_with(|| a.rust_name.cmp(b.rust_name))
+    });
+    all
+}
+
+/// The event of this kind, type name and version, if one is registered.
+///
+/// Type names are scoped by kind: the domain event `OrderConfirmed` and the
+/// integration event `OrderConfirmedIntegrationEvent` may both be
+/// `order.confirmed`, since domain events never leave their process.
+#[must_use]
+pub fn find(kind: EventKind, type_name: &str, version: u32) -> Option<&'static EventDescriptor> {
+    inventory::iter::<EventDescriptor>
+        .into_iter()
+        .find(|d| d.kind == kind && d.type_name == type_name && d.version == version)
+}
+
+/// Checks that no two Rust types claim the same kind, type name and version.
+///
+/// The macros catch two such events declared in one module at compile time;
+/// this check covers the whole program. Run it in a test:
+///
+/// ```
+/// #[test]
+/// fn event_types_are_unique() {
+///     event_core::registry::check_unique().unwrap();
+/// }
+/// ```
+///
+/// # Errors
+///
+/// [`DuplicateEventTypes`] lists every claim made more than once, with the
+/// Rust types that make it.
+pub fn check_unique() -> Result<(), DuplicateEventTypes> {
+    let mut claims: BTreeMap<_, Vec<&'static EventDescriptor>> = BTreeMap::new();
+    for descriptor in all() {
+        claims.entry(descriptor.key()).or_default().push(descriptor);
+    }
+    let duplicates: Vec<_> = claims
+        .into_values()
+        .filter(|claimants| claimants.len() > 1)
+        .collect();
+    if duplicates.is_empty() {
+        Ok(())
+    } else {
+        Err(DuplicateEventTypes { duplicates })
+    }
+}
+
+/// Two or more Rust types claim the same kind, type name and version.
+#[derive(Debug, Clone)]
+pub struct DuplicateEventTypes {
+    duplicates: Vec<Vec<&'static EventDescriptor>>,
+}
+
+impl DuplicateEventTypes {
+    /// Each claim made more than once, with every type that makes it.
+    #[must_use]
+    pub fn duplicates(&self) -> &[Vec<&'static EventDescriptor>] {
+        &self.duplicates
+    }
+}
+
+impl fmt::Display for DuplicateEventTypes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, claimants) in self.duplicates.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            let first = claimants[0];
+            write!(
+                f,
+                "{} event type `{}` is declared by ",
+                first.kind, first.full_type
+            )?;
+            for (j, claimant) in claimants.iter().enumerate() {
+                if j > 0 {
+                    f.write_str(" and ")?;
+                }
+                write!(f, "`{}`", claimant.rust_path())?;
+            }
+        }
+        f.write_str(": give each a distinct `name = \"...\"` or `version = N`")
+    }
+}
+
+impl std::error::Error for DuplicateEventTypes {}

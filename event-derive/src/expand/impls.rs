@@ -1,0 +1,125 @@
+//! The trait impls, the registration and the compile-time checks of an event.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::{Ident, Path};
+
+use crate::ast::Input;
+use crate::attr::Kind;
+use crate::valid::{Resolved, SCHEMA_BASE_ENV};
+
+pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
+    let ident = input.ident();
+    let Resolved {
+        type_name,
+        version,
+        full_type,
+        schema_id,
+        ..
+    } = resolved;
+    let (kind_variant, kind_trait) = match input.kind {
+        Kind::Domain => (quote!(Domain), quote!(DomainEvent)),
+        Kind::Integration => (quote!(Integration), quote!(IntegrationEvent)),
+        Kind::Notification => (quote!(Notification), quote!(NotificationEvent)),
+    };
+    let rust_name = ident.unraw().to_string();
+    let debug = redacting_debug(input, krate);
+    let unique = uniqueness_guard(input, resolved);
+    let generic_warning = resolved.generic_name.as_ref().map(|note| {
+        // A deprecated item used at the struct's name: a real warning on
+        // stable Rust, pointing where the fix goes.
+        let use_site = quote_spanned!(ident.span()=> let _ = generic_domain_event_name;);
+        quote! {
+            #[deprecated(note = #note)]
+            #[allow(non_camel_case_types)]
+            struct generic_domain_event_name;
+            #use_site
+        }
+    });
+    // Reading the variable in the generated code makes cargo rebuild the
+    // crate, and so redo this expansion, when it changes.
+    let track_env = resolved.base_from_env.then(|| {
+        quote!(
+            const _: ::core::option::Option<&str> = ::core::option_env!(#SCHEMA_BASE_ENV);
+        )
+    });
+
+    quote! {
+        #[automatically_derived]
+        impl #krate::Event for #ident {
+            const TYPE_NAME: &'static str = #type_name;
+            const VERSION: u32 = #version;
+            const KIND: #krate::EventKind = #krate::EventKind::#kind_variant;
+            const FULL_TYPE: &'static str = #full_type;
+            const SCHEMA_ID: &'static str = #schema_id;
+        }
+
+        #[automatically_derived]
+        impl #krate::#kind_trait for #ident {}
+
+        #debug
+        #unique
+
+        const _: () = {
+            #krate::__private::inventory::submit! {
+                #krate::__private::EventDescriptor::of::<#ident>(::core::module_path!(), #rust_name)
+            }
+            #track_env
+            #generic_warning
+        };
+    }
+}
+
+/// `Debug` that shows `secret` fields as `"<redacted>"`; only for events that
+/// have one (the others derive `Debug`).
+fn redacting_debug(input: &Input, krate: &Path) -> Option<TokenStream> {
+    if input.derived.debug.is_some() || input.fields.iter().all(|f| f.attrs.secret.is_none()) {
+        return None;
+    }
+    let ident = input.ident();
+    let name = ident.unraw().to_string();
+    let fields = input.fields.iter().map(|f| {
+        let member = f.ident;
+        let label = member.unraw().to_string();
+        if f.attrs.secret.is_some() {
+            quote!(.field(#label, &#krate::__private::REDACTED))
+        } else {
+            quote!(.field(#label, &self.#member))
+        }
+    });
+    Some(quote! {
+        #[automatically_derived]
+        impl ::core::fmt::Debug for #ident {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(#name) #(#fields)* .finish()
+            }
+        }
+    })
+}
+
+/// A hidden constant named after the event's kind, type name and version, so
+/// that two events of one module claiming the same type fail to compile, with
+/// both struct names underlined.
+fn uniqueness_guard(input: &Input, resolved: &Resolved) -> TokenStream {
+    let kind = input.kind.as_str().to_ascii_uppercase();
+    let mut encoded = String::new();
+    for c in resolved.type_name.chars() {
+        match c {
+            '.' => encoded.push('_'),
+            '_' => encoded.push_str("_U_"),
+            '-' => encoded.push_str("_H_"),
+            c => encoded.push(c.to_ascii_uppercase()),
+        }
+    }
+    let name = format!(
+        "__{kind}_EVENT_TYPE_{encoded}_V{}_IS_DECLARED_MORE_THAN_ONCE",
+        resolved.version
+    );
+    let guard = Ident::new(&name, input.ident().span());
+    quote! {
+        #[doc(hidden)]
+        #[allow(dead_code)]
+        const #guard: () = ();
+    }
+}

@@ -1,0 +1,235 @@
+//! Rules across the name, the arguments and the fields, and what they resolve
+//! to: the type name, version and schema id of the event.
+
+use proc_macro2::Span;
+
+use crate::ast::Input;
+use crate::attr::Kind;
+use crate::errors::Errors;
+use crate::naming::{self, DomainName};
+
+/// The environment variable that sets the schema base of every event that
+/// gives no `schema_base = ".."`.
+pub const SCHEMA_BASE_ENV: &str = "EVENT_CORE_SCHEMA_BASE";
+const DEFAULT_SCHEMA_BASE: &str = "urn:event:";
+
+/// What an event resolves to once its rules are checked.
+pub struct Resolved {
+    pub type_name: String,
+    pub version: u32,
+    pub full_type: String,
+    pub schema_id: String,
+    /// The warning of a too-generic domain event name, if any.
+    pub generic_name: Option<String>,
+    /// The schema base came from the environment (or its absence), so the
+    /// expansion must be redone when the variable changes.
+    pub base_from_env: bool,
+}
+
+pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
+    let ident = input.ident();
+    let name = ident.to_string();
+    let span = ident.span();
+    let allow = &input.args.allow;
+
+    let (stem, suffix_version) = match input.kind {
+        Kind::Domain => {
+            for finding in naming::check_domain(&name, allow.reserved_suffix, allow.non_past_tense)
+            {
+                let (message, opt_out) = match finding {
+                    DomainName::ReservedSuffix { message } => (message, "reserved_suffix"),
+                    DomainName::NotPastTense { message } => (message, "non_past_tense"),
+                };
+                errors.at(
+                    span,
+                    format_args!(
+                        "{message}\n(to keep this name, write `#[domain_event(allow({opt_out}))]`)"
+                    ),
+                );
+            }
+            (name.as_str(), None)
+        }
+        Kind::Integration => suffix_rule(&name, "IntegrationEvent", input, span, errors),
+        Kind::Notification => suffix_rule(&name, "Notification", input, span, errors),
+    };
+
+    let version = version(input, suffix_version, errors);
+
+    let type_name = match &input.args.name {
+        Some(lit) => {
+            let value = lit.value();
+            if let Err(message) = naming::check_type_name(&value) {
+                errors.at(lit.span(), message);
+            }
+            value
+        }
+        None => naming::dotted(stem),
+    };
+
+    let base_from_env = input.args.schema_base.is_none();
+    let base = match &input.args.schema_base {
+        Some(lit) => {
+            let value = lit.value();
+            if let Err(message) = check_schema_base(&value) {
+                errors.at(lit.span(), message);
+            }
+            value
+        }
+        None => match std::env::var(SCHEMA_BASE_ENV) {
+            Ok(value) => {
+                if let Err(message) = check_schema_base(&value) {
+                    errors.at(
+                        Span::call_site(),
+                        format_args!("the environment variable `{SCHEMA_BASE_ENV}` is not a schema base: {message}"),
+                    );
+                }
+                value
+            }
+            Err(_) => DEFAULT_SCHEMA_BASE.to_owned(),
+        },
+    };
+
+    for field in &input.fields {
+        if let (Some(pii), Some(_)) = (&field.attrs.pii, &field.attrs.secret) {
+            errors.at(
+                pii.span(),
+                "a field is either `pii` or `secret`, not both: `secret` already keeps it inside its domain event",
+            );
+        }
+        if let Some(secret) = &field.attrs.secret {
+            if input.kind != Kind::Domain {
+                errors.at(
+                    secret.span(),
+                    format_args!(
+                        "`secret` fields never leave their domain event, and a {} is sent out; drop the field or mark it `pii`",
+                        kind_noun(input.kind)
+                    ),
+                );
+            } else if let Some(debug) = &input.derived.debug {
+                errors.spanned(
+                    debug,
+                    format_args!(
+                        "`{ident}` has a `secret` field, which the generated `Debug` redacts; remove `Debug` from this derive"
+                    ),
+                );
+            }
+        }
+    }
+
+    let generic_name = (input.kind == Kind::Domain && !allow.generic_name)
+        .then(|| naming::generic_participle(&name))
+        .flatten()
+        .map(|word| {
+            format!(
+                "the domain event `{name}` says only that something was {}; a domain event names the intent, like `ProductPutOnSale` or `PriceReduced` (to keep this name, write `#[domain_event(allow(generic_name))]`)",
+                word.to_lowercase()
+            )
+        });
+
+    let full_type = format!("{type_name}.v{version}");
+    Resolved {
+        schema_id: schema_id(&base, input.kind, &full_type),
+        type_name,
+        version,
+        full_type,
+        generic_name,
+        base_from_env,
+    }
+}
+
+/// The `$id` of an event's schema. Type names are scoped by kind, so the kind
+/// is part of the id: `urn:event:integration:product.updated.v2`, or
+/// `https://schemas.example.com/events/integration/product.updated.v2`.
+fn schema_id(base: &str, kind: Kind, full_type: &str) -> String {
+    let separator = if base.ends_with(':') { ':' } else { '/' };
+    format!("{base}{}{separator}{full_type}", kind.as_str())
+}
+
+fn kind_noun(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Domain => "domain event",
+        Kind::Integration => "integration event",
+        Kind::Notification => "notification",
+    }
+}
+
+/// Integration events end in `IntegrationEvent`, notifications in
+/// `Notification`, either optionally followed by `V<N>`. Returns the stem the
+/// default type name is made of and the version in the name, if any.
+fn suffix_rule<'n>(
+    name: &'n str,
+    suffix: &str,
+    input: &Input,
+    span: Span,
+    errors: &mut Errors,
+) -> (&'n str, Option<u32>) {
+    match naming::split_suffix(name, suffix) {
+        Some(split) if split.stem.is_empty() => {
+            errors.at(
+                span,
+                format_args!(
+                    "name what happened before the `{suffix}` suffix, like `OrderPlaced{suffix}`"
+                ),
+            );
+            (name, split.version)
+        }
+        Some(split) => (split.stem, split.version),
+        None if input.args.allow.missing_suffix => (name, None),
+        None => {
+            let stem = name.strip_suffix("Event").unwrap_or(name);
+            errors.at(
+                span,
+                format_args!(
+                    "the name of a {} ends in `{suffix}`, so readers can tell it from a domain event: rename it to `{stem}{suffix}`\n(to keep this name, write `#[{}(allow(missing_suffix))]`)",
+                    kind_noun(input.kind),
+                    input.kind.macro_name()
+                ),
+            );
+            (name, None)
+        }
+    }
+}
+
+fn version(input: &Input, suffix_version: Option<u32>, errors: &mut Errors) -> u32 {
+    match (&input.args.version, suffix_version) {
+        (Some(version), Some(in_name)) if version.value != in_name => {
+            errors.at(
+                input.ident().span(),
+                format_args!(
+                    "the name says version {in_name} but the attribute says `version = {}`; make them agree",
+                    version.value
+                ),
+            );
+            version.value
+        }
+        (Some(version), _) => version.value,
+        (None, _) if input.kind == Kind::Integration => {
+            errors.at(
+                Span::call_site(),
+                format_args!(
+                    "an integration event is a versioned contract: write `#[integration_event(version = {})]`",
+                    suffix_version.unwrap_or(1)
+                ),
+            );
+            suffix_version.unwrap_or(1)
+        }
+        (None, in_name) => in_name.unwrap_or(1),
+    }
+}
+
+fn check_schema_base(base: &str) -> Result<(), String> {
+    if base.is_empty() {
+        return Err("the schema base is empty; leave it out for the default `urn:event:`".into());
+    }
+    if base.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "`{base}` contains white space, which a URI cannot hold"
+        ));
+    }
+    if !base.ends_with(['/', ':', '#']) {
+        return Err(format!(
+            "`{base}` must end in `/`, `:` or `#` so the type can follow it, like `{base}/`"
+        ));
+    }
+    Ok(())
+}
