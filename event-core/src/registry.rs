@@ -110,13 +110,10 @@ pub fn find(kind: EventKind, type_name: &str, version: u32) -> Option<&'static E
 /// Checks that no two Rust types claim the same kind, type name and version.
 ///
 /// The macros catch two such events declared in one module at compile time;
-/// this check covers the whole program. Run it in a test:
+/// this check covers the whole program. Run it in a test of the program:
 ///
 /// ```
-/// #[test]
-/// fn event_types_are_unique() {
-///     event_core::registry::check_unique().unwrap();
-/// }
+/// event_core::registry::check_unique().expect("each event type is declared once");
 /// ```
 ///
 /// # Errors

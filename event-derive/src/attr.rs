@@ -162,9 +162,20 @@ impl Allow {
     }
 }
 
+/// The literal after `key =`, or an error at whatever stands there instead.
+fn parse_lit(meta: &ParseNestedMeta, hint: &str) -> syn::Result<Lit> {
+    let value = meta.value()?;
+    if value.peek(Lit) {
+        value.parse()
+    } else {
+        let found: proc_macro2::TokenTree = value.parse()?;
+        Err(syn::Error::new(found.span(), hint))
+    }
+}
+
 fn parse_version(meta: &ParseNestedMeta) -> syn::Result<Version> {
-    let lit: Lit = meta.value()?.parse()?;
     let hint = "the version is a whole number from 1 up, like `version = 2`";
+    let lit = parse_lit(meta, hint)?;
     match lit {
         Lit::Int(lit) => match lit.base10_parse::<u32>() {
             Ok(0) | Err(_) => Err(syn::Error::new(lit.span(), hint)),
@@ -175,13 +186,10 @@ fn parse_version(meta: &ParseNestedMeta) -> syn::Result<Version> {
 }
 
 fn parse_str(meta: &ParseNestedMeta, key: &str, example: &str) -> syn::Result<LitStr> {
-    let lit: Lit = meta.value()?.parse()?;
-    match lit {
+    let hint = format!("`{key}` takes a string, like `{key} = \"{example}\"`");
+    match parse_lit(meta, &hint)? {
         Lit::Str(lit) => Ok(lit),
-        other => Err(syn::Error::new(
-            other.span(),
-            format_args!("`{key}` takes a string, like `{key} = \"{example}\"`"),
-        )),
+        other => Err(syn::Error::new(other.span(), hint)),
     }
 }
 

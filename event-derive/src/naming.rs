@@ -428,7 +428,6 @@ const REGULAR_VERBS: &[&str] = &[
     "move",
     "notify",
     "open",
-    "order",
     "pack",
     "pause",
     "place",

@@ -32,10 +32,12 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
     let span = ident.span();
     let allow = &input.args.allow;
 
+    let mut name_is_wrong = false;
     let (stem, suffix_version) = match input.kind {
         Kind::Domain => {
             for finding in naming::check_domain(&name, allow.reserved_suffix, allow.non_past_tense)
             {
+                name_is_wrong = true;
                 let (message, opt_out) = match finding {
                     DomainName::ReservedSuffix { message } => (message, "reserved_suffix"),
                     DomainName::NotPastTense { message } => (message, "non_past_tense"),
@@ -101,7 +103,7 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
                 errors.at(
                     secret.span(),
                     format_args!(
-                        "`secret` fields never leave their domain event, and a {} is sent out; drop the field or mark it `pii`",
+                        "`secret` fields never leave their domain event, and {} is sent out; drop the field or mark it `pii`",
                         kind_noun(input.kind)
                     ),
                 );
@@ -116,7 +118,8 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
         }
     }
 
-    let generic_name = (input.kind == Kind::Domain && !allow.generic_name)
+    // A name that is already an error gets no warning on top.
+    let generic_name = (input.kind == Kind::Domain && !allow.generic_name && !name_is_wrong)
         .then(|| naming::generic_participle(&name))
         .flatten()
         .map(|word| {
@@ -147,9 +150,9 @@ fn schema_id(base: &str, kind: Kind, full_type: &str) -> String {
 
 fn kind_noun(kind: Kind) -> &'static str {
     match kind {
-        Kind::Domain => "domain event",
-        Kind::Integration => "integration event",
-        Kind::Notification => "notification",
+        Kind::Domain => "a domain event",
+        Kind::Integration => "an integration event",
+        Kind::Notification => "a notification",
     }
 }
 
@@ -180,7 +183,7 @@ fn suffix_rule<'n>(
             errors.at(
                 span,
                 format_args!(
-                    "the name of a {} ends in `{suffix}`, so readers can tell it from a domain event: rename it to `{stem}{suffix}`\n(to keep this name, write `#[{}(allow(missing_suffix))]`)",
+                    "the name of {} ends in `{suffix}`, so readers can tell it from a domain event: rename it to `{stem}{suffix}`\n(to keep this name, write `#[{}(allow(missing_suffix))]`)",
                     kind_noun(input.kind),
                     input.kind.macro_name()
                 ),

@@ -116,8 +116,11 @@ fn uniqueness_guard(input: &Input, resolved: &Resolved) -> TokenStream {
         "__{kind}_EVENT_TYPE_{encoded}_V{}_IS_DECLARED_MORE_THAN_ONCE",
         resolved.version
     );
-    let guard = Ident::new(&name, input.ident().span());
-    quote! {
+    let span = input.ident().span();
+    let guard = Ident::new(&name, span);
+    // The whole item takes the name's span: rustc underlines the item, not
+    // its identifier, when a name is defined twice.
+    quote_spanned! {span=>
         #[doc(hidden)]
         #[allow(dead_code)]
         const #guard: () = ();

@@ -1,0 +1,253 @@
+//! What the three macros give a declared event: trait constants, derives that
+//! respect the user's own, serde round trips, redacted secrets and opt-outs.
+
+use event_core::prelude::*;
+
+/// A product was put on sale.
+#[domain_event]
+pub struct ProductPutOnSale {
+    pub product_id: String,
+    pub sale_price_cents: u64,
+    #[event(pii)]
+    pub merchant_email: String,
+}
+
+/// The observable state of a product.
+#[integration_event(version = 2)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductUpdatedIntegrationEvent {
+    pub product_id: String,
+    pub price_cents: u64,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// Version 1 of a contract, with the version in the name.
+#[integration_event(version = 1)]
+pub struct StockLevelIntegrationEventV1 {
+    pub product_id: String,
+}
+
+/// An order shipped; the customer is told.
+#[notification_event]
+pub struct OrderShippedNotification {
+    pub order_id: String,
+    #[event(pii)]
+    pub customer_email: String,
+}
+
+/// An event with no data.
+#[domain_event]
+pub struct CatalogRebuilt {}
+
+fn sale() -> ProductPutOnSale {
+    ProductPutOnSale {
+        product_id: "p-1".into(),
+        sale_price_cents: 1_999,
+        merchant_email: "shop@example.com".into(),
+    }
+}
+
+#[test]
+fn type_names_versions_and_kinds() {
+    assert_eq!(ProductPutOnSale::TYPE_NAME, "product.put.on.sale");
+    assert_eq!(ProductPutOnSale::VERSION, 1);
+    assert_eq!(ProductPutOnSale::KIND, EventKind::Domain);
+    assert_eq!(ProductPutOnSale::FULL_TYPE, "product.put.on.sale.v1");
+
+    assert_eq!(ProductUpdatedIntegrationEvent::TYPE_NAME, "product.updated");
+    assert_eq!(ProductUpdatedIntegrationEvent::VERSION, 2);
+    assert_eq!(
+        ProductUpdatedIntegrationEvent::FULL_TYPE,
+        "product.updated.v2"
+    );
+    assert_eq!(ProductUpdatedIntegrationEvent::KIND, EventKind::Integration);
+    assert_eq!(
+        ProductUpdatedIntegrationEvent::SCHEMA_ID,
+        "urn:event:integration:product.updated.v2"
+    );
+
+    assert_eq!(StockLevelIntegrationEventV1::TYPE_NAME, "stock.level");
+    assert_eq!(StockLevelIntegrationEventV1::FULL_TYPE, "stock.level.v1");
+
+    assert_eq!(OrderShippedNotification::TYPE_NAME, "order.shipped");
+    assert_eq!(OrderShippedNotification::VERSION, 1);
+    assert_eq!(OrderShippedNotification::KIND, EventKind::Notification);
+
+    assert_eq!(CatalogRebuilt::FULL_TYPE, "catalog.rebuilt.v1");
+}
+
+fn is_domain<E: DomainEvent>() -> bool {
+    E::KIND == EventKind::Domain
+}
+fn is_integration<E: IntegrationEvent>() -> bool {
+    E::KIND == EventKind::Integration
+}
+fn is_notification<E: NotificationEvent>() -> bool {
+    E::KIND == EventKind::Notification
+}
+
+#[test]
+fn kind_traits_agree_with_the_kind() {
+    assert!(is_domain::<ProductPutOnSale>());
+    assert!(is_domain::<CatalogRebuilt>());
+    assert!(is_integration::<ProductUpdatedIntegrationEvent>());
+    assert!(is_notification::<OrderShippedNotification>());
+}
+
+fn round_trip<E: Event>(event: &E) -> E {
+    let json = serde_json::to_string(event).unwrap();
+    serde_json::from_str(&json).unwrap()
+}
+
+#[test]
+fn each_kind_round_trips_through_json() {
+    let domain = sale();
+    assert_eq!(round_trip(&domain), domain);
+
+    let integration = ProductUpdatedIntegrationEvent {
+        product_id: "p-1".into(),
+        price_cents: 2_500,
+        tags: vec!["sale".into()],
+    };
+    assert_eq!(round_trip(&integration), integration);
+
+    let notification = OrderShippedNotification {
+        order_id: "o-9".into(),
+        customer_email: "ada@example.com".into(),
+    };
+    assert_eq!(round_trip(&notification), notification);
+
+    assert_eq!(round_trip(&CatalogRebuilt {}), CatalogRebuilt {});
+}
+
+#[test]
+fn serde_attributes_of_the_user_keep_working() {
+    let json = serde_json::json!({ "productId": "p-1", "priceCents": 10 });
+    let event: ProductUpdatedIntegrationEvent = serde_json::from_value(json).unwrap();
+    assert_eq!(event.product_id, "p-1");
+    assert!(event.tags.is_empty(), "`#[serde(default)]` fills `tags`");
+    let back = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        back,
+        serde_json::json!({ "productId": "p-1", "priceCents": 10, "tags": [] })
+    );
+}
+
+#[test]
+fn clone_and_debug_are_derived() {
+    let event = sale();
+    assert_eq!(event.clone(), event);
+    assert_eq!(
+        format!("{event:?}"),
+        r#"ProductPutOnSale { product_id: "p-1", sale_price_cents: 1999, merchant_email: "shop@example.com" }"#
+    );
+}
+
+/// A customer's password was changed.
+#[domain_event]
+pub struct PasswordReset {
+    pub customer_id: String,
+    #[event(secret)]
+    pub new_password_hash: String,
+    pub r#type: u8,
+}
+
+#[test]
+fn secret_fields_are_redacted_in_debug_only() {
+    let event = PasswordReset {
+        customer_id: "c-1".into(),
+        new_password_hash: "argon2id$abc".into(),
+        r#type: 1,
+    };
+    let debug = format!("{event:?}");
+    assert_eq!(
+        debug,
+        r#"PasswordReset { customer_id: "c-1", new_password_hash: "<redacted>", type: 1 }"#
+    );
+    assert!(!format!("{event:#?}").contains("argon2id"));
+    // The value itself still travels inside the domain.
+    assert_eq!(round_trip(&event).new_password_hash, "argon2id$abc");
+}
+
+/// Derives the user wrote are kept and not derived a second time.
+#[domain_event]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd)]
+pub struct InvoiceSent {
+    pub invoice_id: u64,
+}
+
+#[test]
+fn user_derives_are_not_derived_twice() {
+    use std::collections::HashSet;
+    let mut set = HashSet::new();
+    set.insert(InvoiceSent { invoice_id: 1 });
+    assert!(set.contains(&InvoiceSent { invoice_id: 1 }));
+    assert!(InvoiceSent { invoice_id: 1 } < InvoiceSent { invoice_id: 2 });
+}
+
+mod opt_outs {
+    use event_core::prelude::*;
+
+    /// Kept as an instruction-shaped name on purpose.
+    #[domain_event(allow(non_past_tense))]
+    pub struct RecalculateRecommendations {
+        pub product_id: String,
+    }
+
+    /// Kept generic on purpose; no warning.
+    #[domain_event(allow(generic_name))]
+    pub struct ProfileUpdated {
+        pub customer_id: String,
+    }
+
+    /// An event type that ends in `Event` on purpose.
+    #[domain_event(allow(reserved_suffix))]
+    pub struct TicketBookedEvent {
+        pub ticket_id: String,
+    }
+
+    /// An integration event named by an older convention.
+    #[integration_event(version = 1, allow(missing_suffix))]
+    pub struct LegacyOrderExported {
+        pub order_id: String,
+    }
+
+    /// A notification named by an older convention.
+    #[notification_event(allow(missing_suffix), name = "mail.welcome", version = 4)]
+    pub struct WelcomeMail {
+        pub customer_id: String,
+    }
+
+    #[test]
+    fn opted_out_names_compile_with_their_type_names() {
+        assert_eq!(
+            RecalculateRecommendations::TYPE_NAME,
+            "recalculate.recommendations"
+        );
+        assert_eq!(ProfileUpdated::TYPE_NAME, "profile.updated");
+        assert_eq!(TicketBookedEvent::TYPE_NAME, "ticket.booked.event");
+        assert_eq!(LegacyOrderExported::TYPE_NAME, "legacy.order.exported");
+        assert_eq!(WelcomeMail::FULL_TYPE, "mail.welcome.v4");
+    }
+}
+
+mod reexported {
+    /// A crate that re-exports event-core under another path.
+    pub mod platform {
+        pub use event_core;
+    }
+
+    /// Declared through the re-export.
+    #[platform::event_core::domain_event(crate = crate::reexported::platform::event_core)]
+    pub struct ShipmentDispatched {
+        pub shipment_id: String,
+    }
+
+    #[test]
+    fn crate_path_override() {
+        use platform::event_core::Event;
+        assert_eq!(ShipmentDispatched::FULL_TYPE, "shipment.dispatched.v1");
+        assert_eq!(ShipmentDispatched::schema()["x-event-kind"], "domain");
+    }
+}

@@ -1,0 +1,10 @@
+use event_core::prelude::*;
+
+#[domain_event]
+pub struct CustomerRegistered {
+    #[event(pii)]
+    #[event(pii)]
+    pub email: String,
+}
+
+fn main() {}

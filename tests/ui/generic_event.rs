@@ -1,0 +1,8 @@
+use event_core::prelude::*;
+
+#[domain_event]
+pub struct OrderPlaced<T> {
+    pub order: T,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use event_core::prelude::*;
+
+#[notification_event]
+pub struct OrderShippedEmail {
+    pub order_id: String,
+}
+
+fn main() {}
