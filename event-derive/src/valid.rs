@@ -2,6 +2,7 @@
 //! to: the type name, version and schema id of the event.
 
 use proc_macro2::Span;
+use syn::LitStr;
 
 use crate::ast::Input;
 use crate::attr::Kind;
@@ -69,27 +70,11 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
     };
 
     let base_from_env = input.args.schema_base.is_none();
-    let base = match &input.args.schema_base {
-        Some(lit) => {
-            let value = lit.value();
-            if let Err(message) = check_schema_base(&value) {
-                errors.at(lit.span(), message);
-            }
-            value
-        }
-        None => match std::env::var(SCHEMA_BASE_ENV) {
-            Ok(value) => {
-                if let Err(message) = check_schema_base(&value) {
-                    errors.at(
-                        Span::call_site(),
-                        format_args!("the environment variable `{SCHEMA_BASE_ENV}` is not a schema base: {message}"),
-                    );
-                }
-                value
-            }
-            Err(_) => DEFAULT_SCHEMA_BASE.to_owned(),
-        },
-    };
+    let base = schema_base(
+        input.args.schema_base.as_ref(),
+        std::env::var(SCHEMA_BASE_ENV).ok(),
+        errors,
+    );
 
     for field in &input.fields {
         if let (Some(pii), Some(_)) = (&field.attrs.pii, &field.attrs.secret) {
@@ -220,6 +205,30 @@ fn version(input: &Input, suffix_version: Option<u32>, errors: &mut Errors) -> u
     }
 }
 
+/// The schema base: the event's `schema_base = ".."`, else the environment
+/// variable's value, else the default.
+fn schema_base(attr: Option<&LitStr>, env: Option<String>, errors: &mut Errors) -> String {
+    if let Some(lit) = attr {
+        let value = lit.value();
+        if let Err(message) = check_schema_base(&value) {
+            errors.at(lit.span(), message);
+        }
+        return value;
+    }
+    let Some(value) = env else {
+        return DEFAULT_SCHEMA_BASE.to_owned();
+    };
+    if let Err(message) = check_schema_base(&value) {
+        errors.at(
+            Span::call_site(),
+            format_args!(
+                "the environment variable `{SCHEMA_BASE_ENV}` is not a schema base: {message}"
+            ),
+        );
+    }
+    value
+}
+
 fn check_schema_base(base: &str) -> Result<(), String> {
     if base.is_empty() {
         return Err("the schema base is empty; leave it out for the default `urn:event:`".into());
@@ -235,4 +244,44 @@ fn check_schema_base(base: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_base_precedence() {
+        let mut errors = Errors::default();
+        let attr: LitStr = syn::parse_quote!("https://a.example/events/");
+        let env = Some("urn:acme:".to_owned());
+        assert_eq!(
+            schema_base(Some(&attr), env.clone(), &mut errors),
+            "https://a.example/events/"
+        );
+        assert_eq!(schema_base(None, env, &mut errors), "urn:acme:");
+        assert_eq!(schema_base(None, None, &mut errors), DEFAULT_SCHEMA_BASE);
+        assert!(errors.is_empty());
+
+        assert_eq!(
+            schema_base(None, Some("https://a.example/events".into()), &mut errors),
+            "https://a.example/events"
+        );
+        assert!(
+            !errors.is_empty(),
+            "a base from the environment is checked too"
+        );
+    }
+
+    #[test]
+    fn schema_ids_join_base_kind_and_type() {
+        assert_eq!(
+            schema_id("urn:event:", Kind::Integration, "product.updated.v2"),
+            "urn:event:integration:product.updated.v2"
+        );
+        assert_eq!(
+            schema_id("https://s.example/e/", Kind::Domain, "order.placed.v1"),
+            "https://s.example/e/domain/order.placed.v1"
+        );
+    }
 }

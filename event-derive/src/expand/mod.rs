@@ -59,3 +59,93 @@ fn crate_path(input: &Input) -> Path {
         .clone()
         .unwrap_or_else(|| syn::parse_quote!(::event_core))
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::event;
+    use crate::attr::Kind;
+
+    fn expand(
+        kind: Kind,
+        args: proc_macro2::TokenStream,
+        item: proc_macro2::TokenStream,
+    ) -> String {
+        event(kind, args, item).to_string()
+    }
+
+    #[test]
+    fn a_malformed_declaration_still_emits_the_struct_without_helpers() {
+        let out = expand(
+            Kind::Domain,
+            quote!(bogus = 1),
+            quote!(
+                pub struct OrderPlaced {
+                    #[event(pii)]
+                    pub email: String,
+                }
+            ),
+        );
+        assert!(out.contains("pub struct OrderPlaced"), "{out}");
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(!out.contains("event (pii)"), "{out}");
+        assert!(!out.contains("impl :: event_core :: Event"), "{out}");
+    }
+
+    #[test]
+    fn derives_the_user_wrote_are_left_out() {
+        let out = expand(
+            Kind::Domain,
+            quote!(),
+            quote!(
+                #[derive(Clone, serde::Serialize)]
+                pub struct OrderPlaced {}
+            ),
+        );
+        let ours = out.split("# [derive").nth(1).unwrap_or_default();
+        let ours = &ours[..ours.find(']').unwrap_or(ours.len())];
+        assert!(!ours.contains("Clone"), "{ours}");
+        assert!(!ours.contains("Serialize"), "{ours}");
+        assert!(ours.contains("Deserialize"), "{ours}");
+        assert!(ours.contains("JsonSchema"), "{ours}");
+    }
+
+    #[test]
+    fn a_rule_error_keeps_the_full_expansion() {
+        let out = expand(
+            Kind::Domain,
+            quote!(),
+            quote!(
+                pub struct PlaceOrder {
+                    pub id: u64,
+                }
+            ),
+        );
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(
+            out.contains("impl :: event_core :: Event for PlaceOrder"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn secret_fields_get_a_redacting_debug_instead_of_the_derive() {
+        let out = expand(
+            Kind::Domain,
+            quote!(),
+            quote!(
+                pub struct PinChanged {
+                    #[event(secret)]
+                    pub pin: u16,
+                }
+            ),
+        );
+        assert!(!out.contains(":: core :: fmt :: Debug ,"), "{out}");
+        assert!(
+            out.contains("impl :: core :: fmt :: Debug for PinChanged"),
+            "{out}"
+        );
+        assert!(out.contains("REDACTED"), "{out}");
+    }
+}
