@@ -1,0 +1,313 @@
+//! RFC 3339 timestamps in UTC, without a date-time dependency.
+
+use core::fmt;
+use core::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// An instant, written and read as an RFC 3339 timestamp. Written in UTC
+/// (`2026-11-22T10:15:30.25Z`); read with any offset, which is folded into
+/// UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    secs: i64,
+    /// Nanoseconds within the second.
+    nanos: u32,
+}
+
+impl Timestamp {
+    /// The current time of the system clock.
+    #[must_use]
+    pub fn now() -> Self {
+        Self::from(SystemTime::now())
+    }
+
+    /// The instant `secs` seconds and `nanos` nanoseconds after the Unix
+    /// epoch; `None` when `nanos` is a second or more.
+    #[must_use]
+    pub const fn from_unix(secs: i64, nanos: u32) -> Option<Self> {
+        if nanos >= 1_000_000_000 {
+            return None;
+        }
+        Some(Timestamp { secs, nanos })
+    }
+
+    /// Seconds since the Unix epoch.
+    #[must_use]
+    pub const fn unix_seconds(self) -> i64 {
+        self.secs
+    }
+
+    /// Nanoseconds within the second.
+    #[must_use]
+    pub const fn subsec_nanos(self) -> u32 {
+        self.nanos
+    }
+}
+
+impl From<SystemTime> for Timestamp {
+    fn from(time: SystemTime) -> Self {
+        match time.duration_since(UNIX_EPOCH) {
+            Ok(after) => Timestamp {
+                secs: i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+                nanos: after.subsec_nanos(),
+            },
+            Err(before) => {
+                let before = before.duration();
+                let secs = -i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
+                if before.subsec_nanos() == 0 {
+                    Timestamp { secs, nanos: 0 }
+                } else {
+                    Timestamp {
+                        secs: secs - 1,
+                        nanos: 1_000_000_000 - before.subsec_nanos(),
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl From<Timestamp> for SystemTime {
+    fn from(t: Timestamp) -> Self {
+        let nanos = Duration::from_nanos(u64::from(t.nanos));
+        if t.secs >= 0 {
+            UNIX_EPOCH + Duration::from_secs(t.secs.unsigned_abs()) + nanos
+        } else {
+            UNIX_EPOCH - Duration::from_secs(t.secs.unsigned_abs()) + nanos
+        }
+    }
+}
+
+// Days from 1970-01-01 to a civil date, and back (proleptic Gregorian).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    // Both are in range by construction: day 1..=31, month 1..=12.
+    (year, day_or_month(month), day_or_month(day))
+}
+
+fn day_or_month(value: i64) -> u32 {
+    u32::try_from(value).unwrap_or(1)
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.secs.div_euclid(86_400);
+        let rem = self.secs.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+        write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")?;
+        if self.nanos != 0 {
+            let mut frac = format!("{:09}", self.nanos);
+            while frac.ends_with('0') {
+                frac.pop();
+            }
+            write!(f, ".{frac}")?;
+        }
+        f.write_str("Z")
+    }
+}
+
+/// A string that is not an RFC 3339 timestamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimestampError {
+    input: String,
+}
+
+impl fmt::Display for TimestampError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not an RFC 3339 timestamp like `2026-11-22T10:15:30Z`",
+            self.input
+        )
+    }
+}
+
+impl std::error::Error for TimestampError {}
+
+impl FromStr for Timestamp {
+    type Err = TimestampError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        parse(input.as_bytes()).ok_or_else(|| TimestampError {
+            input: input.chars().take(64).collect(),
+        })
+    }
+}
+
+fn digits(bytes: &[u8], at: usize, len: usize) -> Option<u32> {
+    let slice = bytes.get(at..at + len)?;
+    slice.iter().try_fold(0u32, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+    })
+}
+
+// YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
+fn parse(b: &[u8]) -> Option<Timestamp> {
+    let year = i64::from(digits(b, 0, 4)?);
+    let month = digits(b, 5, 2)?;
+    let day = digits(b, 8, 2)?;
+    let (hour, minute, second) = (digits(b, 11, 2)?, digits(b, 14, 2)?, digits(b, 17, 2)?);
+    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if separators.iter().any(|&(i, c)| b[i] != c) || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    // A leap second (60) is read as the last second of its minute.
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut at = 19;
+    let mut nanos = 0u32;
+    if b.get(at) == Some(&b'.') {
+        at += 1;
+        let start = at;
+        while b.get(at).is_some_and(u8::is_ascii_digit) {
+            if at - start < 9 {
+                nanos = nanos * 10 + u32::from(b[at] - b'0');
+            }
+            at += 1;
+        }
+        let len = at - start;
+        if len == 0 {
+            return None;
+        }
+        for _ in len..9 {
+            nanos *= 10;
+        }
+    }
+    let offset = match b.get(at)? {
+        b'Z' | b'z' if b.len() == at + 1 => 0,
+        sign @ (b'+' | b'-') if b.len() == at + 6 && b[at + 3] == b':' => {
+            let (h, m) = (digits(b, at + 1, 2)?, digits(b, at + 4, 2)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let minutes = i64::from(h * 60 + m);
+            if *sign == b'+' { minutes } else { -minutes }
+        }
+        _ => return None,
+    };
+    let secs = days_from_civil(year, month, day) * 86_400
+        + i64::from(hour) * 3600
+        + i64::from(minute) * 60
+        + i64::from(second.min(59))
+        - offset * 60;
+    Some(Timestamp { secs, nanos })
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_in_utc() {
+        assert_eq!(
+            Timestamp::from_unix(0, 0).unwrap().to_string(),
+            "1970-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix(1_795_432_530, 250_000_000)
+                .unwrap()
+                .to_string(),
+            "2026-11-22T10:35:30.25Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix(-1, 999_999_999).unwrap().to_string(),
+            "1969-12-31T23:59:59.999999999Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix(951_782_400, 0).unwrap().to_string(),
+            "2000-02-29T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn parses_with_offsets() {
+        let utc: Timestamp = "2026-11-22T10:35:30.25Z".parse().unwrap();
+        assert_eq!(
+            utc,
+            Timestamp::from_unix(1_795_432_530, 250_000_000).unwrap()
+        );
+        let offset: Timestamp = "2026-11-22T12:35:30.250+02:00".parse().unwrap();
+        assert_eq!(offset, utc);
+        let negative: Timestamp = "2026-11-22T05:35:30.25-05:00".parse().unwrap();
+        assert_eq!(negative, utc);
+        let nanos: Timestamp = "2026-11-22T10:35:30.123456789123Z".parse().unwrap();
+        assert_eq!(nanos.subsec_nanos(), 123_456_789);
+    }
+
+    #[test]
+    fn round_trips_through_text() {
+        for secs in [-86_401, 0, 59, 1_000_000_000, 4_102_444_800] {
+            for nanos in [0, 1, 500_000_000, 999_999_999] {
+                let t = Timestamp::from_unix(secs, nanos).unwrap();
+                assert_eq!(t.to_string().parse::<Timestamp>().unwrap(), t);
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_what_is_not_rfc_3339() {
+        for bad in [
+            "",
+            "2026-11-22",
+            "2026-11-22T10:35:30",
+            "2026-13-01T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-11-22T24:00:00Z",
+            "2026-11-22T10:35:30.Z",
+            "2026-11-22T10:35:30Zjunk",
+            "2026-11-22T10:35:30+2:00",
+            "２０２６-11-22T10:35:30Z",
+        ] {
+            assert!(bad.parse::<Timestamp>().is_err(), "{bad}");
+        }
+    }
+}

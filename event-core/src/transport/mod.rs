@@ -1,0 +1,173 @@
+//! Moving encoded envelopes to a broker and back.
+//!
+//! A [`Transport`] publishes [`Message`]s and opens [`Subscription`]s. It is
+//! shaped for brokers with acknowledgements and at-least-once redelivery
+//! (NATS JetStream, Kafka, RabbitMQ):
+//!
+//! - [`Transport::publish`] returns once the broker has stored the message
+//!   (JetStream's publish ack, Kafka's `acks=all`, RabbitMQ's publisher
+//!   confirm);
+//! - [`Message::id`] is the event id, for the broker's de-duplication
+//!   (JetStream's `Nats-Msg-Id`, a Kafka idempotent producer's key, RabbitMQ's
+//!   `message_id`);
+//! - a subscription is named by its consumer: every consumer name receives
+//!   every message of its type, and the subscriptions sharing one name compete
+//!   for them (a JetStream durable consumer, a Kafka consumer group, a
+//!   RabbitMQ queue);
+//! - each [`Delivery`] is acknowledged or negatively acknowledged; one that is
+//!   neither (its consumer crashed) is delivered again.
+//!
+//! Writing an adapter means implementing [`Transport`], [`Subscription`] and
+//! [`Acknowledge`] over the broker's client; see [`InMemoryTransport`] for a
+//! complete one.
+
+mod memory;
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+
+pub use memory::InMemoryTransport;
+
+use crate::bus::BoxError;
+
+/// An encoded envelope on its way to or from a broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The event id; brokers de-duplicate on it.
+    pub id: String,
+    /// The full event type (`product.updated.v2`); adapters route on it, for
+    /// example as a subject `events.product.updated.v2`.
+    pub event_type: String,
+    /// Attributes an adapter may copy into broker headers (the correlation
+    /// id, the trace parent), so that they can be read without decoding.
+    pub headers: Vec<(String, String)>,
+    /// The CloudEvents JSON of the envelope.
+    pub payload: Vec<u8>,
+}
+
+impl Message {
+    /// The value of a header, if present.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A failure of the broker or of the connection to it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The broker cannot be reached now; trying again later may succeed.
+    Unavailable(String),
+    /// The broker refused the message or the subscription.
+    Rejected(String),
+    /// The transport or subscription was closed.
+    Closed,
+    /// Another failure of an adapter's client.
+    Other(BoxError),
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportError::Unavailable(why) => write!(f, "the broker is unavailable: {why}"),
+            TransportError::Rejected(why) => write!(f, "the broker rejected the request: {why}"),
+            TransportError::Closed => f.write_str("the transport is closed"),
+            TransportError::Other(error) => write!(f, "transport failure: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TransportError::Other(error) => Some(&**error),
+            _ => None,
+        }
+    }
+}
+
+/// A boxed future, as [`Acknowledge`] returns.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Moves messages to a broker and back.
+pub trait Transport: Send + Sync + 'static {
+    /// A stream of deliveries for one consumer and event type.
+    type Subscription: Subscription;
+
+    /// Publishes a message; resolves once the broker has stored it.
+    fn publish(&self, message: Message) -> impl Future<Output = Result<(), TransportError>> + Send;
+
+    /// Subscribes `consumer` to the messages of `event_type` (a full type).
+    fn subscribe(
+        &self,
+        event_type: &str,
+        consumer: &str,
+    ) -> impl Future<Output = Result<Self::Subscription, TransportError>> + Send;
+}
+
+/// The deliveries of one subscription.
+pub trait Subscription: Send + 'static {
+    /// The next delivery; `Ok(None)` once the subscription is closed.
+    fn next(&mut self) -> impl Future<Output = Result<Option<Delivery>, TransportError>> + Send;
+}
+
+/// Settles one delivery with the broker.
+pub trait Acknowledge: Send + 'static {
+    /// The message was processed: do not deliver it again.
+    fn ack(self: Box<Self>) -> BoxFuture<Result<(), TransportError>>;
+    /// The message was not processed: deliver it again.
+    fn nack(self: Box<Self>) -> BoxFuture<Result<(), TransportError>>;
+}
+
+/// A message received from a subscription, to be acknowledged.
+pub struct Delivery {
+    /// The message.
+    pub message: Message,
+    /// 1 for the first delivery, 2 for the first redelivery, and so on.
+    pub attempt: u32,
+    acknowledge: Box<dyn Acknowledge>,
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("message", &self.message)
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Delivery {
+    /// A delivery an adapter received, with the way to settle it.
+    pub fn new(message: Message, attempt: u32, acknowledge: impl Acknowledge) -> Self {
+        Delivery {
+            message,
+            attempt,
+            acknowledge: Box::new(acknowledge),
+        }
+    }
+
+    /// Tells the broker the message was processed.
+    ///
+    /// # Errors
+    ///
+    /// The broker could not be told; it will deliver the message again.
+    pub async fn ack(self) -> Result<(), TransportError> {
+        self.acknowledge.ack().await
+    }
+
+    /// Tells the broker the message was not processed and should be
+    /// delivered again.
+    ///
+    /// # Errors
+    ///
+    /// The broker could not be told; it delivers the message again anyway.
+    pub async fn nack(self) -> Result<(), TransportError> {
+        self.acknowledge.nack().await
+    }
+}
