@@ -19,16 +19,17 @@ pub struct InMemoryTransport {
     inner: Arc<Mutex<Inner>>,
 }
 
+/// Where a message goes back on redelivery, with its delivery count.
 type Queue = mpsc::UnboundedSender<(Message, u32)>;
+/// The receiving end, shared by the subscriptions of one consumer name.
+type Shared = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(Message, u32)>>>;
 
 #[derive(Default)]
 struct Inner {
     /// (event type, consumer) -> the queue the consumer's subscriptions share.
-    groups: HashMap<(String, String), (Queue, Arc<tokio::sync::Mutex<Receiver>>)>,
+    groups: HashMap<(String, String), (Queue, Shared)>,
     published: Vec<Message>,
 }
-
-type Receiver = mpsc::UnboundedReceiver<(Message, u32)>;
 
 impl core::fmt::Debug for InMemoryTransport {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -101,7 +102,7 @@ impl Transport for InMemoryTransport {
 #[derive(Debug)]
 pub struct InMemorySubscription {
     queue: Queue,
-    receiver: Arc<tokio::sync::Mutex<Receiver>>,
+    receiver: Shared,
 }
 
 impl Subscription for InMemorySubscription {

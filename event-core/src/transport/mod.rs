@@ -117,7 +117,7 @@ pub trait Subscription: Send + 'static {
 }
 
 /// Settles one delivery with the broker.
-pub trait Acknowledge: Send + 'static {
+pub trait Acknowledge: Send + Sync + 'static {
     /// The message was processed: do not deliver it again.
     fn ack(self: Box<Self>) -> BoxFuture<Result<(), TransportError>>;
     /// The message was not processed: deliver it again.

@@ -1,0 +1,215 @@
+//! Order -> shipping -> customer notification, across three bounded contexts.
+//!
+//! Ordering confirms an order (domain event `OrderConfirmed`) and tells the
+//! other contexts (`OrderConfirmedIntegrationEvent`). Shipping consumes it,
+//! ships a parcel (its own domain event `ParcelShipped`) and tells the others
+//! (`ParcelShippedIntegrationEvent`). Customer care consumes that and notifies
+//! the customer (`OrderShippedNotification`).
+//!
+//! Every envelope is printed as its CloudEvents JSON; the summary at the end
+//! shows the chain: one correlation id, each causation id pointing at the
+//! envelope before.
+//!
+//! Run it with `cargo run --example order_shipping`.
+
+use std::sync::{Arc, Mutex};
+
+use event_core::integration::{Consumer, IntegrationPublisher};
+use event_core::notify::{NotificationConfig, NotificationDispatcher, Notifier};
+use event_core::prelude::*;
+use event_core::transport::InMemoryTransport;
+use event_core::{BoxError, DomainBus};
+
+/// An order was confirmed by the customer.
+#[domain_event]
+pub struct OrderConfirmed {
+    pub order_id: String,
+    #[event(pii)]
+    pub shipping_address: String,
+}
+
+/// An order was confirmed; for shipping and invoicing.
+#[integration_event(version = 1)]
+pub struct OrderConfirmedIntegrationEvent {
+    pub order_id: String,
+    #[event(pii)]
+    pub shipping_address: String,
+}
+
+/// A parcel left the warehouse.
+#[domain_event]
+pub struct ParcelShipped {
+    pub parcel_id: String,
+    pub order_id: String,
+}
+
+/// A parcel left the warehouse; for the contexts that follow orders.
+#[integration_event(version = 1)]
+pub struct ParcelShippedIntegrationEvent {
+    pub parcel_id: String,
+    pub order_id: String,
+}
+
+/// Tells the customer that their order is on its way.
+#[notification_event]
+pub struct OrderShippedNotification {
+    pub order_id: String,
+    pub parcel_id: String,
+}
+
+/// Every envelope of the run, as (step, id, causation id, correlation id).
+type Trail = Arc<Mutex<Vec<(String, String, String, String)>>>;
+
+fn record<E: Event>(trail: &Trail, step: &str, envelope: &Envelope<E>) {
+    println!("{step}:\n{}\n", envelope.to_json());
+    if let Ok(mut trail) = trail.lock() {
+        trail.push((
+            step.to_owned(),
+            envelope.id().to_string(),
+            envelope
+                .causation_id()
+                .map_or_else(|| "-".to_owned(), ToString::to_string),
+            envelope.correlation_id().to_string(),
+        ));
+    }
+}
+
+/// Stands in for the push-notification service.
+struct Push(Trail);
+
+impl Notifier<OrderShippedNotification> for Push {
+    async fn send(&self, batch: Vec<Envelope<OrderShippedNotification>>) -> Result<(), BoxError> {
+        for envelope in &batch {
+            record(&self.0, "customer care notifies the customer", envelope);
+        }
+        Ok(())
+    }
+}
+
+/// A domain bus whose translator turns `D` into the integration event `I`,
+/// collected for publishing after the use case commits.
+fn translating_bus<D, I>(
+    translate: impl Fn(&D) -> I + Send + Sync + 'static,
+) -> (DomainBus, Arc<Mutex<Vec<Envelope<I>>>>)
+where
+    D: DomainEvent,
+    I: IntegrationEvent,
+{
+    let outgoing: Arc<Mutex<Vec<Envelope<I>>>> = Arc::default();
+    let queue = Arc::clone(&outgoing);
+    let mut bus = DomainBus::new();
+    bus.subscribe(move |envelope: &Envelope<D>| -> Result<(), BoxError> {
+        let public = Envelope::caused_by(envelope, translate(envelope.data()));
+        queue
+            .lock()
+            .map_err(|_| "outgoing queue poisoned")?
+            .push(public);
+        Ok(())
+    });
+    (bus, outgoing)
+}
+
+async fn publish_committed<I: IntegrationEvent>(
+    publisher: &IntegrationPublisher<InMemoryTransport>,
+    outgoing: &Mutex<Vec<Envelope<I>>>,
+    trail: &Trail,
+    step: &str,
+) -> Result<(), BoxError> {
+    let committed = std::mem::take(&mut *outgoing.lock().map_err(|_| "poisoned")?);
+    for envelope in &committed {
+        record(trail, step, envelope);
+        publisher.publish(envelope).await?;
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), BoxError> {
+    let trail = Trail::default();
+    let transport = InMemoryTransport::new();
+    let publisher = IntegrationPublisher::new(transport.clone());
+    let mut shipping =
+        Consumer::<OrderConfirmedIntegrationEvent, _>::subscribe(&transport, "shipping").await?;
+    let mut care =
+        Consumer::<ParcelShippedIntegrationEvent, _>::subscribe(&transport, "customer-care")
+            .await?;
+    let push =
+        NotificationDispatcher::spawn(Push(Arc::clone(&trail)), NotificationConfig::default());
+
+    // Ordering.
+    let (ordering_bus, ordering_out) =
+        translating_bus(|e: &OrderConfirmed| OrderConfirmedIntegrationEvent {
+            order_id: e.order_id.clone(),
+            shipping_address: e.shipping_address.clone(),
+        });
+    let confirmed = Envelope::new(
+        "/shop/ordering",
+        OrderConfirmed {
+            order_id: "order-17".into(),
+            shipping_address: "1 Analytical Way, London".into(),
+        },
+    );
+    record(&trail, "ordering confirms the order", &confirmed);
+    ordering_bus.publish(&confirmed)?;
+    publish_committed(
+        &publisher,
+        &ordering_out,
+        &trail,
+        "ordering tells the others",
+    )
+    .await?;
+
+    // Shipping.
+    let (shipping_bus, shipping_out) =
+        translating_bus(|e: &ParcelShipped| ParcelShippedIntegrationEvent {
+            parcel_id: e.parcel_id.clone(),
+            order_id: e.order_id.clone(),
+        });
+    if let Some(received) = shipping.next().await {
+        let received = received?;
+        let shipped = Envelope::caused_by(
+            &received.envelope,
+            ParcelShipped {
+                parcel_id: "parcel-5".into(),
+                order_id: received.envelope.data().order_id.clone(),
+            },
+        )
+        .with_source("/shop/shipping");
+        record(&trail, "shipping ships a parcel", &shipped);
+        shipping_bus.publish(&shipped)?;
+        publish_committed(
+            &publisher,
+            &shipping_out,
+            &trail,
+            "shipping tells the others",
+        )
+        .await?;
+        received.ack().await?;
+    }
+
+    // Customer care.
+    if let Some(received) = care.next().await {
+        let received = received?;
+        let e = received.envelope.data();
+        let note = Envelope::caused_by(
+            &received.envelope,
+            OrderShippedNotification {
+                order_id: e.order_id.clone(),
+                parcel_id: e.parcel_id.clone(),
+            },
+        )
+        .with_source("/shop/customer-care");
+        let _ = push.publish(note);
+        received.ack().await?;
+    }
+    let _ = push.shutdown().await;
+
+    println!(
+        "{:<40} {:<38} {:<38} correlation id",
+        "step", "id", "caused by"
+    );
+    for (step, id, cause, correlation) in trail.lock().map_err(|_| "poisoned")?.iter() {
+        println!("{step:<40} {id:<38} {cause:<38} {correlation}");
+    }
+    Ok(())
+}
