@@ -253,7 +253,7 @@ mod tests {
             "1970-01-01T00:00:00Z"
         );
         assert_eq!(
-            Timestamp::from_unix(1_795_432_530, 250_000_000)
+            Timestamp::from_unix(1_795_343_730, 250_000_000)
                 .unwrap()
                 .to_string(),
             "2026-11-22T10:35:30.25Z"
@@ -273,7 +273,7 @@ mod tests {
         let utc: Timestamp = "2026-11-22T10:35:30.25Z".parse().unwrap();
         assert_eq!(
             utc,
-            Timestamp::from_unix(1_795_432_530, 250_000_000).unwrap()
+            Timestamp::from_unix(1_795_343_730, 250_000_000).unwrap()
         );
         let offset: Timestamp = "2026-11-22T12:35:30.250+02:00".parse().unwrap();
         assert_eq!(offset, utc);
