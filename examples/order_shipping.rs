@@ -123,8 +123,14 @@ async fn publish_committed<I: IntegrationEvent>(
     Ok(())
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), BoxError> {
+fn main() -> Result<(), BoxError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> Result<(), BoxError> {
     let trail = Trail::default();
     let transport = InMemoryTransport::new();
     let publisher = IntegrationPublisher::new(transport.clone());

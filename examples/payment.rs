@@ -66,8 +66,14 @@ impl Notifier<PaymentReceiptNotification> for Mailer {
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), BoxError> {
+fn main() -> Result<(), BoxError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> Result<(), BoxError> {
     let transport = InMemoryTransport::new();
 
     // Three consumers, each with its own subscription; billing below knows

@@ -21,11 +21,20 @@ pub struct ParcelLostIntegrationEvent {
 /// wait. The in-memory transport delivers during `publish`, so a message that
 /// is not ready now was never sent.
 async fn now<F: std::future::Future>(future: F) -> Option<F::Output> {
-    tokio::select! {
-        biased;
-        output = future => Some(output),
-        () = std::future::ready(()) => None,
+    let mut future = std::pin::pin!(future);
+    let poll = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
+    match poll {
+        std::task::Poll::Ready(output) => Some(output),
+        std::task::Poll::Pending => None,
     }
+}
+
+/// Runs a test body on a one-thread runtime.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(future)
 }
 
 fn shipped(id: &str) -> Envelope<ParcelShippedIntegrationEvent> {
@@ -37,117 +46,125 @@ fn shipped(id: &str) -> Envelope<ParcelShippedIntegrationEvent> {
     )
 }
 
-#[tokio::test]
-async fn every_consumer_of_a_type_receives_it_and_others_do_not() {
-    let transport = InMemoryTransport::new();
-    let publisher = IntegrationPublisher::new(transport.clone());
-    let mut billing =
-        Consumer::<ParcelShippedIntegrationEvent, _>::subscribe(&transport, "billing")
+#[test]
+fn every_consumer_of_a_type_receives_it_and_others_do_not() {
+    block_on(async {
+        let transport = InMemoryTransport::new();
+        let publisher = IntegrationPublisher::new(transport.clone());
+        let mut billing =
+            Consumer::<ParcelShippedIntegrationEvent, _>::subscribe(&transport, "billing")
+                .await
+                .unwrap();
+        let mut tracking =
+            Consumer::<ParcelShippedIntegrationEvent, _>::subscribe(&transport, "tracking")
+                .await
+                .unwrap();
+        let mut lost = transport
+            .subscribe(ParcelLostIntegrationEvent::FULL_TYPE, "claims")
             .await
             .unwrap();
-    let mut tracking =
-        Consumer::<ParcelShippedIntegrationEvent, _>::subscribe(&transport, "tracking")
-            .await
-            .unwrap();
-    let mut lost = transport
-        .subscribe(ParcelLostIntegrationEvent::FULL_TYPE, "claims")
-        .await
-        .unwrap();
 
-    let envelope = shipped("parcel-1");
-    publisher.publish(&envelope).await.unwrap();
+        let envelope = shipped("parcel-1");
+        publisher.publish(&envelope).await.unwrap();
 
-    for consumer in [&mut billing, &mut tracking] {
-        let received = consumer.next().await.unwrap().unwrap();
-        assert_eq!(received.envelope, envelope);
-        assert_eq!(received.delivery.attempt, 1);
-        received.ack().await.unwrap();
-    }
-    // Nothing for the other type: its queue is empty.
-    assert!(
-        now(lost.next()).await.is_none(),
-        "a lost-parcel consumer received a message"
-    );
-    assert_eq!(transport.published().len(), 1);
-}
-
-#[tokio::test]
-async fn subscriptions_sharing_a_consumer_name_compete() {
-    let transport = InMemoryTransport::new();
-    let mut a = transport
-        .subscribe(ParcelShippedIntegrationEvent::FULL_TYPE, "billing")
-        .await
-        .unwrap();
-    let mut b = transport
-        .subscribe(ParcelShippedIntegrationEvent::FULL_TYPE, "billing")
-        .await
-        .unwrap();
-    let publisher = IntegrationPublisher::new(transport.clone());
-    publisher.publish(&shipped("p-1")).await.unwrap();
-    publisher.publish(&shipped("p-2")).await.unwrap();
-    let first = a.next().await.unwrap().unwrap();
-    let second = b.next().await.unwrap().unwrap();
-    assert_ne!(first.message.id, second.message.id);
-    first.ack().await.unwrap();
-    second.ack().await.unwrap();
-}
-
-#[tokio::test]
-async fn nacked_and_abandoned_deliveries_come_again() {
-    let transport = InMemoryTransport::new();
-    let mut consumer =
-        Consumer::<ParcelShippedIntegrationEvent, _>::subscribe(&transport, "billing")
-            .await
-            .unwrap();
-    IntegrationPublisher::new(transport.clone())
-        .publish(&shipped("p-1"))
-        .await
-        .unwrap();
-
-    let first = consumer.next().await.unwrap().unwrap();
-    let id = first.envelope.id().clone();
-    first.nack().await.unwrap();
-
-    let second = consumer.next().await.unwrap().unwrap();
-    assert_eq!(second.envelope.id(), &id);
-    assert_eq!(second.delivery.attempt, 2);
-    // Dropped without an answer, as when a consumer crashes mid-way.
-    drop(second);
-
-    let third = consumer.next().await.unwrap().unwrap();
-    assert_eq!(third.envelope.id(), &id);
-    assert_eq!(third.delivery.attempt, 3);
-    third.ack().await.unwrap();
-    assert!(
-        now(consumer.next()).await.is_none(),
-        "an acknowledged message came again"
-    );
-}
-
-#[tokio::test]
-async fn undecodable_messages_are_handed_back_unsettled() {
-    let transport = InMemoryTransport::new();
-    let mut consumer =
-        Consumer::<ParcelShippedIntegrationEvent, _>::subscribe(&transport, "billing")
-            .await
-            .unwrap();
-    transport
-        .publish(Message {
-            id: "garbage-1".into(),
-            event_type: ParcelShippedIntegrationEvent::FULL_TYPE.into(),
-            headers: Vec::new(),
-            payload: b"{not json".to_vec(),
-        })
-        .await
-        .unwrap();
-    match consumer.next().await.unwrap() {
-        Err(ConsumeError::Decode { error, delivery }) => {
-            assert!(matches!(error, DecodeError::MalformedJson { .. }));
-            assert_eq!(delivery.message.id, "garbage-1");
-            delivery.ack().await.unwrap();
+        for consumer in [&mut billing, &mut tracking] {
+            let received = consumer.next().await.unwrap().unwrap();
+            assert_eq!(received.envelope, envelope);
+            assert_eq!(received.delivery.attempt, 1);
+            received.ack().await.unwrap();
         }
-        other => panic!("expected a decode error, got {other:?}"),
-    }
+        // Nothing for the other type: its queue is empty.
+        assert!(
+            now(lost.next()).await.is_none(),
+            "a lost-parcel consumer received a message"
+        );
+        assert_eq!(transport.published().len(), 1);
+    })
+}
+
+#[test]
+fn subscriptions_sharing_a_consumer_name_compete() {
+    block_on(async {
+        let transport = InMemoryTransport::new();
+        let mut a = transport
+            .subscribe(ParcelShippedIntegrationEvent::FULL_TYPE, "billing")
+            .await
+            .unwrap();
+        let mut b = transport
+            .subscribe(ParcelShippedIntegrationEvent::FULL_TYPE, "billing")
+            .await
+            .unwrap();
+        let publisher = IntegrationPublisher::new(transport.clone());
+        publisher.publish(&shipped("p-1")).await.unwrap();
+        publisher.publish(&shipped("p-2")).await.unwrap();
+        let first = a.next().await.unwrap().unwrap();
+        let second = b.next().await.unwrap().unwrap();
+        assert_ne!(first.message.id, second.message.id);
+        first.ack().await.unwrap();
+        second.ack().await.unwrap();
+    })
+}
+
+#[test]
+fn nacked_and_abandoned_deliveries_come_again() {
+    block_on(async {
+        let transport = InMemoryTransport::new();
+        let mut consumer =
+            Consumer::<ParcelShippedIntegrationEvent, _>::subscribe(&transport, "billing")
+                .await
+                .unwrap();
+        IntegrationPublisher::new(transport.clone())
+            .publish(&shipped("p-1"))
+            .await
+            .unwrap();
+
+        let first = consumer.next().await.unwrap().unwrap();
+        let id = first.envelope.id().clone();
+        first.nack().await.unwrap();
+
+        let second = consumer.next().await.unwrap().unwrap();
+        assert_eq!(second.envelope.id(), &id);
+        assert_eq!(second.delivery.attempt, 2);
+        // Dropped without an answer, as when a consumer crashes mid-way.
+        drop(second);
+
+        let third = consumer.next().await.unwrap().unwrap();
+        assert_eq!(third.envelope.id(), &id);
+        assert_eq!(third.delivery.attempt, 3);
+        third.ack().await.unwrap();
+        assert!(
+            now(consumer.next()).await.is_none(),
+            "an acknowledged message came again"
+        );
+    })
+}
+
+#[test]
+fn undecodable_messages_are_handed_back_unsettled() {
+    block_on(async {
+        let transport = InMemoryTransport::new();
+        let mut consumer =
+            Consumer::<ParcelShippedIntegrationEvent, _>::subscribe(&transport, "billing")
+                .await
+                .unwrap();
+        transport
+            .publish(Message {
+                id: "garbage-1".into(),
+                event_type: ParcelShippedIntegrationEvent::FULL_TYPE.into(),
+                headers: Vec::new(),
+                payload: b"{not json".to_vec(),
+            })
+            .await
+            .unwrap();
+        match consumer.next().await.unwrap() {
+            Err(ConsumeError::Decode { error, delivery }) => {
+                assert!(matches!(error, DecodeError::MalformedJson { .. }));
+                assert_eq!(delivery.message.id, "garbage-1");
+                delivery.ack().await.unwrap();
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    })
 }
 
 #[test]

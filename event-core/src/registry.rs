@@ -4,7 +4,7 @@
 //! The macros register each event they declare; nothing needs to be listed by
 //! hand. The registry sees the events of every crate linked into the program.
 //!
-//! ```
+//! ```standalone_crate
 //! use event_core::prelude::*;
 //! use event_core::registry;
 //!
@@ -112,7 +112,7 @@ pub fn find(kind: EventKind, type_name: &str, version: u32) -> Option<&'static E
 /// The macros catch two such events declared in one module at compile time;
 /// this check covers the whole program. Run it in a test of the program:
 ///
-/// ```
+/// ```standalone_crate
 /// event_core::registry::check_unique().expect("each event type is declared once");
 /// ```
 ///
