@@ -294,5 +294,8 @@ fn mutated_envelopes_decode_or_fail_with_a_typed_error() {
         let _ = identify(&bytes);
     }
     // Both outcomes occur, so the mutations reach past the first checks.
-    assert!(decoded > 0 && refused > 0, "{decoded} decoded, {refused} refused");
+    assert!(
+        decoded > 0 && refused > 0,
+        "{decoded} decoded, {refused} refused"
+    );
 }
