@@ -1,4 +1,12 @@
-#![doc = include_str!("../README.md")]
+// The README's examples include the `tokio` parts, so it is the crate's
+// documentation (and doctests) when that feature is on, as under the README's
+// `cargo test --workspace` and on docs.rs.
+#![cfg_attr(feature = "tokio", doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(feature = "tokio"),
+    doc = "Typed domain, integration and notification events, checked at compile time. \
+           See the README, or these docs built with the `tokio` feature, for the guide."
+)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
