@@ -61,7 +61,10 @@ pub struct OrderShippedNotification {
 type Trail = Arc<Mutex<Vec<(String, String, String, String)>>>;
 
 fn record<E: Event>(trail: &Trail, step: &str, envelope: &Envelope<E>) {
-    println!("{step}:\n{}\n", envelope.to_json());
+    match envelope.to_json() {
+        Ok(json) => println!("{step}:\n{json}\n"),
+        Err(error) => println!("{step}: not encodable: {error}\n"),
+    }
     if let Ok(mut trail) = trail.lock() {
         trail.push((
             step.to_owned(),

@@ -51,7 +51,10 @@ pub struct PaymentReceiptNotification {
 }
 
 fn print<E: Event>(who: &str, envelope: &Envelope<E>) {
-    println!("{who}:\n{}\n", envelope.to_json());
+    match envelope.to_json() {
+        Ok(json) => println!("{who}:\n{json}\n"),
+        Err(error) => println!("{who}: not encodable: {error}\n"),
+    }
 }
 
 /// Prints each receipt as the mail server would send it.

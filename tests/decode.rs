@@ -33,7 +33,7 @@ fn valid() -> Value {
             amount_cents: 1_000,
         },
     );
-    serde_json::from_str(&envelope.to_json()).unwrap()
+    serde_json::from_str(&envelope.to_json().unwrap()).unwrap()
 }
 
 fn decode_value(value: &Value) -> Result<Envelope<PaymentCapturedIntegrationEvent>, DecodeError> {

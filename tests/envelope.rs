@@ -40,7 +40,7 @@ fn round_trips_through_json() {
         .with_subject("orders/o-1")
         .with_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
         .with_causation_id("command-7");
-    let json = envelope.to_json();
+    let json = envelope.to_json().unwrap();
     let back = Envelope::<OrderConfirmed>::from_json(json.as_bytes()).unwrap();
     assert_eq!(back, envelope);
     // serde's own path agrees.
@@ -58,7 +58,7 @@ fn json_has_exactly_the_cloudevents_attributes() {
     )
     .with_subject("orders/o-1")
     .with_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-    let json: Value = serde_json::from_str(&envelope.to_json()).unwrap();
+    let json: Value = serde_json::from_str(&envelope.to_json().unwrap()).unwrap();
     let object = json.as_object().unwrap();
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort_unstable();
@@ -114,7 +114,7 @@ fn json_has_exactly_the_cloudevents_attributes() {
 
 #[test]
 fn optional_attributes_are_left_out_when_unset() {
-    let json: Value = serde_json::from_str(&confirmed().to_json()).unwrap();
+    let json: Value = serde_json::from_str(&confirmed().to_json().unwrap()).unwrap();
     for absent in ["subject", "causationid", "traceparent"] {
         assert!(json.get(absent).is_none(), "{absent}");
     }
@@ -145,9 +145,10 @@ fn a_chain_keeps_one_correlation_id_and_links_causes() {
     assert!(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
 
     // The chain survives the wire.
-    let received =
-        Envelope::<OrderConfirmedNotification>::from_json(notification.to_json().as_bytes())
-            .unwrap();
+    let received = Envelope::<OrderConfirmedNotification>::from_json(
+        notification.to_json().unwrap().as_bytes(),
+    )
+    .unwrap();
     assert_eq!(received.correlation_id(), domain.correlation_id());
     assert_eq!(received.causation_id(), Some(integration.id()));
 }

@@ -89,7 +89,7 @@ string_id! {
 /// assert_eq!(public.correlation_id(), placed.correlation_id());
 /// assert_eq!(public.causation_id(), Some(placed.id()));
 ///
-/// let json = public.to_json();
+/// let json = public.to_json().unwrap();
 /// assert!(json.contains(r#""type":"order.placed.v1""#));
 /// ```
 #[derive(Clone, PartialEq)]
@@ -143,12 +143,13 @@ impl<E: Event> Envelope<E> {
     }
 
     /// The CloudEvents JSON of this envelope.
-    #[must_use]
-    pub fn to_json(&self) -> String {
-        // Serialising an event to JSON fails only for a hand-written
-        // `Serialize` that fails, or a map with non-string keys.
+    ///
+    /// # Errors
+    ///
+    /// The event's `Serialize` failed: a hand-written impl that fails, or a
+    /// map whose keys are not strings.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)
-            .unwrap_or_else(|e| format!("{{\"error\":{}}}", serde_json::Value::from(e.to_string())))
     }
 
     /// Reads an envelope of `E` from CloudEvents JSON; see
