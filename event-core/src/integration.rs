@@ -4,44 +4,9 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::decode::{DecodeError, decode};
-use crate::transport::{Delivery, Message, Subscription, Transport, TransportError};
-use crate::{Envelope, Event, IntegrationEvent};
-
-/// The header names [`encode`] sets beside the payload.
-pub mod headers {
-    /// The correlation id.
-    pub const CORRELATION_ID: &str = "correlationid";
-    /// The causation id, when there is one.
-    pub const CAUSATION_ID: &str = "causationid";
-    /// The W3C trace parent, when there is one.
-    pub const TRACEPARENT: &str = "traceparent";
-}
-
-/// An envelope as a transport message: its CloudEvents JSON, with id, type
-/// and tracing attributes beside it.
-///
-/// # Errors
-///
-/// The event's `Serialize` failed (a hand-written impl that fails, or a map
-/// with non-string keys).
-pub fn encode<E: Event>(envelope: &Envelope<E>) -> Result<Message, serde_json::Error> {
-    let mut headers = vec![(
-        headers::CORRELATION_ID.to_owned(),
-        envelope.correlation_id().to_string(),
-    )];
-    if let Some(causation) = envelope.causation_id() {
-        headers.push((headers::CAUSATION_ID.to_owned(), causation.to_string()));
-    }
-    if let Some(traceparent) = envelope.traceparent() {
-        headers.push((headers::TRACEPARENT.to_owned(), traceparent.to_owned()));
-    }
-    Ok(Message {
-        id: envelope.id().to_string(),
-        event_type: E::FULL_TYPE.to_owned(),
-        headers,
-        payload: serde_json::to_vec(envelope)?,
-    })
-}
+pub use crate::message::{encode, headers};
+use crate::transport::{Delivery, Subscription, Transport, TransportError};
+use crate::{Envelope, IntegrationEvent};
 
 /// Why an integration event was not published.
 #[derive(Debug)]

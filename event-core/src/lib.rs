@@ -20,6 +20,8 @@ mod envelope;
 mod event;
 #[cfg(feature = "tokio")]
 pub mod integration;
+pub mod mapping;
+mod message;
 #[cfg(feature = "tokio")]
 pub mod notify;
 pub mod registry;
@@ -36,6 +38,8 @@ pub use decode::DecodeError;
 pub use envelope::{CorrelationId, Envelope, EventId};
 pub use event::{DomainEvent, Event, EventKind, IntegrationEvent, NotificationEvent};
 pub use event_derive::{domain_event, integration_event, notification_event};
+pub use mapping::{MapsFrom, Outbox, PendingMessages, TranslateError};
+pub use message::{Message, encode};
 pub use registry::EventDescriptor;
 pub use schema::DEFAULT_SCHEMA_BASE;
 pub use time::{Timestamp, TimestampError};
@@ -44,5 +48,6 @@ pub use time::{Timestamp, TimestampError};
 pub mod prelude {
     pub use crate::envelope::Envelope;
     pub use crate::event::{DomainEvent, Event, EventKind, IntegrationEvent, NotificationEvent};
+    pub use crate::mapping::MapsFrom;
     pub use event_derive::{domain_event, integration_event, notification_event};
 }

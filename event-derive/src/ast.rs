@@ -2,9 +2,9 @@
 //! errors can point at the user's tokens.
 
 use syn::punctuated::Punctuated;
-use syn::{Data, DeriveInput, Fields, Ident, Path, Token};
+use syn::{Data, DeriveInput, Fields, Ident, Path, Token, Type};
 
-use crate::attr::{FieldAttrs, Kind, MacroArgs, is_event_attr};
+use crate::attr::{FieldAttrs, Kind, MacroArgs, is_event_attr, same_source};
 use crate::errors::Errors;
 
 pub struct Input<'a> {
@@ -17,6 +17,9 @@ pub struct Input<'a> {
 
 pub struct Field<'a> {
     pub ident: &'a Ident,
+    pub ty: &'a Type,
+    /// The field's doc comments, for the generated context type.
+    pub docs: Vec<&'a syn::Attribute>,
     pub attrs: FieldAttrs,
 }
 
@@ -65,6 +68,12 @@ impl<'a> Input<'a> {
                 let ident = f.ident.as_ref()?;
                 Some(Field {
                     ident,
+                    ty: &f.ty,
+                    docs: f
+                        .attrs
+                        .iter()
+                        .filter(|a| a.path().is_ident("doc"))
+                        .collect(),
                     attrs: FieldAttrs::parse(&f.attrs, errors),
                 })
             })
@@ -80,6 +89,52 @@ impl<'a> Input<'a> {
 
     pub fn ident(&self) -> &'a Ident {
         &self.item.ident
+    }
+
+    /// The events this one maps from (empty without `maps_from`).
+    pub fn sources(&self) -> &[Path] {
+        self.args
+            .maps_from
+            .as_ref()
+            .map_or(&[], |(_, sources)| sources.as_slice())
+    }
+}
+
+/// Where a target field's value comes from, for one source event.
+pub enum FieldSource<'a> {
+    /// A field of the source: the one of the same name, or `from = name`.
+    Field(&'a Ident),
+    /// `with = function`, called with the source event.
+    With(&'a Path),
+    /// `context`: the generated context type.
+    Context,
+    /// `default` or `default = expr`.
+    Default(Option<&'a proc_macro2::TokenStream>),
+}
+
+impl<'a> Field<'a> {
+    /// The source of this field's value when mapping from `source`.
+    pub fn source_for(&'a self, source: &Path) -> FieldSource<'a> {
+        let a = &self.attrs;
+        if let Some((_, from)) = a.from_source.iter().find(|(s, _)| same_source(s, source)) {
+            return FieldSource::Field(&from.value);
+        }
+        if let Some((_, with)) = a.with_source.iter().find(|(s, _)| same_source(s, source)) {
+            return FieldSource::With(&with.value);
+        }
+        if let Some(from) = &a.from {
+            return FieldSource::Field(&from.value);
+        }
+        if let Some(with) = &a.with {
+            return FieldSource::With(&with.value);
+        }
+        if a.context.is_some() {
+            return FieldSource::Context;
+        }
+        if let Some(default) = &a.default {
+            return FieldSource::Default(default.value.as_ref());
+        }
+        FieldSource::Field(self.ident)
     }
 }
 

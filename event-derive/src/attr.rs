@@ -3,6 +3,7 @@
 use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
+use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, Lit, LitStr, Path, Token};
 
 use crate::errors::Errors;
@@ -37,9 +38,12 @@ impl Kind {
     fn arguments(self) -> &'static str {
         match self {
             Kind::Integration => {
-                "`version = N`, `name = \"..\"`, `schema_base = \"..\"`, `allow(..)` and `crate = path`"
+                "`version = N`, `maps_from = Source`, `name = \"..\"`, `schema_base = \"..\"`, `allow(..)` and `crate = path`"
             }
-            Kind::Domain | Kind::Notification => {
+            Kind::Notification => {
+                "`maps_from = Source`, `name = \"..\"`, `version = N`, `schema_base = \"..\"`, `allow(..)` and `crate = path`"
+            }
+            Kind::Domain => {
                 "`name = \"..\"`, `version = N`, `schema_base = \"..\"`, `allow(..)` and `crate = path`"
             }
         }
@@ -62,6 +66,8 @@ pub struct Version {
 /// `#[domain_event(..)]`, `#[integration_event(..)]`, `#[notification_event(..)]`.
 #[derive(Default)]
 pub struct MacroArgs {
+    /// `maps_from = Source` or `maps_from = [A, B]`, with the key for errors.
+    pub maps_from: Option<(Ident, Vec<Path>)>,
     pub name: Option<LitStr>,
     pub version: Option<Version>,
     pub schema_base: Option<LitStr>,
@@ -116,6 +122,18 @@ impl MacroArgs {
             // #[domain_event(crate = ::my_reexport::event_core)]
             once(&self.krate, meta, "crate")?;
             self.krate = Some(meta.value()?.parse()?);
+        } else if path.is_ident("maps_from") {
+            // #[integration_event(maps_from = ProductPutOnSale)]
+            // #[integration_event(maps_from = [ProductPutOnSale, ProductRestocked])]
+            once(&self.maps_from, meta, "maps_from")?;
+            let key = meta.path.get_ident().cloned();
+            let sources = parse_sources(meta)?;
+            if kind == Kind::Domain {
+                return Err(meta.error(
+                    "a domain event records a fact of its own context and maps from no other event; `maps_from` goes on integration and notification events",
+                ));
+            }
+            self.maps_from = key.map(|key| (key, sources));
         } else if path.is_ident("allow") {
             // #[domain_event(allow(non_past_tense, generic_name))]
             meta.parse_nested_meta(|inner| self.allow.parse_one(kind, &inner))?;
@@ -173,6 +191,49 @@ fn parse_lit(meta: &ParseNestedMeta, hint: &str) -> syn::Result<Lit> {
     }
 }
 
+/// `Source` or `[A, B]`, each source once.
+fn parse_sources(meta: &ParseNestedMeta) -> syn::Result<Vec<Path>> {
+    let value = meta.value()?;
+    let sources: Vec<Path> = if value.peek(syn::token::Bracket) {
+        let content;
+        syn::bracketed!(content in value);
+        Punctuated::<Path, Token![,]>::parse_terminated(&content)?
+            .into_iter()
+            .collect()
+    } else {
+        vec![value.parse()?]
+    };
+    if sources.is_empty() {
+        return Err(meta.error(
+            "`maps_from` names at least one source event, like `maps_from = ProductPutOnSale`",
+        ));
+    }
+    for (i, source) in sources.iter().enumerate() {
+        if sources[..i]
+            .iter()
+            .any(|earlier| same_source(earlier, source))
+        {
+            return Err(syn::Error::new_spanned(
+                source,
+                format_args!(
+                    "`{}` is already a source; name each source once",
+                    path_text(source)
+                ),
+            ));
+        }
+    }
+    Ok(sources)
+}
+
+/// Two paths name the same source event when their last segments agree:
+/// `catalog::ProductPutOnSale` and `ProductPutOnSale`.
+pub fn same_source(a: &Path, b: &Path) -> bool {
+    match (a.segments.last(), b.segments.last()) {
+        (Some(a), Some(b)) => a.ident == b.ident,
+        _ => false,
+    }
+}
+
 fn parse_version(meta: &ParseNestedMeta) -> syn::Result<Version> {
     let hint = "the version is a whole number from 1 up, like `version = 2`";
     let lit = parse_lit(meta, hint)?;
@@ -204,7 +265,7 @@ fn expect_flag(meta: &ParseNestedMeta, key: &str) -> syn::Result<()> {
     }
 }
 
-fn path_text(path: &Path) -> String {
+pub fn path_text(path: &Path) -> String {
     path.segments
         .iter()
         .map(|s| s.ident.to_string())
@@ -219,7 +280,30 @@ pub struct FieldAttrs {
     pub pii: Option<Ident>,
     /// `#[event(secret)]`: the field never leaves its domain event.
     pub secret: Option<Ident>,
+    /// `#[event(from = field)]`, for every source.
+    pub from: Option<Keyed<Ident>>,
+    /// `#[event(from(Source) = field)]`.
+    pub from_source: Vec<(Path, Keyed<Ident>)>,
+    /// `#[event(with = function)]`, for every source.
+    pub with: Option<Keyed<Path>>,
+    /// `#[event(with(Source) = function)]`.
+    pub with_source: Vec<(Path, Keyed<Path>)>,
+    /// `#[event(context)]`.
+    pub context: Option<Ident>,
+    /// `#[event(default)]` or `#[event(default = expr)]`.
+    pub default: Option<Keyed<Option<TokenStream>>>,
+    /// The mapping keys (`from`, `with`, `context`, `default`) in the order
+    /// written, for the rules about them.
+    pub mapping_keys: Vec<Ident>,
 }
+
+/// A value with the key it was given under, for errors at the key.
+pub struct Keyed<T> {
+    pub key: Ident,
+    pub value: T,
+}
+
+const FIELD_OPTIONS: &str = "`pii`, `secret`, and on events with `maps_from`: `from = field`, `from(Source) = field`, `with = function`, `with(Source) = function`, `context`, `default` and `default = value`";
 
 impl FieldAttrs {
     /// Parses every `#[event(..)]` of a field, reporting each mistake.
@@ -230,7 +314,7 @@ impl FieldAttrs {
                 syn::Meta::List(list) => list.parse_nested_meta(|meta| out.parse_one(&meta)),
                 _ => Err(syn::Error::new_spanned(
                     attr,
-                    "`#[event]` takes a list of options, like `#[event(pii)]` or `#[event(secret)]`",
+                    "`#[event]` takes a list of options, like `#[event(pii)]` or `#[event(from = other_field)]`",
                 )),
             };
             if let Err(e) = parsed {
@@ -241,23 +325,116 @@ impl FieldAttrs {
     }
 
     fn parse_one(&mut self, meta: &ParseNestedMeta) -> syn::Result<()> {
-        let key = path_text(&meta.path);
-        let slot = match key.as_str() {
-            // #[event(pii)]
-            "pii" => &mut self.pii,
-            // #[event(secret)]
-            "secret" => &mut self.secret,
-            _ => {
-                return Err(meta.error(format_args!(
-                    "unknown field option `{key}`; `#[event(..)]` takes `pii` (personal data) or `secret` (never leaves its domain event)"
-                )));
-            }
+        let Some(key) = meta.path.get_ident().cloned() else {
+            return Err(meta.error(format_args!(
+                "unknown field option; `#[event(..)]` takes {FIELD_OPTIONS}"
+            )));
         };
-        once(slot, meta, &key)?;
-        expect_flag(meta, &key)?;
-        *slot = meta.path.get_ident().cloned();
-        Ok(())
+        if matches!(
+            key.to_string().as_str(),
+            "from" | "with" | "context" | "default"
+        ) {
+            self.mapping_keys.push(key.clone());
+        }
+        match key.to_string().as_str() {
+            // #[event(pii)]
+            "pii" => flag(&mut self.pii, meta, key),
+            // #[event(secret)]
+            "secret" => flag(&mut self.secret, meta, key),
+            // #[event(context)]
+            "context" => flag(&mut self.context, meta, key),
+            // #[event(from = field)] or #[event(from(Source) = field)]
+            "from" => {
+                if let Some(source) = parse_for_source(meta)? {
+                    once_for(&self.from_source, &source, meta, "from")?;
+                    let value = meta.value()?.parse()?;
+                    self.from_source.push((source, Keyed { key, value }));
+                } else {
+                    once(&self.from, meta, "from")?;
+                    let value = meta.value()?.parse()?;
+                    self.from = Some(Keyed { key, value });
+                }
+                Ok(())
+            }
+            // #[event(with = path::to::function)] or #[event(with(Source) = function)]
+            "with" => {
+                if let Some(source) = parse_for_source(meta)? {
+                    once_for(&self.with_source, &source, meta, "with")?;
+                    let value = meta.value()?.parse()?;
+                    self.with_source.push((source, Keyed { key, value }));
+                } else {
+                    once(&self.with, meta, "with")?;
+                    let value = meta.value()?.parse()?;
+                    self.with = Some(Keyed { key, value });
+                }
+                Ok(())
+            }
+            // #[event(default)] or #[event(default = expr)]
+            "default" => {
+                once(&self.default, meta, "default")?;
+                let value = if meta.input.peek(Token![=]) {
+                    Some(parse_expr_tokens(meta)?)
+                } else {
+                    expect_flag(meta, "default")?;
+                    None
+                };
+                self.default = Some(Keyed { key, value });
+                Ok(())
+            }
+            other => Err(meta.error(format_args!(
+                "unknown field option `{other}`; `#[event(..)]` takes {FIELD_OPTIONS}"
+            ))),
+        }
     }
+}
+
+fn flag(slot: &mut Option<Ident>, meta: &ParseNestedMeta, key: Ident) -> syn::Result<()> {
+    let name = key.to_string();
+    once(slot, meta, &name)?;
+    expect_flag(meta, &name)?;
+    *slot = Some(key);
+    Ok(())
+}
+
+/// The `(Source)` of `from(Source) = ..`, if written.
+fn parse_for_source(meta: &ParseNestedMeta) -> syn::Result<Option<Path>> {
+    if !meta.input.peek(syn::token::Paren) {
+        return Ok(None);
+    }
+    let content;
+    syn::parenthesized!(content in meta.input);
+    Ok(Some(content.parse()?))
+}
+
+fn once_for<T>(
+    list: &[(Path, T)],
+    source: &Path,
+    meta: &ParseNestedMeta,
+    key: &str,
+) -> syn::Result<()> {
+    if list.iter().any(|(s, _)| same_source(s, source)) {
+        return Err(meta.error(format_args!(
+            "duplicate `{key}({})`; give it once",
+            path_text(source)
+        )));
+    }
+    Ok(())
+}
+
+/// The tokens of `= expr`, up to the next top-level comma.
+fn parse_expr_tokens(meta: &ParseNestedMeta) -> syn::Result<TokenStream> {
+    let value = meta.value()?;
+    let mut tokens = TokenStream::new();
+    while !value.is_empty() && !value.peek(Token![,]) {
+        let tree: proc_macro2::TokenTree = value.parse()?;
+        tokens.extend([tree]);
+    }
+    if tokens.is_empty() {
+        return Err(meta.error(
+            "`default =` needs a value, like `default = 0`; or write `default` alone for `Default::default()`",
+        ));
+    }
+    Ok(tokens)
 }
 
 /// Whether an attribute is the macros' own `#[event(..)]` helper.

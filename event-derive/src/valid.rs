@@ -2,10 +2,10 @@
 //! to: the type name, version and schema id of the event.
 
 use proc_macro2::Span;
-use syn::LitStr;
+use syn::{Ident, LitStr};
 
 use crate::ast::Input;
-use crate::attr::Kind;
+use crate::attr::{Kind, path_text, same_source};
 use crate::errors::Errors;
 use crate::naming::{self, DomainName};
 
@@ -102,6 +102,8 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
             }
         }
     }
+
+    check_mapping(input, errors);
 
     // A name that is already an error gets no warning on top.
     let generic_name = (input.kind == Kind::Domain && !allow.generic_name && !name_is_wrong)
@@ -202,6 +204,95 @@ fn version(input: &Input, suffix_version: Option<u32>, errors: &mut Errors) -> u
             suffix_version.unwrap_or(1)
         }
         (None, in_name) => in_name.unwrap_or(1),
+    }
+}
+
+/// The rules of the mapping keys: they need `maps_from`, each field takes
+/// one source per source event, and `from(Source)` names a listed source.
+fn check_mapping(input: &Input, errors: &mut Errors) {
+    let sources = input.sources();
+    for field in &input.fields {
+        let a = &field.attrs;
+        let name = field.ident;
+        if sources.is_empty() {
+            for key in &a.mapping_keys {
+                let fix = if input.kind == Kind::Domain {
+                    "a domain event maps from no other event".to_owned()
+                } else {
+                    format!(
+                        "add the source event to the attribute: `#[{}(maps_from = Source)]`",
+                        input.kind.macro_name()
+                    )
+                };
+                errors.at(
+                    key.span(),
+                    format_args!("`{key}` takes `{name}`'s value from a source event, but there is none: {fix}"),
+                );
+            }
+            continue;
+        }
+        let conflict = |errors: &mut Errors, later: &Ident, earlier: &str| {
+            errors.at(
+                later.span(),
+                format_args!("`{earlier}` and `{later}` both give `{name}` its value; keep one"),
+            );
+        };
+        // The first key that reads the source, for a conflict with
+        // `context` or `default`.
+        let reads_source = a
+            .from
+            .as_ref()
+            .map(|k| k.key.to_string())
+            .or_else(|| a.with.as_ref().map(|k| k.key.to_string()))
+            .or_else(|| {
+                a.from_source
+                    .first()
+                    .map(|(s, _)| format!("from({})", path_text(s)))
+            })
+            .or_else(|| {
+                a.with_source
+                    .first()
+                    .map(|(s, _)| format!("with({})", path_text(s)))
+            });
+        if let Some(context) = &a.context {
+            if let Some(earlier) = &reads_source {
+                conflict(errors, context, earlier);
+            }
+            if let Some(default) = &a.default {
+                conflict(errors, &default.key, "context");
+            }
+        } else if let (Some(default), Some(earlier)) = (&a.default, &reads_source) {
+            conflict(errors, &default.key, earlier);
+        }
+        if let (Some(_), Some(with)) = (&a.from, &a.with) {
+            conflict(errors, &with.key, "from");
+        }
+        for (source, with) in &a.with_source {
+            if a.from_source.iter().any(|(s, _)| same_source(s, source)) {
+                conflict(errors, &with.key, &format!("from({})", path_text(source)));
+            }
+        }
+        let keyed = a
+            .from_source
+            .iter()
+            .map(|(s, _)| s)
+            .chain(a.with_source.iter().map(|(s, _)| s));
+        for source in keyed {
+            if !sources.iter().any(|s| same_source(s, source)) {
+                errors.spanned(
+                    source,
+                    format_args!(
+                        "`{}` is not a source of this event; the sources are {}",
+                        path_text(source),
+                        sources
+                            .iter()
+                            .map(|s| format!("`{}`", path_text(s)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+        }
     }
 }
 

@@ -29,33 +29,9 @@ use core::pin::Pin;
 
 pub use memory::InMemoryTransport;
 
+pub use crate::message::Message;
+
 use crate::bus::BoxError;
-
-/// An encoded envelope on its way to or from a broker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    /// The event id; brokers de-duplicate on it.
-    pub id: String,
-    /// The full event type (`product.updated.v2`); adapters route on it, for
-    /// example as a subject `events.product.updated.v2`.
-    pub event_type: String,
-    /// Attributes an adapter may copy into broker headers (the correlation
-    /// id, the trace parent), so that they can be read without decoding.
-    pub headers: Vec<(String, String)>,
-    /// The CloudEvents JSON of the envelope.
-    pub payload: Vec<u8>,
-}
-
-impl Message {
-    /// The value of a header, if present.
-    #[must_use]
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
 
 /// A failure of the broker or of the connection to it.
 #[derive(Debug)]

@@ -2,6 +2,7 @@
 
 mod impls;
 mod item;
+mod mapping;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -48,6 +49,8 @@ pub fn event(kind: Kind, args: TokenStream, tokens: TokenStream) -> TokenStream 
     let krate = crate_path(&input);
     let mut out = item::emit(&input, &krate);
     out.extend(impls::emit(&input, &resolved, &krate));
+    out.extend(mapping::field_impls(&input, &krate));
+    out.extend(mapping::mappings(&input, &krate));
     out.extend(errors.into_compile_errors());
     out
 }

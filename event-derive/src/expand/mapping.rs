@@ -1,0 +1,294 @@
+//! The field accessors every event gets, and the mappings of events with
+//! `maps_from`.
+
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote};
+use syn::ext::IdentExt;
+use syn::{Ident, Path};
+
+use crate::ast::{FieldSource, Input};
+use crate::attr::{Kind, path_text};
+
+/// The key a field is read by: the FNV-1a hash of its name, the same in the
+/// macro of the source and in that of the target.
+fn field_key(name: &Ident) -> Literal {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.unraw().to_string().bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    Literal::u64_suffixed(hash)
+}
+
+/// Puts every token of `tokens` at `span`, so that whatever the compiler
+/// reports about the generated code (a missing field, a failed conversion, a
+/// const check) points at the user's token, not at the attribute.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
+/// The span of a path's last segment: `ProductPutOnSale` in
+/// `catalog::ProductPutOnSale`.
+fn last_segment_span(path: &Path) -> Span {
+    path.segments
+        .last()
+        .map_or_else(Span::call_site, |s| s.ident.span())
+}
+
+/// `Field<KEY>` for each field, so that events mapping from this one can read
+/// it and see whether it is personal or secret.
+pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
+    let ident = input.ident();
+    let impls = input.fields.iter().map(|field| {
+        let member = field.ident;
+        let ty = field.ty;
+        let key = field_key(member);
+        let pii = field.attrs.pii.is_some();
+        let secret = field.attrs.secret.is_some();
+        quote! {
+            // The other fields' impls are no help when one is missing.
+            #[diagnostic::do_not_recommend]
+            #[automatically_derived]
+            impl #krate::__private::Field<#key> for #ident {
+                type Type = #ty;
+                const PII: bool = #pii;
+                const SECRET: bool = #secret;
+                #[inline]
+                fn get(&self) -> &#ty {
+                    &self.#member
+                }
+            }
+        }
+    });
+    quote!(#(#impls)*)
+}
+
+/// The context type, `MapsFrom` and `From` impls, and the compile-time checks
+/// of an event with `maps_from`.
+pub fn mappings(input: &Input, krate: &Path) -> TokenStream {
+    let sources = input.sources();
+    if sources.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = input.ident();
+    let context_fields: Vec<_> = input
+        .fields
+        .iter()
+        .filter(|f| f.attrs.context.is_some())
+        .collect();
+    let context_ident = format_ident!("{}Context", ident.unraw());
+
+    let context_type = (!context_fields.is_empty()).then(|| {
+        let vis = &input.item.vis;
+        let doc = format!(
+            "The values [`{}`] needs beyond its source events, supplied by an enrichment step.",
+            ident.unraw()
+        );
+        let fields = context_fields.iter().map(|f| {
+            let name = f.ident;
+            let ty = f.ty;
+            let docs = if f.docs.is_empty() {
+                let doc = format!("The value of [`{}::{}`].", ident.unraw(), name.unraw());
+                quote!(#[doc = #doc])
+            } else {
+                let docs = &f.docs;
+                quote!(#(#docs)*)
+            };
+            quote!(#docs pub #name: #ty,)
+        });
+        quote! {
+            #[doc = #doc]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+            #vis struct #context_ident {
+                #(#fields)*
+            }
+        }
+    });
+    let context_ty = if context_fields.is_empty() {
+        quote!(())
+    } else {
+        quote!(#context_ident)
+    };
+
+    let impls = sources
+        .iter()
+        .map(|source| mapping(input, krate, source, &context_ty, context_fields.is_empty()));
+    quote! {
+        #context_type
+        #(#impls)*
+    }
+}
+
+fn mapping(
+    input: &Input,
+    krate: &Path,
+    source: &Path,
+    context_ty: &TokenStream,
+    no_context: bool,
+) -> TokenStream {
+    let ident = input.ident();
+    let private = quote!(#krate::__private);
+    let mut checks = Vec::new();
+    let mut reads_source = false;
+    let values = input
+        .fields
+        .iter()
+        .map(|field| {
+            let name = field.ident;
+            let value = match field.source_for(source) {
+                FieldSource::Field(from) => {
+                    reads_source = true;
+                    checks.push(personal_data_check(
+                        input,
+                        krate,
+                        source,
+                        field.ident,
+                        from,
+                        field.attrs.pii.is_some(),
+                    ));
+                    let key = field_key(from);
+                    // At the field (or its `from`), where a missing or
+                    // unconvertible source field is reported.
+                    respan(
+                        quote!(#private::convert(#private::Source(source).field::<#key>())),
+                        from.span(),
+                    )
+                }
+                FieldSource::With(function) => {
+                    reads_source = true;
+                    respan(quote!(#function(source)), last_segment_span(function))
+                }
+                FieldSource::Context => quote!(context.#name),
+                FieldSource::Default(None) => quote!(::core::default::Default::default()),
+                FieldSource::Default(Some(expr)) => quote!(#private::into(#expr)),
+            };
+            quote!(#name: #value,)
+        })
+        .collect::<Vec<_>>();
+    let source_param = if reads_source {
+        quote!(source)
+    } else {
+        quote!(_source)
+    };
+    let context_param = if no_context {
+        quote!(_: Self::Context)
+    } else {
+        quote!(context: Self::Context)
+    };
+    let kind_check = kind_check(input, krate, source);
+    let from_impl = no_context.then(|| {
+        quote! {
+            #[automatically_derived]
+            impl ::core::convert::From<&#source> for #ident {
+                #[inline]
+                fn from(source: &#source) -> Self {
+                    <Self as #krate::MapsFrom<#source>>::map_from(source, ())
+                }
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl #krate::MapsFrom<#source> for #ident {
+            type Context = #context_ty;
+            #[inline]
+            fn map_from(#source_param: &#source, #context_param) -> Self {
+                #ident { #(#values)* }
+            }
+        }
+        #from_impl
+        #kind_check
+        #(#checks)*
+    }
+}
+
+/// A field fed by a `secret` source field is an error; one fed by a `pii`
+/// source field must be `pii` itself. Evaluated at compile time, across the
+/// two types, and reported at the target field with both names.
+fn personal_data_check(
+    input: &Input,
+    krate: &Path,
+    source: &Path,
+    target_field: &Ident,
+    source_field: &Ident,
+    target_is_pii: bool,
+) -> TokenStream {
+    let key = field_key(source_field);
+    let target = format!("{}::{}", input.ident().unraw(), target_field.unraw());
+    // The read of the source field is reported at `source_field` (the target
+    // field, or its `from = ..`); the check sits there too, so that a missing
+    // field is one error, not two.
+    let span = source_field.span();
+    let from = format!("{}::{}", path_text(source), source_field.unraw());
+    let secret = format!(
+        "`{target}` maps from `{from}`, a `secret` field, which never leaves its domain event; give `{}` another source or drop it",
+        target_field.unraw()
+    );
+    let field = quote!(<#source as #krate::__private::Field<#key>>);
+    let pii = (!target_is_pii).then(|| {
+        let message = format!(
+            "`{target}` maps from `{from}`, which is personal data (`pii`); mark `{}` with `#[event(pii)]` so the contract declares it",
+            target_field.unraw()
+        );
+        quote!(if #field::PII { ::core::panic!(#message) })
+    });
+    respan(
+        quote! {
+            const _: () = {
+                if #field::SECRET { ::core::panic!(#secret) }
+                #pii
+            };
+        },
+        span,
+    )
+}
+
+/// An integration event maps only from domain events; a notification from
+/// domain or integration events. The message names the kind it was given.
+fn kind_check(input: &Input, krate: &Path, source: &Path) -> TokenStream {
+    let name = path_text(source);
+    let (integration, notification) = match input.kind {
+        Kind::Integration => (
+            Some(format!(
+                "`maps_from = {name}`: `{name}` is an integration event, but an integration event maps only from domain events; map from the domain event behind `{name}`"
+            )),
+            format!(
+                "`maps_from = {name}`: `{name}` is a notification, but an integration event maps only from domain events"
+            ),
+        ),
+        Kind::Notification | Kind::Domain => (
+            None,
+            format!(
+                "`maps_from = {name}`: `{name}` is a notification, but a notification maps only from domain or integration events"
+            ),
+        ),
+    };
+    let integration_arm = match integration {
+        Some(message) => {
+            quote!(#krate::__private::EventKind::Integration => ::core::panic!(#message),)
+        }
+        None => quote!(#krate::__private::EventKind::Integration => {}),
+    };
+    respan(
+        quote! {
+            const _: () = match <#source as #krate::Event>::KIND {
+                #krate::__private::EventKind::Domain => {}
+                #integration_arm
+                #krate::__private::EventKind::Notification => ::core::panic!(#notification),
+            };
+        },
+        last_segment_span(source),
+    )
+}

@@ -1,0 +1,237 @@
+//! Mapping domain events to integration events and notifications, and
+//! translators on the domain bus.
+
+use std::sync::Arc;
+
+use event_core::prelude::*;
+use event_core::{BoxError, DomainBus, PendingMessages, TranslateError};
+
+/// A product was put on sale.
+#[domain_event]
+#[serde(rename_all = "camelCase")]
+pub struct ProductPutOnSale {
+    pub product_id: String,
+    pub sale_price_cents: u32,
+    #[event(pii)]
+    pub merchant_email: String,
+    #[event(secret)]
+    pub supplier_cost_cents: u32,
+}
+
+/// A product was restocked.
+#[domain_event]
+pub struct ProductRestocked {
+    pub product_id: String,
+    pub units: u32,
+    pub list_price_cents: u32,
+}
+
+/// Products that are restocked or go on sale change their public state.
+#[integration_event(version = 2, maps_from = [ProductPutOnSale, ProductRestocked])]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct ProductUpdatedIntegrationEvent {
+    /// Same name in both sources.
+    pub product_id: String,
+    /// Another name per source; `u32` converts into `u64`.
+    #[event(from(ProductPutOnSale) = sale_price_cents)]
+    #[event(from(ProductRestocked) = list_price_cents)]
+    pub price_cents: u64,
+    /// From the enrichment step.
+    #[event(context)]
+    pub title: String,
+    /// Computed by a function of each source.
+    #[event(with(ProductPutOnSale) = on_sale)]
+    #[event(with(ProductRestocked) = not_on_sale)]
+    pub on_sale: bool,
+    /// The default.
+    #[event(default)]
+    pub tags: Vec<String>,
+    /// A given default, converted.
+    #[event(default = "EUR")]
+    pub currency: String,
+}
+
+fn on_sale(_: &ProductPutOnSale) -> bool {
+    true
+}
+
+fn not_on_sale(_: &ProductRestocked) -> bool {
+    false
+}
+
+/// The merchant is told their sale started.
+#[notification_event(maps_from = ProductPutOnSale)]
+pub struct SaleStartedNotification {
+    pub product_id: String,
+    #[event(pii, from = merchant_email)]
+    pub to: String,
+}
+
+/// Stock levels for other contexts; no context, so `From<&ProductRestocked>`.
+#[integration_event(version = 1, maps_from = ProductRestocked)]
+pub struct StockLevelIntegrationEvent {
+    pub product_id: String,
+    #[event(from = units)]
+    pub units_in_stock: u64,
+}
+
+/// A notification may map from an integration event.
+#[notification_event(maps_from = StockLevelIntegrationEvent)]
+pub struct BackInStockNotification {
+    pub product_id: String,
+}
+
+fn sale() -> ProductPutOnSale {
+    ProductPutOnSale {
+        product_id: "p-1".into(),
+        sale_price_cents: 1_999,
+        merchant_email: "shop@example.com".into(),
+        supplier_cost_cents: 900,
+    }
+}
+
+fn restocked() -> ProductRestocked {
+    ProductRestocked {
+        product_id: "p-1".into(),
+        units: 12,
+        list_price_cents: 2_499,
+    }
+}
+
+fn context() -> ProductUpdatedIntegrationEventContext {
+    ProductUpdatedIntegrationEventContext {
+        title: "Kettle".into(),
+    }
+}
+
+#[test]
+fn every_field_source_from_the_first_source() {
+    let public = ProductUpdatedIntegrationEvent::map_from(&sale(), context());
+    assert_eq!(
+        public,
+        ProductUpdatedIntegrationEvent {
+            product_id: "p-1".into(),
+            price_cents: 1_999,
+            title: "Kettle".into(),
+            on_sale: true,
+            tags: Vec::new(),
+            currency: "EUR".into(),
+        }
+    );
+}
+
+#[test]
+fn the_same_target_from_the_second_source() {
+    let public = ProductUpdatedIntegrationEvent::map_from(&restocked(), context());
+    assert_eq!(public.price_cents, 2_499);
+    assert!(!public.on_sale);
+    assert_eq!(public.title, "Kettle");
+}
+
+#[test]
+fn serde_renames_on_either_side_do_not_change_the_mapping() {
+    // The mapping goes by Rust field names; the wire names differ on both sides.
+    let source = serde_json::to_value(sale()).unwrap();
+    assert!(source.get("salePriceCents").is_some());
+    let target =
+        serde_json::to_value(ProductUpdatedIntegrationEvent::map_from(&sale(), context())).unwrap();
+    assert_eq!(target["PRICE_CENTS"], 1_999);
+    assert_eq!(target["PRODUCT_ID"], "p-1");
+}
+
+#[test]
+fn targets_without_context_convert_from_a_reference() {
+    let stock = StockLevelIntegrationEvent::from(&restocked());
+    assert_eq!(stock.units_in_stock, 12);
+    let same: StockLevelIntegrationEvent = (&restocked()).into();
+    assert_eq!(same, stock);
+    let back_in_stock = BackInStockNotification::from(&stock);
+    assert_eq!(back_in_stock.product_id, "p-1");
+    let note = SaleStartedNotification::from(&sale());
+    assert_eq!(note.to, "shop@example.com");
+}
+
+#[test]
+fn personal_data_stays_declared_across_the_boundary() {
+    let schema = SaleStartedNotification::schema();
+    assert_eq!(schema["properties"]["to"]["x-pii"], true);
+}
+
+fn map_generically<S: Event, T: MapsFrom<S, Context = ()>>(source: &S) -> T {
+    T::map_from(source, ())
+}
+
+#[test]
+fn the_mapping_trait_is_usable_generically() {
+    let stock: StockLevelIntegrationEvent = map_generically(&restocked());
+    assert_eq!(stock.product_id, "p-1");
+}
+
+/// Looks up product titles, as a read model would.
+struct Catalog;
+
+impl Catalog {
+    fn title(&self, product_id: &str) -> Result<String, BoxError> {
+        match product_id {
+            "p-1" => Ok("Kettle".into()),
+            other => Err(format!("no product `{other}`").into()),
+        }
+    }
+}
+
+#[test]
+fn a_translator_maps_enriches_and_appends_in_a_caused_envelope() {
+    let outbox = Arc::new(PendingMessages::new());
+    let catalog = Catalog;
+    let mut bus = DomainBus::new();
+    bus.translate::<ProductPutOnSale, ProductUpdatedIntegrationEvent>(
+        Arc::clone(&outbox),
+        move |e| {
+            Ok(ProductUpdatedIntegrationEventContext {
+                title: catalog.title(&e.data().product_id)?,
+            })
+        },
+    );
+    let domain = Envelope::new("/catalog", sale());
+    bus.publish(&domain).unwrap();
+
+    let messages = outbox.take();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].event_type, "product.updated.v2");
+    let public =
+        Envelope::<ProductUpdatedIntegrationEvent>::from_json(&messages[0].payload).unwrap();
+    assert_eq!(public.causation_id(), Some(domain.id()));
+    assert_eq!(public.correlation_id(), domain.correlation_id());
+    assert_eq!(public.data().title, "Kettle");
+    assert_eq!(public.data().price_cents, 1_999);
+}
+
+#[test]
+fn a_failed_enrichment_reaches_the_publisher_and_appends_nothing() {
+    let outbox = Arc::new(PendingMessages::new());
+    let mut bus = DomainBus::new();
+    bus.translate::<ProductPutOnSale, ProductUpdatedIntegrationEvent>(Arc::clone(&outbox), |e| {
+        Ok(ProductUpdatedIntegrationEventContext {
+            title: Catalog.title(&e.data().product_id)?,
+        })
+    });
+    let mut unknown = sale();
+    unknown.product_id = "p-404".into();
+    let error = bus
+        .publish(&Envelope::new("/catalog", unknown))
+        .unwrap_err();
+    let failure = &error.failures[0].error;
+    let typed = failure.downcast_ref::<TranslateError>().unwrap();
+    assert!(matches!(typed, TranslateError::Enrich(e) if e.to_string() == "no product `p-404`"));
+    assert!(outbox.is_empty());
+}
+
+#[test]
+fn a_translator_without_context_is_one_line_too() {
+    let outbox = Arc::new(PendingMessages::new());
+    let mut bus = DomainBus::new();
+    bus.translate::<ProductRestocked, StockLevelIntegrationEvent>(Arc::clone(&outbox), |_| Ok(()));
+    bus.publish(&Envelope::new("/catalog", restocked()))
+        .unwrap();
+    assert_eq!(outbox.len(), 1);
+}

@@ -1,0 +1,19 @@
+use event_core::prelude::*;
+
+/// The source.
+#[domain_event]
+pub struct ProductPutOnSale {
+    pub product_id: String,
+    pub sale_price_cents: u64,
+    #[event(pii)]
+    pub merchant_email: String,
+    #[event(secret)]
+    pub supplier_cost_cents: u64,
+}
+
+#[domain_event(maps_from = ProductPutOnSale)]
+pub struct ProductPromoted {
+    pub product_id: String,
+}
+
+fn main() {}
