@@ -1,12 +1,31 @@
-//! The e-commerce events of a catalog and an ordering context: domain events
-//! that stay inside their bounded context, the integration events other
-//! contexts consume, and a notification for the customer. Prints each event's
-//! JSON Schema and the registry of every declared event.
+//! Putting a product on sale, from the use case to other bounded contexts.
+//!
+//! The catalog context's `PutProductOnSale` use case saves the product and
+//! publishes one domain event, `ProductPutOnSale`. Two handlers react to it on
+//! the domain bus, each on its own:
+//!
+//! - recommendations are recalculated (inside the catalog);
+//! - a translator enriches the event with the product's title, from a query
+//!   on the catalog's read model, maps it to the public
+//!   `ProductUpdatedIntegrationEvent` and puts it in the outbox.
+//!
+//! Once the use case has committed, the outbox is flushed to the transport and
+//! the storefront context receives the integration event. The use case knows
+//! nothing of either handler, nor of the integration event.
+//!
+//! The output shows both envelopes as CloudEvents JSON (the integration
+//! envelope's `causationid` is the domain envelope's `id`), then the registry
+//! of every declared event and the JSON Schema of the integration event.
 //!
 //! Run it with `cargo run --example ecommerce`.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use event_core::integration::Consumer;
 use event_core::prelude::*;
-use event_core::registry;
+use event_core::transport::InMemoryTransport;
+use event_core::{BoxError, DomainBus, PendingMessages, registry};
 
 /// A product was put on sale at a reduced price.
 #[domain_event]
@@ -25,26 +44,25 @@ pub struct StockRecalculated {
     pub units_in_stock: u32,
 }
 
-/// An order was confirmed and paid for.
-#[domain_event]
-pub struct OrderConfirmed {
-    pub order_id: String,
-    pub customer_id: String,
-    pub total_cents: u64,
-    /// The payment provider's token for this order; never leaves the
-    /// ordering context.
-    #[event(secret)]
-    pub payment_token: String,
-}
-
 /// The observable state of a product, for other bounded contexts.
-#[integration_event(version = 2)]
+#[integration_event(version = 2, maps_from = [ProductPutOnSale, StockRecalculated])]
 #[serde(rename_all = "camelCase")]
 pub struct ProductUpdatedIntegrationEvent {
+    /// Copied from the field of the same name.
     pub product_id: String,
-    pub price_cents: u64,
+    /// The price customers pay now.
+    #[event(from(ProductPutOnSale) = sale_price_cents, with(StockRecalculated) = unchanged_price)]
+    pub price_cents: Option<u64>,
+    /// Units that can be ordered, when the event knows them.
+    #[event(from(StockRecalculated) = units_in_stock, default)]
+    pub units_in_stock: Option<u32>,
+    /// Supplied by the enrichment step: a query on the catalog.
+    #[event(context)]
     pub title: String,
-    pub units_in_stock: u32,
+}
+
+fn unchanged_price(_: &StockRecalculated) -> Option<u64> {
+    None
 }
 
 /// An order was confirmed; shipping and invoicing react to it.
@@ -55,43 +73,167 @@ pub struct OrderConfirmedIntegrationEvent {
     pub total_cents: u64,
 }
 
-/// Tells the customer that their order is confirmed.
-#[notification_event]
-pub struct OrderConfirmedNotification {
-    pub order_id: String,
-    #[event(pii)]
-    pub customer_email: String,
+/// Tells the merchant that their sale has started.
+#[notification_event(maps_from = ProductPutOnSale)]
+pub struct SaleStartedNotification {
+    pub product_id: String,
+    #[event(pii, from = merchant_email)]
+    pub to: String,
 }
 
-fn main() {
-    let confirmed = OrderConfirmed {
-        order_id: "order-1".into(),
-        customer_id: "customer-7".into(),
-        total_cents: 4_990,
-        payment_token: "tok_live_123".into(),
-    };
-    // The payment token is redacted, even in logs.
-    println!("{confirmed:?}\n");
+/// A product as the catalog stores it.
+#[derive(Debug, Clone)]
+struct Product {
+    id: String,
+    title: String,
+    price_cents: u64,
+    merchant_email: String,
+}
 
+/// The catalog's store, standing in for its database.
+#[derive(Default)]
+struct Products(Mutex<HashMap<String, Product>>);
+
+impl Products {
+    fn get(&self, id: &str) -> Option<Product> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+
+    fn save(&self, product: Product) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(product.id.clone(), product);
+    }
+}
+
+/// The use case: puts a product on sale and publishes the fact.
+fn put_product_on_sale(
+    products: &Products,
+    bus: &DomainBus,
+    product_id: &str,
+    sale_price_cents: u64,
+) -> Result<Envelope<ProductPutOnSale>, BoxError> {
+    let mut product = products
+        .get(product_id)
+        .ok_or_else(|| format!("no product `{product_id}`"))?;
+    product.price_cents = sale_price_cents;
+    products.save(product.clone());
+    let event = Envelope::new(
+        "/shop/catalog",
+        ProductPutOnSale {
+            product_id: product.id,
+            sale_price_cents,
+            merchant_email: product.merchant_email,
+        },
+    );
+    // The handlers run in the use case's transaction: an error here would
+    // roll the sale back.
+    bus.publish(&event)?;
+    Ok(event)
+}
+
+fn print_json<E: Event>(heading: &str, envelope: &Envelope<E>) {
+    match envelope.to_json() {
+        Ok(json) => println!("{heading}:\n{json}\n"),
+        Err(error) => println!("{heading}: not encodable: {error}\n"),
+    }
+}
+
+fn main() -> Result<(), BoxError> {
+    tokio::runtime::Builder::new_current_thread()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> Result<(), BoxError> {
+    let products = Arc::new(Products::default());
+    products.save(Product {
+        id: "p-7".into(),
+        title: "Stovetop kettle".into(),
+        price_cents: 3_900,
+        merchant_email: "kettles@example.com".into(),
+    });
+
+    let transport = InMemoryTransport::new();
+    let mut storefront =
+        Consumer::<ProductUpdatedIntegrationEvent, _>::subscribe(&transport, "storefront").await?;
+
+    let outbox = Arc::new(PendingMessages::new());
+    let mut bus = DomainBus::new();
+    // Recommendations react to the domain event on their own.
+    bus.subscribe(|e: &Envelope<ProductPutOnSale>| -> Result<(), BoxError> {
+        println!(
+            "recommendations: recalculated for {} at {} cents\n",
+            e.data().product_id,
+            e.data().sale_price_cents
+        );
+        Ok(())
+    });
+    // The translator: enrichment by a query on the catalog, then the mapping.
+    let catalog = Arc::clone(&products);
+    bus.translate::<ProductPutOnSale, ProductUpdatedIntegrationEvent>(
+        Arc::clone(&outbox),
+        move |e| {
+            let product = catalog
+                .get(&e.data().product_id)
+                .ok_or("the product is gone")?;
+            Ok(ProductUpdatedIntegrationEventContext {
+                title: product.title,
+            })
+        },
+    );
+
+    let domain = put_product_on_sale(&products, &bus, "p-7", 2_900)?;
+    print_json(
+        "catalog publishes ProductPutOnSale on its domain bus",
+        &domain,
+    );
+
+    // The use case committed: the outbox goes out.
+    let sent = outbox.flush(&transport).await?;
+    println!("outbox: {sent} integration event(s) published\n");
+
+    if let Some(received) = storefront.next().await {
+        let received = received?;
+        print_json(
+            "storefront receives ProductUpdatedIntegrationEvent",
+            &received.envelope,
+        );
+        println!(
+            "linked: causationid {} = domain id {}\n",
+            received
+                .envelope
+                .causation_id()
+                .map_or("-", |id| id.as_str()),
+            domain.id()
+        );
+        received.ack().await?;
+    }
+
+    let note = SaleStartedNotification::from(domain.data());
+    println!("the merchant would be told: {note:?}\n");
+
+    println!("Registry:");
     for descriptor in registry::all() {
         println!(
-            "{:<12} {:<26} {:<34} {}",
+            "  {:<12} {:<26} {:<34} {}",
             descriptor.kind.as_str(),
             descriptor.full_type,
             descriptor.rust_name,
             descriptor.schema_id
         );
     }
-    if let Err(duplicates) = registry::check_unique() {
-        eprintln!("{duplicates}");
-        std::process::exit(1);
-    }
+    registry::check_unique()?;
 
     println!(
         "\nJSON Schema of {}:",
         ProductUpdatedIntegrationEvent::FULL_TYPE
     );
     println!("{:#}", ProductUpdatedIntegrationEvent::schema());
-    println!("\nJSON Schema of {}:", ProductPutOnSale::FULL_TYPE);
-    println!("{:#}", ProductPutOnSale::schema());
+    Ok(())
 }

@@ -50,18 +50,35 @@ pub mod shadowed {
         pub holder: std::string::String,
     }
 
-    /// An integration event declared among the shadows.
-    #[integration_event(version = 1)]
+    /// An integration event declared among the shadows, mapped from the
+    /// domain event with every kind of field source.
+    #[integration_event(version = 1, maps_from = AccountOpened)]
     pub struct AccountOpenedIntegrationEvent {
-        /// The account.
-        pub account_id: u64,
+        /// The account, converted from `u64`.
+        pub account_id: u128,
+        /// Personal data, declared.
+        #[event(pii, from = holder)]
+        pub holder_name: std::string::String,
+        /// From the enrichment step.
+        #[event(context)]
+        pub branch: std::string::String,
+        /// Computed.
+        #[event(with = is_joint)]
+        pub joint: bool,
+        /// Defaulted.
+        #[event(default = 3u8)]
+        pub tier: u8,
     }
 
-    /// A notification declared among the shadows.
-    #[notification_event]
+    fn is_joint(_: &AccountOpened) -> bool {
+        false
+    }
+
+    /// A notification declared among the shadows, with no context.
+    #[notification_event(maps_from = AccountOpenedIntegrationEvent)]
     pub struct AccountOpenedNotification {
         /// The account.
-        pub account_id: u64,
+        pub account_id: u128,
     }
 }
 
@@ -75,6 +92,16 @@ fn shadowed_names_do_not_leak_into_expansions() {
     };
     assert_eq!(::core::clone::Clone::clone(&event), event);
     assert!(format!("{event:?}").contains("<redacted>"));
+    let public = <shadowed::AccountOpenedIntegrationEvent as event_core::MapsFrom<_>>::map_from(
+        &event,
+        shadowed::AccountOpenedIntegrationEventContext {
+            branch: "Leeds".into(),
+        },
+    );
+    assert_eq!(public.account_id, 1);
+    assert_eq!(public.tier, 3);
+    let note = shadowed::AccountOpenedNotification::from(&public);
+    assert_eq!(note.account_id, 1);
     assert_eq!(
         shadowed::AccountOpenedIntegrationEvent::FULL_TYPE,
         "account.opened.v1"

@@ -81,6 +81,14 @@ pub struct BackInStockNotification {
     pub product_id: String,
 }
 
+/// A keyed source for one event, a fallback for the others.
+#[integration_event(version = 1, maps_from = [ProductPutOnSale, ProductRestocked])]
+pub struct InventoryChangedIntegrationEvent {
+    pub product_id: String,
+    #[event(from(ProductRestocked) = units, default)]
+    pub units: Option<u32>,
+}
+
 fn sale() -> ProductPutOnSale {
     ProductPutOnSale {
         product_id: "p-1".into(),
@@ -234,4 +242,12 @@ fn a_translator_without_context_is_one_line_too() {
     bus.publish(&Envelope::new("/catalog", restocked()))
         .unwrap();
     assert_eq!(outbox.len(), 1);
+}
+
+#[test]
+fn a_keyed_source_with_a_fallback_for_the_other_sources() {
+    let restocked = InventoryChangedIntegrationEvent::from(&restocked());
+    assert_eq!(restocked.units, Some(12));
+    let on_sale = InventoryChangedIntegrationEvent::from(&sale());
+    assert_eq!(on_sale.units, None);
 }

@@ -237,35 +237,22 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
                 format_args!("`{earlier}` and `{later}` both give `{name}` its value; keep one"),
             );
         };
-        // The first key that reads the source, for a conflict with
-        // `context` or `default`.
-        let reads_source = a
-            .from
-            .as_ref()
-            .map(|k| k.key.to_string())
-            .or_else(|| a.with.as_ref().map(|k| k.key.to_string()))
-            .or_else(|| {
-                a.from_source
-                    .first()
-                    .map(|(s, _)| format!("from({})", path_text(s)))
-            })
-            .or_else(|| {
-                a.with_source
-                    .first()
-                    .map(|(s, _)| format!("with({})", path_text(s)))
-            });
-        if let Some(context) = &a.context {
-            if let Some(earlier) = &reads_source {
-                conflict(errors, context, earlier);
+        // Keys without a source apply to every source that has no key of
+        // its own (`from(Source) = ..`), so two of them conflict, while a
+        // keyed one and an unkeyed one do not.
+        let unkeyed: Vec<&Ident> = [
+            a.from.as_ref().map(|k| &k.key),
+            a.with.as_ref().map(|k| &k.key),
+            a.context.as_ref(),
+            a.default.as_ref().map(|k| &k.key),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if let Some((first, rest)) = unkeyed.split_first() {
+            for later in rest {
+                conflict(errors, later, &first.to_string());
             }
-            if let Some(default) = &a.default {
-                conflict(errors, &default.key, "context");
-            }
-        } else if let (Some(default), Some(earlier)) = (&a.default, &reads_source) {
-            conflict(errors, &default.key, earlier);
-        }
-        if let (Some(_), Some(with)) = (&a.from, &a.with) {
-            conflict(errors, &with.key, "from");
         }
         for (source, with) in &a.with_source {
             if a.from_source.iter().any(|(s, _)| same_source(s, source)) {
