@@ -15,6 +15,7 @@
 extern crate self as event_core;
 
 mod bus;
+pub mod compat;
 pub mod decode;
 mod envelope;
 mod event;
