@@ -35,16 +35,17 @@ fn domain_event_schema() {
             "description": "A customer registered in the shop.",
             "type": "object",
             "properties": {
-                "customerId": { "type": "string" },
+                "customerId": { "type": "string", "x-rust-type": "String" },
                 "emailAddress": {
                     "description": "The address the customer signs in with.",
                     "type": "string",
-                    "x-pii": true
+                    "x-pii": true,
+                    "x-rust-type": "String"
                 },
-                "name": { "type": "string", "x-pii": true },
-                "newsletter": { "type": "boolean", "default": false },
-                "referrer": { "type": ["string", "null"] },
-                "passwordHash": { "type": "string", "x-secret": true }
+                "name": { "type": "string", "x-pii": true, "x-rust-type": "String" },
+                "newsletter": { "type": "boolean", "default": false, "x-rust-type": "bool" },
+                "referrer": { "type": ["string", "null"], "x-rust-type": "Option<String>" },
+                "passwordHash": { "type": "string", "x-secret": true, "x-rust-type": "String" }
             },
             "required": ["customerId", "emailAddress", "name", "passwordHash"],
             "x-event-type": "customer.registered",
@@ -83,7 +84,7 @@ fn integration_event_schema_with_name_and_base() {
     assert_eq!(schema["required"], json!(["product_id", "price_cents"]));
     assert_eq!(
         schema["properties"]["price_cents"],
-        json!({ "type": "integer", "format": "uint64", "minimum": 0 })
+        json!({ "type": "integer", "format": "uint64", "minimum": 0, "x-rust-type": "u64" })
     );
 }
 
@@ -101,7 +102,7 @@ fn notification_schema() {
     assert_eq!(schema["x-event-kind"], "notification");
     assert_eq!(
         schema["properties"]["phone_number"],
-        json!({ "type": "string", "x-pii": true })
+        json!({ "type": "string", "x-pii": true, "x-rust-type": "String" })
     );
 }
 

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::compat::Compatibility;
 use crate::{Event, EventKind};
 
 /// What the registry knows of one declared event.
@@ -43,7 +44,21 @@ pub struct EventDescriptor {
     pub rust_name: &'static str,
     /// The module that declares it, as `module_path!()` gives it.
     pub module_path: &'static str,
+    /// For integration events: where the frozen snapshot of this version is
+    /// (or would be written), and how it must stay compatible with the
+    /// previous version.
+    pub contract: Option<ContractInfo>,
     schema: fn() -> Value,
+}
+
+/// Where an integration event version's contract snapshot lives, and its
+/// compatibility mode.
+#[derive(Debug, Clone, Copy)]
+pub struct ContractInfo {
+    /// The snapshot file: `<crate>/contracts/product.updated.v2.json`.
+    pub file: &'static str,
+    /// How this version must stay compatible with the previous one.
+    pub compatibility: Compatibility,
 }
 
 impl EventDescriptor {
@@ -59,8 +74,19 @@ impl EventDescriptor {
             schema_id: E::SCHEMA_ID,
             rust_name,
             module_path,
+            contract: None,
             schema: <E as Event>::schema,
         }
+    }
+
+    /// The same descriptor with its contract snapshot and compatibility mode.
+    #[must_use]
+    pub const fn with_contract(mut self, file: &'static str, compatibility: Compatibility) -> Self {
+        self.contract = Some(ContractInfo {
+            file,
+            compatibility,
+        });
+        self
     }
 
     /// The event's JSON Schema, as [`Event::schema`] builds it.

@@ -38,7 +38,7 @@ impl Kind {
     fn arguments(self) -> &'static str {
         match self {
             Kind::Integration => {
-                "`version = N`, `maps_from = Source`, `name = \"..\"`, `schema_base = \"..\"`, `allow(..)` and `crate = path`"
+                "`version = N`, `maps_from = Source`, `name = \"..\"`, `compat = \"..\"`, `contracts = \"..\"`, `schema_base = \"..\"`, `allow(..)` and `crate = path`"
             }
             Kind::Notification => {
                 "`maps_from = Source`, `name = \"..\"`, `version = N`, `schema_base = \"..\"`, `allow(..)` and `crate = path`"
@@ -70,6 +70,11 @@ pub struct MacroArgs {
     pub maps_from: Option<(Ident, Vec<Path>)>,
     pub name: Option<LitStr>,
     pub version: Option<Version>,
+    /// `compat = "backward"`: how this version must read the previous one.
+    pub compat: Option<LitStr>,
+    /// `contracts = "dir"`: where the frozen schema snapshots are, relative
+    /// to the declaring file.
+    pub contracts: Option<LitStr>,
     pub schema_base: Option<LitStr>,
     pub krate: Option<Path>,
     pub allow: Allow,
@@ -118,6 +123,24 @@ impl MacroArgs {
                 "schema_base",
                 "https://schemas.example.com/events/",
             )?);
+        } else if path.is_ident("compat") && kind == Kind::Integration {
+            // #[integration_event(version = 2, compat = "full")]
+            once(&self.compat, meta, "compat")?;
+            let lit = parse_str(meta, "compat", "backward")?;
+            if !matches!(
+                lit.value().as_str(),
+                "backward" | "forward" | "full" | "none"
+            ) {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "`compat` is `\"backward\"` (the default), `\"forward\"`, `\"full\"` or `\"none\"`",
+                ));
+            }
+            self.compat = Some(lit);
+        } else if path.is_ident("contracts") && kind == Kind::Integration {
+            // #[integration_event(version = 2, contracts = "../contracts")]
+            once(&self.contracts, meta, "contracts")?;
+            self.contracts = Some(parse_str(meta, "contracts", "contracts")?);
         } else if path.is_ident("crate") {
             // #[domain_event(crate = ::my_reexport::event_core)]
             once(&self.krate, meta, "crate")?;

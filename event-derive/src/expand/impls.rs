@@ -7,9 +7,15 @@ use syn::{Ident, Path};
 
 use crate::ast::Input;
 use crate::attr::Kind;
+use crate::contract::{self, Contract};
 use crate::valid::{Resolved, SCHEMA_BASE_ENV};
 
-pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
+pub fn emit(
+    input: &Input,
+    resolved: &Resolved,
+    krate: &Path,
+    contract: Option<&Contract>,
+) -> TokenStream {
     let ident = input.ident();
     let Resolved {
         type_name,
@@ -45,6 +51,24 @@ pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
         )
     });
 
+    let with_contract = contract.map(|contract| {
+        let path = &contract.path_expr;
+        let compat = match input
+            .args
+            .compat
+            .as_ref()
+            .map(syn::LitStr::value)
+            .as_deref()
+        {
+            Some("forward") => quote!(Forward),
+            Some("full") => quote!(Full),
+            Some("none") => quote!(None),
+            _ => quote!(Backward),
+        };
+        quote!(.with_contract(#path, #krate::compat::Compatibility::#compat))
+    });
+    let track_contract = contract.and_then(contract::track);
+
     quote! {
         #[automatically_derived]
         impl #krate::Event for #ident {
@@ -64,7 +88,9 @@ pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
         const _: () = {
             #krate::__private::inventory::submit! {
                 #krate::__private::EventDescriptor::of::<#ident>(::core::module_path!(), #rust_name)
+                    #with_contract
             }
+            #track_contract
             #track_env
             #generic_warning
         };

@@ -37,6 +37,12 @@ pub fn emit(input: &Input, krate: &Path) -> TokenStream {
 
     if let Data::Struct(data) = &mut item.data {
         for (field, model) in data.fields.iter_mut().zip(&input.fields) {
+            // The type as written, so that a frozen contract can tell a
+            // changed type even where the JSON type is the same (u32, u64).
+            let rust_type = crate::contract::type_text(model.ty);
+            field
+                .attrs
+                .push(parse_quote!(#[schemars(extend("x-rust-type" = #rust_type))]));
             if model.attrs.pii.is_some() {
                 field
                     .attrs

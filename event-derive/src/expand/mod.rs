@@ -10,11 +10,17 @@ use syn::{DeriveInput, Path};
 
 use crate::ast::Input;
 use crate::attr::{Kind, MacroArgs};
+use crate::contract;
 use crate::errors::Errors;
 use crate::valid;
 
 /// Expands one event macro.
-pub fn event(kind: Kind, args: TokenStream, tokens: TokenStream) -> TokenStream {
+pub fn event(
+    kind: Kind,
+    args: TokenStream,
+    tokens: TokenStream,
+    source_file: Option<std::path::PathBuf>,
+) -> TokenStream {
     let Ok(item) = syn::parse2::<DeriveInput>(tokens.clone()) else {
         // Not a struct, enum or union (a function, an impl block, ...): say
         // what the macro goes on and give the item back untouched.
@@ -47,8 +53,22 @@ pub fn event(kind: Kind, args: TokenStream, tokens: TokenStream) -> TokenStream 
     // full expansion goes out with them and no error cascades.
     let resolved = valid::check(&input, &mut errors);
     let krate = crate_path(&input);
+    let contract = (kind == Kind::Integration)
+        .then(|| {
+            let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from);
+            contract::locate(
+                input.args.contracts.as_ref(),
+                &resolved.full_type,
+                source_file.as_deref(),
+                manifest_dir.as_deref(),
+            )
+        })
+        .flatten();
+    if let Some(contract) = &contract {
+        contract::check(&input, contract, resolved.version, &mut errors);
+    }
     let mut out = item::emit(&input, &krate);
-    out.extend(impls::emit(&input, &resolved, &krate));
+    out.extend(impls::emit(&input, &resolved, &krate, contract.as_ref()));
     out.extend(mapping::field_impls(&input, &krate));
     out.extend(mapping::mappings(&input, &krate));
     out.extend(errors.into_compile_errors());
@@ -75,7 +95,7 @@ mod tests {
         args: proc_macro2::TokenStream,
         item: proc_macro2::TokenStream,
     ) -> String {
-        event(kind, args, item).to_string()
+        event(kind, args, item, None).to_string()
     }
 
     #[test]

@@ -1,0 +1,404 @@
+//! Frozen contracts: the committed schema snapshot of an integration event
+//! version, and the compile-time check that the struct still matches it.
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use serde_json::Value;
+use syn::ext::IdentExt;
+use syn::meta::ParseNestedMeta;
+use syn::{Attribute, LitStr, Token, Type};
+
+use crate::ast::{Field, Input};
+use crate::errors::Errors;
+
+/// Where an event version's snapshot is, and what it holds if it exists.
+pub struct Contract {
+    /// The path in messages: relative to the crate when inside it.
+    pub shown: String,
+    /// An expression for the path, for `include_bytes!` and the registry:
+    /// `concat!(env!("CARGO_MANIFEST_DIR"), "/contracts/x.json")`.
+    pub path_expr: TokenStream,
+    /// The snapshot's bytes, when the version is frozen.
+    pub snapshot: Option<Vec<u8>>,
+}
+
+/// Finds the snapshot of `full_type`: in `contracts = "dir"` relative to the
+/// declaring file, or in the crate's `contracts/`.
+pub fn locate(
+    dir_arg: Option<&LitStr>,
+    full_type: &str,
+    source_file: Option<&Path>,
+    manifest_dir: Option<&Path>,
+) -> Option<Contract> {
+    let dir = match (dir_arg, source_file, manifest_dir) {
+        (Some(arg), Some(file), _) => file.parent()?.join(arg.value()),
+        (Some(arg), None, Some(manifest)) => manifest.join(arg.value()),
+        (None, _, Some(manifest)) => manifest.join("contracts"),
+        _ => return None,
+    };
+    let file = normalize(&dir.join(format!("{full_type}.json")));
+    let relative = manifest_dir.and_then(|m| file.strip_prefix(normalize(m)).ok());
+    let (shown, path_expr) = match relative {
+        Some(rel) => {
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            let expr = quote!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #rel));
+            (rel, expr)
+        }
+        None => {
+            let abs = file.to_string_lossy().into_owned();
+            (abs.clone(), quote!(#abs))
+        }
+    };
+    Some(Contract {
+        shown,
+        path_expr,
+        snapshot: std::fs::read(&file).ok(),
+    })
+}
+
+/// Folds `.` and `..` out of a path without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A field as it appears on the wire.
+struct Wire<'a> {
+    field: &'a Field<'a>,
+    name: String,
+    required: bool,
+    rust_type: String,
+}
+
+/// The serde attributes that decide the wire shape.
+#[derive(Default)]
+struct Serde {
+    rename: Option<String>,
+    rename_all: Option<String>,
+    default: bool,
+    skip: bool,
+    flatten: bool,
+}
+
+impl Serde {
+    fn of(attrs: &[Attribute]) -> Self {
+        let mut serde = Serde::default();
+        for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+            // serde itself reports malformed attributes; an unreadable one
+            // only leaves this check with less to go on.
+            let _ = attr.parse_nested_meta(|meta| serde.read(&meta));
+        }
+        serde
+    }
+
+    fn read(&mut self, meta: &ParseNestedMeta) -> syn::Result<()> {
+        let key = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match key.as_str() {
+            "rename" => self.rename = renamed(meta)?,
+            "rename_all" => self.rename_all = renamed(meta)?,
+            "default" => {
+                self.default = true;
+                skip_value(meta)?;
+            }
+            "skip" | "skip_deserializing" => self.skip = true,
+            "flatten" => self.flatten = true,
+            _ => skip_value(meta)?,
+        }
+        Ok(())
+    }
+}
+
+/// `rename = "x"` or `rename(deserialize = "x", serialize = "y")`: the name
+/// a reader of the contract sees.
+fn renamed(meta: &ParseNestedMeta) -> syn::Result<Option<String>> {
+    if meta.input.peek(Token![=]) {
+        let lit: LitStr = meta.value()?.parse()?;
+        return Ok(Some(lit.value()));
+    }
+    let mut name = None;
+    meta.parse_nested_meta(|inner| {
+        let value: LitStr = inner.value()?.parse()?;
+        if inner.path.is_ident("deserialize") {
+            name = Some(value.value());
+        }
+        Ok(())
+    })?;
+    Ok(name)
+}
+
+/// Consumes `= value` or `(..)` after a key this check does not need.
+fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        let value = meta.value()?;
+        while !value.is_empty() && !value.peek(Token![,]) {
+            value.parse::<proc_macro2::TokenTree>()?;
+        }
+    } else if meta.input.peek(syn::token::Paren) {
+        meta.input.parse::<proc_macro2::Group>()?;
+    }
+    Ok(())
+}
+
+/// A snake_case field name under serde's `rename_all` rule.
+fn apply_rename_all(rule: &str, field: &str) -> String {
+    let words: Vec<&str> = field.split('_').filter(|w| !w.is_empty()).collect();
+    let capitalized = |w: &&str| {
+        let mut chars = w.chars();
+        chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+            .unwrap_or_default()
+    };
+    match rule {
+        "lowercase" => field.to_lowercase(),
+        "UPPERCASE" => field.to_uppercase(),
+        "PascalCase" => words.iter().map(capitalized).collect(),
+        "camelCase" => {
+            let pascal: String = words.iter().map(capitalized).collect();
+            let mut chars = pascal.chars();
+            chars
+                .next()
+                .map(|c| c.to_lowercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+        "SCREAMING_SNAKE_CASE" => field.to_uppercase(),
+        "kebab-case" => field.replace('_', "-"),
+        "SCREAMING-KEBAB-CASE" => field.to_uppercase().replace('_', "-"),
+        _ => field.to_owned(),
+    }
+}
+
+/// A type as written, without the spaces tokens print with: `Option<u64>`.
+pub fn type_text(ty: &Type) -> String {
+    let text = ty.to_token_stream().to_string();
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric() || *c == '_');
+            if word(chars.get(i.wrapping_sub(1))) && word(chars.get(i + 1)) {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_option(ty: &Type) -> bool {
+    match ty {
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Option"),
+        _ => false,
+    }
+}
+
+/// The wire shape of the struct, or `None` when a `flatten` makes it
+/// unknowable here (the schema test still compares the whole schema).
+fn wire_shape<'a>(input: &'a Input<'a>) -> Option<Vec<Wire<'a>>> {
+    let container = Serde::of(&input.item.attrs);
+    let syn::Data::Struct(data) = &input.item.data else {
+        return None;
+    };
+    let mut out = Vec::new();
+    for (field, syn_field) in input.fields.iter().zip(data.fields.iter()) {
+        let serde = Serde::of(&syn_field.attrs);
+        if serde.flatten {
+            return None;
+        }
+        if serde.skip {
+            continue;
+        }
+        let rust_name = field.ident.unraw().to_string();
+        let name = serde.rename.unwrap_or_else(|| match &container.rename_all {
+            Some(rule) => apply_rename_all(rule, &rust_name),
+            None => rust_name,
+        });
+        out.push(Wire {
+            field,
+            name,
+            required: !(is_option(field.ty) || serde.default || container.default),
+            rust_type: type_text(field.ty),
+        });
+    }
+    Some(out)
+}
+
+/// Compares the struct with its frozen snapshot and reports every breaking
+/// difference at the field (or the struct, for a field that is gone).
+pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Errors) {
+    let Some(bytes) = &contract.snapshot else {
+        return;
+    };
+    let shown = &contract.shown;
+    let ident = input.ident();
+    let ways_out = format!(
+        "restore it, or declare the change as a new version (`version = {}`); a frozen contract changes only by deleting `{shown}`",
+        version + 1
+    );
+    let snapshot: Value = match serde_json::from_slice(bytes) {
+        Ok(value) => value,
+        Err(e) => {
+            errors.at(
+                ident.span(),
+                format_args!("the frozen contract `{shown}` is not valid JSON ({e}); restore it from version control"),
+            );
+            return;
+        }
+    };
+    let Some(current) = wire_shape(input) else {
+        return;
+    };
+    let empty = serde_json::Map::new();
+    let properties = snapshot
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let frozen_required: Vec<&str> = snapshot
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let frozen_type = |name: &str| {
+        properties
+            .get(name)
+            .and_then(|p| p.get("x-rust-type"))
+            .and_then(Value::as_str)
+    };
+
+    let added: Vec<&Wire> = current
+        .iter()
+        .filter(|w| !properties.contains_key(&w.name))
+        .collect();
+    let removed: Vec<&str> = properties
+        .keys()
+        .map(String::as_str)
+        .filter(|name| !current.iter().any(|w| w.name == *name))
+        .collect();
+
+    // One field gone and one new of the same type: a rename.
+    if let ([gone], [new]) = (removed.as_slice(), added.as_slice())
+        && frozen_type(gone) == Some(new.rust_type.as_str())
+    {
+        errors.at(
+            new.field.ident.span(),
+            format_args!(
+                "`{}` renames `{gone}` of the frozen contract `{shown}`, which consumers still read: {ways_out}",
+                new.name
+            ),
+        );
+        return;
+    }
+    for gone in &removed {
+        errors.at(
+            ident.span(),
+            format_args!(
+                "field `{gone}` of the frozen contract `{shown}` was removed or renamed, and consumers still read it: {ways_out}"
+            ),
+        );
+    }
+    for new in &added {
+        if new.required {
+            errors.at(
+                new.field.ident.span(),
+                format_args!(
+                    "`{}` is new and required, but documents of the frozen contract `{shown}` lack it; make it an `Option` or give it `#[serde(default)]`, or {ways_out}",
+                    new.name
+                ),
+            );
+        }
+    }
+    for wire in current.iter().filter(|w| properties.contains_key(&w.name)) {
+        if let Some(before) = frozen_type(&wire.name)
+            && before != wire.rust_type
+        {
+            errors.spanned(
+                wire.field.ty,
+                format_args!(
+                    "the type of `{}` was `{before}` in the frozen contract `{shown}` and is now `{}`: {ways_out}",
+                    wire.name, wire.rust_type
+                ),
+            );
+        }
+        if wire.required && !frozen_required.contains(&wire.name.as_str()) {
+            errors.at(
+                wire.field.ident.span(),
+                format_args!(
+                    "`{}` was optional in the frozen contract `{shown}` and is now required: {ways_out}",
+                    wire.name
+                ),
+            );
+        }
+    }
+}
+
+/// `include_bytes!` of the snapshot, so that editing or deleting it makes
+/// cargo redo this expansion.
+pub fn track(contract: &Contract) -> Option<TokenStream> {
+    contract.snapshot.as_ref()?;
+    let path = &contract.path_expr;
+    Some(quote!(
+        const _: &[u8] = ::core::include_bytes!(#path);
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rename_all_rules() {
+        assert_eq!(
+            apply_rename_all("camelCase", "sale_price_cents"),
+            "salePriceCents"
+        );
+        assert_eq!(
+            apply_rename_all("PascalCase", "sale_price_cents"),
+            "SalePriceCents"
+        );
+        assert_eq!(apply_rename_all("SCREAMING_SNAKE_CASE", "price"), "PRICE");
+        assert_eq!(apply_rename_all("kebab-case", "sale_price"), "sale-price");
+        assert_eq!(
+            apply_rename_all("SCREAMING-KEBAB-CASE", "sale_price"),
+            "SALE-PRICE"
+        );
+        assert_eq!(apply_rename_all("lowercase", "sale_price"), "sale_price");
+    }
+
+    #[test]
+    fn types_print_without_token_spaces() {
+        let ty: Type = syn::parse_quote!(Option<Vec<u64>>);
+        assert_eq!(type_text(&ty), "Option<Vec<u64>>");
+        let ty: Type = syn::parse_quote!(std::collections::BTreeMap<String, [u8; 4]>);
+        assert_eq!(type_text(&ty), "std::collections::BTreeMap<String,[u8;4]>");
+    }
+
+    #[test]
+    fn paths_are_folded() {
+        assert_eq!(
+            normalize(Path::new("/a/b/../c/./d")),
+            PathBuf::from("/a/c/d")
+        );
+    }
+}
