@@ -16,6 +16,7 @@ extern crate self as event_core;
 
 mod bus;
 pub mod compat;
+pub mod contracts;
 pub mod decode;
 mod envelope;
 mod event;
