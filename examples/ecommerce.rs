@@ -18,6 +18,11 @@
 //! of every declared event and the JSON Schema of the integration event.
 //!
 //! Run it with `cargo run --example ecommerce`.
+//!
+//! The two integration events are published contracts: their snapshots are
+//! committed in `examples/contracts/`, the macros check the structs against
+//! them at compile time, and the test at the end of this file (run by
+//! `cargo test --workspace`) fails if a snapshot is edited.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -45,7 +50,7 @@ pub struct StockRecalculated {
 }
 
 /// The observable state of a product, for other bounded contexts.
-#[integration_event(version = 2, maps_from = [ProductPutOnSale, StockRecalculated])]
+#[integration_event(version = 2, maps_from = [ProductPutOnSale, StockRecalculated], contracts = "contracts")]
 #[serde(rename_all = "camelCase")]
 pub struct ProductUpdatedIntegrationEvent {
     /// Copied from the field of the same name.
@@ -66,7 +71,7 @@ fn unchanged_price(_: &StockRecalculated) -> Option<u64> {
 }
 
 /// An order was confirmed; shipping and invoicing react to it.
-#[integration_event(version = 1)]
+#[integration_event(version = 1, contracts = "contracts")]
 pub struct OrderConfirmedIntegrationEvent {
     pub order_id: String,
     pub customer_id: String,
@@ -236,4 +241,15 @@ async fn run() -> Result<(), BoxError> {
     );
     println!("{:#}", ProductUpdatedIntegrationEvent::schema());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Frozen contracts still match, and each version is compatible with
+    /// the one before. `EVENT_CONTRACTS=freeze cargo test --example ecommerce`
+    /// freezes new versions.
+    #[test]
+    fn published_contracts_hold() {
+        event_core::check_contracts!();
+    }
 }

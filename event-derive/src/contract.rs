@@ -32,6 +32,11 @@ pub fn locate(
     source_file: Option<&Path>,
     manifest_dir: Option<&Path>,
 ) -> Option<Contract> {
+    // rustc names files relative to its working directory.
+    let source_file = source_file.map(|file| match std::env::current_dir() {
+        Ok(cwd) if file.is_relative() => cwd.join(file),
+        _ => file.to_path_buf(),
+    });
     let dir = match (dir_arg, source_file, manifest_dir) {
         (Some(arg), Some(file), _) => file.parent()?.join(arg.value()),
         (Some(arg), None, Some(manifest)) => manifest.join(arg.value()),
@@ -253,8 +258,8 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
     };
     let shown = &contract.shown;
     let ident = input.ident();
-    let ways_out = format!(
-        "restore it, or declare the change as a new version (`version = {}`); a frozen contract changes only by deleting `{shown}`",
+    let new_version = format!(
+        "or declare the change as a new version (`version = {}`)",
         version + 1
     );
     let snapshot: Value = match serde_json::from_slice(bytes) {
@@ -304,7 +309,7 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
         errors.at(
             new.field.ident.span(),
             format_args!(
-                "`{}` renames `{gone}` of the frozen contract `{shown}`, which consumers still read: {ways_out}",
+                "`{}` renames `{gone}` of the frozen contract `{shown}`, which consumers still read: keep the old name on the wire with `#[serde(rename = \"{gone}\")]`, {new_version}",
                 new.name
             ),
         );
@@ -314,7 +319,7 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
         errors.at(
             ident.span(),
             format_args!(
-                "field `{gone}` of the frozen contract `{shown}` was removed or renamed, and consumers still read it: {ways_out}"
+                "field `{gone}` of the frozen contract `{shown}` was removed or renamed, and consumers still read it: put it back, {new_version}"
             ),
         );
     }
@@ -323,7 +328,7 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
             errors.at(
                 new.field.ident.span(),
                 format_args!(
-                    "`{}` is new and required, but documents of the frozen contract `{shown}` lack it; make it an `Option` or give it `#[serde(default)]`, or {ways_out}",
+                    "`{}` is new and required, but documents of the frozen contract `{shown}` lack it: make it an `Option` or give it `#[serde(default)]`, {new_version}",
                     new.name
                 ),
             );
@@ -336,7 +341,7 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
             errors.spanned(
                 wire.field.ty,
                 format_args!(
-                    "the type of `{}` was `{before}` in the frozen contract `{shown}` and is now `{}`: {ways_out}",
+                    "the type of `{}` was `{before}` in the frozen contract `{shown}` and is now `{}`: restore the type, {new_version}",
                     wire.name, wire.rust_type
                 ),
             );
@@ -345,7 +350,7 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
             errors.at(
                 wire.field.ident.span(),
                 format_args!(
-                    "`{}` was optional in the frozen contract `{shown}` and is now required: {ways_out}",
+                    "`{}` was optional in the frozen contract `{shown}` and is now required: keep it optional (an `Option`, or `#[serde(default)]`), {new_version}",
                     wire.name
                 ),
             );

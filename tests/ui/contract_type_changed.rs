@@ -1,0 +1,13 @@
+use event_core::prelude::*;
+
+/// A product's price.
+#[integration_event(version = 1, contracts = "contracts")]
+pub struct ProductPricedIntegrationEvent {
+    pub product_id: String,
+    pub price_cents: u32,
+    pub note: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+fn main() {}
