@@ -17,7 +17,7 @@ pub const REDACTED: &str = "<redacted>";
 #[diagnostic::on_unimplemented(
     message = "the source event `{Self}` has no field of this name",
     label = "this field has no source in `{Self}`",
-    note = "give the field a source: a field of the same name in the source event, `#[event(from = field)]`, `#[event(with = function)]`, `#[event(context)]` or `#[event(default)]`"
+    note = "give the field a source: a field of the same name in the source event, `#[event(from = field)]`, `#[event(with = function)]`, `#[event(context)]` or `#[event(default)]`; for `upcast_from`, a field new in this version is an `Option` or `#[serde(default)]`, or the conversion is written by hand (`upcast = \"manual\"`)"
 )]
 pub trait Field<const KEY: u64> {
     /// The field's type.
@@ -58,4 +58,71 @@ pub use crate::event::EventKind;
 #[inline]
 pub fn into<T: Into<U>, U>(value: T) -> U {
     value.into()
+}
+
+/// A field of an older version, for a generated upcast: its value when the
+/// older version has it (converted with `Into`), else the default. Called as
+/// `(&&UpcastField::<Older, KEY>(&older)).upcast()`: method lookup tries the
+/// impl for `&UpcastField` first, which exists only when `Older` has the
+/// field, then falls back to the one for `UpcastField`.
+#[derive(Debug)]
+pub struct UpcastField<'a, S, const KEY: u64>(pub &'a S);
+
+/// The older version has the field.
+pub trait UpcastPresent<T> {
+    /// The older value, converted.
+    fn upcast(&self) -> T;
+}
+
+impl<S, T, const KEY: u64> UpcastPresent<T> for &UpcastField<'_, S, KEY>
+where
+    S: Field<KEY>,
+    S::Type: Clone + Into<T>,
+{
+    #[inline]
+    fn upcast(&self) -> T {
+        self.0.get().clone().into()
+    }
+}
+
+/// The older version lacks the field: the default.
+pub trait UpcastAbsent<T> {
+    /// The default.
+    fn upcast(&self) -> T;
+}
+
+impl<S, T: Default, const KEY: u64> UpcastAbsent<T> for UpcastField<'_, S, KEY> {
+    #[inline]
+    fn upcast(&self) -> T {
+        T::default()
+    }
+}
+
+/// Whether two strings are equal, in a const context.
+#[must_use]
+pub const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+pub use crate::decode::{DecodeError, Upcast, decode};
+pub use crate::envelope::Envelope;
+
+/// The error of a version that no `upcast_from` chain of `E` covers.
+#[must_use]
+pub fn no_upcast_path<E: crate::Event>(version: u32) -> DecodeError {
+    DecodeError::NoUpcastPath {
+        found: format!("{}.v{version}", E::TYPE_NAME),
+        target: E::FULL_TYPE,
+    }
 }

@@ -55,6 +55,14 @@ pub enum DecodeError {
         /// The full type received.
         found: String,
     },
+    /// An older version of the type arrived, and no `upcast_from` chain
+    /// leads from it to the version asked for (or a newer version arrived).
+    NoUpcastPath {
+        /// The full type received.
+        found: String,
+        /// The full type asked for.
+        target: &'static str,
+    },
     /// The `data` does not fit the event's type.
     PayloadMismatch {
         /// The full type.
@@ -89,6 +97,10 @@ impl fmt::Display for DecodeError {
             DecodeError::UnexpectedType { expected, found } => {
                 write!(f, "expected an event of type `{expected}`, found `{found}`")
             }
+            DecodeError::NoUpcastPath { found, target } => write!(
+                f,
+                "no upcast path leads from `{found}` to `{target}`; declare `upcast_from` on each version in between"
+            ),
             DecodeError::PayloadMismatch {
                 event_type,
                 message,
@@ -358,4 +370,44 @@ pub fn identify(bytes: &[u8]) -> Result<&'static EventDescriptor, DecodeError> {
         .event_type
         .ok_or(DecodeError::MissingAttribute { name: "type" })?;
     identify_type(&event_type, None)
+}
+
+/// Decoding of an integration event from its own version or any older one
+/// it upcasts from. Implemented by `#[integration_event]` for every version:
+/// a version with `upcast_from = Older` hands older versions to `Older` and
+/// converts the result with `From<Older>`.
+pub trait Upcast: crate::IntegrationEvent {
+    /// Decodes `bytes`, an envelope of this event's type at `version`.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::NoUpcastPath`] when no chain leads from `version`, or
+    /// any error of decoding that version.
+    fn decode_version(bytes: &[u8], version: u32) -> Result<Envelope<Self>, DecodeError>;
+}
+
+/// Reads an envelope of `E`, or of an older version of its type, upcast to
+/// `E` along its `upcast_from` chain (v1 -> v2 -> v3).
+///
+/// # Errors
+///
+/// As [`decode`], and [`DecodeError::NoUpcastPath`] for a version no chain
+/// leads from.
+pub fn decode_upcasting<E: Upcast>(bytes: &[u8]) -> Result<Envelope<E>, DecodeError> {
+    #[derive(Deserialize)]
+    struct TypeOnly {
+        #[serde(rename = "type")]
+        event_type: Option<String>,
+    }
+    let Ok(TypeOnly {
+        event_type: Some(found),
+    }) = serde_json::from_slice::<TypeOnly>(bytes)
+    else {
+        // Malformed input, or no type: `decode` names what is wrong.
+        return decode::<E>(bytes);
+    };
+    match split_full_type(&found) {
+        Some((name, version)) if name == E::TYPE_NAME => E::decode_version(bytes, version),
+        _ => Err(type_error::<E>(&found)),
+    }
 }

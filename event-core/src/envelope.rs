@@ -252,6 +252,21 @@ impl<E> Envelope<E> {
     pub fn into_data(self) -> E {
         self.data
     }
+
+    /// The same envelope around another event: same id, time, source and
+    /// ids. For upcasting an older version of an event to a newer one.
+    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> Envelope<F> {
+        Envelope {
+            id: self.id,
+            source: self.source,
+            time: self.time,
+            correlation_id: self.correlation_id,
+            causation_id: self.causation_id,
+            traceparent: self.traceparent,
+            subject: self.subject,
+            data: f(self.data),
+        }
+    }
 }
 
 impl<E: fmt::Debug> fmt::Debug for Envelope<E> {

@@ -38,7 +38,7 @@ impl Kind {
     fn arguments(self) -> &'static str {
         match self {
             Kind::Integration => {
-                "`version = N`, `maps_from = Source`, `name = \"..\"`, `compat = \"..\"`, `contracts = \"..\"`, `schema_base = \"..\"`, `allow(..)` and `crate = path`"
+                "`version = N`, `maps_from = Source`, `name = \"..\"`, `compat = \"..\"`, `contracts = \"..\"`, `upcast_from = Older`, `upcast = \"manual\"`, `schema_base = \"..\"`, `allow(..)` and `crate = path`"
             }
             Kind::Notification => {
                 "`maps_from = Source`, `name = \"..\"`, `version = N`, `schema_base = \"..\"`, `allow(..)` and `crate = path`"
@@ -75,6 +75,10 @@ pub struct MacroArgs {
     /// `contracts = "dir"`: where the frozen schema snapshots are, relative
     /// to the declaring file.
     pub contracts: Option<LitStr>,
+    /// `upcast_from = Older`: the previous version, decoded and converted.
+    pub upcast_from: Option<Path>,
+    /// `upcast = "manual"`: the user writes `From<Older>`.
+    pub upcast_manual: Option<LitStr>,
     pub schema_base: Option<LitStr>,
     pub krate: Option<Path>,
     pub allow: Allow,
@@ -141,6 +145,21 @@ impl MacroArgs {
             // #[integration_event(version = 2, contracts = "../contracts")]
             once(&self.contracts, meta, "contracts")?;
             self.contracts = Some(parse_str(meta, "contracts", "contracts")?);
+        } else if path.is_ident("upcast_from") && kind == Kind::Integration {
+            // #[integration_event(version = 3, upcast_from = ProductUpdatedIntegrationEventV2)]
+            once(&self.upcast_from, meta, "upcast_from")?;
+            self.upcast_from = Some(meta.value()?.parse()?);
+        } else if path.is_ident("upcast") && kind == Kind::Integration {
+            // #[integration_event(version = 3, upcast_from = Older, upcast = "manual")]
+            once(&self.upcast_manual, meta, "upcast")?;
+            let lit = parse_str(meta, "upcast", "manual")?;
+            if lit.value() != "manual" {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "`upcast = \"manual\"` is the only value: it says you write `From<Older>` yourself",
+                ));
+            }
+            self.upcast_manual = Some(lit);
         } else if path.is_ident("crate") {
             // #[domain_event(crate = ::my_reexport::event_core)]
             once(&self.krate, meta, "crate")?;

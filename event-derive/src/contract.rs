@@ -219,6 +219,23 @@ fn is_option(ty: &Type) -> bool {
     }
 }
 
+/// For each field: whether documents may lack it (an `Option`, or a serde
+/// default on the field or the struct).
+pub fn optional_fields(input: &Input) -> Vec<bool> {
+    let container = Serde::of(&input.item.attrs);
+    let syn::Data::Struct(data) = &input.item.data else {
+        return Vec::new();
+    };
+    input
+        .fields
+        .iter()
+        .zip(data.fields.iter())
+        .map(|(field, syn_field)| {
+            is_option(field.ty) || container.default || Serde::of(&syn_field.attrs).default
+        })
+        .collect()
+}
+
 /// The wire shape of the struct, or `None` when a `flatten` makes it
 /// unknowable here (the schema test still compares the whole schema).
 fn wire_shape<'a>(input: &'a Input<'a>) -> Option<Vec<Wire<'a>>> {

@@ -11,7 +11,7 @@ use crate::attr::{Kind, path_text};
 
 /// The key a field is read by: the FNV-1a hash of its name, the same in the
 /// macro of the source and in that of the target.
-fn field_key(name: &Ident) -> Literal {
+pub fn field_key(name: &Ident) -> Literal {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in name.unraw().to_string().bytes() {
         hash ^= u64::from(byte);
@@ -23,7 +23,7 @@ fn field_key(name: &Ident) -> Literal {
 /// Puts every token of `tokens` at `span`, so that whatever the compiler
 /// reports about the generated code (a missing field, a failed conversion, a
 /// const check) points at the user's token, not at the attribute.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut tree| {

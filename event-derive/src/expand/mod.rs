@@ -3,6 +3,7 @@
 mod impls;
 mod item;
 mod mapping;
+mod upcast;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -71,6 +72,7 @@ pub fn event(
     out.extend(impls::emit(&input, &resolved, &krate, contract.as_ref()));
     out.extend(mapping::field_impls(&input, &krate));
     out.extend(mapping::mappings(&input, &krate));
+    out.extend(upcast::emit(&input, &resolved, &krate));
     out.extend(errors.into_compile_errors());
     out
 }

@@ -1,0 +1,127 @@
+//! Decoding older versions of an integration event, and the conversion from
+//! the previous version.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::Path;
+
+use super::mapping::{field_key, respan};
+use crate::ast::Input;
+use crate::attr::{Kind, path_text};
+use crate::contract::optional_fields;
+use crate::valid::Resolved;
+
+pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
+    if input.kind != Kind::Integration {
+        return TokenStream::new();
+    }
+    let ident = input.ident();
+    let private = quote!(#krate::__private);
+    let older_versions = match &input.args.upcast_from {
+        Some(older) => {
+            // With `upcast = "manual"`, a missing `From<Older>` is reported
+            // at `"manual"`.
+            let mut from = quote!(<Self as ::core::convert::From<#older>>::from);
+            if let Some(manual) = &input.args.upcast_manual {
+                from = respan(from, manual.span());
+            }
+            quote! {
+                <#older as #private::Upcast>::decode_version(bytes, version)
+                    .map(|older| older.map(#from))
+            }
+        }
+        None => quote!(::core::result::Result::Err(#private::no_upcast_path::<Self>(version))),
+    };
+    let decoder = quote! {
+        #[automatically_derived]
+        impl #private::Upcast for #ident {
+            fn decode_version(
+                bytes: &[u8],
+                version: u32,
+            ) -> ::core::result::Result<#private::Envelope<Self>, #private::DecodeError> {
+                if version == <Self as #krate::Event>::VERSION {
+                    return #private::decode::<Self>(bytes);
+                }
+                #older_versions
+            }
+        }
+    };
+    let Some(older) = &input.args.upcast_from else {
+        return decoder;
+    };
+    let check = older_version_check(krate, older, resolved);
+    let conversion = input
+        .args
+        .upcast_manual
+        .is_none()
+        .then(|| conversion(input, &private, older));
+    quote! {
+        #decoder
+        #check
+        #conversion
+    }
+}
+
+/// `From<Older>`: fields the older version has are converted with `Into`;
+/// fields new in this version must be optional and start at their default.
+/// A new required field fails to compile at the field: its value must come
+/// from a hand-written conversion (`upcast = "manual"`).
+fn conversion(input: &Input, private: &TokenStream, older: &Path) -> TokenStream {
+    let ident = input.ident();
+    let optional = optional_fields(input);
+    let fields = input.fields.iter().zip(optional).map(|(field, optional)| {
+        let name = field.ident;
+        let key = field_key(name);
+        let value = if optional {
+            quote!((&&#private::UpcastField::<#older, #key>(&older)).upcast())
+        } else {
+            respan(
+                quote!(#private::convert(#private::Source(&older).field::<#key>())),
+                name.span(),
+            )
+        };
+        quote!(#name: #value,)
+    });
+    quote! {
+        #[automatically_derived]
+        impl ::core::convert::From<#older> for #ident {
+            fn from(older: #older) -> Self {
+                #[allow(unused_imports)]
+                use #private::{UpcastAbsent as _, UpcastPresent as _};
+                #ident { #(#fields)* }
+            }
+        }
+    }
+}
+
+/// `upcast_from` names an older version of the same type.
+fn older_version_check(krate: &Path, older: &Path, resolved: &Resolved) -> TokenStream {
+    let name = path_text(older);
+    let other_type = format!(
+        "`upcast_from = {name}`: `{name}` is another event type; upcast from an older version of `{}`",
+        resolved.type_name
+    );
+    let not_older = format!(
+        "`upcast_from = {name}`: `{name}` is not older than version {}; name the version before it",
+        resolved.version
+    );
+    let span = older
+        .segments
+        .last()
+        .map_or_else(proc_macro2::Span::call_site, |s| s.ident.span());
+    let type_name = &resolved.type_name;
+    let version = resolved.version;
+    respan(
+        quote! {
+            const _: () = {
+                if !#krate::__private::str_eq(<#older as #krate::Event>::TYPE_NAME, #type_name) {
+                    ::core::panic!(#other_type)
+                }
+                if <#older as #krate::Event>::VERSION >= #version {
+                    ::core::panic!(#not_older)
+                }
+            };
+        },
+        span,
+    )
+}

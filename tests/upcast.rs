@@ -1,0 +1,170 @@
+//! Consumers of the newest version read envelopes of older versions, along
+//! the `upcast_from` chain.
+
+use event_core::DecodeError;
+use event_core::decode::decode_upcasting;
+use event_core::prelude::*;
+
+/// Version 1.
+#[integration_event(version = 1)]
+pub struct ProductListedIntegrationEvent {
+    pub product_id: String,
+    pub price_cents: u32,
+}
+
+/// Version 2 widens the price and adds an optional title.
+#[integration_event(version = 2, upcast_from = ProductListedIntegrationEvent)]
+pub struct ProductListedIntegrationEventV2 {
+    pub product_id: String,
+    pub price_cents: u64,
+    pub title: Option<String>,
+}
+
+/// Version 3 adds tags with a default.
+#[integration_event(version = 3, upcast_from = ProductListedIntegrationEventV2)]
+pub struct ProductListedIntegrationEventV3 {
+    pub product_id: String,
+    pub price_cents: u64,
+    pub title: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// Version 1 of a type whose version 2 declares no upcast.
+#[integration_event(version = 1)]
+pub struct CartAbandonedIntegrationEvent {
+    pub cart_id: String,
+}
+
+/// Version 2, without `upcast_from`.
+#[integration_event(version = 2)]
+pub struct CartAbandonedIntegrationEventV2 {
+    pub cart_id: String,
+    pub items: u32,
+}
+
+/// A required field that version 2 adds is filled by hand.
+#[integration_event(version = 3, upcast_from = CartAbandonedIntegrationEventV2, upcast = "manual")]
+pub struct CartAbandonedIntegrationEventV3 {
+    pub cart_id: String,
+    pub items: u32,
+    pub reason: String,
+}
+
+impl From<CartAbandonedIntegrationEventV2> for CartAbandonedIntegrationEventV3 {
+    fn from(older: CartAbandonedIntegrationEventV2) -> Self {
+        CartAbandonedIntegrationEventV3 {
+            cart_id: older.cart_id,
+            items: older.items,
+            reason: "unknown".into(),
+        }
+    }
+}
+
+fn bytes<E: Event>(event: E) -> Vec<u8> {
+    Envelope::new("/catalog", event)
+        .to_json()
+        .unwrap()
+        .into_bytes()
+}
+
+#[test]
+fn version_1_and_2_payloads_decode_into_version_3() {
+    let v1 = Envelope::new(
+        "/catalog",
+        ProductListedIntegrationEvent {
+            product_id: "p-1".into(),
+            price_cents: 500,
+        },
+    )
+    .with_subject("products/p-1");
+    let upcast: Envelope<ProductListedIntegrationEventV3> =
+        decode_upcasting(v1.to_json().unwrap().as_bytes()).unwrap();
+    assert_eq!(
+        upcast.data(),
+        &ProductListedIntegrationEventV3 {
+            product_id: "p-1".into(),
+            price_cents: 500,
+            title: None,
+            tags: Vec::new(),
+        }
+    );
+    // The envelope is the original one: same id and metadata.
+    assert_eq!(upcast.id(), v1.id());
+    assert_eq!(upcast.subject(), Some("products/p-1"));
+
+    let v2 = bytes(ProductListedIntegrationEventV2 {
+        product_id: "p-2".into(),
+        price_cents: 900,
+        title: Some("Kettle".into()),
+    });
+    let upcast: Envelope<ProductListedIntegrationEventV3> = decode_upcasting(&v2).unwrap();
+    assert_eq!(upcast.data().title.as_deref(), Some("Kettle"));
+    assert!(upcast.data().tags.is_empty());
+
+    // The newest version itself decodes too.
+    let v3 = bytes(ProductListedIntegrationEventV3 {
+        product_id: "p-3".into(),
+        price_cents: 1,
+        title: None,
+        tags: vec!["new".into()],
+    });
+    let same: Envelope<ProductListedIntegrationEventV3> = decode_upcasting(&v3).unwrap();
+    assert_eq!(same.data().tags, ["new"]);
+}
+
+#[test]
+fn a_version_no_chain_covers_is_a_typed_error() {
+    let v1 = bytes(CartAbandonedIntegrationEvent {
+        cart_id: "c-1".into(),
+    });
+    assert_eq!(
+        decode_upcasting::<CartAbandonedIntegrationEventV2>(&v1).unwrap_err(),
+        DecodeError::NoUpcastPath {
+            found: "cart.abandoned.v1".into(),
+            target: "cart.abandoned.v2",
+        }
+    );
+    // Version 3's chain stops at version 2, too.
+    assert!(matches!(
+        decode_upcasting::<CartAbandonedIntegrationEventV3>(&v1),
+        Err(DecodeError::NoUpcastPath { .. })
+    ));
+    // A newer version than asked for is no path either.
+    let v3 = bytes(ProductListedIntegrationEventV3 {
+        product_id: "p".into(),
+        price_cents: 1,
+        title: None,
+        tags: Vec::new(),
+    });
+    assert!(matches!(
+        decode_upcasting::<ProductListedIntegrationEventV2>(&v3),
+        Err(DecodeError::NoUpcastPath { .. })
+    ));
+}
+
+#[test]
+fn a_hand_written_conversion_is_used() {
+    let v2 = bytes(CartAbandonedIntegrationEventV2 {
+        cart_id: "c-2".into(),
+        items: 3,
+    });
+    let upcast: Envelope<CartAbandonedIntegrationEventV3> = decode_upcasting(&v2).unwrap();
+    assert_eq!(upcast.data().reason, "unknown");
+    assert_eq!(upcast.data().items, 3);
+}
+
+#[test]
+fn another_type_and_bad_input_keep_their_errors() {
+    let other = bytes(CartAbandonedIntegrationEvent {
+        cart_id: "c".into(),
+    });
+    assert!(matches!(
+        decode_upcasting::<ProductListedIntegrationEventV3>(&other),
+        Err(DecodeError::UnexpectedType { .. })
+    ));
+    assert!(matches!(
+        decode_upcasting::<ProductListedIntegrationEventV3>(b"{"),
+        Err(DecodeError::MalformedJson { .. })
+    ));
+}
