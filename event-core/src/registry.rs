@@ -200,3 +200,58 @@ impl fmt::Display for DuplicateEventTypes {
 }
 
 impl std::error::Error for DuplicateEventTypes {}
+
+/// What [`export`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    /// The schema files, relative to the folder: `integration/product.updated.v2.json`.
+    pub files: Vec<String>,
+}
+
+/// Writes the JSON Schema of every registered event to `dir`, one file per
+/// version in a folder per kind (`integration/product.updated.v2.json`), and
+/// an `index.json` listing type, version, kind, Rust path, schema id and file
+/// of each. Call it from a build script to regenerate the schemas on every
+/// build:
+///
+/// ```no_run
+/// // build.rs, with a build-dependency on the crate that declares the events
+/// fn main() {
+///     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("schemas");
+///     my_events::link();
+///     event_core::registry::export(&out).unwrap();
+/// }
+/// # mod my_events { pub fn link() {} }
+/// ```
+///
+/// # Errors
+///
+/// The first file that could not be written.
+pub fn export(dir: &std::path::Path) -> std::io::Result<Exported> {
+    let mut files = Vec::new();
+    let mut index = Vec::new();
+    for descriptor in all() {
+        let file = format!("{}/{}.json", descriptor.kind, descriptor.full_type);
+        let path = dir.join(&file);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut text = serde_json::to_string_pretty(&descriptor.schema())?;
+        text.push('\n');
+        std::fs::write(&path, text)?;
+        index.push(serde_json::json!({
+            "type": descriptor.type_name,
+            "version": descriptor.version,
+            "kind": descriptor.kind.as_str(),
+            "rust": descriptor.rust_path(),
+            "schema_id": descriptor.schema_id,
+            "file": file,
+        }));
+        files.push(file);
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut text = serde_json::to_string_pretty(&index)?;
+    text.push('\n');
+    std::fs::write(dir.join("index.json"), text)?;
+    Ok(Exported { files })
+}
