@@ -74,6 +74,18 @@ pub mod shadowed {
         false
     }
 
+    /// Version 2 of the integration event, upcast from version 1.
+    #[integration_event(version = 2, upcast_from = AccountOpenedIntegrationEvent)]
+    pub struct AccountOpenedIntegrationEventV2 {
+        /// Carried over.
+        pub account_id: u128,
+        /// Carried over, personal.
+        #[event(pii)]
+        pub holder_name: std::string::String,
+        /// New and optional.
+        pub overdraft_cents: ::core::option::Option<u64>,
+    }
+
     /// A notification declared among the shadows, with no context.
     #[notification_event(maps_from = AccountOpenedIntegrationEvent)]
     pub struct AccountOpenedNotification {
@@ -100,6 +112,9 @@ fn shadowed_names_do_not_leak_into_expansions() {
     );
     assert_eq!(public.account_id, 1);
     assert_eq!(public.tier, 3);
+    let v2 = shadowed::AccountOpenedIntegrationEventV2::from(public.clone());
+    assert_eq!(v2.overdraft_cents, None);
+    assert_eq!(v2.account_id, 1);
     let note = shadowed::AccountOpenedNotification::from(&public);
     assert_eq!(note.account_id, 1);
     assert_eq!(

@@ -15,7 +15,7 @@ pub fn emit(
     resolved: &Resolved,
     krate: &Path,
     contract: Option<&Contract>,
-) -> TokenStream {
+) -> (TokenStream, TokenStream) {
     let ident = input.ident();
     let Resolved {
         type_name,
@@ -69,7 +69,7 @@ pub fn emit(
     });
     let track_contract = contract.and_then(contract::track);
 
-    quote! {
+    let impls = quote! {
         #[automatically_derived]
         impl #krate::Event for #ident {
             const TYPE_NAME: &'static str = #type_name;
@@ -83,18 +83,22 @@ pub fn emit(
         impl #krate::#kind_trait for #ident {}
 
         #debug
-        #unique
 
+        #krate::__private::inventory::submit! {
+            #krate::__private::EventDescriptor::of::<#ident>(::core::module_path!(), #rust_name)
+                #with_contract
+        }
+        #track_contract
+        #track_env
+    };
+    // The warning must not sit under the impls' `allow(deprecated)`.
+    let module_items = quote! {
+        #unique
         const _: () = {
-            #krate::__private::inventory::submit! {
-                #krate::__private::EventDescriptor::of::<#ident>(::core::module_path!(), #rust_name)
-                    #with_contract
-            }
-            #track_contract
-            #track_env
             #generic_warning
         };
-    }
+    };
+    (module_items, impls)
 }
 
 /// `Debug` that shows `secret` fields as `"<redacted>"`; only for events that

@@ -77,10 +77,10 @@ pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
 
 /// The context type, `MapsFrom` and `From` impls, and the compile-time checks
 /// of an event with `maps_from`.
-pub fn mappings(input: &Input, krate: &Path) -> TokenStream {
+pub fn mappings(input: &Input, krate: &Path) -> (TokenStream, TokenStream) {
     let sources = input.sources();
     if sources.is_empty() {
-        return TokenStream::new();
+        return (TokenStream::new(), TokenStream::new());
     }
     let ident = input.ident();
     let context_fields: Vec<_> = input
@@ -125,10 +125,7 @@ pub fn mappings(input: &Input, krate: &Path) -> TokenStream {
     let impls = sources
         .iter()
         .map(|source| mapping(input, krate, source, &context_ty, context_fields.is_empty()));
-    quote! {
-        #context_type
-        #(#impls)*
-    }
+    (quote!(#context_type), quote!(#(#impls)*))
 }
 
 fn mapping(

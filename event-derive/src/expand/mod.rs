@@ -68,13 +68,27 @@ pub fn event(
     if let Some(contract) = &contract {
         contract::check(&input, contract, resolved.version, &mut errors);
     }
-    let mut out = item::emit(&input, &krate);
-    out.extend(impls::emit(&input, &resolved, &krate, contract.as_ref()));
-    out.extend(mapping::field_impls(&input, &krate));
-    out.extend(mapping::mappings(&input, &krate));
-    out.extend(upcast::emit(&input, &resolved, &krate));
-    out.extend(errors.into_compile_errors());
-    out
+    let (module_items, event_impls) = impls::emit(&input, &resolved, &krate, contract.as_ref());
+    let (context_type, mapping_impls) = mapping::mappings(&input, &krate);
+    let field_impls = mapping::field_impls(&input, &krate);
+    let upcast_impls = upcast::emit(&input, &resolved, &krate);
+    let struct_item = item::emit(&input, &krate);
+    let errors = errors.into_compile_errors();
+    // Every impl in one block: a deprecated event (an old version) does not
+    // make its own generated code warn.
+    quote! {
+        #struct_item
+        #context_type
+        #module_items
+        #[allow(deprecated)]
+        const _: () = {
+            #event_impls
+            #field_impls
+            #mapping_impls
+            #upcast_impls
+        };
+        #errors
+    }
 }
 
 fn crate_path(input: &Input) -> Path {
