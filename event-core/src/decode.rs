@@ -349,11 +349,6 @@ fn diagnose<E: Event>(bytes: &[u8]) -> DecodeError {
 /// invalid `type`, [`DecodeError::UnknownType`] or
 /// [`DecodeError::UnknownVersion`].
 pub fn identify(bytes: &[u8]) -> Result<&'static EventDescriptor, DecodeError> {
-    #[derive(Deserialize)]
-    struct TypeOnly {
-        #[serde(rename = "type")]
-        event_type: Option<String>,
-    }
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| DecodeError::MalformedJson {
             message: e.to_string(),
@@ -370,6 +365,13 @@ pub fn identify(bytes: &[u8]) -> Result<&'static EventDescriptor, DecodeError> {
         .event_type
         .ok_or(DecodeError::MissingAttribute { name: "type" })?;
     identify_type(&event_type, None)
+}
+
+/// Only the `type` attribute of an envelope.
+#[derive(Deserialize)]
+struct TypeOnly {
+    #[serde(rename = "type")]
+    event_type: Option<String>,
 }
 
 /// Decoding of an integration event from its own version or any older one
@@ -394,11 +396,6 @@ pub trait Upcast: crate::IntegrationEvent {
 /// As [`decode`], and [`DecodeError::NoUpcastPath`] for a version no chain
 /// leads from.
 pub fn decode_upcasting<E: Upcast>(bytes: &[u8]) -> Result<Envelope<E>, DecodeError> {
-    #[derive(Deserialize)]
-    struct TypeOnly {
-        #[serde(rename = "type")]
-        event_type: Option<String>,
-    }
     let Ok(TypeOnly {
         event_type: Some(found),
     }) = serde_json::from_slice::<TypeOnly>(bytes)

@@ -386,31 +386,9 @@ impl FieldAttrs {
             // #[event(context)]
             "context" => flag(&mut self.context, meta, key),
             // #[event(from = field)] or #[event(from(Source) = field)]
-            "from" => {
-                if let Some(source) = parse_for_source(meta)? {
-                    once_for(&self.from_source, &source, meta, "from")?;
-                    let value = meta.value()?.parse()?;
-                    self.from_source.push((source, Keyed { key, value }));
-                } else {
-                    once(&self.from, meta, "from")?;
-                    let value = meta.value()?.parse()?;
-                    self.from = Some(Keyed { key, value });
-                }
-                Ok(())
-            }
+            "from" => keyed_option(&mut self.from, &mut self.from_source, meta, key),
             // #[event(with = path::to::function)] or #[event(with(Source) = function)]
-            "with" => {
-                if let Some(source) = parse_for_source(meta)? {
-                    once_for(&self.with_source, &source, meta, "with")?;
-                    let value = meta.value()?.parse()?;
-                    self.with_source.push((source, Keyed { key, value }));
-                } else {
-                    once(&self.with, meta, "with")?;
-                    let value = meta.value()?.parse()?;
-                    self.with = Some(Keyed { key, value });
-                }
-                Ok(())
-            }
+            "with" => keyed_option(&mut self.with, &mut self.with_source, meta, key),
             // #[event(default)] or #[event(default = expr)]
             "default" => {
                 once(&self.default, meta, "default")?;
@@ -428,6 +406,26 @@ impl FieldAttrs {
             ))),
         }
     }
+}
+
+/// `key = value` for every source, or `key(Source) = value` for one.
+fn keyed_option<T: syn::parse::Parse>(
+    every: &mut Option<Keyed<T>>,
+    per_source: &mut Vec<(Path, Keyed<T>)>,
+    meta: &ParseNestedMeta,
+    key: Ident,
+) -> syn::Result<()> {
+    let name = key.to_string();
+    if let Some(source) = parse_for_source(meta)? {
+        once_for(per_source, &source, meta, &name)?;
+        let value = meta.value()?.parse()?;
+        per_source.push((source, Keyed { key, value }));
+    } else {
+        once(every, meta, &name)?;
+        let value = meta.value()?.parse()?;
+        *every = Some(Keyed { key, value });
+    }
+    Ok(())
 }
 
 fn flag(slot: &mut Option<Ident>, meta: &ParseNestedMeta, key: Ident) -> syn::Result<()> {
