@@ -28,6 +28,8 @@ mod message;
 pub mod notify;
 pub mod registry;
 mod schema;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 mod time;
 #[cfg(feature = "tokio")]
 pub mod transport;
