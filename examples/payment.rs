@@ -1,25 +1,30 @@
-//! A captured payment, handled independently by email, ledger and screening.
+//! A captured payment, handled independently by email, ledger and screening,
+//! delivered through a transactional outbox and an idempotent inbox on
+//! SQLite.
 //!
-//! The billing context captures a payment and publishes one domain event,
-//! `PaymentCaptured`. A translator on its domain bus turns it into the public
-//! `PaymentCapturedIntegrationEvent`, which is published after the use case
-//! committed. Email, ledger and screening each subscribe with their own
-//! consumer name and react on their own; billing knows none of them. Email
-//! sends the customer a receipt notification.
+//! Billing captures a payment: in one SQLite transaction it stores the
+//! payment and, through a translator on its domain bus, appends the public
+//! `PaymentCapturedIntegrationEvent` to its outbox. The relay publishes the
+//! outbox to the transport once the transaction has committed. Email, ledger
+//! and screening each subscribe with their own consumer name; billing knows
+//! none of them. The ledger applies each event exactly once through its inbox:
+//! the example delivers the event a second time, as a broker does after a
+//! crash, and the ledger absorbs the duplicate.
 //!
-//! Every envelope is printed as its CloudEvents JSON: all share one
-//! `correlationid`, and each `causationid` is the id of the envelope that
-//! caused it.
+//! Every envelope is printed as its CloudEvents JSON. The databases are files
+//! in a temporary folder.
 //!
 //! Run it with `cargo run --example payment`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use event_core::integration::{Consumer, IntegrationPublisher};
+use event_core::integration::Consumer;
 use event_core::notify::{NotificationConfig, NotificationDispatcher, Notifier};
 use event_core::prelude::*;
-use event_core::transport::InMemoryTransport;
-use event_core::{BoxError, DomainBus};
+use event_core::sqlite::{InboxOutcome, Relay, RelayConfig, SqliteInbox, SqliteOutbox};
+use event_core::transport::{InMemoryTransport, Transport};
+use event_core::{BoxError, DomainBus, PendingMessages};
+use rusqlite::{Connection, params};
 
 /// A customer's payment was captured by the payment provider.
 #[domain_event]
@@ -32,7 +37,7 @@ pub struct PaymentCaptured {
 }
 
 /// A payment was captured; for every context that cares.
-#[integration_event(version = 1)]
+#[integration_event(version = 1, maps_from = PaymentCaptured)]
 pub struct PaymentCapturedIntegrationEvent {
     pub payment_id: String,
     pub order_id: String,
@@ -42,7 +47,7 @@ pub struct PaymentCapturedIntegrationEvent {
 }
 
 /// The receipt the customer gets by email.
-#[notification_event]
+#[notification_event(maps_from = PaymentCapturedIntegrationEvent)]
 pub struct PaymentReceiptNotification {
     pub payment_id: String,
     pub amount_cents: u64,
@@ -69,6 +74,18 @@ impl Notifier<PaymentReceiptNotification> for Mailer {
     }
 }
 
+/// The ledger's state change, made in the inbox's transaction.
+fn post(
+    tx: &rusqlite::Transaction<'_>,
+    e: &Envelope<PaymentCapturedIntegrationEvent>,
+) -> Result<(), BoxError> {
+    tx.execute(
+        "INSERT INTO postings (payment_id, amount_cents) VALUES (?1, ?2)",
+        params![e.data().payment_id, i64::try_from(e.data().amount_cents)?],
+    )?;
+    Ok(())
+}
+
 fn main() -> Result<(), BoxError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -77,10 +94,12 @@ fn main() -> Result<(), BoxError> {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let transport = InMemoryTransport::new();
+    let dir = std::env::temp_dir().join(format!("event-core-payment-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    println!("databases in {}\n", dir.display());
 
-    // Three consumers, each with its own subscription; billing below knows
-    // none of them.
+    let transport = InMemoryTransport::new();
+    // Three consumers, each with its own subscription.
     let mut email =
         Consumer::<PaymentCapturedIntegrationEvent, _>::subscribe(&transport, "email").await?;
     let mut ledger =
@@ -89,73 +108,83 @@ async fn run() -> Result<(), BoxError> {
         Consumer::<PaymentCapturedIntegrationEvent, _>::subscribe(&transport, "screening").await?;
     let receipts = NotificationDispatcher::spawn(Mailer, NotificationConfig::default());
 
-    // Billing: the translator collects integration events while the use case
-    // runs; they are published once it has committed.
-    let outgoing: Arc<Mutex<Vec<Envelope<PaymentCapturedIntegrationEvent>>>> = Arc::default();
+    // Billing: its database holds payments and the outbox.
+    let mut billing = Connection::open(dir.join("billing.db"))?;
+    SqliteOutbox::install(&billing)?;
+    billing.execute_batch(
+        "CREATE TABLE IF NOT EXISTS payments (id TEXT PRIMARY KEY, amount_cents INTEGER NOT NULL);",
+    )?;
+    let pending = Arc::new(PendingMessages::new());
     let mut bus = DomainBus::new();
-    let queue = Arc::clone(&outgoing);
-    bus.subscribe(
-        move |captured: &Envelope<PaymentCaptured>| -> Result<(), BoxError> {
-            let e = captured.data();
-            let public = PaymentCapturedIntegrationEvent {
-                payment_id: e.payment_id.clone(),
-                order_id: e.order_id.clone(),
-                amount_cents: e.amount_cents,
-                customer_email: e.customer_email.clone(),
-            };
-            queue
-                .lock()
-                .map_err(|_| "outgoing queue poisoned")?
-                .push(Envelope::caused_by(captured, public));
-            Ok(())
-        },
-    );
+    bus.translate::<PaymentCaptured, PaymentCapturedIntegrationEvent>(Arc::clone(&pending), |_| {
+        Ok(())
+    });
 
+    // The use case: the payment and its events commit together.
     let captured = Envelope::new(
         "/shop/billing",
         PaymentCaptured {
-            payment_id: "pay-81".into(),
+            payment_id: format!("pay-{}", std::process::id()),
             order_id: "order-17".into(),
             amount_cents: 12_900,
             customer_email: "ada@example.com".into(),
         },
     )
-    .with_subject("payments/pay-81");
-    print("billing publishes on its domain bus", &captured);
+    .with_subject("payments");
+    let tx = billing.transaction()?;
+    tx.execute(
+        "INSERT INTO payments (id, amount_cents) VALUES (?1, ?2)",
+        params![captured.data().payment_id, 12_900],
+    )?;
     bus.publish(&captured)?;
+    let appended = SqliteOutbox::append_all(&tx, pending.take())?;
+    tx.commit()?;
+    print("billing captures the payment (domain event)", &captured);
+    println!("billing's outbox: {appended} integration event(s) committed with the payment\n");
 
-    let publisher = IntegrationPublisher::new(transport.clone());
-    let committed = std::mem::take(&mut *outgoing.lock().map_err(|_| "poisoned")?);
-    for envelope in &committed {
-        print("billing publishes to other contexts", envelope);
-        publisher.publish(envelope).await?;
-    }
+    // The relay forwards the outbox once the transaction has committed.
+    let mut relay = Relay::new(billing, transport.clone(), RelayConfig::default())?;
+    let stats = relay.run_once().await?;
+    println!("relay: {} published\n", stats.published);
 
-    // Each consumer reacts on its own.
+    // Email: a receipt for the customer.
     if let Some(received) = email.next().await {
         let received = received?;
-        let e = received.envelope.data();
         let receipt = Envelope::caused_by(
             &received.envelope,
-            PaymentReceiptNotification {
-                payment_id: e.payment_id.clone(),
-                amount_cents: e.amount_cents,
-                customer_email: e.customer_email.clone(),
-            },
+            PaymentReceiptNotification::from(received.envelope.data()),
         )
         .with_source("/shop/email");
         let _ = receipts.publish(receipt);
         received.ack().await?;
     }
+
+    // Ledger: exactly once, through its inbox.
+    let mut books = Connection::open(dir.join("ledger.db"))?;
+    SqliteInbox::install(&books)?;
+    books.execute_batch(
+        "CREATE TABLE IF NOT EXISTS postings (payment_id TEXT PRIMARY KEY, amount_cents INTEGER NOT NULL);",
+    )?;
     if let Some(received) = ledger.next().await {
         let received = received?;
-        println!(
-            "ledger posts {} cents for {}\n",
-            received.envelope.data().amount_cents,
-            received.envelope.data().order_id
-        );
-        received.ack().await?;
+        print("ledger receives", &received.envelope);
+        let outcome = SqliteInbox::deliver(&mut books, "ledger", received, 5, post).await?;
+        println!("ledger: {outcome:?}\n");
     }
+    // The broker delivers the same event again, as after a crash before its
+    // acknowledgement.
+    let message = transport.published().remove(0);
+    transport.publish(message).await?;
+    if let Some(received) = ledger.next().await {
+        let received = received?;
+        let outcome = SqliteInbox::deliver(&mut books, "ledger", received, 5, post).await?;
+        assert_eq!(outcome, InboxOutcome::Duplicate);
+        println!("ledger: the same event again -> {outcome:?}, absorbed\n");
+    }
+    let postings: i64 = books.query_row("SELECT COUNT(*) FROM postings", [], |r| r.get(0))?;
+    println!("ledger: {postings} posting(s) for one payment\n");
+
+    // Screening: checks on its own.
     if let Some(received) = screening.next().await {
         let received = received?;
         println!(
@@ -171,5 +200,7 @@ async fn run() -> Result<(), BoxError> {
         "receipts: {} sent, {} failed, {} dropped",
         stats.sent, stats.failed, stats.dropped
     );
+    drop((relay, books));
+    std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

@@ -30,10 +30,12 @@
 mod inbox;
 mod outbox;
 mod relay;
+mod transport;
 
 pub use inbox::{InboxOutcome, MemoryInbox, SqliteInbox};
 pub use outbox::{DeadLetter, SqliteOutbox};
 pub use relay::{Relay, RelayConfig, RelayStats};
+pub use transport::{SqliteSubscription, SqliteTransport};
 
 /// Milliseconds since the Unix epoch, the time unit of every table here.
 pub(crate) fn now_ms() -> i64 {
