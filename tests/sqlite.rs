@@ -452,3 +452,87 @@ fn a_failed_handler_leaves_no_trace_and_a_poison_message_is_dead_lettered() {
         );
     });
 }
+
+#[test]
+fn random_rows_and_bytes_never_panic_and_are_dead_lettered() {
+    let mut rng = Rng(7);
+    let conn = database();
+    let random_bytes =
+        |rng: &mut Rng| -> Vec<u8> { (0..rng.below(64)).map(|_| rng.next() as u8).collect() };
+    for n in 0..300 {
+        // Garbage in every column the relay reads, of every SQLite type.
+        let payload: rusqlite::types::Value = match rng.below(4) {
+            0 => rusqlite::types::Value::Blob(random_bytes(&mut rng)),
+            1 => rusqlite::types::Value::Text(
+                String::from_utf8_lossy(&random_bytes(&mut rng)).into_owned(),
+            ),
+            2 => rusqlite::types::Value::Integer(rng.next() as i64),
+            _ => rusqlite::types::Value::Real(0.5),
+        };
+        let headers: rusqlite::types::Value = if rng.below(2) == 0 {
+            rusqlite::types::Value::Text("[]".into())
+        } else {
+            rusqlite::types::Value::Blob(random_bytes(&mut rng))
+        };
+        conn.execute(
+            "INSERT INTO event_outbox (id, event_type, headers, payload, attempts, created_at)
+             VALUES (?1, 'payment.captured.v1', ?2, ?3, ?4, 0)",
+            params![format!("junk-{n}"), headers, payload, rng.below(3) as i64],
+        )
+        .unwrap();
+    }
+    let transport = InMemoryTransport::new();
+    let mut relay = Relay::new(
+        conn,
+        transport.clone(),
+        RelayConfig {
+            batch_size: 1000,
+            ..config()
+        },
+    )
+    .unwrap();
+    let stats = block_on(relay.run_once()).unwrap();
+    assert_eq!((stats.dead, stats.published), (300, 0));
+    assert_eq!(
+        SqliteOutbox::dead_letters(relay.connection())
+            .unwrap()
+            .len(),
+        300
+    );
+    assert!(transport.published().is_empty());
+
+    // Random bytes reaching a consumer: a typed error, the delivery handed
+    // back, and the inbox's dead letters keep it.
+    let inbox = database();
+    block_on(async {
+        let mut consumer =
+            Consumer::<PaymentCapturedIntegrationEvent, _>::subscribe(&transport, "ledger")
+                .await
+                .unwrap();
+        for n in 0..200 {
+            transport
+                .publish(Message {
+                    id: format!("noise-{n}"),
+                    event_type: "payment.captured.v1".into(),
+                    headers: Vec::new(),
+                    payload: random_bytes(&mut rng),
+                })
+                .await
+                .unwrap();
+            match consumer.next().await.unwrap() {
+                Err(event_core::integration::ConsumeError::Decode { error, delivery }) => {
+                    SqliteInbox::bury(&inbox, "ledger", &delivery, &error.to_string()).unwrap();
+                    delivery.ack().await.unwrap();
+                }
+                Ok(received) => panic!("random bytes decoded: {:?}", received.envelope),
+                Err(other) => panic!("{other}"),
+            }
+        }
+    });
+    assert_eq!(
+        SqliteInbox::dead_letters(&inbox, "ledger")
+            .unwrap()
+            .len(),
+        200
+    );
+}
