@@ -530,9 +530,7 @@ fn random_rows_and_bytes_never_panic_and_are_dead_lettered() {
         }
     });
     assert_eq!(
-        SqliteInbox::dead_letters(&inbox, "ledger")
-            .unwrap()
-            .len(),
+        SqliteInbox::dead_letters(&inbox, "ledger").unwrap().len(),
         200
     );
 }
