@@ -3,6 +3,8 @@
 //! durable transport to an inbox consumer. At the end every event was applied
 //! exactly once: none lost, duplicates absorbed.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -16,6 +18,7 @@ use event_core::sqlite::{
 use event_core::transport::{Message, Transport, TransportError};
 use event_core::{BoxError, Envelope};
 use rusqlite::{Connection, params};
+use support::Rng;
 
 /// A payment was captured.
 #[integration_event(version = 1)]
@@ -97,19 +100,6 @@ fn spawn_relay(dir: &Path) -> Child {
         .unwrap()
 }
 
-/// A deterministic generator (SplitMix64), so kill points can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % n
-    }
-}
-
 fn apply(
     tx: &rusqlite::Transaction<'_>,
     e: &Envelope<PaymentCapturedIntegrationEvent>,
@@ -189,7 +179,7 @@ fn killed_relays_lose_nothing_and_duplicates_are_absorbed() {
     // Kill the relay at random points while the consumer keeps consuming.
     for _ in 0..KILLS {
         let mut child = spawn_relay(&dir);
-        consume(&runtime, 20 + rng.below(120));
+        consume(&runtime, 20 + rng.below(120) as u64);
         child.kill().unwrap();
         child.wait().unwrap();
     }

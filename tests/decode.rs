@@ -1,10 +1,13 @@
 //! Decoding hostile bytes: one typed error per kind of fault, and no panic on
 //! random or mutated input.
 
+mod support;
+
 use event_core::DecodeError;
 use event_core::decode::{decode, identify};
 use event_core::prelude::*;
 use serde_json::{Value, json};
+use support::Rng;
 
 /// A payment was captured.
 #[integration_event(version = 2)]
@@ -186,29 +189,6 @@ fn identify_finds_the_registered_event() {
         identify(b"nope"),
         Err(DecodeError::MalformedJson { .. })
     ));
-}
-
-/// A small deterministic generator (SplitMix64), so that a failing case can
-/// be replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn bytes(&mut self, max: usize) -> Vec<u8> {
-        let len = self.below(max + 1);
-        (0..len).map(|_| self.next() as u8).collect()
-    }
 }
 
 const ATTRIBUTES: [&str; 11] = [

@@ -1,5 +1,7 @@
 //! The SQLite outbox, relay and inbox.
 
+mod support;
+
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -13,6 +15,7 @@ use event_core::sqlite::{
 use event_core::transport::{InMemoryTransport, Message, Transport, TransportError};
 use event_core::{BoxError, Envelope};
 use rusqlite::{Connection, params};
+use support::Rng;
 
 /// A payment was captured.
 #[integration_event(version = 1)]
@@ -314,23 +317,6 @@ fn two_relays_on_one_database_publish_each_row_once() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 fn apply(
     tx: &rusqlite::Transaction<'_>,
     e: &Envelope<PaymentCapturedIntegrationEvent>,
@@ -462,17 +448,15 @@ fn random_rows_and_bytes_never_panic_and_are_dead_lettered() {
     for n in 0..300 {
         // Garbage in every column the relay reads, of every SQLite type.
         let payload: rusqlite::types::Value = match rng.below(4) {
-            0 => rusqlite::types::Value::Blob(random_bytes(&mut rng)),
-            1 => rusqlite::types::Value::Text(
-                String::from_utf8_lossy(&random_bytes(&mut rng)).into_owned(),
-            ),
+            0 => rusqlite::types::Value::Blob(rng.bytes(64)),
+            1 => rusqlite::types::Value::Text(String::from_utf8_lossy(&rng.bytes(64)).into_owned()),
             2 => rusqlite::types::Value::Integer(rng.next() as i64),
             _ => rusqlite::types::Value::Real(0.5),
         };
         let headers: rusqlite::types::Value = if rng.below(2) == 0 {
             rusqlite::types::Value::Text("[]".into())
         } else {
-            rusqlite::types::Value::Blob(random_bytes(&mut rng))
+            rusqlite::types::Value::Blob(rng.bytes(64))
         };
         conn.execute(
             "INSERT INTO event_outbox (id, event_type, headers, payload, attempts, created_at)
@@ -515,7 +499,7 @@ fn random_rows_and_bytes_never_panic_and_are_dead_lettered() {
                     id: format!("noise-{n}"),
                     event_type: "payment.captured.v1".into(),
                     headers: Vec::new(),
-                    payload: random_bytes(&mut rng),
+                    payload: rng.bytes(64),
                 })
                 .await
                 .unwrap();
