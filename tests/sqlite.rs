@@ -443,8 +443,6 @@ fn a_failed_handler_leaves_no_trace_and_a_poison_message_is_dead_lettered() {
 fn random_rows_and_bytes_never_panic_and_are_dead_lettered() {
     let mut rng = Rng(7);
     let conn = database();
-    let random_bytes =
-        |rng: &mut Rng| -> Vec<u8> { (0..rng.below(64)).map(|_| rng.next() as u8).collect() };
     for n in 0..300 {
         // Garbage in every column the relay reads, of every SQLite type.
         let payload: rusqlite::types::Value = match rng.below(4) {
