@@ -120,18 +120,51 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let days = self.secs.div_euclid(86_400);
-        let rem = self.secs.rem_euclid(86_400);
+        let rem = self.secs.rem_euclid(86_400).unsigned_abs();
         let (year, month, day) = civil_from_days(days);
-        let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
-        write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")?;
-        if self.nanos != 0 {
-            let mut frac = format!("{:09}", self.nanos);
-            while frac.ends_with('0') {
-                frac.pop();
+        if !(0..=9999).contains(&year) {
+            // Outside four-digit years, the general path.
+            let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+            write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")?;
+            if self.nanos != 0 {
+                let (mut digits, mut width) = (self.nanos, 9);
+                while digits % 10 == 0 {
+                    digits /= 10;
+                    width -= 1;
+                }
+                write!(f, ".{digits:0width$}")?;
             }
-            write!(f, ".{frac}")?;
+            return f.write_str("Z");
         }
-        f.write_str("Z")
+        // Encoding an envelope writes one of these each time: digits into a
+        // stack buffer, one write.
+        let mut buf = *b"0000-00-00T00:00:00.000000000Z";
+        let put = |buf: &mut [u8; 30], at: usize, width: usize, mut value: u64| {
+            for i in (at..at + width).rev() {
+                buf[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(&mut buf, 0, 4, year.unsigned_abs());
+        put(&mut buf, 5, 2, u64::from(month));
+        put(&mut buf, 8, 2, u64::from(day));
+        put(&mut buf, 11, 2, rem / 3600);
+        put(&mut buf, 14, 2, rem % 3600 / 60);
+        put(&mut buf, 17, 2, rem % 60);
+        let len = if self.nanos == 0 {
+            buf[19] = b'Z';
+            20
+        } else {
+            put(&mut buf, 20, 9, u64::from(self.nanos));
+            let mut end = 29;
+            while buf[end - 1] == b'0' {
+                end -= 1;
+            }
+            buf[end] = b'Z';
+            end + 1
+        };
+        // Only ASCII digits and separators were written.
+        f.write_str(core::str::from_utf8(&buf[..len]).map_err(|_| fmt::Error)?)
     }
 }
 

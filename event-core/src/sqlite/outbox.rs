@@ -74,17 +74,18 @@ impl SqliteOutbox {
     pub fn append(tx: &Transaction<'_>, message: &Message) -> rusqlite::Result<()> {
         let headers = serde_json::to_string(&message.headers)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        tx.execute(
+        // Cached: a use case appending a batch prepares the statement once.
+        tx.prepare_cached(
             "INSERT INTO event_outbox (id, event_type, headers, payload, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                message.id,
-                message.event_type,
-                headers,
-                message.payload,
-                now_ms()
-            ],
-        )?;
+        )?
+        .execute(params![
+            message.id,
+            message.event_type,
+            headers,
+            message.payload,
+            now_ms()
+        ])?;
         Ok(())
     }
 

@@ -1,0 +1,228 @@
+//! The runtime's hot paths, each beside its hand-written baseline.
+//!
+//! `cargo bench --manifest-path benches/Cargo.toml --bench runtime`
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use event_core::integration::{Consumer, encode};
+use event_core::sqlite::{Relay, RelayConfig, SqliteInbox, SqliteOutbox};
+use event_core::transport::{InMemoryTransport, Message};
+use event_core::{BoxError, DomainBus, Envelope};
+use event_core_benches::{
+    HandWrittenEnvelope, HandWrittenProductUpdated, ProductPutOnSale,
+    ProductUpdatedIntegrationEvent, sale,
+};
+use rusqlite::{Connection, params};
+
+fn mapping(c: &mut Criterion) {
+    let source = sale(1);
+    let mut group = c.benchmark_group("mapping");
+    group.bench_function("generated", |b| {
+        b.iter(|| ProductUpdatedIntegrationEvent::from(black_box(&source)))
+    });
+    group.bench_function("hand-written", |b| {
+        b.iter(|| HandWrittenProductUpdated::from(black_box(&source)))
+    });
+    group.finish();
+}
+
+fn envelopes(c: &mut Criterion) {
+    let parent = Envelope::new("/catalog", sale(1));
+    let envelope =
+        Envelope::caused_by(&parent, ProductUpdatedIntegrationEvent::from(parent.data()));
+    let bytes = envelope.to_json().unwrap().into_bytes();
+    let hand: HandWrittenEnvelope = serde_json::from_slice(&bytes).unwrap();
+
+    let mut group = c.benchmark_group("envelope");
+    group.bench_function("encode/generated", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&envelope)).unwrap())
+    });
+    group.bench_function("encode/hand-written", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&hand)).unwrap())
+    });
+    group.bench_function("decode/generated", |b| {
+        b.iter(|| {
+            event_core::decode::decode::<ProductUpdatedIntegrationEvent>(black_box(&bytes)).unwrap()
+        })
+    });
+    group.bench_function("decode/hand-written", |b| {
+        b.iter(|| serde_json::from_slice::<HandWrittenEnvelope>(black_box(&bytes)).unwrap())
+    });
+    group.finish();
+}
+
+fn bus(c: &mut Criterion) {
+    let envelope = Envelope::new("/catalog", sale(1));
+    let mut group = c.benchmark_group("bus");
+    for handlers in [1usize, 10] {
+        let counter = Arc::new(AtomicU64::new(0));
+        let mut bus = DomainBus::new();
+        for _ in 0..handlers {
+            let counter = Arc::clone(&counter);
+            bus.subscribe(
+                move |e: &Envelope<ProductPutOnSale>| -> Result<(), BoxError> {
+                    counter.fetch_add(u64::from(e.data().sale_price_cents), Ordering::Relaxed);
+                    Ok(())
+                },
+            );
+        }
+        let direct: Vec<Box<dyn Fn(&Envelope<ProductPutOnSale>) -> Result<(), BoxError>>> = (0
+            ..handlers)
+            .map(|_| {
+                let counter = Arc::clone(&counter);
+                Box::new(
+                    move |e: &Envelope<ProductPutOnSale>| -> Result<(), BoxError> {
+                        counter.fetch_add(u64::from(e.data().sale_price_cents), Ordering::Relaxed);
+                        Ok(())
+                    },
+                )
+                    as Box<dyn Fn(&Envelope<ProductPutOnSale>) -> Result<(), BoxError>>
+            })
+            .collect();
+        group.bench_function(format!("publish/{handlers}"), |b| {
+            b.iter(|| bus.publish(black_box(&envelope)).unwrap())
+        });
+        group.bench_function(format!("direct/{handlers}"), |b| {
+            b.iter(|| {
+                for handler in &direct {
+                    handler(black_box(&envelope)).unwrap();
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn messages(count: usize) -> Vec<Message> {
+    (0..count)
+        .map(|n| {
+            let parent = Envelope::new("/catalog", sale(n as u64));
+            encode(&Envelope::caused_by(
+                &parent,
+                ProductUpdatedIntegrationEvent::from(parent.data()),
+            ))
+            .unwrap()
+        })
+        .collect()
+}
+
+fn database() -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    SqliteOutbox::install(&conn).unwrap();
+    conn
+}
+
+fn outbox(c: &mut Criterion) {
+    let mut group = c.benchmark_group("outbox");
+    for batch in [1usize, 100, 1000] {
+        group.throughput(Throughput::Elements(batch as u64));
+        group.bench_function(format!("append/{batch}"), |b| {
+            b.iter_batched(
+                || (database(), messages(batch)),
+                |(mut conn, messages)| {
+                    let tx = conn.transaction().unwrap();
+                    SqliteOutbox::append_all(&tx, messages).unwrap();
+                    tx.commit().unwrap();
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        // The same rows into the same table, with plain rusqlite.
+        group.bench_function(format!("rusqlite/{batch}"), |b| {
+            b.iter_batched(
+                || (database(), messages(batch)),
+                |(mut conn, messages)| {
+                    let tx = conn.transaction().unwrap();
+                    {
+                        let mut insert = tx
+                            .prepare_cached(
+                                "INSERT INTO event_outbox (id, event_type, headers, payload, created_at)
+                                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                            )
+                            .unwrap();
+                        for m in &messages {
+                            let headers = serde_json::to_string(&m.headers).unwrap();
+                            insert
+                                .execute(params![m.id, m.event_type, headers, m.payload, 0])
+                                .unwrap();
+                        }
+                    }
+                    tx.commit().unwrap();
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+/// Events per second from the outbox through the in-memory transport to an
+/// inbox consumer, measured over whole runs of `count` events.
+fn relay(c: &mut Criterion) {
+    const COUNT: usize = 1000;
+    let mut group = c.benchmark_group("relay");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(COUNT as u64));
+    group.bench_function("outbox-to-inbox/1000", |b| {
+        b.iter_custom(|iterations| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            let mut total = Duration::ZERO;
+            for _ in 0..iterations {
+                let mut conn = database();
+                let tx = conn.transaction().unwrap();
+                SqliteOutbox::append_all(&tx, messages(COUNT)).unwrap();
+                tx.commit().unwrap();
+                let mut inbox = Connection::open_in_memory().unwrap();
+                SqliteInbox::install(&inbox).unwrap();
+                let transport = InMemoryTransport::new();
+                total += runtime.block_on(async {
+                    let mut consumer = Consumer::<ProductUpdatedIntegrationEvent, _>::subscribe(
+                        &transport,
+                        "storefront",
+                    )
+                    .await
+                    .unwrap();
+                    let mut relay = Relay::new(
+                        conn,
+                        transport.clone(),
+                        RelayConfig {
+                            batch_size: 200,
+                            ..RelayConfig::default()
+                        },
+                    )
+                    .unwrap();
+                    let start = Instant::now();
+                    let mut received = 0;
+                    while received < COUNT {
+                        relay.run_once().await.unwrap();
+                        while received < COUNT {
+                            let Some(Ok(item)) = consumer.next().await else {
+                                break;
+                            };
+                            SqliteInbox::deliver(&mut inbox, "storefront", item, 5, |_, _| Ok(()))
+                                .await
+                                .unwrap();
+                            received += 1;
+                            if received % 200 == 0 {
+                                break;
+                            }
+                        }
+                    }
+                    start.elapsed()
+                });
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, mapping, envelopes, bus, outbox, relay);
+criterion_main!(benches);
