@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
-use serde_json::Value;
 use syn::ext::IdentExt;
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, LitStr, Token, Type};
 
 use crate::ast::{Field, Input};
 use crate::errors::Errors;
+use crate::json::{self, Json};
 
 /// Where an event version's snapshot is, and what it holds if it exists.
 pub struct Contract {
@@ -279,7 +279,7 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
         "or declare the change as a new version (`version = {}`)",
         version + 1
     );
-    let snapshot: Value = match serde_json::from_slice(bytes) {
+    let snapshot = match json::parse(bytes) {
         Ok(value) => value,
         Err(e) => {
             errors.at(
@@ -292,21 +292,21 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
     let Some(current) = wire_shape(input) else {
         return;
     };
-    let empty = serde_json::Map::new();
+    let empty = std::collections::BTreeMap::new();
     let properties = snapshot
         .get("properties")
-        .and_then(Value::as_object)
+        .and_then(Json::as_object)
         .unwrap_or(&empty);
     let frozen_required: Vec<&str> = snapshot
         .get("required")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .and_then(Json::as_array)
+        .map(|r| r.iter().filter_map(Json::as_str).collect())
         .unwrap_or_default();
     let frozen_type = |name: &str| {
         properties
             .get(name)
             .and_then(|p| p.get("x-rust-type"))
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
     };
 
     let added: Vec<&Wire> = current

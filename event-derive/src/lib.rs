@@ -9,6 +9,7 @@ mod attr;
 mod contract;
 mod errors;
 mod expand;
+mod json;
 mod naming;
 mod valid;
 

@@ -43,6 +43,10 @@ fn main() {
         &dir,
         &["build", "--offline", "-p", "macros", "-p", "handwritten"],
     );
+    cargo(
+        &dir,
+        &["check", "--offline", "-p", "macros", "-p", "handwritten"],
+    );
 
     let mut times: [[Vec<Duration>; 2]; 2] = Default::default();
     for _ in 0..runs {

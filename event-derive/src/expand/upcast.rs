@@ -35,6 +35,9 @@ pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
     let decoder = quote! {
         #[automatically_derived]
         impl #private::Upcast for #ident {
+            // Inline, so that the typed decode path is compiled only for
+            // events something actually decodes.
+            #[inline]
             fn decode_version(
                 bytes: &[u8],
                 version: u32,
