@@ -55,6 +55,9 @@ fn envelopes(c: &mut Criterion) {
     group.finish();
 }
 
+/// A handler called directly, the bus's baseline.
+type DirectHandler = Box<dyn Fn(&Envelope<ProductPutOnSale>) -> Result<(), BoxError>>;
+
 fn bus(c: &mut Criterion) {
     let envelope = Envelope::new("/catalog", sale(1));
     let mut group = c.benchmark_group("bus");
@@ -70,8 +73,7 @@ fn bus(c: &mut Criterion) {
                 },
             );
         }
-        let direct: Vec<Box<dyn Fn(&Envelope<ProductPutOnSale>) -> Result<(), BoxError>>> = (0
-            ..handlers)
+        let direct: Vec<DirectHandler> = (0..handlers)
             .map(|_| {
                 let counter = Arc::clone(&counter);
                 Box::new(
