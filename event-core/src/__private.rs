@@ -115,7 +115,7 @@ pub const fn str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-pub use crate::decode::{DecodeError, Upcast, decode};
+pub use crate::decode::{DecodeError, decode};
 pub use crate::envelope::Envelope;
 
 /// The error of a version that no `upcast_from` chain of `E` covers.

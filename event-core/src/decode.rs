@@ -374,20 +374,6 @@ struct TypeOnly {
     event_type: Option<String>,
 }
 
-/// Decoding of an integration event from its own version or any older one
-/// it upcasts from. Implemented by `#[integration_event]` for every version:
-/// a version with `upcast_from = Older` hands older versions to `Older` and
-/// converts the result with `From<Older>`.
-pub trait Upcast: crate::IntegrationEvent {
-    /// Decodes `bytes`, an envelope of this event's type at `version`.
-    ///
-    /// # Errors
-    ///
-    /// [`DecodeError::NoUpcastPath`] when no chain leads from `version`, or
-    /// any error of decoding that version.
-    fn decode_version(bytes: &[u8], version: u32) -> Result<Envelope<Self>, DecodeError>;
-}
-
 /// Reads an envelope of `E`, or of an older version of its type, upcast to
 /// `E` along its `upcast_from` chain (v1 -> v2 -> v3).
 ///
@@ -395,7 +381,9 @@ pub trait Upcast: crate::IntegrationEvent {
 ///
 /// As [`decode`], and [`DecodeError::NoUpcastPath`] for a version no chain
 /// leads from.
-pub fn decode_upcasting<E: Upcast>(bytes: &[u8]) -> Result<Envelope<E>, DecodeError> {
+pub fn decode_upcasting<E: crate::IntegrationEvent>(
+    bytes: &[u8],
+) -> Result<Envelope<E>, DecodeError> {
     let Ok(TypeOnly {
         event_type: Some(found),
     }) = serde_json::from_slice::<TypeOnly>(bytes)

@@ -89,7 +89,27 @@ pub trait DomainEvent: Event {}
     label = "not an integration event",
     note = "declare it with `#[integration_event(version = N)]`; domain events stay inside their bounded context and go on the domain bus"
 )]
-pub trait IntegrationEvent: Event {}
+pub trait IntegrationEvent: Event {
+    /// Decodes `bytes`, an envelope of this event's type at `version`: this
+    /// version itself, or an older one along the `upcast_from` chain (the
+    /// macro overrides this method for events declared with `upcast_from`).
+    /// Called by [`decode_upcasting`](crate::decode::decode_upcasting).
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::NoUpcastPath`](crate::DecodeError::NoUpcastPath) when no
+    /// chain leads from `version`, or any error of decoding that version.
+    fn decode_version(
+        bytes: &[u8],
+        version: u32,
+    ) -> Result<crate::Envelope<Self>, crate::DecodeError> {
+        if version == Self::VERSION {
+            crate::decode::decode::<Self>(bytes)
+        } else {
+            Err(crate::__private::no_upcast_path::<Self>(version))
+        }
+    }
+}
 
 /// A best-effort message to people or outside systems
 /// (`OrderShippedNotification`). Declared with `#[notification_event]`.

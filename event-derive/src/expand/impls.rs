@@ -51,6 +51,7 @@ pub fn emit(
         )
     });
 
+    let upcast_decoder = super::upcast::decoder(input, krate);
     let with_contract = contract.map(|contract| {
         let path = &contract.path_expr;
         let compat = match input
@@ -80,7 +81,9 @@ pub fn emit(
         }
 
         #[automatically_derived]
-        impl #krate::#kind_trait for #ident {}
+        impl #krate::#kind_trait for #ident {
+            #upcast_decoder
+        }
 
         #debug
 

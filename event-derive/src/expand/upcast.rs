@@ -11,47 +11,45 @@ use crate::attr::{Kind, path_text};
 use crate::contract::optional_fields;
 use crate::valid::Resolved;
 
+/// The `decode_version` override of an event with `upcast_from`: older
+/// versions go to the previous version's decoder and are converted with
+/// `From<Older>`. Events without `upcast_from` keep the trait's provided
+/// method, which costs nothing unless called.
+pub fn decoder(input: &Input, krate: &Path) -> Option<TokenStream> {
+    let older = input.args.upcast_from.as_ref()?;
+    let private = quote!(#krate::__private);
+    // With `upcast = "manual"`, a missing `From<Older>` is reported at
+    // `"manual"`.
+    let mut from = quote!(<Self as ::core::convert::From<#older>>::from);
+    if let Some(manual) = &input.args.upcast_manual {
+        from = respan(from, manual.span());
+    }
+    Some(quote! {
+        // Inline, so that the typed decode path is compiled only for events
+        // something actually decodes.
+        #[inline]
+        fn decode_version(
+            bytes: &[u8],
+            version: u32,
+        ) -> ::core::result::Result<#private::Envelope<Self>, #private::DecodeError> {
+            if version == <Self as #krate::Event>::VERSION {
+                return #private::decode::<Self>(bytes);
+            }
+            <#older as #krate::IntegrationEvent>::decode_version(bytes, version)
+                .map(|older| older.map(#from))
+        }
+    })
+}
+
+/// The conversion from the previous version and the check that it is one.
 pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
     if input.kind != Kind::Integration {
         return TokenStream::new();
     }
-    let ident = input.ident();
-    let private = quote!(#krate::__private);
-    let older_versions = match &input.args.upcast_from {
-        Some(older) => {
-            // With `upcast = "manual"`, a missing `From<Older>` is reported
-            // at `"manual"`.
-            let mut from = quote!(<Self as ::core::convert::From<#older>>::from);
-            if let Some(manual) = &input.args.upcast_manual {
-                from = respan(from, manual.span());
-            }
-            quote! {
-                <#older as #private::Upcast>::decode_version(bytes, version)
-                    .map(|older| older.map(#from))
-            }
-        }
-        None => quote!(::core::result::Result::Err(#private::no_upcast_path::<Self>(version))),
-    };
-    let decoder = quote! {
-        #[automatically_derived]
-        impl #private::Upcast for #ident {
-            // Inline, so that the typed decode path is compiled only for
-            // events something actually decodes.
-            #[inline]
-            fn decode_version(
-                bytes: &[u8],
-                version: u32,
-            ) -> ::core::result::Result<#private::Envelope<Self>, #private::DecodeError> {
-                if version == <Self as #krate::Event>::VERSION {
-                    return #private::decode::<Self>(bytes);
-                }
-                #older_versions
-            }
-        }
-    };
     let Some(older) = &input.args.upcast_from else {
-        return decoder;
+        return TokenStream::new();
     };
+    let private = quote!(#krate::__private);
     let check = older_version_check(krate, older, resolved);
     let conversion = input
         .args
@@ -59,7 +57,6 @@ pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
         .is_none()
         .then(|| conversion(input, &private, older));
     quote! {
-        #decoder
         #check
         #conversion
     }
