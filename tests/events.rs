@@ -251,3 +251,19 @@ mod reexported {
         assert_eq!(ShipmentDispatched::schema()["x-event-kind"], "domain");
     }
 }
+
+mod raw {
+    use event_core::prelude::*;
+
+    /// Declared with a raw identifier.
+    #[domain_event]
+    pub struct r#InvoicePaid {
+        pub invoice_id: u64,
+    }
+
+    #[test]
+    fn raw_identifiers_name_the_event_without_their_prefix() {
+        assert_eq!(InvoicePaid::TYPE_NAME, "invoice.paid");
+        assert_eq!(InvoicePaid::FULL_TYPE, "invoice.paid.v1");
+    }
+}

@@ -140,3 +140,39 @@ fn events_declared_in_a_function_body() {
     assert_eq!(ReminderScheduled::FULL_TYPE, "reminder.scheduled.v1");
     assert_eq!(ReminderScheduled { at: 5 }.at, 5);
 }
+
+/// A private field of a private type: the event still compiles.
+pub mod private_types {
+    use event_core::prelude::*;
+
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        event_core::__private::serde::Serialize,
+        event_core::__private::serde::Deserialize,
+        event_core::__private::schemars::JsonSchema,
+    )]
+    #[serde(crate = "event_core::__private::serde")]
+    #[schemars(crate = "event_core::__private::schemars")]
+    enum Status {
+        Open,
+    }
+
+    /// An order was opened.
+    #[domain_event]
+    pub struct OrderOpened {
+        /// The order.
+        pub order_id: u64,
+        status: Status,
+    }
+
+    #[test]
+    fn private_fields_of_private_types_compile() {
+        let event = OrderOpened {
+            order_id: 1,
+            status: Status::Open,
+        };
+        assert_eq!(event.status, Status::Open);
+    }
+}

@@ -17,7 +17,7 @@ pub const REDACTED: &str = "<redacted>";
 #[diagnostic::on_unimplemented(
     message = "the source event `{Self}` has no field of this name",
     label = "this field has no source in `{Self}`",
-    note = "give the field a source: a field of the same name in the source event, `#[event(from = field)]`, `#[event(with = function)]`, `#[event(context)]` or `#[event(default)]`; for `upcast_from`, a field new in this version is an `Option` or `#[serde(default)]`, or the conversion is written by hand (`upcast = \"manual\"`)"
+    note = "give the field a source: a field of the same name in the source event, `#[event(from = field)]`, `#[event(with = function)]`, `#[event(context)]` or `#[event(default)]`; for `upcast_from`, a field new in this version is an `Option` or `#[serde(default)]`, or the conversion is written by hand (`upcast = \"manual\"`); only `pub` fields of the source can be read"
 )]
 pub trait Field<const KEY: u64> {
     /// The field's type.

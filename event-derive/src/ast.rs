@@ -17,6 +17,7 @@ pub struct Input<'a> {
 
 pub struct Field<'a> {
     pub ident: &'a Ident,
+    pub vis: &'a syn::Visibility,
     pub ty: &'a Type,
     /// The field's doc comments, for the generated context type.
     pub docs: Vec<&'a syn::Attribute>,
@@ -68,6 +69,7 @@ impl<'a> Input<'a> {
                 let ident = f.ident.as_ref()?;
                 Some(Field {
                     ident,
+                    vis: &f.vis,
                     ty: &f.ty,
                     docs: f
                         .attrs

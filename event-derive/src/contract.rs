@@ -277,7 +277,7 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
     let ident = input.ident();
     let new_version = format!(
         "or declare the change as a new version (`version = {}`)",
-        version + 1
+        version.saturating_add(1)
     );
     let snapshot = match json::parse(bytes) {
         Ok(value) => value,

@@ -2,6 +2,7 @@
 //! to: the type name, version and schema id of the event.
 
 use proc_macro2::Span;
+use syn::ext::IdentExt;
 use syn::{Ident, LitStr};
 
 use crate::ast::Input;
@@ -29,7 +30,8 @@ pub struct Resolved {
 
 pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
     let ident = input.ident();
-    let name = ident.to_string();
+    // `r#OrderPlaced` is the event `OrderPlaced`.
+    let name = ident.unraw().to_string();
     let span = ident.span();
     let allow = &input.args.allow;
 

@@ -137,12 +137,18 @@ fn redacting_debug(input: &Input, krate: &Path) -> Option<TokenStream> {
 fn uniqueness_guard(input: &Input, resolved: &Resolved) -> TokenStream {
     let kind = input.kind.as_str().to_ascii_uppercase();
     let mut encoded = String::new();
+    // Only ASCII letters and digits go into the identifier as they are;
+    // everything else (including what an invalid `name = ".."` holds, which
+    // is reported elsewhere) is spelled out, so the name is always a valid,
+    // upper-case identifier and distinct names stay distinct.
     for c in resolved.type_name.chars() {
         match c {
             '.' => encoded.push('_'),
-            '_' => encoded.push_str("_U_"),
-            '-' => encoded.push_str("_H_"),
-            c => encoded.push(c.to_ascii_uppercase()),
+            c if c.is_ascii_alphanumeric() => encoded.push(c.to_ascii_uppercase()),
+            c => {
+                let _ =
+                    std::fmt::Write::write_fmt(&mut encoded, format_args!("_X{:X}_", u32::from(c)));
+            }
         }
     }
     let name = format!(

@@ -51,7 +51,13 @@ fn last_segment_span(path: &Path) -> Span {
 /// it and see whether it is personal or secret.
 pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
     let ident = input.ident();
-    let impls = input.fields.iter().map(|field| {
+    // Only `pub` fields: a trait impl may not name a less visible type
+    // (E0446), and only public fields are part of what other events map from.
+    let public = input
+        .fields
+        .iter()
+        .filter(|f| matches!(f.vis, syn::Visibility::Public(_)));
+    let impls = public.map(|field| {
         let member = field.ident;
         let ty = field.ty;
         let key = field_key(member);
