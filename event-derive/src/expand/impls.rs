@@ -146,8 +146,10 @@ fn uniqueness_guard(input: &Input, resolved: &Resolved) -> TokenStream {
             '.' => encoded.push('_'),
             c if c.is_ascii_alphanumeric() => encoded.push(c.to_ascii_uppercase()),
             c => {
-                let _ =
-                    std::fmt::Write::write_fmt(&mut encoded, format_args!("_X{:X}_", u32::from(c)));
+                let _ = std::fmt::Write::write_fmt(
+                    &mut encoded,
+                    format_args!("__{:X}__", u32::from(c)),
+                );
             }
         }
     }
