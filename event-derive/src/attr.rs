@@ -25,6 +25,15 @@ impl Kind {
         }
     }
 
+    /// The kind with its article, for messages: "an integration event".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Domain => "a domain event",
+            Kind::Integration => "an integration event",
+            Kind::Notification => "a notification",
+        }
+    }
+
     /// The kind as written in schema ids and `x-event-kind`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -307,12 +316,20 @@ fn expect_flag(meta: &ParseNestedMeta, key: &str) -> syn::Result<()> {
     }
 }
 
+/// A path as written, without the spaces tokens print with:
+/// `::event_core`, `catalog::ProductPutOnSale`.
 pub fn path_text(path: &Path) -> String {
-    path.segments
+    let joined = path
+        .segments
         .iter()
         .map(|s| s.ident.to_string())
         .collect::<Vec<_>>()
-        .join("::")
+        .join("::");
+    if path.leading_colon.is_some() {
+        format!("::{joined}")
+    } else {
+        joined
+    }
 }
 
 /// `#[event(..)]` on a field.

@@ -615,11 +615,7 @@ fn fact_hint(stem: &str) -> String {
     if stem.is_empty() {
         return ", like `OrderPlaced`".to_owned();
     }
-    let past = words(stem)
-        .iter()
-        .enumerate()
-        .any(|(i, w)| is_past_participle(w, i == 0));
-    if past {
+    if is_past_tense(stem) {
         return format!(": rename it to `{stem}`");
     }
     match past_tense_suggestion(stem) {

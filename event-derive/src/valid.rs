@@ -91,7 +91,7 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
                     secret.span(),
                     format_args!(
                         "`secret` fields never leave their domain event, and {} is sent out; drop the field or mark it `pii`",
-                        kind_noun(input.kind)
+                        input.kind.noun()
                     ),
                 );
             } else if let Some(debug) = &input.derived.debug {
@@ -137,14 +137,6 @@ fn schema_id(base: &str, kind: Kind, full_type: &str) -> String {
     format!("{base}{}{separator}{full_type}", kind.as_str())
 }
 
-fn kind_noun(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Domain => "a domain event",
-        Kind::Integration => "an integration event",
-        Kind::Notification => "a notification",
-    }
-}
-
 /// Integration events end in `IntegrationEvent`, notifications in
 /// `Notification`, either optionally followed by `V<N>`. Returns the stem the
 /// default type name is made of and the version in the name, if any.
@@ -173,7 +165,7 @@ fn suffix_rule<'n>(
                 span,
                 format_args!(
                     "the name of {} ends in `{suffix}`, so readers can tell it from a domain event: rename it to `{stem}{suffix}`\n(to keep this name, write `#[{}(allow(missing_suffix))]`)",
-                    kind_noun(input.kind),
+                    input.kind.noun(),
                     input.kind.macro_name()
                 ),
             );

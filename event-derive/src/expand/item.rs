@@ -6,7 +6,7 @@ use quote::{ToTokens, quote};
 use syn::{Attribute, Data, DeriveInput, Path, parse_quote};
 
 use crate::ast::Input;
-use crate::attr::is_event_attr;
+use crate::attr::{is_event_attr, path_text};
 
 /// The item with every `#[event(..)]` removed, as the fallback emits it.
 pub fn stripped(item: &DeriveInput) -> TokenStream {
@@ -87,26 +87,10 @@ pub fn emit(input: &Input, krate: &Path) -> TokenStream {
     // The crate paths go after the user's attributes: a helper attribute
     // placed before the user's own `#[derive(Serialize)]` would be a
     // `legacy_derive_helpers` warning.
-    let serde_path = format!("{}::__private::serde", path_string(krate));
-    let schemars_path = format!("{}::__private::schemars", path_string(krate));
+    let serde_path = format!("{}::__private::serde", path_text(krate));
+    let schemars_path = format!("{}::__private::schemars", path_text(krate));
     attrs.push(parse_quote!(#[serde(crate = #serde_path)]));
     attrs.push(parse_quote!(#[schemars(crate = #schemars_path)]));
     item.attrs = attrs;
     item.into_token_stream()
-}
-
-/// `::event_core` as the string that serde's and schemars' `crate = ".."`
-/// take.
-fn path_string(path: &Path) -> String {
-    let mut out = String::new();
-    if path.leading_colon.is_some() {
-        out.push_str("::");
-    }
-    for (i, segment) in path.segments.iter().enumerate() {
-        if i > 0 {
-            out.push_str("::");
-        }
-        out.push_str(&segment.ident.to_string());
-    }
-    out
 }
