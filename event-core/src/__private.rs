@@ -22,12 +22,47 @@ pub const REDACTED: &str = "<redacted>";
 pub trait Field<const KEY: u64> {
     /// The field's type.
     type Type;
-    /// Whether the field is `#[event(pii)]`.
-    const PII: bool;
-    /// Whether the field is `#[event(secret)]`.
-    const SECRET: bool;
+    /// [`Plain`], [`Pii`] or [`Secret`]: a type rather than constants, so
+    /// that an event's fields add no constant bodies for the compiler to
+    /// check.
+    type Data: DataClass;
     /// The field.
     fn get(&self) -> &Self::Type;
+}
+
+/// What a field holds, for the personal-data checks of mappings.
+pub trait DataClass {
+    /// Personal data: `#[event(pii)]`.
+    const PII: bool;
+    /// Never leaves its domain event: `#[event(secret)]`.
+    const SECRET: bool;
+}
+
+/// A field that is neither personal nor secret.
+#[derive(Debug)]
+pub enum Plain {}
+
+/// An `#[event(pii)]` field.
+#[derive(Debug)]
+pub enum Pii {}
+
+/// An `#[event(secret)]` field.
+#[derive(Debug)]
+pub enum Secret {}
+
+impl DataClass for Plain {
+    const PII: bool = false;
+    const SECRET: bool = false;
+}
+
+impl DataClass for Pii {
+    const PII: bool = true;
+    const SECRET: bool = false;
+}
+
+impl DataClass for Secret {
+    const PII: bool = true;
+    const SECRET: bool = true;
 }
 
 /// The source of a mapping, whose fields the mapping reads by key. A method

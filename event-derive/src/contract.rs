@@ -381,7 +381,7 @@ pub fn track(contract: &Contract) -> Option<TokenStream> {
     contract.snapshot.as_ref()?;
     let path = &contract.path_expr;
     Some(quote!(
-        const _: &[u8] = ::core::include_bytes!(#path);
+        let _: &[u8] = ::core::include_bytes!(#path);
     ))
 }
 

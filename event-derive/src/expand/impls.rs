@@ -37,19 +37,19 @@ pub fn emit(
         // stable Rust, pointing where the fix goes.
         let use_site = quote_spanned!(ident.span()=> let _ = generic_domain_event_name;);
         quote! {
-            #[deprecated(note = #note)]
-            #[allow(non_camel_case_types)]
-            struct generic_domain_event_name;
-            #use_site
+            const _: () = {
+                #[deprecated(note = #note)]
+                #[allow(non_camel_case_types)]
+                struct generic_domain_event_name;
+                #use_site
+            };
         }
     });
     // Reading the variable in the generated code makes cargo rebuild the
     // crate, and so redo this expansion, when it changes.
-    let track_env = resolved.base_from_env.then(|| {
-        quote!(
-            const _: ::core::option::Option<&str> = ::core::option_env!(#SCHEMA_BASE_ENV);
-        )
-    });
+    let track_env = resolved
+        .base_from_env
+        .then(|| quote!(let _ = ::core::option_env!(#SCHEMA_BASE_ENV);));
 
     let upcast_decoder = super::upcast::decoder(input, krate);
     let with_contract = contract.map(|contract| {
@@ -70,8 +70,11 @@ pub fn emit(
     });
     let track_contract = contract.and_then(contract::track);
 
+    // Each item allows `deprecated` itself, so that an old version marked
+    // `#[deprecated]` does not make its own generated code warn.
     let impls = quote! {
         #[automatically_derived]
+        #[allow(deprecated)]
         impl #krate::Event for #ident {
             const TYPE_NAME: &'static str = #type_name;
             const VERSION: u32 = #version;
@@ -81,25 +84,29 @@ pub fn emit(
         }
 
         #[automatically_derived]
+        #[allow(deprecated)]
         impl #krate::#kind_trait for #ident {
             #upcast_decoder
         }
 
         #debug
 
-        #krate::__private::inventory::submit! {
-            #krate::__private::EventDescriptor::of::<#ident>(::core::module_path!(), #rust_name)
-                #with_contract
-        }
-        #track_contract
-        #track_env
+        // The files and variables the expansion read are read here too, so
+        // that cargo rebuilds when they change; no item of their own.
+        #krate::__private::inventory::submit! {{
+            #[allow(deprecated)]
+            let descriptor = #krate::__private::EventDescriptor::of::<#ident>(
+                ::core::module_path!(),
+                #rust_name,
+            ) #with_contract;
+            #track_contract
+            #track_env
+            descriptor
+        }}
     };
-    // The warning must not sit under the impls' `allow(deprecated)`.
     let module_items = quote! {
         #unique
-        const _: () = {
-            #generic_warning
-        };
+        #generic_warning
     };
     (module_items, impls)
 }
@@ -123,6 +130,7 @@ fn redacting_debug(input: &Input, krate: &Path) -> Option<TokenStream> {
     });
     Some(quote! {
         #[automatically_derived]
+        #[allow(deprecated)]
         impl ::core::fmt::Debug for #ident {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.debug_struct(#name) #(#fields)* .finish()
@@ -131,9 +139,10 @@ fn redacting_debug(input: &Input, krate: &Path) -> Option<TokenStream> {
     })
 }
 
-/// A hidden constant named after the event's kind, type name and version, so
-/// that two events of one module claiming the same type fail to compile, with
-/// both struct names underlined.
+/// A hidden type alias named after the event's kind, type name and version,
+/// so that two events of one module claiming the same type fail to compile,
+/// with both struct names underlined. An alias, not a constant: it gives the
+/// compiler no body to check.
 fn uniqueness_guard(input: &Input, resolved: &Resolved) -> TokenStream {
     let kind = input.kind.as_str().to_ascii_uppercase();
     let mut encoded = String::new();
@@ -163,7 +172,7 @@ fn uniqueness_guard(input: &Input, resolved: &Resolved) -> TokenStream {
     // its identifier, when a name is defined twice.
     quote_spanned! {span=>
         #[doc(hidden)]
-        #[allow(dead_code)]
-        const #guard: () = ();
+        #[allow(dead_code, non_camel_case_types)]
+        type #guard = ();
     }
 }

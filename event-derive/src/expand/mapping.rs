@@ -61,16 +61,21 @@ pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
         let member = field.ident;
         let ty = field.ty;
         let key = field_key(member);
-        let pii = field.attrs.pii.is_some();
-        let secret = field.attrs.secret.is_some();
+        let data = if field.attrs.secret.is_some() {
+            quote!(Secret)
+        } else if field.attrs.pii.is_some() {
+            quote!(Pii)
+        } else {
+            quote!(Plain)
+        };
         quote! {
             // The other fields' impls are no help when one is missing.
             #[diagnostic::do_not_recommend]
             #[automatically_derived]
+            #[allow(deprecated)]
             impl #krate::__private::Field<#key> for #ident {
                 type Type = #ty;
-                const PII: bool = #pii;
-                const SECRET: bool = #secret;
+                type Data = #krate::__private::#data;
                 #[inline]
                 fn get(&self) -> &#ty {
                     &self.#member
@@ -194,6 +199,7 @@ fn mapping(
     let from_impl = no_context.then(|| {
         quote! {
             #[automatically_derived]
+            #[allow(deprecated)]
             impl ::core::convert::From<&#source> for #ident {
                 #[inline]
                 fn from(source: &#source) -> Self {
@@ -204,6 +210,7 @@ fn mapping(
     });
     quote! {
         #[automatically_derived]
+        #[allow(deprecated)]
         impl #krate::MapsFrom<#source> for #ident {
             type Context = #context_ty;
             #[inline]
@@ -212,14 +219,20 @@ fn mapping(
             }
         }
         #from_impl
-        #kind_check
-        #(#checks)*
+        // The source's kind, then the personal data of each field read from
+        // it: one constant, evaluated even by `cargo check`.
+        #[allow(deprecated)]
+        const _: () = {
+            #kind_check
+            #(#checks)*
+        };
     }
 }
 
 /// A field fed by a `secret` source field is an error; one fed by a `pii`
-/// source field must be `pii` itself. Evaluated at compile time, across the
-/// two types, and reported at the target field with both names.
+/// source field must be `pii` itself: statements of the mapping's check
+/// constant, evaluated at compile time across the two types and reported at
+/// the target field with both names.
 fn personal_data_check(
     input: &Input,
     krate: &Path,
@@ -239,7 +252,8 @@ fn personal_data_check(
         "`{target}` maps from `{from}`, a `secret` field, which never leaves its domain event; give `{}` another source or drop it",
         target_field.unraw()
     );
-    let field = quote!(<#source as #krate::__private::Field<#key>>);
+    let field =
+        quote!(<<#source as #krate::__private::Field<#key>>::Data as #krate::__private::DataClass>);
     let pii = (!target_is_pii).then(|| {
         let message = format!(
             "`{target}` maps from `{from}`, which is personal data (`pii`); mark `{}` with `#[event(pii)]` so the contract declares it",
@@ -249,10 +263,8 @@ fn personal_data_check(
     });
     respan(
         quote! {
-            const _: () = {
-                if #field::SECRET { ::core::panic!(#secret) }
-                #pii
-            };
+            if #field::SECRET { ::core::panic!(#secret) }
+            #pii
         },
         span,
     )
@@ -286,11 +298,11 @@ fn kind_check(input: &Input, krate: &Path, source: &Path) -> TokenStream {
     };
     respan(
         quote! {
-            const _: () = match <#source as #krate::Event>::KIND {
+            match <#source as #krate::Event>::KIND {
                 #krate::__private::EventKind::Domain => {}
                 #integration_arm
                 #krate::__private::EventKind::Notification => ::core::panic!(#notification),
-            };
+            }
         },
         last_segment_span(source),
     )

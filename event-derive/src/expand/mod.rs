@@ -74,19 +74,14 @@ pub fn event(
     let upcast_impls = upcast::emit(&input, &resolved, &krate);
     let struct_item = item::emit(&input, &krate);
     let errors = errors.into_compile_errors();
-    // Every impl in one block: a deprecated event (an old version) does not
-    // make its own generated code warn.
     quote! {
         #struct_item
         #context_type
         #module_items
-        #[allow(deprecated)]
-        const _: () = {
-            #event_impls
-            #field_impls
-            #mapping_impls
-            #upcast_impls
-        };
+        #event_impls
+        #field_impls
+        #mapping_impls
+        #upcast_impls
         #errors
     }
 }

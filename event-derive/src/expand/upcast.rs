@@ -84,6 +84,7 @@ fn conversion(input: &Input, private: &TokenStream, older: &Path) -> TokenStream
     });
     quote! {
         #[automatically_derived]
+        #[allow(deprecated)]
         impl ::core::convert::From<#older> for #ident {
             fn from(older: #older) -> Self {
                 #[allow(unused_imports)]
@@ -113,6 +114,7 @@ fn older_version_check(krate: &Path, older: &Path, resolved: &Resolved) -> Token
     let version = resolved.version;
     respan(
         quote! {
+            #[allow(deprecated)]
             const _: () = {
                 if !#krate::__private::str_eq(<#older as #krate::Event>::TYPE_NAME, #type_name) {
                     ::core::panic!(#other_type)
