@@ -47,20 +47,23 @@ fn last_segment_span(path: &Path) -> Span {
         .map_or_else(Span::call_site, |s| s.ident.span())
 }
 
-/// `Field<KEY>` for each field, so that events mapping from this one can read
-/// it and see whether it is personal or secret.
+/// `Field<KEY>` for each `pub` field: its type and whether it is personal or
+/// secret, for the events mapping from this one. The impls have no bodies:
+/// mappings read fields directly. Integration events, which newer versions
+/// upcast from, also get `Fields`, one accessor by key for all their fields.
 pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
     let ident = input.ident();
+    let private = quote!(#krate::__private);
     // Only `pub` fields: a trait impl may not name a less visible type
     // (E0446), and only public fields are part of what other events map from.
-    let public = input
+    let public: Vec<_> = input
         .fields
         .iter()
-        .filter(|f| matches!(f.vis, syn::Visibility::Public(_)));
-    let impls = public.map(|field| {
-        let member = field.ident;
+        .filter(|f| matches!(f.vis, syn::Visibility::Public(_)))
+        .collect();
+    let impls = public.iter().map(|field| {
         let ty = field.ty;
-        let key = field_key(member);
+        let key = field_key(field.ident);
         let data = if field.attrs.secret.is_some() {
             quote!(Secret)
         } else if field.attrs.pii.is_some() {
@@ -73,17 +76,55 @@ pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
             #[diagnostic::do_not_recommend]
             #[automatically_derived]
             #[allow(deprecated)]
-            impl #krate::__private::Field<#key> for #ident {
+            impl #private::Field<#key> for #ident {
                 type Type = #ty;
-                type Data = #krate::__private::#data;
+                type Data = #private::#data;
+            }
+        }
+    });
+    let accessor = (input.kind == Kind::Integration).then(|| {
+        let arms = public.iter().map(|field| {
+            let member = field.ident;
+            let key = field_key(member);
+            quote!(#key => ::core::option::Option::Some(&self.#member),)
+        });
+        quote! {
+            #[automatically_derived]
+            #[allow(deprecated)]
+            impl #private::Fields for #ident {
                 #[inline]
-                fn get(&self) -> &#ty {
-                    &self.#member
+                fn field(
+                    &self,
+                    key: ::core::primitive::u64,
+                ) -> ::core::option::Option<&dyn ::core::any::Any> {
+                    match key {
+                        #(#arms)*
+                        _ => ::core::option::Option::None,
+                    }
                 }
             }
         }
     });
-    quote!(#(#impls)*)
+    quote! {
+        #(#impls)*
+        #accessor
+    }
+}
+
+/// Reads `field` of `source` (an expression of type `&Source`) through
+/// `__private::Source::event`, at `span`: a missing field is one error, with our
+/// message, and a type that does not convert is reported there too.
+pub fn read_field(
+    private: &TokenStream,
+    source: TokenStream,
+    field: &Ident,
+    span: Span,
+) -> TokenStream {
+    let key = field_key(field);
+    respan(
+        quote!(#private::convert(&#private::Source(#source).event::<#key>().#field)),
+        span,
+    )
 }
 
 /// The context type, `MapsFrom` and `From` impls, and the compile-time checks
@@ -166,13 +207,9 @@ fn mapping(
                         from,
                         field.attrs.pii.is_some(),
                     ));
-                    let key = field_key(from);
                     // At the field (or its `from`), where a missing or
                     // unconvertible source field is reported.
-                    respan(
-                        quote!(#private::convert(#private::Source(source).field::<#key>())),
-                        from.span(),
-                    )
+                    read_field(&private, quote!(source), from, from.span())
                 }
                 FieldSource::With(function) => {
                     reads_source = true;
@@ -259,11 +296,11 @@ fn personal_data_check(
             "`{target}` maps from `{from}`, which is personal data (`pii`); mark `{}` with `#[event(pii)]` so the contract declares it",
             target_field.unraw()
         );
-        quote!(if #field::PII { ::core::panic!(#message) })
+        quote!(if #field::PII { #krate::__private::fail(#message) })
     });
     respan(
         quote! {
-            if #field::SECRET { ::core::panic!(#secret) }
+            if #field::SECRET { #krate::__private::fail(#secret) }
             #pii
         },
         span,
@@ -292,7 +329,7 @@ fn kind_check(input: &Input, krate: &Path, source: &Path) -> TokenStream {
     };
     let integration_arm = match integration {
         Some(message) => {
-            quote!(#krate::__private::EventKind::Integration => ::core::panic!(#message),)
+            quote!(#krate::__private::EventKind::Integration => #krate::__private::fail(#message),)
         }
         None => quote!(#krate::__private::EventKind::Integration => {}),
     };
@@ -301,7 +338,7 @@ fn kind_check(input: &Input, krate: &Path, source: &Path) -> TokenStream {
             match <#source as #krate::Event>::KIND {
                 #krate::__private::EventKind::Domain => {}
                 #integration_arm
-                #krate::__private::EventKind::Notification => ::core::panic!(#notification),
+                #krate::__private::EventKind::Notification => #krate::__private::fail(#notification),
             }
         },
         last_segment_span(source),

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::Path;
 
-use super::mapping::{field_key, respan};
+use super::mapping::{field_key, read_field, respan};
 use crate::ast::Input;
 use crate::attr::{Kind, path_text};
 use crate::contract::optional_fields;
@@ -75,10 +75,7 @@ fn conversion(input: &Input, private: &TokenStream, older: &Path) -> TokenStream
         let value = if optional {
             quote!((&&#private::UpcastField::<#older, #key>(&older)).upcast())
         } else {
-            respan(
-                quote!(#private::convert(#private::Source(&older).field::<#key>())),
-                name.span(),
-            )
+            read_field(private, quote!(&older), name, name.span())
         };
         quote!(#name: #value,)
     });
@@ -117,10 +114,10 @@ fn older_version_check(krate: &Path, older: &Path, resolved: &Resolved) -> Token
             #[allow(deprecated)]
             const _: () = {
                 if !#krate::__private::str_eq(<#older as #krate::Event>::TYPE_NAME, #type_name) {
-                    ::core::panic!(#other_type)
+                    #krate::__private::fail(#other_type)
                 }
                 if <#older as #krate::Event>::VERSION >= #version {
-                    ::core::panic!(#not_older)
+                    #krate::__private::fail(#not_older)
                 }
             };
         },
