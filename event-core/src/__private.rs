@@ -53,11 +53,14 @@ impl<S: ?Sized, D: DataClass + ?Sized> Owner<S> for D {
 pub struct Source<'a, S>(pub &'a S);
 
 impl<'a, S> Source<'a, S> {
-    /// The source, as the owner of field `KEY`.
+    /// The source, as the owner of field `KEY`, read into a field whose data
+    /// class is `T`: a `secret` field never leaves its domain event and
+    /// personal data goes only into `pii` fields.
     #[inline(always)]
-    pub fn event<const KEY: u64>(self) -> &'a <<S as Field<KEY>>::Data as Owner<S>>::Event
+    pub fn event<const KEY: u64, T>(self) -> &'a <<S as Field<KEY>>::Data as Owner<S>>::Event
     where
         S: Field<KEY>,
+        <S as Field<KEY>>::Data: NotSecret<S> + FlowsInto<T, S>,
     {
         self.0
     }
@@ -97,13 +100,39 @@ pub const fn fail(message: &str) -> ! {
     panic!("{}", message)
 }
 
-/// What a field holds, for the personal-data checks of mappings.
-pub trait DataClass {
-    /// Personal data: `#[event(pii)]`.
-    const PII: bool;
-    /// Never leaves its domain event: `#[event(secret)]`.
-    const SECRET: bool;
-}
+/// Data that may leave its domain event: not `secret`.
+#[diagnostic::on_unimplemented(
+    message = "this field of `{S}` is `secret`, and a `secret` field never leaves its domain event",
+    label = "reads a `secret` field of `{S}`",
+    note = "give the field another source, or drop it"
+)]
+pub trait NotSecret<S: ?Sized> {}
+
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> NotSecret<S> for Plain {}
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> NotSecret<S> for Pii {}
+
+/// Data that may go into a field of data class `T`: personal data only into
+/// `pii` fields, so that the contract declares it.
+#[diagnostic::on_unimplemented(
+    message = "this field of `{S}` is personal data (`pii`), and the field it maps into is not marked `#[event(pii)]`",
+    label = "reads a `pii` field of `{S}`",
+    note = "mark the field `#[event(pii)]` so the contract declares it"
+)]
+pub trait FlowsInto<T, S: ?Sized> {}
+
+#[diagnostic::do_not_recommend]
+impl<T, S: ?Sized> FlowsInto<T, S> for Plain {}
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> FlowsInto<Pii, S> for Pii {}
+// Reported by `NotSecret` alone.
+#[diagnostic::do_not_recommend]
+impl<T, S: ?Sized> FlowsInto<T, S> for Secret {}
+
+/// What a field holds, for the personal-data rules of mappings ([`NotSecret`],
+/// [`FlowsInto`]).
+pub trait DataClass {}
 
 /// A field that is neither personal nor secret.
 #[derive(Debug)]
@@ -117,20 +146,9 @@ pub enum Pii {}
 #[derive(Debug)]
 pub enum Secret {}
 
-impl DataClass for Plain {
-    const PII: bool = false;
-    const SECRET: bool = false;
-}
-
-impl DataClass for Pii {
-    const PII: bool = true;
-    const SECRET: bool = false;
-}
-
-impl DataClass for Secret {
-    const PII: bool = true;
-    const SECRET: bool = true;
-}
+impl DataClass for Plain {}
+impl DataClass for Pii {}
+impl DataClass for Secret {}
 
 /// A source field's value, converted into the target field's type.
 #[inline]

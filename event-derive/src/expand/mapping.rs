@@ -64,13 +64,7 @@ pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
     let impls = public.iter().map(|field| {
         let ty = field.ty;
         let key = field_key(field.ident);
-        let data = if field.attrs.secret.is_some() {
-            quote!(Secret)
-        } else if field.attrs.pii.is_some() {
-            quote!(Pii)
-        } else {
-            quote!(Plain)
-        };
+        let data = data_class(field);
         quote! {
             // The other fields' impls are no help when one is missing.
             #[diagnostic::do_not_recommend]
@@ -118,13 +112,25 @@ pub fn read_field(
     private: &TokenStream,
     source: TokenStream,
     field: &Ident,
+    target_data: &TokenStream,
     span: Span,
 ) -> TokenStream {
     let key = field_key(field);
     respan(
-        quote!(#private::convert(&#private::Source(#source).event::<#key>().#field)),
+        quote!(#private::convert(&#private::Source(#source).event::<#key, #private::#target_data>().#field)),
         span,
     )
+}
+
+/// The data class of a field: `Secret`, `Pii` or `Plain`.
+pub fn data_class(field: &crate::ast::Field) -> TokenStream {
+    if field.attrs.secret.is_some() {
+        quote!(Secret)
+    } else if field.attrs.pii.is_some() {
+        quote!(Pii)
+    } else {
+        quote!(Plain)
+    }
 }
 
 /// The context type, `MapsFrom` and `From` impls, and the compile-time checks
@@ -189,7 +195,6 @@ fn mapping(
 ) -> TokenStream {
     let ident = input.ident();
     let private = quote!(#krate::__private);
-    let mut checks = Vec::new();
     let mut reads_source = false;
     let values = input
         .fields
@@ -199,17 +204,16 @@ fn mapping(
             let value = match field.source_for(source) {
                 FieldSource::Field(from) => {
                     reads_source = true;
-                    checks.push(personal_data_check(
-                        input,
-                        krate,
-                        source,
-                        field.ident,
+                    // At the field (or its `from`), where a missing,
+                    // secret, undeclared personal or unconvertible source
+                    // field is reported.
+                    read_field(
+                        &private,
+                        quote!(source),
                         from,
-                        field.attrs.pii.is_some(),
-                    ));
-                    // At the field (or its `from`), where a missing or
-                    // unconvertible source field is reported.
-                    read_field(&private, quote!(source), from, from.span())
+                        &data_class(field),
+                        from.span(),
+                    )
                 }
                 FieldSource::With(function) => {
                     reads_source = true;
@@ -256,55 +260,10 @@ fn mapping(
             }
         }
         #from_impl
-        // The source's kind, then the personal data of each field read from
-        // it: one constant, evaluated even by `cargo check`.
+        // The source's kind: a constant, evaluated even by `cargo check`.
         #[allow(deprecated)]
-        const _: () = {
-            #kind_check
-            #(#checks)*
-        };
+        const _: () = #kind_check;
     }
-}
-
-/// A field fed by a `secret` source field is an error; one fed by a `pii`
-/// source field must be `pii` itself: statements of the mapping's check
-/// constant, evaluated at compile time across the two types and reported at
-/// the target field with both names.
-fn personal_data_check(
-    input: &Input,
-    krate: &Path,
-    source: &Path,
-    target_field: &Ident,
-    source_field: &Ident,
-    target_is_pii: bool,
-) -> TokenStream {
-    let key = field_key(source_field);
-    let target = format!("{}::{}", input.ident().unraw(), target_field.unraw());
-    // The read of the source field is reported at `source_field` (the target
-    // field, or its `from = ..`); the check sits there too, so that a missing
-    // field is one error, not two.
-    let span = source_field.span();
-    let from = format!("{}::{}", path_text(source), source_field.unraw());
-    let secret = format!(
-        "`{target}` maps from `{from}`, a `secret` field, which never leaves its domain event; give `{}` another source or drop it",
-        target_field.unraw()
-    );
-    let field =
-        quote!(<<#source as #krate::__private::Field<#key>>::Data as #krate::__private::DataClass>);
-    let pii = (!target_is_pii).then(|| {
-        let message = format!(
-            "`{target}` maps from `{from}`, which is personal data (`pii`); mark `{}` with `#[event(pii)]` so the contract declares it",
-            target_field.unraw()
-        );
-        quote!(if #field::PII { #krate::__private::fail(#message) })
-    });
-    respan(
-        quote! {
-            if #field::SECRET { #krate::__private::fail(#secret) }
-            #pii
-        },
-        span,
-    )
 }
 
 /// An integration event maps only from domain events; a notification from
