@@ -101,17 +101,16 @@ impl DomainBus {
             let Some(envelope) = any.downcast_ref::<Envelope<E>>() else {
                 return Ok(());
             };
-            let _span = tracing::debug_span!(
+            trace_span!(
                 "handle",
                 handler = handler.name(),
                 event_id = envelope.id().as_str(),
                 event_type = E::FULL_TYPE,
                 correlation_id = envelope.correlation_id().as_str(),
                 causation_id = envelope.causation_id().map(|c| c.as_str()),
-            )
-            .entered();
+            );
             handler.handle(envelope).map_err(|error| {
-                tracing::debug!(%error, "handler failed");
+                trace_debug!(%error, "handler failed");
                 HandlerFailure {
                     handler: handler.name().to_owned(),
                     error,
@@ -135,14 +134,13 @@ impl DomainBus {
         let Some(handlers) = self.handlers.get(&TypeId::of::<Envelope<E>>()) else {
             return Ok(());
         };
-        let _span = tracing::debug_span!(
+        trace_span!(
             "publish",
             event_id = envelope.id().as_str(),
             event_type = E::FULL_TYPE,
             correlation_id = envelope.correlation_id().as_str(),
             causation_id = envelope.causation_id().map(|c| c.as_str()),
-        )
-        .entered();
+        );
         let mut failures = Vec::new();
         for handler in handlers {
             if let Err(failure) = handler(envelope) {

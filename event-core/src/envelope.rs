@@ -20,7 +20,7 @@ macro_rules! string_id {
             /// A new, unique id: a UUID v7, ordered by creation time.
             #[must_use]
             pub fn new() -> Self {
-                $name(uuid::Uuid::now_v7().to_string())
+                $name(crate::uuid7::new_v7())
             }
 
             /// The id as text.

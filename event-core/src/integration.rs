@@ -65,7 +65,7 @@ impl<T: Transport> IntegrationPublisher<T> {
         envelope: &Envelope<E>,
     ) -> Result<(), PublishError> {
         let message = encode(envelope).map_err(PublishError::Encode)?;
-        tracing::debug!(
+        trace_debug!(
             event_id = envelope.id().as_str(),
             event_type = E::FULL_TYPE,
             correlation_id = envelope.correlation_id().as_str(),
@@ -179,7 +179,7 @@ impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
         };
         Some(match decode::<E>(&delivery.message.payload) {
             Ok(envelope) => {
-                tracing::debug!(
+                trace_debug!(
                     event_id = envelope.id().as_str(),
                     event_type = E::FULL_TYPE,
                     correlation_id = envelope.correlation_id().as_str(),

@@ -14,6 +14,10 @@
 // crate's own tests.
 extern crate self as event_core;
 
+// First: its macros are used by the modules after it.
+#[macro_use]
+mod trace;
+
 mod bus;
 pub mod compat;
 pub mod contracts;
@@ -33,6 +37,7 @@ pub mod sqlite;
 mod time;
 #[cfg(feature = "tokio")]
 pub mod transport;
+mod uuid7;
 
 #[doc(hidden)]
 pub mod __private;

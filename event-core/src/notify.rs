@@ -148,7 +148,7 @@ impl<N: NotificationEvent> NotificationDispatcher<N> {
             }
             Err(_) => {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(event_type = N::FULL_TYPE, "notification dropped");
+                trace_debug!(event_type = N::FULL_TYPE, "notification dropped");
                 Dispatch::Dropped
             }
         }
@@ -202,13 +202,15 @@ async fn run<N: NotificationEvent>(
             Ok(Ok(())) => {
                 counters.sent.fetch_add(size, Ordering::Relaxed);
             }
+            // The error goes only to the log.
+            #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
             Ok(Err(error)) => {
                 counters.failed.fetch_add(size, Ordering::Relaxed);
-                tracing::warn!(event_type = N::FULL_TYPE, %error, size, "notification batch failed");
+                trace_warn!(event_type = N::FULL_TYPE, %error, size, "notification batch failed");
             }
             Err(_) => {
                 counters.failed.fetch_add(size, Ordering::Relaxed);
-                tracing::warn!(
+                trace_warn!(
                     event_type = N::FULL_TYPE,
                     size,
                     "notification batch timed out"

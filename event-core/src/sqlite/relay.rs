@@ -36,7 +36,7 @@ pub struct RelayConfig {
 impl Default for RelayConfig {
     fn default() -> Self {
         RelayConfig {
-            name: format!("relay-{}", uuid::Uuid::now_v7()),
+            name: format!("relay-{}", crate::uuid7::new_v7()),
             batch_size: 100,
             max_attempts: 10,
             base_backoff: Duration::from_millis(100),
@@ -143,7 +143,7 @@ impl<T: Transport> Relay<T> {
                 Err(error) => {
                     let attempts = row.attempts + 1;
                     let error = error.to_string();
-                    tracing::warn!(seq = row.seq, attempts, %error, "publish failed");
+                    trace_warn!(seq = row.seq, attempts, %error, "publish failed");
                     if attempts >= self.config.max_attempts {
                         self.conn.execute(
                             "UPDATE event_outbox SET attempts = ?1 WHERE seq = ?2",
@@ -227,7 +227,7 @@ impl<T: Transport> Relay<T> {
             .saturating_mul(1 << attempts.saturating_sub(1).min(20));
         let capped = doubled.min(self.config.max_backoff);
         // The random bits of a UUID v7 serve as jitter.
-        let random = (uuid::Uuid::now_v7().as_u128() & 0xffff) as u32;
+        let random = (crate::uuid7::random_u64() & 0xffff) as u32;
         capped.mul_f64(0.5 + f64::from(random) / f64::from(0xffff_u32) / 2.0)
     }
 
