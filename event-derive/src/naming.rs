@@ -106,6 +106,33 @@ pub fn split_suffix<'a>(name: &'a str, suffix: &str) -> Option<Suffixed<'a>> {
     })
 }
 
+/// The name with the kind suffix added where it belongs: before a trailing
+/// `V<N>`, in place of a bare `Event` or of the suffix's first word written
+/// alone. `ProductUpdatedV2` -> `ProductUpdatedIntegrationEventV2`,
+/// `ProductUpdatedIntegration` -> `ProductUpdatedIntegrationEvent`.
+pub fn with_suffix(name: &str, suffix: &str) -> String {
+    let (base, version) = match name.rfind('V') {
+        Some(v) if v > 0 && version_suffix(&name[v..]).is_some() => name.split_at(v),
+        _ => (name, ""),
+    };
+    let mut stem = base.strip_suffix("Event").unwrap_or(base);
+    let first_word = suffix
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| c.is_ascii_uppercase())
+        .map(|(i, _)| &suffix[..i]);
+    if let Some(word) = first_word
+        && let Some(rest) = stem.strip_suffix(word)
+        && !rest.is_empty()
+    {
+        stem = rest;
+    }
+    if stem.is_empty() {
+        stem = base;
+    }
+    format!("{stem}{suffix}{version}")
+}
+
 /// Past participles that differ from their verb's base form.
 const IRREGULAR: &[&str] = &[
     "arisen",
@@ -678,6 +705,32 @@ pub fn generic_participle(name: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_suffix_hint_keeps_the_version_and_replaces_partial_suffixes() {
+        let hint = |name| with_suffix(name, "IntegrationEvent");
+        assert_eq!(hint("ProductUpdated"), "ProductUpdatedIntegrationEvent");
+        assert_eq!(
+            hint("ProductUpdatedEvent"),
+            "ProductUpdatedIntegrationEvent"
+        );
+        assert_eq!(hint("ProductUpdatedV2"), "ProductUpdatedIntegrationEventV2");
+        assert_eq!(
+            hint("ProductUpdatedEventV2"),
+            "ProductUpdatedIntegrationEventV2"
+        );
+        assert_eq!(
+            hint("ProductUpdatedIntegration"),
+            "ProductUpdatedIntegrationEvent"
+        );
+        assert_eq!(hint("Event"), "EventIntegrationEvent");
+        assert_eq!(hint("V2"), "V2IntegrationEvent");
+        assert_eq!(
+            with_suffix("PriceDroppedV3", "Notification"),
+            "PriceDroppedNotificationV3"
+        );
+    }
+
     use super::*;
 
     #[test]

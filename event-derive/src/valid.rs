@@ -160,11 +160,11 @@ fn suffix_rule<'n>(
         Some(split) => (split.stem, split.version),
         None if input.args.allow.missing_suffix => (name, None),
         None => {
-            let stem = name.strip_suffix("Event").unwrap_or(name);
+            let renamed = naming::with_suffix(name, suffix);
             errors.at(
                 span,
                 format_args!(
-                    "the name of {} ends in `{suffix}`, so readers can tell it from a domain event: rename it to `{stem}{suffix}`\n(to keep this name, write `#[{}(allow(missing_suffix))]`)",
+                    "the name of {} ends in `{suffix}`, so readers can tell it from a domain event: rename it to `{renamed}`\n(to keep this name, write `#[{}(allow(missing_suffix))]`)",
                     input.kind.noun(),
                     input.kind.macro_name()
                 ),
