@@ -17,7 +17,7 @@ pub const REDACTED: &str = "<redacted>";
 /// by the event macros for every `pub` field, so that the events mapping
 /// from this one can see that the field exists, its type and whether it is
 /// personal or secret. The impls have no bodies for the compiler to check:
-/// mappings read the field directly, through [`event`].
+/// mappings read the field directly, through [`Source::event`].
 #[diagnostic::on_unimplemented(
     message = "the source event `{Self}` has no field of this name",
     label = "this field has no source in `{Self}`",
@@ -46,9 +46,9 @@ impl<S: ?Sized, D: DataClass + ?Sized> Owner<S> for D {
 /// The source of a mapping. [`Source::event`] types it through its
 /// `Field<KEY>` impl, and the mapping reads the field from what that returns:
 /// where the field is missing, the unmet bound is the one error (with the
-/// message above; a method call rather than a function, so that it is the
-/// same error as the mapping's check constant reports, and shown once), and
-/// the field access on the unresolved type reports nothing more.
+/// message above; a method call rather than a function, whose error would
+/// also quote this crate's bound), and the field access on the unresolved
+/// type reports nothing more.
 #[derive(Debug)]
 pub struct Source<'a, S>(pub &'a S);
 
