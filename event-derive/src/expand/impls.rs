@@ -15,7 +15,7 @@ pub fn emit(
     resolved: &Resolved,
     krate: &Path,
     contract: Option<&Contract>,
-) -> (TokenStream, TokenStream) {
+) -> TokenStream {
     let ident = input.ident();
     let Resolved {
         type_name,
@@ -72,7 +72,10 @@ pub fn emit(
 
     // Each item allows `deprecated` itself, so that an old version marked
     // `#[deprecated]` does not make its own generated code warn.
-    let impls = quote! {
+    quote! {
+        #unique
+        #generic_warning
+
         #[automatically_derived]
         #[allow(deprecated)]
         impl #krate::Event for #ident {
@@ -103,12 +106,7 @@ pub fn emit(
             #track_env
             descriptor
         }}
-    };
-    let module_items = quote! {
-        #unique
-        #generic_warning
-    };
-    (module_items, impls)
+    }
 }
 
 /// `Debug` that shows `secret` fields as `"<redacted>"`; only for events that

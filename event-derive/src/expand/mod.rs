@@ -68,7 +68,7 @@ pub fn event(
     if let Some(contract) = &contract {
         contract::check(&input, contract, resolved.version, &mut errors);
     }
-    let (module_items, event_impls) = impls::emit(&input, &resolved, &krate, contract.as_ref());
+    let event_impls = impls::emit(&input, &resolved, &krate, contract.as_ref());
     let (context_type, mapping_impls) = mapping::mappings(&input, &krate);
     let field_impls = mapping::field_impls(&input, &krate);
     let upcast_impls = upcast::emit(&input, &resolved, &krate);
@@ -77,7 +77,6 @@ pub fn event(
     quote! {
         #struct_item
         #context_type
-        #module_items
         #event_impls
         #field_impls
         #mapping_impls
