@@ -31,6 +31,7 @@ mod message;
 #[cfg(feature = "tokio")]
 pub mod notify;
 pub mod registry;
+pub mod retry;
 mod schema;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
