@@ -10,13 +10,11 @@
 //!
 //! Run it with `cargo run --example customer_order`.
 
-use std::collections::HashSet;
-use std::sync::Arc;
-
 use event_core::integration::Consumer;
 use event_core::prelude::*;
 use event_core::transport::InMemoryTransport;
-use event_core::{BoxError, DomainBus, PendingMessages};
+use event_core::{BoxError, DomainBus, Staged};
+use std::collections::HashSet;
 
 /// A customer signed up.
 #[domain_event]
@@ -61,11 +59,8 @@ async fn run() -> Result<(), BoxError> {
     let mut customers = Customers::default();
 
     // Customer context: one translator, registered in one line.
-    let outbox = Arc::new(PendingMessages::new());
     let mut bus = DomainBus::new();
-    bus.translate::<CustomerCreated, CustomerCreatedIntegrationEvent>(Arc::clone(&outbox), |_| {
-        Ok(())
-    });
+    bus.translate::<CustomerCreated, CustomerCreatedIntegrationEvent>(|_| Ok(()));
 
     let created = Envelope::new(
         "/shop/customers",
@@ -77,8 +72,11 @@ async fn run() -> Result<(), BoxError> {
         },
     );
     println!("customer context: {created:?}\n");
-    bus.publish(&created)?;
-    outbox.flush(&transport).await?;
+    // The use case's unit of work; with no database, it commits by
+    // publishing what it staged.
+    let mut work = Staged::new();
+    bus.publish(&mut work, &created)?;
+    work.publish(&transport).await?;
 
     if let Some(received) = orders.next().await {
         let received = received?;

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use event_core::integration::Consumer;
 use event_core::prelude::*;
 use event_core::transport::InMemoryTransport;
-use event_core::{BoxError, DomainBus, PendingMessages, registry};
+use event_core::{BoxError, DomainBus, Staged, registry};
 
 /// A product was put on sale at a reduced price.
 #[domain_event]
@@ -120,6 +120,7 @@ impl Products {
 fn put_product_on_sale(
     products: &Products,
     bus: &DomainBus,
+    work: &mut Staged,
     product_id: &str,
     sale_price_cents: u64,
 ) -> Result<Envelope<ProductPutOnSale>, BoxError> {
@@ -136,9 +137,9 @@ fn put_product_on_sale(
             merchant_email: product.merchant_email,
         },
     );
-    // The handlers run in the use case's transaction: an error here would
-    // roll the sale back.
-    bus.publish(&event)?;
+    // The handlers run in the use case's unit of work: an error here would
+    // roll the sale back, and what the translator staged with it.
+    bus.publish(work, &event)?;
     Ok(event)
 }
 
@@ -168,7 +169,6 @@ async fn run() -> Result<(), BoxError> {
     let mut storefront =
         Consumer::<ProductUpdatedIntegrationEvent, _>::subscribe(&transport, "storefront").await?;
 
-    let outbox = Arc::new(PendingMessages::new());
     let mut bus = DomainBus::new();
     // Recommendations react to the domain event on their own.
     bus.subscribe(|e: &Envelope<ProductPutOnSale>| -> Result<(), BoxError> {
@@ -181,26 +181,24 @@ async fn run() -> Result<(), BoxError> {
     });
     // The translator: enrichment by a query on the catalog, then the mapping.
     let catalog = Arc::clone(&products);
-    bus.translate::<ProductPutOnSale, ProductUpdatedIntegrationEvent>(
-        Arc::clone(&outbox),
-        move |e| {
-            let product = catalog
-                .get(&e.data().product_id)
-                .ok_or("the product is gone")?;
-            Ok(ProductUpdatedIntegrationEventContext {
-                title: product.title,
-            })
-        },
-    );
+    bus.translate::<ProductPutOnSale, ProductUpdatedIntegrationEvent>(move |e| {
+        let product = catalog
+            .get(&e.data().product_id)
+            .ok_or("the product is gone")?;
+        Ok(ProductUpdatedIntegrationEventContext {
+            title: product.title,
+        })
+    });
 
-    let domain = put_product_on_sale(&products, &bus, "p-7", 2_900)?;
+    let mut work = Staged::new();
+    let domain = put_product_on_sale(&products, &bus, &mut work, "p-7", 2_900)?;
     print_json(
         "catalog publishes ProductPutOnSale on its domain bus",
         &domain,
     );
 
-    // The use case committed: the outbox goes out.
-    let sent = outbox.flush(&transport).await?;
+    // The use case succeeded: what it staged goes out.
+    let sent = work.publish(&transport).await?;
     println!("outbox: {sent} integration event(s) published\n");
 
     if let Some(received) = storefront.next().await {

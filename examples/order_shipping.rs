@@ -14,11 +14,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use event_core::integration::{Consumer, IntegrationPublisher};
+use event_core::integration::Consumer;
 use event_core::notify::{NotificationConfig, NotificationDispatcher, Notifier};
 use event_core::prelude::*;
 use event_core::transport::InMemoryTransport;
-use event_core::{BoxError, DomainBus};
+use event_core::{BoxError, DomainBus, Staged};
 
 /// An order was confirmed by the customer.
 #[domain_event]
@@ -91,38 +91,27 @@ impl Notifier<OrderShippedNotification> for Push {
 
 /// A domain bus whose translator turns `D` into the integration event `I`,
 /// collected for publishing after the use case commits.
-fn translating_bus<D, I>(
-    translate: impl Fn(&D) -> I + Send + Sync + 'static,
-) -> (DomainBus, Arc<Mutex<Vec<Envelope<I>>>>)
+fn translating_bus<D, I>(translate: impl Fn(&D) -> I + Send + Sync + 'static) -> DomainBus
 where
     D: DomainEvent,
     I: IntegrationEvent,
 {
-    let outgoing: Arc<Mutex<Vec<Envelope<I>>>> = Arc::default();
-    let queue = Arc::clone(&outgoing);
     let mut bus = DomainBus::new();
-    bus.subscribe(move |envelope: &Envelope<D>| -> Result<(), BoxError> {
-        let public = Envelope::caused_by(envelope, translate(envelope.data()));
-        queue
-            .lock()
-            .map_err(|_| "outgoing queue poisoned")?
-            .push(public);
-        Ok(())
-    });
-    (bus, outgoing)
+    bus.translate_with::<D, I>(move |envelope| Ok(translate(envelope.data())));
+    bus
 }
 
+/// Publishes what a use case staged, once it succeeded.
 async fn publish_committed<I: IntegrationEvent>(
-    publisher: &IntegrationPublisher<InMemoryTransport>,
-    outgoing: &Mutex<Vec<Envelope<I>>>,
+    transport: &InMemoryTransport,
+    mut work: Staged,
     trail: &Trail,
     step: &str,
 ) -> Result<(), BoxError> {
-    let committed = std::mem::take(&mut *outgoing.lock().map_err(|_| "poisoned")?);
-    for envelope in &committed {
-        record(trail, step, envelope);
-        publisher.publish(envelope).await?;
+    for message in work.messages() {
+        record(trail, step, &Envelope::<I>::from_json(&message.payload)?);
     }
+    work.publish(transport).await?;
     Ok(())
 }
 
@@ -136,7 +125,6 @@ fn main() -> Result<(), BoxError> {
 async fn run() -> Result<(), BoxError> {
     let trail = Trail::default();
     let transport = InMemoryTransport::new();
-    let publisher = IntegrationPublisher::new(transport.clone());
     let mut shipping =
         Consumer::<OrderConfirmedIntegrationEvent, _>::subscribe(&transport, "shipping").await?;
     let mut care =
@@ -146,11 +134,10 @@ async fn run() -> Result<(), BoxError> {
         NotificationDispatcher::spawn(Push(Arc::clone(&trail)), NotificationConfig::default());
 
     // Ordering.
-    let (ordering_bus, ordering_out) =
-        translating_bus(|e: &OrderConfirmed| OrderConfirmedIntegrationEvent {
-            order_id: e.order_id.clone(),
-            shipping_address: e.shipping_address.clone(),
-        });
+    let ordering_bus = translating_bus(|e: &OrderConfirmed| OrderConfirmedIntegrationEvent {
+        order_id: e.order_id.clone(),
+        shipping_address: e.shipping_address.clone(),
+    });
     let confirmed = Envelope::new(
         "/shop/ordering",
         OrderConfirmed {
@@ -159,21 +146,21 @@ async fn run() -> Result<(), BoxError> {
         },
     );
     record(&trail, "ordering confirms the order", &confirmed);
-    ordering_bus.publish(&confirmed)?;
-    publish_committed(
-        &publisher,
-        &ordering_out,
+    let mut work = Staged::new();
+    ordering_bus.publish(&mut work, &confirmed)?;
+    publish_committed::<OrderConfirmedIntegrationEvent>(
+        &transport,
+        work,
         &trail,
         "ordering tells the others",
     )
     .await?;
 
     // Shipping.
-    let (shipping_bus, shipping_out) =
-        translating_bus(|e: &ParcelShipped| ParcelShippedIntegrationEvent {
-            parcel_id: e.parcel_id.clone(),
-            order_id: e.order_id.clone(),
-        });
+    let shipping_bus = translating_bus(|e: &ParcelShipped| ParcelShippedIntegrationEvent {
+        parcel_id: e.parcel_id.clone(),
+        order_id: e.order_id.clone(),
+    });
     if let Some(received) = shipping.next().await {
         let received = received?;
         let shipped = Envelope::caused_by(
@@ -185,10 +172,11 @@ async fn run() -> Result<(), BoxError> {
         )
         .with_source("/shop/shipping");
         record(&trail, "shipping ships a parcel", &shipped);
-        shipping_bus.publish(&shipped)?;
-        publish_committed(
-            &publisher,
-            &shipping_out,
+        let mut work = Staged::new();
+        shipping_bus.publish(&mut work, &shipped)?;
+        publish_committed::<ParcelShippedIntegrationEvent>(
+            &transport,
+            work,
             &trail,
             "shipping tells the others",
         )

@@ -16,14 +16,14 @@
 //!
 //! Run it with `cargo run --example payment`.
 
-use std::sync::Arc;
-
 use event_core::integration::Consumer;
 use event_core::notify::{NotificationConfig, NotificationDispatcher, Notifier};
 use event_core::prelude::*;
-use event_core::sqlite::{InboxOutcome, Relay, RelayConfig, SqliteInbox, SqliteOutbox};
+use event_core::sqlite::{
+    InboxOutcome, Relay, RelayConfig, SqliteInbox, SqliteOutbox, SqliteUnitOfWork,
+};
 use event_core::transport::{InMemoryTransport, Transport};
-use event_core::{BoxError, DomainBus, PendingMessages};
+use event_core::{BoxError, DomainBus};
 use rusqlite::{Connection, params};
 
 /// A customer's payment was captured by the payment provider.
@@ -114,11 +114,8 @@ async fn run() -> Result<(), BoxError> {
     billing.execute_batch(
         "CREATE TABLE IF NOT EXISTS payments (id TEXT PRIMARY KEY, amount_cents INTEGER NOT NULL);",
     )?;
-    let pending = Arc::new(PendingMessages::new());
     let mut bus = DomainBus::new();
-    bus.translate::<PaymentCaptured, PaymentCapturedIntegrationEvent>(Arc::clone(&pending), |_| {
-        Ok(())
-    });
+    bus.translate::<PaymentCaptured, PaymentCapturedIntegrationEvent>(|_| Ok(()));
 
     // The use case: the payment and its events commit together.
     let captured = Envelope::new(
@@ -131,19 +128,21 @@ async fn run() -> Result<(), BoxError> {
         },
     )
     .with_subject("payments");
-    let tx = billing.transaction()?;
-    tx.execute(
+    // The unit of work: the payment, and what the bus's translator stages,
+    // are stored in one transaction; an error before `commit` rolls both
+    // back.
+    let mut work = SqliteUnitOfWork::begin(&mut billing)?;
+    work.transaction().execute(
         "INSERT INTO payments (id, amount_cents) VALUES (?1, ?2)",
         params![captured.data().payment_id, 12_900],
     )?;
-    bus.publish(&captured)?;
-    let appended = SqliteOutbox::append_all(&tx, pending.take())?;
-    tx.commit()?;
+    bus.publish(&mut work, &captured)?;
+    let appended = work.commit()?;
     print("billing captures the payment (domain event)", &captured);
     println!("billing's outbox: {appended} integration event(s) committed with the payment\n");
 
     // The relay forwards the outbox once the transaction has committed.
-    let mut relay = Relay::new(billing, transport.clone(), RelayConfig::default())?;
+    let mut relay = Relay::new(billing, transport.clone(), RelayConfig::default());
     let stats = relay.run_once().await?;
     println!("relay: {} published\n", stats.published);
 

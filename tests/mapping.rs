@@ -1,10 +1,8 @@
 //! Mapping domain events to integration events and notifications, and
 //! translators on the domain bus.
 
-use std::sync::Arc;
-
 use event_core::prelude::*;
-use event_core::{BoxError, DomainBus, PendingMessages, TranslateError};
+use event_core::{BoxError, DomainBus, Staged, TranslateError};
 
 /// A product was put on sale.
 #[domain_event]
@@ -189,21 +187,18 @@ impl Catalog {
 
 #[test]
 fn a_translator_maps_enriches_and_appends_in_a_caused_envelope() {
-    let outbox = Arc::new(PendingMessages::new());
     let catalog = Catalog;
     let mut bus = DomainBus::new();
-    bus.translate::<ProductPutOnSale, ProductUpdatedIntegrationEvent>(
-        Arc::clone(&outbox),
-        move |e| {
-            Ok(ProductUpdatedIntegrationEventContext {
-                title: catalog.title(&e.data().product_id)?,
-            })
-        },
-    );
+    bus.translate::<ProductPutOnSale, ProductUpdatedIntegrationEvent>(move |e| {
+        Ok(ProductUpdatedIntegrationEventContext {
+            title: catalog.title(&e.data().product_id)?,
+        })
+    });
     let domain = Envelope::new("/catalog", sale());
-    bus.publish(&domain).unwrap();
+    let mut work = Staged::new();
+    bus.publish(&mut work, &domain).unwrap();
 
-    let messages = outbox.take();
+    let messages = work.into_messages();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].event_type, "product.updated.v2");
     let public =
@@ -215,33 +210,32 @@ fn a_translator_maps_enriches_and_appends_in_a_caused_envelope() {
 }
 
 #[test]
-fn a_failed_enrichment_reaches_the_publisher_and_appends_nothing() {
-    let outbox = Arc::new(PendingMessages::new());
+fn a_failed_enrichment_reaches_the_publisher_and_stages_nothing() {
     let mut bus = DomainBus::new();
-    bus.translate::<ProductPutOnSale, ProductUpdatedIntegrationEvent>(Arc::clone(&outbox), |e| {
+    bus.translate::<ProductPutOnSale, ProductUpdatedIntegrationEvent>(|e| {
         Ok(ProductUpdatedIntegrationEventContext {
             title: Catalog.title(&e.data().product_id)?,
         })
     });
     let mut unknown = sale();
     unknown.product_id = "p-404".into();
+    let mut work = Staged::new();
     let error = bus
-        .publish(&Envelope::new("/catalog", unknown))
+        .publish(&mut work, &Envelope::new("/catalog", unknown))
         .unwrap_err();
-    let failure = &error.failures[0].error;
-    let typed = failure.downcast_ref::<TranslateError>().unwrap();
+    let typed = error.error.downcast_ref::<TranslateError>().unwrap();
     assert!(matches!(typed, TranslateError::Enrich(e) if e.to_string() == "no product `p-404`"));
-    assert!(outbox.is_empty());
+    assert!(work.is_empty());
 }
 
 #[test]
 fn a_translator_without_context_is_one_line_too() {
-    let outbox = Arc::new(PendingMessages::new());
     let mut bus = DomainBus::new();
-    bus.translate::<ProductRestocked, StockLevelIntegrationEvent>(Arc::clone(&outbox), |_| Ok(()));
-    bus.publish(&Envelope::new("/catalog", restocked()))
+    bus.translate::<ProductRestocked, StockLevelIntegrationEvent>(|_| Ok(()));
+    let mut work = Staged::new();
+    bus.publish(&mut work, &Envelope::new("/catalog", restocked()))
         .unwrap();
-    assert_eq!(outbox.len(), 1);
+    assert_eq!(work.len(), 1);
 }
 
 #[test]

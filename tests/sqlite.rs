@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use event_core::integration::{Consumer, encode};
 use event_core::prelude::*;
+use event_core::retry::RetryPolicy;
 use event_core::sqlite::{
     InboxOutcome, MemoryInbox, Relay, RelayConfig, SqliteInbox, SqliteOutbox,
 };
@@ -54,7 +55,6 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 
 fn config() -> RelayConfig {
     RelayConfig {
-        base_backoff: Duration::ZERO,
         retention: None,
         ..RelayConfig::default()
     }
@@ -97,20 +97,20 @@ fn the_relay_publishes_in_order_and_marks_rows_published() {
     let messages: Vec<Message> = (0..5).map(message).collect();
     fill(&mut conn, &messages);
     let transport = InMemoryTransport::new();
-    let mut relay = Relay::new(conn, transport.clone(), config()).unwrap();
+    let mut relay = Relay::new(conn, transport.clone(), config());
     let stats = block_on(relay.run_once()).unwrap();
     assert_eq!(stats.published, 5);
     let ids: Vec<String> = transport.published().into_iter().map(|m| m.id).collect();
     let expected: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
     assert_eq!(ids, expected);
-    let conn = relay.connection();
+    let conn = relay.store_mut();
     assert_eq!(SqliteOutbox::pending(conn).unwrap(), 0);
     assert_eq!(SqliteOutbox::published(conn).unwrap(), 5);
     // Nothing is published twice.
     assert_eq!(block_on(relay.run_once()).unwrap().published, 0);
 }
 
-/// Fails the first `failures` publishes, then delivers.
+/// Rejects the first `failures` publishes, then delivers.
 #[derive(Clone)]
 struct Flaky {
     failures: Arc<AtomicU32>,
@@ -124,7 +124,7 @@ impl Transport for Flaky {
         let left = self.failures.load(Ordering::SeqCst);
         if left > 0 {
             self.failures.store(left - 1, Ordering::SeqCst);
-            return Err(TransportError::Unavailable("broker restarting".into()));
+            return Err(TransportError::Rejected("broker restarting".into()));
         }
         self.inner.publish(message).await
     }
@@ -155,22 +155,26 @@ fn failures_wait_for_their_backoff_then_succeed() {
         conn,
         transport.clone(),
         RelayConfig {
-            base_backoff: Duration::from_secs(3600),
+            retry: RetryPolicy {
+                immediate_retries: 0,
+                delayed_retries: 5,
+                base_delay: Duration::from_secs(3600),
+                max_delay: Duration::from_secs(3600),
+            },
             ..config()
         },
-    )
-    .unwrap();
+    );
     let stats = block_on(relay.run_once()).unwrap();
     assert_eq!((stats.published, stats.retried), (0, 1));
     assert_eq!(
-        SqliteOutbox::state_of(relay.connection(), &m.id).unwrap(),
+        SqliteOutbox::state_of(relay.store_mut(), &m.id).unwrap(),
         Some(("pending".to_owned(), 1))
     );
     // Not due yet: the backoff holds it back.
     assert_eq!(block_on(relay.run_once()).unwrap(), Default::default());
     // Once due, it goes out.
     relay
-        .connection()
+        .store_mut()
         .execute("UPDATE event_outbox SET next_attempt_at = 0", [])
         .unwrap();
     assert_eq!(block_on(relay.run_once()).unwrap().published, 1);
@@ -187,17 +191,20 @@ fn rows_are_dead_lettered_after_max_attempts_and_can_be_requeued() {
         conn,
         transport.clone(),
         RelayConfig {
-            max_attempts: 3,
+            retry: RetryPolicy {
+                immediate_retries: 2,
+                delayed_retries: 0,
+                ..RetryPolicy::default()
+            },
             ..config()
         },
-    )
-    .unwrap();
+    );
     let mut total = event_core::sqlite::RelayStats::default();
     for _ in 0..3 {
         total += block_on(relay.run_once()).unwrap();
     }
     assert_eq!((total.retried, total.dead, total.published), (2, 1, 0));
-    let dead = SqliteOutbox::dead_letters(relay.connection()).unwrap();
+    let dead = SqliteOutbox::dead_letters(relay.store_mut()).unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].id, m.id);
     assert_eq!(dead[0].attempts, 3);
@@ -206,12 +213,12 @@ fn rows_are_dead_lettered_after_max_attempts_and_can_be_requeued() {
         "{}",
         dead[0].last_error
     );
-    assert_eq!(SqliteOutbox::pending(relay.connection()).unwrap(), 0);
+    assert_eq!(SqliteOutbox::pending(relay.store_mut()).unwrap(), 0);
 
-    assert!(SqliteOutbox::requeue(relay.connection(), &m.id).unwrap());
-    assert!(!SqliteOutbox::requeue(relay.connection(), "no-such-id").unwrap());
+    assert!(SqliteOutbox::requeue(relay.store_mut(), &m.id).unwrap());
+    assert!(!SqliteOutbox::requeue(relay.store_mut(), "no-such-id").unwrap());
     assert!(
-        SqliteOutbox::dead_letters(relay.connection())
+        SqliteOutbox::dead_letters(relay.store_mut())
             .unwrap()
             .is_empty()
     );
@@ -236,10 +243,10 @@ fn corrupt_rows_are_dead_lettered_not_skipped() {
     .unwrap();
     fill(&mut conn, std::slice::from_ref(&good));
     let transport = InMemoryTransport::new();
-    let mut relay = Relay::new(conn, transport.clone(), config()).unwrap();
+    let mut relay = Relay::new(conn, transport.clone(), config());
     let stats = block_on(relay.run_once()).unwrap();
     assert_eq!((stats.dead, stats.published), (2, 1));
-    let dead = SqliteOutbox::dead_letters(relay.connection()).unwrap();
+    let dead = SqliteOutbox::dead_letters(relay.store_mut()).unwrap();
     assert_eq!(
         dead.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
         ["bad-1", "bad-2"]
@@ -252,9 +259,9 @@ fn corrupt_rows_are_dead_lettered_not_skipped() {
 fn old_published_rows_are_purged() {
     let mut conn = database();
     fill(&mut conn, &[message(1), message(2)]);
-    let mut relay = Relay::new(conn, InMemoryTransport::new(), config()).unwrap();
+    let mut relay = Relay::new(conn, InMemoryTransport::new(), config());
     block_on(relay.run_once()).unwrap();
-    let conn = relay.connection();
+    let conn = relay.store_mut();
     conn.execute(
         "UPDATE event_outbox SET published_at = 0 WHERE seq = (SELECT MIN(seq) FROM event_outbox)",
         [],
@@ -290,8 +297,7 @@ fn two_relays_on_one_database_publish_each_row_once() {
                         batch_size: 7,
                         ..config()
                     },
-                )
-                .unwrap();
+                );
                 let mut published = 0;
                 loop {
                     let stats = block_on(relay.run_once()).unwrap();
@@ -471,14 +477,11 @@ fn random_rows_and_bytes_never_panic_and_are_dead_lettered() {
             batch_size: 1000,
             ..config()
         },
-    )
-    .unwrap();
+    );
     let stats = block_on(relay.run_once()).unwrap();
     assert_eq!((stats.dead, stats.published), (300, 0));
     assert_eq!(
-        SqliteOutbox::dead_letters(relay.connection())
-            .unwrap()
-            .len(),
+        SqliteOutbox::dead_letters(relay.store_mut()).unwrap().len(),
         300
     );
     assert!(transport.published().is_empty());

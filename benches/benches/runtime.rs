@@ -11,7 +11,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use event_core::integration::{Consumer, encode};
 use event_core::sqlite::{Relay, RelayConfig, SqliteInbox, SqliteOutbox};
 use event_core::transport::{InMemoryTransport, Message};
-use event_core::{BoxError, DomainBus, Envelope};
+use event_core::{BoxError, DomainBus, Envelope, Staged};
 use event_core_benches::{
     HandWrittenEnvelope, HandWrittenProductUpdated, ProductPutOnSale,
     ProductUpdatedIntegrationEvent, sale,
@@ -85,8 +85,9 @@ fn bus(c: &mut Criterion) {
                     as Box<dyn Fn(&Envelope<ProductPutOnSale>) -> Result<(), BoxError>>
             })
             .collect();
+        let mut work = Staged::new();
         group.bench_function(format!("publish/{handlers}"), |b| {
-            b.iter(|| bus.publish(black_box(&envelope)).unwrap())
+            b.iter(|| bus.publish(&mut work, black_box(&envelope)).unwrap())
         });
         group.bench_function(format!("direct/{handlers}"), |b| {
             b.iter(|| {
@@ -198,8 +199,7 @@ fn relay(c: &mut Criterion) {
                             batch_size: 200,
                             ..RelayConfig::default()
                         },
-                    )
-                    .unwrap();
+                    );
                     let start = Instant::now();
                     let mut received = 0;
                     while received < COUNT {

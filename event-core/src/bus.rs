@@ -5,6 +5,7 @@ use core::any::{Any, TypeId};
 use core::fmt;
 use std::collections::HashMap;
 
+use crate::unit::{Staged, UnitOfWork};
 use crate::{DomainEvent, Envelope};
 
 /// The error a handler returns.
@@ -36,15 +37,19 @@ where
     }
 }
 
-type Erased = Box<dyn Fn(&dyn Any) -> Result<(), HandlerFailure> + Send + Sync>;
+/// A handler with its type erased; it may stage messages in the unit of work.
+pub(crate) type Erased =
+    Box<dyn Fn(&dyn Any, &mut Staged) -> Result<(), HandlerFailure> + Send + Sync>;
 
 /// An in-process bus for domain events.
 ///
 /// Handlers subscribe to one event type and run, in subscription order, when
-/// an event of that type is published. `publish` returns only after every
-/// handler ran, with the errors of those that failed, so that the use case
-/// can roll its transaction back. Only domain events can be published here:
-/// integration events go through the integration publisher.
+/// an event of that type is published, inside the use case's unit of work.
+/// The first handler that fails stops the dispatch: the handlers after it do
+/// not run, whatever the handlers before it staged in the unit of work is
+/// discarded, and its error is returned, so that the use case rolls its
+/// transaction back. Only domain events can be published here: integration
+/// events go through the integration publisher.
 ///
 /// ```
 /// use event_core::prelude::*;
@@ -62,7 +67,8 @@ type Erased = Box<dyn Fn(&dyn Any) -> Result<(), HandlerFailure> + Send + Sync>;
 ///     log.lock().unwrap().push(e.data().order_id.clone());
 ///     Ok(())
 /// });
-/// bus.publish(&Envelope::new("/shop", OrderPlaced { order_id: "o-1".into() })).unwrap();
+/// let mut work = event_core::Staged::new();
+/// bus.publish(&mut work, &Envelope::new("/shop", OrderPlaced { order_id: "o-1".into() })).unwrap();
 /// assert_eq!(*seen.lock().unwrap(), ["o-1"]);
 /// ```
 #[derive(Default)]
@@ -95,7 +101,22 @@ impl DomainBus {
         E: DomainEvent,
         H: Handler<E>,
     {
-        let erased: Erased = Box::new(move |any: &dyn Any| {
+        self.subscribe_staging::<E, _>(move |envelope: &Envelope<E>, _: &mut Staged| {
+            handler.handle(envelope).map_err(|error| HandlerFailure {
+                handler: handler.name().to_owned(),
+                error,
+            })
+        })
+    }
+
+    /// Adds a handler of `E` that may stage messages in the publisher's unit
+    /// of work, as translators do.
+    pub(crate) fn subscribe_staging<E, F>(&mut self, handler: F) -> &mut Self
+    where
+        E: DomainEvent,
+        F: Fn(&Envelope<E>, &mut Staged) -> Result<(), HandlerFailure> + Send + Sync + 'static,
+    {
+        let erased: Erased = Box::new(move |any: &dyn Any, staged: &mut Staged| {
             // The map is keyed by `TypeId::of::<Envelope<E>>()`, so the
             // downcast cannot fail; an impossible miss is skipped, not a panic.
             let Some(envelope) = any.downcast_ref::<Envelope<E>>() else {
@@ -103,19 +124,21 @@ impl DomainBus {
             };
             trace_span!(
                 "handle",
-                handler = handler.name(),
                 event_id = envelope.id().as_str(),
                 event_type = E::FULL_TYPE,
                 correlation_id = envelope.correlation_id().as_str(),
                 causation_id = envelope.causation_id().map(|c| c.as_str()),
             );
-            handler.handle(envelope).map_err(|error| {
-                trace_debug!(%error, "handler failed");
-                HandlerFailure {
-                    handler: handler.name().to_owned(),
-                    error,
-                }
-            })
+            let result = handler(envelope, staged);
+            #[cfg(feature = "tracing")]
+            if let Err(failure) = &result {
+                ::tracing::debug!(
+                    handler = failure.handler.as_str(),
+                    error = %failure.error,
+                    "handler failed"
+                );
+            }
+            result
         });
         self.handlers
             .entry(TypeId::of::<Envelope<E>>())
@@ -124,13 +147,20 @@ impl DomainBus {
         self
     }
 
-    /// Runs every handler of `E`, in subscription order.
+    /// Runs the handlers of `E`, in subscription order, in the unit of work
+    /// `work`: what they stage (the integration events of translators) is
+    /// published when `work` commits.
     ///
     /// # Errors
     ///
-    /// [`DispatchError`] with the failure of each handler that failed; the
-    /// handlers after a failed one still run.
-    pub fn publish<E: DomainEvent>(&self, envelope: &Envelope<E>) -> Result<(), DispatchError> {
+    /// [`DispatchError`] with the first handler that failed. The handlers
+    /// after it did not run, and nothing the dispatch staged is left in
+    /// `work`; roll the use case's transaction back.
+    pub fn publish<E, U>(&self, work: &mut U, envelope: &Envelope<E>) -> Result<(), DispatchError>
+    where
+        E: DomainEvent,
+        U: UnitOfWork + ?Sized,
+    {
         let Some(handlers) = self.handlers.get(&TypeId::of::<Envelope<E>>()) else {
             return Ok(());
         };
@@ -141,20 +171,19 @@ impl DomainBus {
             correlation_id = envelope.correlation_id().as_str(),
             causation_id = envelope.causation_id().map(|c| c.as_str()),
         );
-        let mut failures = Vec::new();
+        let staged = work.staged();
+        let mark = staged.mark();
         for handler in handlers {
-            if let Err(failure) = handler(envelope) {
-                failures.push(failure);
+            if let Err(failure) = handler(envelope, staged) {
+                staged.discard_since(mark);
+                return Err(DispatchError {
+                    event_type: E::FULL_TYPE,
+                    handler: failure.handler,
+                    error: failure.error,
+                });
             }
         }
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(DispatchError {
-                event_type: E::FULL_TYPE,
-                failures,
-            })
-        }
+        Ok(())
     }
 
     /// How many handlers `E` has.
@@ -168,44 +197,38 @@ impl DomainBus {
 
 /// One handler's failure.
 #[derive(Debug)]
-pub struct HandlerFailure {
+pub(crate) struct HandlerFailure {
     /// The handler's name.
-    pub handler: String,
+    pub(crate) handler: String,
     /// What it returned.
-    pub error: BoxError,
+    pub(crate) error: BoxError,
 }
 
-/// The handlers of a published domain event that failed.
+/// The handler of a published domain event that failed, which stopped the
+/// dispatch.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct DispatchError {
     /// The event's full type.
     pub event_type: &'static str,
-    /// Each failure, in subscription order.
-    pub failures: Vec<HandlerFailure>,
+    /// The failed handler's name ([`Handler::name`]).
+    pub handler: String,
+    /// What it returned.
+    pub error: BoxError,
 }
 
 impl fmt::Display for DispatchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} handler(s) of `{}` failed: ",
-            self.failures.len(),
-            self.event_type
-        )?;
-        for (i, failure) in self.failures.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "`{}`: {}", failure.handler, failure.error)?;
-        }
-        Ok(())
+            "handler `{}` of `{}` failed: {}",
+            self.handler, self.event_type, self.error
+        )
     }
 }
 
 impl std::error::Error for DispatchError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.failures
-            .first()
-            .map(|f| &*f.error as &(dyn std::error::Error + 'static))
+        Some(&*self.error)
     }
 }

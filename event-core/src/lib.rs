@@ -31,6 +31,8 @@ mod message;
 #[cfg(feature = "tokio")]
 pub mod notify;
 pub mod registry;
+#[cfg(feature = "tokio")]
+pub mod relay;
 pub mod retry;
 mod schema;
 #[cfg(feature = "sqlite")]
@@ -38,21 +40,23 @@ pub mod sqlite;
 mod time;
 #[cfg(feature = "tokio")]
 pub mod transport;
+mod unit;
 mod uuid7;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use bus::{BoxError, DispatchError, DomainBus, Handler, HandlerFailure};
+pub use bus::{BoxError, DispatchError, DomainBus, Handler};
 pub use decode::DecodeError;
 pub use envelope::{CorrelationId, Envelope, EventId};
 pub use event::{DomainEvent, Event, EventKind, IntegrationEvent, NotificationEvent};
 pub use event_derive::{domain_event, integration_event, notification_event};
-pub use mapping::{MapsFrom, Outbox, PendingMessages, TranslateError};
+pub use mapping::{MapsFrom, TranslateError};
 pub use message::{Message, encode};
 pub use registry::EventDescriptor;
 pub use schema::DEFAULT_SCHEMA_BASE;
 pub use time::{Timestamp, TimestampError};
+pub use unit::{Staged, UnitOfWork};
 
 /// Everything a module that declares events needs: `use event_core::prelude::*;`.
 pub mod prelude {

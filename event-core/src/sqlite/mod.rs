@@ -32,9 +32,9 @@ mod outbox;
 mod relay;
 mod transport;
 
+pub use crate::relay::{Relay, RelayConfig, RelayStats};
 pub use inbox::{InboxOutcome, MemoryInbox, SqliteInbox};
-pub use outbox::{DeadLetter, SqliteOutbox};
-pub use relay::{Relay, RelayConfig, RelayStats};
+pub use outbox::{DeadLetter, SqliteOutbox, SqliteUnitOfWork};
 pub use transport::{SqliteSubscription, SqliteTransport};
 
 /// Milliseconds since the Unix epoch, the time unit of every table here.

@@ -1,9 +1,102 @@
 //! The outbox table and its operator functions.
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{count, now_ms};
 use crate::message::Message;
+use crate::unit::{Staged, UnitOfWork};
+
+/// A use case's unit of work on SQLite: its transaction, and the integration
+/// messages the domain bus staged in it.
+///
+/// [`commit`](SqliteUnitOfWork::commit) stores the staged messages in the
+/// outbox and commits, so the state change and its events are stored
+/// together or not at all. Dropping the unit of work without committing (an
+/// error returned with `?`, a panic) rolls the transaction back and discards
+/// what was staged; no other unit of work ever sees it.
+///
+/// ```
+/// use event_core::prelude::*;
+/// use event_core::DomainBus;
+/// use event_core::sqlite::{SqliteOutbox, SqliteUnitOfWork};
+///
+/// /// An order was placed.
+/// #[domain_event]
+/// pub struct OrderPlaced { pub order_id: String }
+///
+/// /// An order was placed, for other contexts.
+/// #[integration_event(version = 1, maps_from = OrderPlaced)]
+/// pub struct OrderPlacedIntegrationEvent { pub order_id: String }
+///
+/// let mut bus = DomainBus::new();
+/// bus.translate::<OrderPlaced, OrderPlacedIntegrationEvent>(|_| Ok(()));
+///
+/// let mut conn = rusqlite::Connection::open_in_memory()?;
+/// SqliteOutbox::install(&conn)?;
+/// conn.execute("CREATE TABLE orders (id TEXT PRIMARY KEY)", [])?;
+///
+/// let mut work = SqliteUnitOfWork::begin(&mut conn)?;
+/// work.transaction().execute("INSERT INTO orders (id) VALUES ('o-1')", [])?;
+/// bus.publish(&mut work, &Envelope::new("/shop", OrderPlaced { order_id: "o-1".into() }))?;
+/// assert_eq!(work.commit()?, 1);
+///
+/// assert_eq!(SqliteOutbox::pending(&conn)?, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+#[must_use = "a unit of work that is not committed rolls back"]
+pub struct SqliteUnitOfWork<'c> {
+    tx: Transaction<'c>,
+    staged: Staged,
+}
+
+impl<'c> SqliteUnitOfWork<'c> {
+    /// Begins a unit of work: a transaction on `conn`, and nothing staged.
+    ///
+    /// # Errors
+    ///
+    /// SQLite's error beginning the transaction.
+    pub fn begin(conn: &'c mut Connection) -> rusqlite::Result<Self> {
+        Ok(SqliteUnitOfWork {
+            tx: conn.transaction()?,
+            staged: Staged::new(),
+        })
+    }
+
+    /// The transaction, for the use case's own reads and writes.
+    #[must_use]
+    pub fn transaction(&self) -> &Transaction<'c> {
+        &self.tx
+    }
+
+    /// Stores the staged messages in the outbox and commits; returns how many
+    /// messages were stored.
+    ///
+    /// # Errors
+    ///
+    /// SQLite's error; the transaction is rolled back and nothing is stored.
+    pub fn commit(self) -> rusqlite::Result<usize> {
+        let stored = SqliteOutbox::append_all(&self.tx, self.staged.into_messages())?;
+        self.tx.commit()?;
+        Ok(stored)
+    }
+
+    /// Rolls the transaction back and discards what was staged.
+    ///
+    /// # Errors
+    ///
+    /// SQLite's error.
+    pub fn rollback(self) -> rusqlite::Result<()> {
+        self.tx.rollback()
+    }
+}
+
+impl UnitOfWork for SqliteUnitOfWork<'_> {
+    fn staged(&mut self) -> &mut Staged {
+        &mut self.staged
+    }
+}
 
 /// The transactional outbox on SQLite. Every function takes the connection
 /// or transaction to work in; the outbox holds no state of its own.
@@ -12,17 +105,26 @@ pub struct SqliteOutbox;
 
 /// A message the relay gave up on, with why.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeadLetter {
     /// The event id.
     pub id: String,
     /// The full event type.
     pub event_type: String,
-    /// How many times publishing was tried.
+    /// The headers stored beside the payload.
+    pub headers: Vec<(String, String)>,
+    /// The envelope's bytes, as appended.
+    pub payload: Vec<u8>,
+    /// How many publishes were rejected.
     pub attempts: u32,
     /// The last error.
     pub last_error: String,
-    /// When it was dead-lettered, in milliseconds since the Unix epoch.
-    pub dead_at_ms: i64,
+    /// The first failed publish, in milliseconds since the Unix epoch; the
+    /// time it was buried for a row that was corrupt from the start.
+    pub first_failure_ms: i64,
+    /// The last failed publish (when it was buried), in milliseconds since
+    /// the Unix epoch.
+    pub last_failure_ms: i64,
 }
 
 const SCHEMA: &str = "
@@ -39,6 +141,8 @@ CREATE TABLE IF NOT EXISTS event_outbox (
     claimed_by TEXT,
     claimed_until INTEGER,
     last_error TEXT,
+    first_failed_at INTEGER,
+    last_failed_at INTEGER,
     created_at INTEGER NOT NULL,
     published_at INTEGER
 );
@@ -51,9 +155,42 @@ CREATE TABLE IF NOT EXISTS event_outbox_dead_letters (
     payload BLOB NOT NULL,
     attempts INTEGER NOT NULL,
     last_error TEXT NOT NULL,
+    first_failed_at INTEGER,
     dead_at INTEGER NOT NULL
 );
 ";
+
+/// Columns added after the first release of the tables, for databases
+/// installed before them.
+const ADDED_COLUMNS: [(&str, &str); 3] = [
+    ("event_outbox", "first_failed_at"),
+    ("event_outbox", "last_failed_at"),
+    ("event_outbox_dead_letters", "first_failed_at"),
+];
+
+/// Moves a row to the dead letters, in `tx`: only while `relay` holds it,
+/// when a relay is named. Burying an id already among the dead letters
+/// replaces that dead letter, so burying is idempotent.
+pub(crate) fn bury(
+    tx: &Transaction<'_>,
+    relay: Option<&str>,
+    seq: i64,
+    attempts: u32,
+    error: &str,
+) -> rusqlite::Result<()> {
+    let now = now_ms();
+    let moved = tx.execute(
+        "INSERT OR REPLACE INTO event_outbox_dead_letters
+             (seq, id, event_type, headers, payload, attempts, last_error, first_failed_at, dead_at)
+         SELECT seq, id, event_type, headers, payload, ?2, ?3, COALESCE(first_failed_at, ?4), ?4
+         FROM event_outbox WHERE seq = ?1 AND (?5 IS NULL OR claimed_by = ?5)",
+        params![seq, attempts, error, now, relay],
+    )?;
+    if moved == 1 {
+        tx.execute("DELETE FROM event_outbox WHERE seq = ?1", params![seq])?;
+    }
+    Ok(())
+}
 
 impl SqliteOutbox {
     /// Creates the outbox tables if they do not exist.
@@ -62,7 +199,18 @@ impl SqliteOutbox {
     ///
     /// SQLite's error.
     pub fn install(conn: &Connection) -> rusqlite::Result<()> {
-        conn.execute_batch(SCHEMA)
+        conn.execute_batch(SCHEMA)?;
+        for (table, column) in ADDED_COLUMNS {
+            let present = super::count(
+                conn,
+                "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
+                params![table, column],
+            )?;
+            if present == 0 {
+                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} INTEGER"))?;
+            }
+        }
+        Ok(())
     }
 
     /// Appends a message in the caller's transaction: it is stored if and
@@ -89,10 +237,8 @@ impl SqliteOutbox {
         Ok(())
     }
 
-    /// Appends every message, in order, in the caller's transaction: the
-    /// messages a translator left in
-    /// [`PendingMessages`](crate::PendingMessages), before the use case
-    /// commits.
+    /// Appends every message, in order, in the caller's transaction.
+    /// [`SqliteUnitOfWork::commit`] does this with what the use case staged.
     ///
     /// # Errors
     ///
@@ -154,28 +300,33 @@ impl SqliteOutbox {
     ///
     /// SQLite's error.
     pub fn dead_letters(conn: &Connection) -> rusqlite::Result<Vec<DeadLetter>> {
-        let mut statement = conn.prepare(
-            "SELECT id, event_type, attempts, last_error, dead_at
-             FROM event_outbox_dead_letters ORDER BY seq",
-        )?;
-        let rows = statement.query_map([], |row| {
-            Ok(DeadLetter {
-                id: row.get(0)?,
-                event_type: row.get(1)?,
-                attempts: row.get(2)?,
-                last_error: row.get(3)?,
-                dead_at_ms: row.get(4)?,
-            })
-        })?;
+        let mut statement = conn.prepare(&format!("{DEAD_LETTER} ORDER BY seq"))?;
+        let rows = statement.query_map([], read_dead_letter)?;
         rows.collect()
     }
 
-    /// Puts a dead letter back in the outbox, in its original place in the
-    /// order, with its attempts reset. Returns whether it was found.
+    /// One dead letter, with its payload, by event id.
     ///
     /// # Errors
     ///
     /// SQLite's error.
+    pub fn dead_letter(conn: &Connection, id: &str) -> rusqlite::Result<Option<DeadLetter>> {
+        conn.query_row(
+            &format!("{DEAD_LETTER} WHERE id = ?1"),
+            params![id],
+            read_dead_letter,
+        )
+        .optional()
+    }
+
+    /// Puts a dead letter back in the outbox, in its original place in the
+    /// order, with its attempts reset, to be published by the next relay
+    /// pass. Returns whether it was found.
+    ///
+    /// # Errors
+    ///
+    /// SQLite's error, among them a constraint error if the outbox holds a
+    /// message with the same id again; the dead letter stays where it was.
     pub fn requeue(conn: &mut Connection, id: &str) -> rusqlite::Result<bool> {
         let tx = conn.transaction()?;
         let moved = tx.execute(
@@ -192,17 +343,16 @@ impl SqliteOutbox {
         Ok(moved == 1)
     }
 
-    /// Moves a row to the dead letters, in the given transaction.
-    pub(crate) fn bury(tx: &Transaction<'_>, seq: i64, error: &str) -> rusqlite::Result<()> {
-        tx.execute(
-            "INSERT INTO event_outbox_dead_letters
-                 (seq, id, event_type, headers, payload, attempts, last_error, dead_at)
-             SELECT seq, id, event_type, headers, payload, attempts, ?2, ?3
-             FROM event_outbox WHERE seq = ?1",
-            params![seq, error, now_ms()],
-        )?;
-        tx.execute("DELETE FROM event_outbox WHERE seq = ?1", params![seq])?;
-        Ok(())
+    /// Deletes a dead letter for good. Returns whether it was found.
+    ///
+    /// # Errors
+    ///
+    /// SQLite's error.
+    pub fn discard(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+        Ok(conn.execute(
+            "DELETE FROM event_outbox_dead_letters WHERE id = ?1",
+            params![id],
+        )? == 1)
     }
 
     /// The state of one message, for tests and operators.
@@ -218,4 +368,44 @@ impl SqliteOutbox {
         )
         .optional()
     }
+}
+
+const DEAD_LETTER: &str = "SELECT id, event_type, headers, payload, attempts, last_error,
+    COALESCE(first_failed_at, dead_at), dead_at FROM event_outbox_dead_letters";
+
+/// A dead letter, read leniently: corrupt rows are dead-lettered too, and one
+/// of them must not fail the whole listing.
+fn read_dead_letter(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeadLetter> {
+    let text = |i| -> rusqlite::Result<String> {
+        Ok(match row.get_ref(i)? {
+            ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
+                String::from_utf8_lossy(bytes).into_owned()
+            }
+            ValueRef::Integer(n) => n.to_string(),
+            ValueRef::Real(x) => x.to_string(),
+            ValueRef::Null => String::new(),
+        })
+    };
+    let integer = |i| -> rusqlite::Result<i64> {
+        Ok(match row.get_ref(i)? {
+            ValueRef::Integer(n) => n,
+            _ => 0,
+        })
+    };
+    let payload = match row.get_ref(3)? {
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => bytes.to_vec(),
+        _ => Vec::new(),
+    };
+    Ok(DeadLetter {
+        id: text(0)?,
+        event_type: text(1)?,
+        // Headers were stored as JSON by `append`; a row written by other
+        // means shows none.
+        headers: serde_json::from_str(&text(2)?).unwrap_or_default(),
+        payload,
+        attempts: u32::try_from(integer(4)?.max(0)).unwrap_or(u32::MAX),
+        last_error: text(5)?,
+        first_failure_ms: integer(6)?,
+        last_failure_ms: integer(7)?,
+    })
 }

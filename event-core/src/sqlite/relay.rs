@@ -1,244 +1,36 @@
-//! Forwards the outbox to a transport.
+//! The outbox store of the relay on SQLite.
 
 use std::time::Duration;
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::now_ms;
-use super::outbox::SqliteOutbox;
+use crate::bus::BoxError;
 use crate::message::Message;
-use crate::transport::Transport;
+use crate::relay::{ClaimedRow, OutboxStore};
 
-/// How a [`Relay`] claims, retries and keeps rows.
-#[derive(Debug, Clone)]
-pub struct RelayConfig {
-    /// This relay's name in the rows it claims; unique per running relay.
-    pub name: String,
-    /// How many rows one pass claims at most.
-    pub batch_size: usize,
-    /// How many failed publishes move a row to the dead letters.
-    pub max_attempts: u32,
-    /// The wait after the first failure; it doubles with each one.
-    pub base_backoff: Duration,
-    /// The longest wait between attempts.
-    pub max_backoff: Duration,
-    /// How long a claimed row stays reserved for this relay. A relay that
-    /// dies holding rows leaves them to others after this long: at least
-    /// once, never lost.
-    pub lease: Duration,
-    /// The pause when there is nothing to do.
-    pub idle_wait: Duration,
-    /// How long published rows are kept; `None` keeps them.
-    pub retention: Option<Duration>,
+/// Milliseconds of a duration, saturating.
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
-impl Default for RelayConfig {
-    fn default() -> Self {
-        RelayConfig {
-            name: format!("relay-{}", crate::uuid7::new_v7()),
-            batch_size: 100,
-            max_attempts: 10,
-            base_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(60),
-            lease: Duration::from_secs(30),
-            idle_wait: Duration::from_millis(50),
-            retention: Some(Duration::from_secs(7 * 24 * 3600)),
-        }
-    }
-}
-
-/// What a relay did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RelayStats {
-    /// Rows the transport acknowledged.
-    pub published: u64,
-    /// Failed publishes that will be retried.
-    pub retried: u64,
-    /// Rows moved to the dead letters.
-    pub dead: u64,
-}
-
-impl std::ops::AddAssign for RelayStats {
-    fn add_assign(&mut self, other: Self) {
-        self.published += other.published;
-        self.retried += other.retried;
-        self.dead += other.dead;
-    }
-}
-
-/// Reads due rows of the outbox in order, publishes them through a
-/// transport, and marks them published once the transport acknowledged them.
-///
-/// A failed publish is retried with exponential backoff and jitter, up to
-/// `max_attempts`; then the row moves to the dead letters with its last error.
-/// A row whose payload is not an envelope of its type is dead-lettered at
-/// once. Rows are claimed under a lease, so several relays on one database
-/// never publish the same row at the same time, and the rows of a relay that
-/// crashed are published again after the lease: delivery is at least once.
-#[derive(Debug)]
-pub struct Relay<T> {
-    conn: Connection,
-    transport: T,
-    config: RelayConfig,
-}
-
-struct Claimed {
-    seq: i64,
-    message: Result<Message, String>,
-    attempts: u32,
-}
-
-impl<T: Transport> Relay<T> {
-    /// A relay over an open connection to the database holding the outbox.
-    ///
-    /// # Errors
-    ///
-    /// SQLite's error while configuring the connection.
-    pub fn new(conn: Connection, transport: T, config: RelayConfig) -> rusqlite::Result<Self> {
-        // Relays and use cases share the database: wait for locks rather
-        // than fail.
-        conn.busy_timeout(Duration::from_secs(10))?;
-        Ok(Relay {
-            conn,
-            transport,
-            config,
-        })
-    }
-
-    /// The connection, for operator functions.
-    pub fn connection(&mut self) -> &mut Connection {
-        &mut self.conn
-    }
-
-    /// Claims one batch of due rows and publishes it.
-    ///
-    /// # Errors
-    ///
-    /// SQLite's error; rows claimed and not settled are published again after
-    /// the lease.
-    pub async fn run_once(&mut self) -> rusqlite::Result<RelayStats> {
-        let claimed = self.claim()?;
-        let mut stats = RelayStats::default();
-        for row in claimed {
-            let message = match row.message {
-                Ok(message) => message,
-                Err(corrupt) => {
-                    self.bury(row.seq, &format!("corrupt row: {corrupt}"))?;
-                    stats.dead += 1;
-                    continue;
-                }
-            };
-            match self.transport.publish(message).await {
-                Ok(()) => {
-                    self.conn.execute(
-                        "UPDATE event_outbox
-                         SET state = 'published', published_at = ?1, claimed_by = NULL,
-                             claimed_until = NULL
-                         WHERE seq = ?2 AND claimed_by = ?3",
-                        params![now_ms(), row.seq, self.config.name],
-                    )?;
-                    stats.published += 1;
-                }
-                Err(error) => {
-                    let attempts = row.attempts + 1;
-                    let error = error.to_string();
-                    trace_warn!(seq = row.seq, attempts, %error, "publish failed");
-                    if attempts >= self.config.max_attempts {
-                        self.conn.execute(
-                            "UPDATE event_outbox SET attempts = ?1 WHERE seq = ?2",
-                            params![attempts, row.seq],
-                        )?;
-                        self.bury(row.seq, &error)?;
-                        stats.dead += 1;
-                    } else {
-                        let wait =
-                            i64::try_from(self.backoff(attempts).as_millis()).unwrap_or(i64::MAX);
-                        self.conn.execute(
-                            "UPDATE event_outbox
-                             SET state = 'pending', attempts = ?1, last_error = ?2,
-                                 next_attempt_at = ?3, claimed_by = NULL, claimed_until = NULL
-                             WHERE seq = ?4 AND claimed_by = ?5",
-                            params![
-                                attempts,
-                                error,
-                                now_ms().saturating_add(wait),
-                                row.seq,
-                                self.config.name
-                            ],
-                        )?;
-                        stats.retried += 1;
-                    }
-                }
-            }
-        }
-        Ok(stats)
-    }
-
-    /// Runs until `stop` resolves: passes back to back while there is work,
-    /// a pause of `idle_wait` when there is none, and the retention purge.
-    ///
-    /// # Errors
-    ///
-    /// The first SQLite error; what was claimed and not settled is published
-    /// again after the lease.
-    pub async fn run(
-        mut self,
-        stop: impl core::future::Future<Output = ()>,
-    ) -> rusqlite::Result<RelayStats> {
-        let mut stop = core::pin::pin!(stop);
-        let mut total = RelayStats::default();
-        loop {
-            let stats = self.run_once().await?;
-            total += stats;
-            if let Some(retention) = self.config.retention {
-                SqliteOutbox::purge_published(
-                    &self.conn,
-                    i64::try_from(retention.as_millis()).unwrap_or(i64::MAX),
-                )?;
-            }
-            let busy = stats.published + stats.retried + stats.dead > 0;
-            let pause = if busy {
-                Duration::ZERO
-            } else {
-                self.config.idle_wait
-            };
-            let mut sleep = core::pin::pin!(tokio::time::sleep(pause));
-            let stopped = core::future::poll_fn(|cx| {
-                if stop.as_mut().poll(cx).is_ready() {
-                    core::task::Poll::Ready(true)
-                } else {
-                    sleep.as_mut().poll(cx).map(|()| false)
-                }
-            })
-            .await;
-            if stopped {
-                return Ok(total);
-            }
-        }
-    }
-
-    /// The wait before attempt `attempts + 1`: `base * 2^(attempts - 1)`, at
-    /// most `max_backoff`, scaled by a random factor between 0.5 and 1.
-    fn backoff(&self, attempts: u32) -> Duration {
-        let doubled = self
-            .config
-            .base_backoff
-            .saturating_mul(1 << attempts.saturating_sub(1).min(20));
-        let capped = doubled.min(self.config.max_backoff);
-        // The random bits of a UUID v7 serve as jitter.
-        let random = (crate::uuid7::random_u64() & 0xffff) as u32;
-        capped.mul_f64(0.5 + f64::from(random) / f64::from(0xffff_u32) / 2.0)
-    }
-
-    fn claim(&mut self) -> rusqlite::Result<Vec<Claimed>> {
+/// The outbox in a SQLite database, for a [`Relay`](crate::relay::Relay):
+/// `Relay::new(conn, transport, config)`. Claims run in an `IMMEDIATE`
+/// transaction, so relays sharing a database never claim a row at once;
+/// every later write names the relay and touches the row only while that
+/// relay holds it.
+impl OutboxStore for Connection {
+    async fn claim(
+        &mut self,
+        relay: &str,
+        batch: usize,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedRow>, BoxError> {
         let now = now_ms();
-        let lease = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut rows = {
-            let mut statement = tx.prepare(
+            let mut statement = tx.prepare_cached(
                 "UPDATE event_outbox
                  SET state = 'in_flight', claimed_by = ?1, claimed_until = ?2
                  WHERE seq IN (
@@ -250,10 +42,10 @@ impl<T: Transport> Relay<T> {
             )?;
             let rows = statement.query_map(
                 params![
-                    self.config.name,
-                    now.saturating_add(lease),
+                    relay,
+                    now.saturating_add(millis(lease)),
                     now,
-                    i64::try_from(self.config.batch_size).unwrap_or(i64::MAX)
+                    i64::try_from(batch).unwrap_or(i64::MAX)
                 ],
                 |row| {
                     let seq: i64 = row.get(0)?;
@@ -263,10 +55,9 @@ impl<T: Transport> Relay<T> {
                         ValueRef::Integer(n) => u32::try_from(n).unwrap_or(u32::MAX),
                         _ => u32::MAX,
                     };
-                    let message = read_message(row)?;
-                    Ok(Claimed {
+                    Ok(ClaimedRow {
                         seq,
-                        message,
+                        message: read_message(row)?,
                         attempts,
                     })
                 },
@@ -278,10 +69,75 @@ impl<T: Transport> Relay<T> {
         Ok(rows)
     }
 
-    fn bury(&mut self, seq: i64, error: &str) -> rusqlite::Result<()> {
-        let tx = self.conn.transaction()?;
-        SqliteOutbox::bury(&tx, seq, error)?;
-        tx.commit()
+    async fn mark_published(&mut self, relay: &str, seq: i64) -> Result<(), BoxError> {
+        self.prepare_cached(
+            "UPDATE event_outbox
+             SET state = 'published', published_at = ?1, claimed_by = NULL, claimed_until = NULL
+             WHERE seq = ?2 AND claimed_by = ?3",
+        )?
+        .execute(params![now_ms(), seq, relay])?;
+        Ok(())
+    }
+
+    async fn retry_later(
+        &mut self,
+        relay: &str,
+        seq: i64,
+        attempts: u32,
+        error: &str,
+        delay: Duration,
+    ) -> Result<(), BoxError> {
+        let now = now_ms();
+        self.execute(
+            "UPDATE event_outbox
+             SET state = 'pending', attempts = ?1, last_error = ?2, next_attempt_at = ?3,
+                 first_failed_at = COALESCE(first_failed_at, ?4), last_failed_at = ?4,
+                 claimed_by = NULL, claimed_until = NULL
+             WHERE seq = ?5 AND claimed_by = ?6",
+            params![
+                attempts,
+                error,
+                now.saturating_add(millis(delay)),
+                now,
+                seq,
+                relay
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn release(&mut self, relay: &str, seqs: &[i64]) -> Result<(), BoxError> {
+        let tx = self.transaction()?;
+        {
+            let mut statement = tx.prepare_cached(
+                "UPDATE event_outbox
+                 SET state = 'pending', next_attempt_at = 0, claimed_by = NULL, claimed_until = NULL
+                 WHERE seq = ?1 AND claimed_by = ?2",
+            )?;
+            for seq in seqs {
+                statement.execute(params![seq, relay])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    async fn bury(
+        &mut self,
+        relay: &str,
+        seq: i64,
+        attempts: u32,
+        error: &str,
+    ) -> Result<(), BoxError> {
+        let tx = self.transaction()?;
+        super::outbox::bury(&tx, Some(relay), seq, attempts, error)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    async fn purge_published(&mut self, older_than: Duration) -> Result<(), BoxError> {
+        super::SqliteOutbox::purge_published(self, millis(older_than))?;
+        Ok(())
     }
 }
 

@@ -1,0 +1,471 @@
+//! The relay: forwards an outbox to a transport, and survives every fault of
+//! either.
+//!
+//! The relay is written once, over two traits: an [`OutboxStore`] (SQLite
+//! here, any database with transactions elsewhere) and a
+//! [`Transport`](crate::transport::Transport).
+//!
+//! - A message the broker **rejects** (`TransportError::Rejected`) is retried
+//!   under the relay's [`RetryPolicy`] and then dead-lettered with its last
+//!   error.
+//! - A **fault** of the store (a locked, read-only or failing database) or of
+//!   the transport (unavailable, closed, anything but a rejection) is nobody's
+//!   message's fault: the relay gives the batch back untouched, waits with
+//!   capped exponential backoff and jitter, and tries again, for as long as
+//!   the fault lasts. It never stops on its own; [`RelayMonitor`] shows
+//!   whether it is healthy or backing off, and why.
+//! - Rows are claimed under a lease: several relays on one store never hold
+//!   a row at once, and the rows of a relay that died go out again after the
+//!   lease. Delivery is at least once; consumers absorb duplicates with an
+//!   inbox.
+
+use core::fmt;
+use core::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::bus::BoxError;
+use crate::message::Message;
+use crate::retry::{RetryDecision, RetryPolicy, backoff};
+use crate::transport::{Transport, TransportError};
+use crate::{Timestamp, uuid7};
+
+/// One outbox row claimed by a relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedRow {
+    /// The row's position in the outbox: rows are published in this order.
+    pub seq: i64,
+    /// The message, or why the row cannot be one (it is dead-lettered).
+    pub message: Result<Message, String>,
+    /// How many publishes of it were rejected before.
+    pub attempts: u32,
+}
+
+/// Where a relay reads the outbox and records what became of each row.
+///
+/// Every call after [`claim`](OutboxStore::claim) names the relay, and a
+/// store applies it only to rows that relay still holds.
+pub trait OutboxStore: Send {
+    /// Claims up to `batch` due rows, oldest first, for `relay`, for `lease`:
+    /// pending rows whose retry time has come, and rows whose previous
+    /// holder's lease ran out.
+    fn claim(
+        &mut self,
+        relay: &str,
+        batch: usize,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Vec<ClaimedRow>, BoxError>> + Send;
+
+    /// The transport stored the row's message.
+    fn mark_published(
+        &mut self,
+        relay: &str,
+        seq: i64,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+
+    /// The transport rejected the row's message: record the attempt and the
+    /// error, and make the row due again after `delay`.
+    fn retry_later(
+        &mut self,
+        relay: &str,
+        seq: i64,
+        attempts: u32,
+        error: &str,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+
+    /// Gives rows back unpublished, due at once, their attempts unchanged.
+    fn release(
+        &mut self,
+        relay: &str,
+        seqs: &[i64],
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+
+    /// Moves the row to the dead letters with its attempts and last error.
+    /// Burying an event id that is already among the dead letters replaces
+    /// that dead letter.
+    fn bury(
+        &mut self,
+        relay: &str,
+        seq: i64,
+        attempts: u32,
+        error: &str,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+
+    /// Deletes published rows older than `older_than`.
+    fn purge_published(
+        &mut self,
+        older_than: Duration,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+/// How a [`Relay`] claims, retries and keeps rows.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// This relay's name in the rows it claims; unique per running relay.
+    pub name: String,
+    /// How many rows one pass claims at most.
+    pub batch_size: usize,
+    /// What to do with a message the broker rejected: retry it, and when,
+    /// or dead-letter it.
+    pub retry: RetryPolicy,
+    /// The first wait after a fault of the store or the transport; it
+    /// doubles with each fault in a row.
+    pub fault_backoff: Duration,
+    /// The longest wait after a fault.
+    pub max_fault_backoff: Duration,
+    /// How long a claimed row stays reserved for this relay. A relay that
+    /// dies holding rows leaves them to others after this long: at least
+    /// once, never lost.
+    pub lease: Duration,
+    /// The pause when there is nothing to do.
+    pub idle_wait: Duration,
+    /// How long published rows are kept; `None` keeps them.
+    pub retention: Option<Duration>,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        RelayConfig {
+            name: format!("relay-{}", uuid7::new_v7()),
+            batch_size: 100,
+            retry: RetryPolicy::default(),
+            fault_backoff: Duration::from_millis(100),
+            max_fault_backoff: Duration::from_secs(30),
+            lease: Duration::from_secs(30),
+            idle_wait: Duration::from_millis(50),
+            retention: Some(Duration::from_secs(7 * 24 * 3600)),
+        }
+    }
+}
+
+/// What a relay did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RelayStats {
+    /// Rows the transport stored.
+    pub published: u64,
+    /// Rejected publishes that will be retried.
+    pub retried: u64,
+    /// Rows moved to the dead letters.
+    pub dead: u64,
+}
+
+impl RelayStats {
+    fn is_idle(&self) -> bool {
+        self.published == 0 && self.retried == 0 && self.dead == 0
+    }
+}
+
+impl core::ops::AddAssign for RelayStats {
+    fn add_assign(&mut self, other: Self) {
+        self.published = self.published.saturating_add(other.published);
+        self.retried = self.retried.saturating_add(other.retried);
+        self.dead = self.dead.saturating_add(other.dead);
+    }
+}
+
+/// Why a relay pass stopped early. Nothing is lost: claimed rows not yet
+/// settled were given back, or go back after the lease.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RelayError {
+    /// The outbox store failed (locked, read-only, I/O).
+    Store(BoxError),
+    /// The transport failed with something other than a rejection of the
+    /// message.
+    Transport(TransportError),
+}
+
+impl fmt::Display for RelayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RelayError::Store(error) => write!(f, "the outbox store failed: {error}"),
+            RelayError::Transport(error) => write!(f, "the transport failed: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for RelayError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RelayError::Store(error) => Some(&**error),
+            RelayError::Transport(error) => Some(error),
+        }
+    }
+}
+
+/// Whether a relay is working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayState {
+    /// Not run yet.
+    Starting,
+    /// Its last pass succeeded.
+    Healthy,
+    /// Its last `failures` passes failed; it tries again after `retry_in`.
+    BackingOff {
+        /// Failed passes in a row.
+        failures: u32,
+        /// The wait before the next pass.
+        retry_in: Duration,
+    },
+}
+
+/// A relay's state, what it did in all, and its last fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayHealth {
+    /// Healthy or backing off.
+    pub state: RelayState,
+    /// What it did since it started.
+    pub stats: RelayStats,
+    /// Faults since it started.
+    pub faults: u64,
+    /// The last fault, and when it happened; kept after recovery.
+    pub last_error: Option<(Timestamp, String)>,
+}
+
+/// Reads a relay's [`RelayHealth`] from anywhere, while it runs.
+#[derive(Debug, Clone)]
+pub struct RelayMonitor(Arc<Mutex<RelayHealth>>);
+
+impl RelayMonitor {
+    /// The relay's health now.
+    #[must_use]
+    pub fn health(&self) -> RelayHealth {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn update(&self, change: impl FnOnce(&mut RelayHealth)) {
+        change(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+/// Reads due rows of an outbox in order, publishes them through a transport,
+/// and marks each published once the transport stored it.
+///
+/// ```
+/// # #[cfg(feature = "sqlite")] {
+/// use event_core::relay::{Relay, RelayConfig};
+/// use event_core::sqlite::SqliteOutbox;
+/// use event_core::transport::InMemoryTransport;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// let conn = rusqlite::Connection::open_in_memory().unwrap();
+/// SqliteOutbox::install(&conn).unwrap();
+/// let mut relay = Relay::new(conn, InMemoryTransport::new(), RelayConfig::default());
+/// let monitor = relay.monitor();
+/// let stats = relay.run_once().await.unwrap();
+/// assert_eq!(stats.published, 0);
+/// assert_eq!(monitor.health().state, event_core::relay::RelayState::Healthy);
+/// # });
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Relay<S, T> {
+    store: S,
+    transport: T,
+    config: RelayConfig,
+    monitor: RelayMonitor,
+}
+
+impl<S: OutboxStore, T: Transport> Relay<S, T> {
+    /// A relay from `store` to `transport`.
+    pub fn new(store: S, transport: T, config: RelayConfig) -> Self {
+        Relay {
+            store,
+            transport,
+            config,
+            monitor: RelayMonitor(Arc::new(Mutex::new(RelayHealth {
+                state: RelayState::Starting,
+                stats: RelayStats::default(),
+                faults: 0,
+                last_error: None,
+            }))),
+        }
+    }
+
+    /// The store, for operator functions (dead letters, requeue).
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// A handle that reads the relay's health while [`run`](Relay::run) owns
+    /// the relay.
+    #[must_use]
+    pub fn monitor(&self) -> RelayMonitor {
+        self.monitor.clone()
+    }
+
+    /// Claims one batch of due rows and publishes it.
+    ///
+    /// # Errors
+    ///
+    /// A fault of the store or the transport; the rows not yet settled were
+    /// given back (or, if the store itself failed, go back after the lease).
+    pub async fn run_once(&mut self) -> Result<RelayStats, RelayError> {
+        let result = self.pass().await;
+        match &result {
+            Ok(stats) => self.monitor.update(|h| {
+                h.state = RelayState::Healthy;
+                h.stats += *stats;
+            }),
+            Err(error) => {
+                let error = error.to_string();
+                trace_warn!(relay = self.config.name.as_str(), %error, "relay pass failed");
+                self.monitor.update(|h| {
+                    h.faults = h.faults.saturating_add(1);
+                    h.last_error = Some((Timestamp::now(), error));
+                });
+            }
+        }
+        result
+    }
+
+    async fn pass(&mut self) -> Result<RelayStats, RelayError> {
+        let name = self.config.name.as_str();
+        let claimed = self
+            .store
+            .claim(name, self.config.batch_size, self.config.lease)
+            .await
+            .map_err(RelayError::Store)?;
+        let mut stats = RelayStats::default();
+        let mut rows = claimed.into_iter();
+        while let Some(row) = rows.next() {
+            let message = match row.message {
+                Ok(message) => message,
+                Err(corrupt) => {
+                    let error = format!("corrupt row: {corrupt}");
+                    self.store
+                        .bury(name, row.seq, row.attempts, &error)
+                        .await
+                        .map_err(RelayError::Store)?;
+                    stats.dead += 1;
+                    continue;
+                }
+            };
+            match self.transport.publish(message).await {
+                Ok(()) => {
+                    self.store
+                        .mark_published(name, row.seq)
+                        .await
+                        .map_err(RelayError::Store)?;
+                    stats.published += 1;
+                }
+                Err(TransportError::Rejected(why)) => {
+                    let attempts = row.attempts.saturating_add(1);
+                    let error = TransportError::Rejected(why).to_string();
+                    trace_warn!(seq = row.seq, attempts, %error, "publish rejected");
+                    match self.config.retry.decide(attempts) {
+                        RetryDecision::DeadLetter => {
+                            self.store
+                                .bury(name, row.seq, attempts, &error)
+                                .await
+                                .map_err(RelayError::Store)?;
+                            stats.dead += 1;
+                        }
+                        decision => {
+                            let delay = match decision {
+                                RetryDecision::After(delay) => delay,
+                                _ => Duration::ZERO,
+                            };
+                            self.store
+                                .retry_later(name, row.seq, attempts, &error, delay)
+                                .await
+                                .map_err(RelayError::Store)?;
+                            stats.retried += 1;
+                        }
+                    }
+                }
+                Err(fault) => {
+                    // The broker is down, not the message: give the batch
+                    // back as it was, in order, and let `run` back off.
+                    let unsettled: Vec<i64> = core::iter::once(row.seq)
+                        .chain(rows.map(|r| r.seq))
+                        .collect();
+                    // If giving back fails too, the lease returns the rows.
+                    let _ = self.store.release(name, &unsettled).await;
+                    return Err(RelayError::Transport(fault));
+                }
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Runs until `stop` resolves: passes back to back while there is work,
+    /// a pause of `idle_wait` when there is none, and the retention purge.
+    /// After a fault it waits (`fault_backoff`, doubling up to
+    /// `max_fault_backoff`, with jitter) and tries again, as long as the
+    /// fault lasts; it returns only when `stop` resolves, with what it did.
+    pub async fn run(mut self, stop: impl Future<Output = ()>) -> RelayStats {
+        let mut stop = core::pin::pin!(stop);
+        let mut total = RelayStats::default();
+        let mut failures: u32 = 0;
+        loop {
+            let outcome = match self.run_once().await {
+                Ok(stats) => {
+                    total += stats;
+                    self.purge().await.map(|()| stats)
+                }
+                Err(error) => Err(error),
+            };
+            let pause = match outcome {
+                Ok(stats) => {
+                    failures = 0;
+                    if stats.is_idle() {
+                        self.config.idle_wait
+                    } else {
+                        Duration::ZERO
+                    }
+                }
+                Err(_) => {
+                    failures = failures.saturating_add(1);
+                    let wait = backoff(
+                        self.config.fault_backoff,
+                        self.config.max_fault_backoff,
+                        failures,
+                    );
+                    self.monitor.update(|h| {
+                        h.state = RelayState::BackingOff {
+                            failures,
+                            retry_in: wait,
+                        };
+                    });
+                    wait
+                }
+            };
+            let mut sleep = core::pin::pin!(tokio::time::sleep(pause));
+            let stopped = core::future::poll_fn(|cx| {
+                if stop.as_mut().poll(cx).is_ready() {
+                    core::task::Poll::Ready(true)
+                } else {
+                    sleep.as_mut().poll(cx).map(|()| false)
+                }
+            })
+            .await;
+            if stopped {
+                return total;
+            }
+        }
+    }
+
+    async fn purge(&mut self) -> Result<(), RelayError> {
+        let Some(retention) = self.config.retention else {
+            return Ok(());
+        };
+        let result = self
+            .store
+            .purge_published(retention)
+            .await
+            .map_err(RelayError::Store);
+        if let Err(error) = &result {
+            let error = error.to_string();
+            self.monitor.update(|h| {
+                h.faults = h.faults.saturating_add(1);
+                h.last_error = Some((Timestamp::now(), error));
+            });
+        }
+        result
+    }
+}
