@@ -58,9 +58,9 @@ pub enum DecodeError {
     /// An older version of the type arrived, and no `upcast_from` chain
     /// leads from it to the version asked for (or a newer version arrived).
     NoUpcastPath {
-        /// The full type received.
+        /// The full type received, which could not be upcast.
         found: String,
-        /// The full type asked for.
+        /// The full type asked for, which no chain from `found` reaches.
         target: &'static str,
     },
     /// The `data` does not fit the event's type.
@@ -97,10 +97,16 @@ impl fmt::Display for DecodeError {
             DecodeError::UnexpectedType { expected, found } => {
                 write!(f, "expected an event of type `{expected}`, found `{found}`")
             }
-            DecodeError::NoUpcastPath { found, target } => write!(
-                f,
-                "no upcast path leads from `{found}` to `{target}`; declare `upcast_from` on each version in between"
-            ),
+            DecodeError::NoUpcastPath { found, target } => {
+                write!(f, "no upcast path from `{found}` to `{target}`")?;
+                let older = split_full_type(found)
+                    .zip(split_full_type(target))
+                    .is_some_and(|((_, from), (_, to))| from < to);
+                if older {
+                    f.write_str("; declare `upcast_from` on each version after it")?;
+                }
+                Ok(())
+            }
             DecodeError::PayloadMismatch {
                 event_type,
                 message,
@@ -380,7 +386,7 @@ struct TypeOnly {
 /// # Errors
 ///
 /// As [`decode`], and [`DecodeError::NoUpcastPath`] for a version no chain
-/// leads from.
+/// leads from, naming that version and `E`.
 pub fn decode_upcasting<E: crate::IntegrationEvent>(
     bytes: &[u8],
 ) -> Result<Envelope<E>, DecodeError> {
@@ -392,7 +398,43 @@ pub fn decode_upcasting<E: crate::IntegrationEvent>(
         return decode::<E>(bytes);
     };
     match split_full_type(&found) {
-        Some((name, version)) if name == E::TYPE_NAME => E::decode_version(bytes, version),
+        Some((name, version)) if name == E::TYPE_NAME => {
+            E::decode_version(bytes, version).map_err(|error| match error {
+                // The chain reports where it stopped; the path asked for
+                // was to `E`.
+                DecodeError::NoUpcastPath { found, .. } => DecodeError::NoUpcastPath {
+                    found,
+                    target: E::FULL_TYPE,
+                },
+                other => other,
+            })
+        }
         _ => Err(type_error::<E>(&found)),
     }
+}
+
+/// The full types of the registered older versions of `E`'s type that
+/// [`decode_upcasting`] turns into `E` along its `upcast_from` chain, oldest
+/// first. A consumer of `E` subscribes to these besides `E` itself.
+#[must_use]
+pub fn upcast_sources<E: crate::IntegrationEvent>() -> Vec<&'static str> {
+    let mut sources: Vec<&'static EventDescriptor> = registry::all()
+        .into_iter()
+        .filter(|d| {
+            d.kind == EventKind::Integration
+                && d.type_name == E::TYPE_NAME
+                && d.version < E::VERSION
+        })
+        // The chain is walked without bytes: each step checks the version
+        // before reading anything, so a version it covers fails to read the
+        // empty input, and one it does not is reported as having no path.
+        .filter(|d| {
+            !matches!(
+                E::decode_version(&[], d.version),
+                Err(DecodeError::NoUpcastPath { .. })
+            )
+        })
+        .collect();
+    sources.dedup_by_key(|d| d.version);
+    sources.into_iter().map(|d| d.full_type).collect()
 }

@@ -1,9 +1,14 @@
 //! Publishing integration events through a transport, and consuming them.
 
 use core::fmt;
+use core::future::Future;
 use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use core::time::Duration;
 
-use crate::decode::{DecodeError, decode};
+use crate::decode::{DecodeError, decode, decode_upcasting, upcast_sources};
+use crate::message::Message;
 pub use crate::message::{encode, headers};
 use crate::transport::{Delivery, Subscription, Transport, TransportError};
 use crate::{Envelope, IntegrationEvent};
@@ -80,10 +85,49 @@ impl<T: Transport> IntegrationPublisher<T> {
 }
 
 /// A typed stream of one integration event type for one consumer.
-#[derive(Debug)]
+///
+/// A consumer of `E` receives the messages of `E` and of every older version
+/// of its type that `E`'s `upcast_from` chain leads from, upcast to `E`: one
+/// subscription per version, under the same consumer name, taken in turn so
+/// that no version starves the others.
 pub struct Consumer<E, S> {
-    subscription: S,
+    sources: Vec<Source<S>>,
+    /// The source to look at first next time.
+    turn: usize,
     event: PhantomData<fn() -> E>,
+}
+
+/// The subscription to one version, and where it stands.
+struct Source<S> {
+    event_type: &'static str,
+    state: State<S>,
+}
+
+/// A subscription's pending `next`, owning the subscription, so that waiting
+/// on several subscriptions never drops a delivery one of them was taking.
+type Pending<S> =
+    Pin<Box<dyn Future<Output = (S, Result<Option<Delivery>, TransportError>)> + Send>>;
+
+enum State<S> {
+    Idle(S),
+    Waiting(Pending<S>),
+    Closed,
+}
+
+impl<E, S> fmt::Debug for Consumer<E, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Consumer")
+            .field("event_types", &self.event_types().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E, S> Consumer<E, S> {
+    /// The full types this consumer is subscribed to: its own first, then
+    /// the older versions it upcasts from, newest first.
+    pub fn event_types(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.sources.iter().map(|source| source.event_type)
+    }
 }
 
 /// An envelope received by a [`Consumer`], to be acknowledged once handled.
@@ -105,13 +149,22 @@ impl<E> Received<E> {
         self.delivery.ack().await
     }
 
-    /// The event was not handled: deliver it again.
+    /// The event was not handled: deliver it again at once.
     ///
     /// # Errors
     ///
     /// The transport could not be told.
     pub async fn nack(self) -> Result<(), TransportError> {
         self.delivery.nack().await
+    }
+
+    /// The event was not handled: deliver it again once `delay` has passed.
+    ///
+    /// # Errors
+    ///
+    /// The transport could not be told.
+    pub async fn nack_after(self, delay: Duration) -> Result<(), TransportError> {
+        self.delivery.nack_after(delay).await
     }
 }
 
@@ -155,33 +208,74 @@ impl std::error::Error for ConsumeError {
 }
 
 impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
-    /// Subscribes `consumer` to `E` on `transport`.
+    /// The full types a consumer of `E` subscribes to: `E`'s own, then each
+    /// registered older version of its type that `E` upcasts from, newest
+    /// first.
+    #[must_use]
+    pub fn subscribed_types() -> Vec<&'static str> {
+        let mut types = vec![E::FULL_TYPE];
+        types.extend(upcast_sources::<E>().into_iter().rev());
+        types
+    }
+
+    /// Subscribes `consumer` to `E` on `transport`, and to every older
+    /// version `E` upcasts from (see [`subscribed_types`](Self::subscribed_types)).
     ///
     /// # Errors
     ///
-    /// The transport refused the subscription.
+    /// The transport refused a subscription.
     pub async fn subscribe<T>(transport: &T, consumer: &str) -> Result<Self, TransportError>
     where
         T: Transport<Subscription = S>,
     {
+        let mut sources = Vec::new();
+        for event_type in Self::subscribed_types() {
+            sources.push(Source {
+                event_type,
+                state: State::Idle(transport.subscribe(event_type, consumer).await?),
+            });
+        }
         Ok(Consumer {
-            subscription: transport.subscribe(E::FULL_TYPE, consumer).await?,
+            sources,
+            turn: 0,
             event: PhantomData,
         })
     }
 
-    /// The next envelope; `None` once the subscription is closed.
+    /// Declares the consumer groups of `consumer` for `E` and the older
+    /// versions it upcasts from, without subscribing: messages published
+    /// from now on wait for the consumer's first subscription.
+    ///
+    /// # Errors
+    ///
+    /// The transport refused a declaration.
+    pub async fn declare<T>(transport: &T, consumer: &str) -> Result<(), TransportError>
+    where
+        T: Transport<Subscription = S>,
+    {
+        for event_type in Self::subscribed_types() {
+            transport.declare(event_type, consumer).await?;
+        }
+        Ok(())
+    }
+
+    /// The next envelope, upcast to `E` if it is of an older version; `None`
+    /// once every subscription is closed.
+    ///
+    /// Cancel-safe when the consumer has one subscription and the transport's
+    /// [`Subscription::next`] is, and always with several: a subscription
+    /// that was waiting keeps waiting for the next call.
     pub async fn next(&mut self) -> Option<Result<Received<E>, ConsumeError>> {
-        let delivery = match self.subscription.next().await {
-            Ok(Some(delivery)) => delivery,
-            Ok(None) => return None,
+        let delivery = match self.next_delivery().await? {
+            Ok(delivery) => delivery,
             Err(e) => return Some(Err(ConsumeError::Transport(e))),
         };
-        Some(match decode::<E>(&delivery.message.payload) {
+        Some(match decode_message::<E>(&delivery.message) {
             Ok(envelope) => {
                 trace_debug!(
                     event_id = envelope.id().as_str(),
-                    event_type = E::FULL_TYPE,
+                    event_type = delivery.message.event_type.as_str(),
+                    consumed_as = E::FULL_TYPE,
                     correlation_id = envelope.correlation_id().as_str(),
                     causation_id = envelope.causation_id().map(|c| c.as_str()),
                     attempt = delivery.attempt,
@@ -191,5 +285,78 @@ impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
             }
             Err(error) => Err(ConsumeError::Decode { error, delivery }),
         })
+    }
+
+    async fn next_delivery(&mut self) -> Option<Result<Delivery, TransportError>> {
+        if let [source] = self.sources.as_mut_slice() {
+            // One version: no need to keep a future between calls.
+            let State::Idle(subscription) = &mut source.state else {
+                return None;
+            };
+            let next = subscription.next().await;
+            if matches!(next, Ok(None)) {
+                source.state = State::Closed;
+            }
+            return next.transpose();
+        }
+        core::future::poll_fn(|cx| self.poll_sources(cx)).await
+    }
+
+    /// Polls every open subscription, starting after the one that delivered
+    /// last; the first delivery wins, and the others keep waiting.
+    fn poll_sources(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Delivery, TransportError>>> {
+        let count = self.sources.len();
+        let mut open = false;
+        for k in 0..count {
+            let i = (self.turn + k) % count;
+            let state = &mut self.sources[i].state;
+            if let State::Idle(_) = state
+                && let State::Idle(mut subscription) = core::mem::replace(state, State::Closed)
+            {
+                *state = State::Waiting(Box::pin(async move {
+                    let next = subscription.next().await;
+                    (subscription, next)
+                }));
+            }
+            let State::Waiting(pending) = state else {
+                continue;
+            };
+            let Poll::Ready((subscription, next)) = pending.as_mut().poll(cx) else {
+                open = true;
+                continue;
+            };
+            match next.transpose() {
+                None => *state = State::Closed,
+                Some(next) => {
+                    *state = State::Idle(subscription);
+                    self.turn = (i + 1) % count;
+                    return Poll::Ready(Some(next));
+                }
+            }
+        }
+        if open {
+            Poll::Pending
+        } else {
+            Poll::Ready(None)
+        }
+    }
+}
+
+/// Decodes a message into `E`: directly when it is labelled `E`'s own type
+/// (the common case, read once), along the `upcast_from` chain otherwise, or
+/// when the payload turns out to be of another version than its label.
+fn decode_message<E: IntegrationEvent>(message: &Message) -> Result<Envelope<E>, DecodeError> {
+    if message.event_type == E::FULL_TYPE {
+        match decode::<E>(&message.payload) {
+            Err(DecodeError::UnexpectedType { .. } | DecodeError::UnknownVersion { .. }) => {
+                decode_upcasting::<E>(&message.payload)
+            }
+            decoded => decoded,
+        }
+    } else {
+        decode_upcasting::<E>(&message.payload)
     }
 }

@@ -14,8 +14,13 @@
 //!   every message of its type, and the subscriptions sharing one name compete
 //!   for them (a JetStream durable consumer, a Kafka consumer group, a
 //!   RabbitMQ queue);
-//! - each [`Delivery`] is acknowledged or negatively acknowledged; one that is
-//!   neither (its consumer crashed) is delivered again.
+//! - a consumer group, once declared ([`Transport::declare`], or the first
+//!   [`Transport::subscribe`]), keeps every message of its type published
+//!   from then on until it is acknowledged, whether a subscription is open or
+//!   not: a consumer that starts later, or restarts, misses nothing;
+//! - each [`Delivery`] is acknowledged or negatively acknowledged, at once or
+//!   with a delay before it comes again; one that is neither (its consumer
+//!   crashed) is delivered again.
 //!
 //! Writing an adapter means implementing [`Transport`], [`Subscription`] and
 //! [`Acknowledge`] over the broker's client; see [`InMemoryTransport`] for a
@@ -26,6 +31,7 @@ mod memory;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
+use core::time::Duration;
 
 pub use memory::InMemoryTransport;
 
@@ -78,12 +84,50 @@ pub trait Transport: Send + Sync + 'static {
     /// Publishes a message; resolves once the broker has stored it.
     fn publish(&self, message: Message) -> impl Future<Output = Result<(), TransportError>> + Send;
 
-    /// Subscribes `consumer` to the messages of `event_type` (a full type).
+    /// Subscribes `consumer` to the messages of `event_type` (a full type),
+    /// declaring the group first if it is new.
     fn subscribe(
         &self,
         event_type: &str,
         consumer: &str,
     ) -> impl Future<Output = Result<Self::Subscription, TransportError>> + Send;
+
+    /// Declares the consumer group `consumer` of `event_type` without
+    /// subscribing: every message of that type published from now on is
+    /// kept for the group until one of its subscriptions acknowledges it,
+    /// even while none is open. Messages published before the group was
+    /// declared are not delivered to it (a JetStream durable consumer with
+    /// the `New` deliver policy). Declaring a group twice changes nothing.
+    ///
+    /// The provided implementation subscribes and drops the subscription,
+    /// which declares the group on brokers whose subscriptions are durable;
+    /// an adapter for any other broker overrides it.
+    fn declare(
+        &self,
+        event_type: &str,
+        consumer: &str,
+    ) -> impl Future<Output = Result<(), TransportError>> + Send {
+        async move { self.subscribe(event_type, consumer).await.map(drop) }
+    }
+
+    /// Delivers `message` again to the group `consumer` of its type only,
+    /// as a new message (attempt 1): for an operator who requeues a dead
+    /// letter. Publishing it instead would deliver it to every group.
+    ///
+    /// The provided implementation refuses with
+    /// [`TransportError::Rejected`]: an adapter overrides it when its broker
+    /// can address one consumer group.
+    fn requeue(
+        &self,
+        message: Message,
+        consumer: &str,
+    ) -> impl Future<Output = Result<(), TransportError>> + Send {
+        let refusal = format!(
+            "this transport cannot deliver message `{}` to the consumer `{consumer}` alone",
+            message.id
+        );
+        async move { Err(TransportError::Rejected(refusal)) }
+    }
 }
 
 /// The deliveries of one subscription.
@@ -96,8 +140,9 @@ pub trait Subscription: Send + 'static {
 pub trait Acknowledge: Send + Sync + 'static {
     /// The message was processed: do not deliver it again.
     fn ack(self: Box<Self>) -> BoxFuture<Result<(), TransportError>>;
-    /// The message was not processed: deliver it again.
-    fn nack(self: Box<Self>) -> BoxFuture<Result<(), TransportError>>;
+    /// The message was not processed: deliver it again, not before `delay`
+    /// has passed (at once when it is zero).
+    fn nack(self: Box<Self>, delay: Duration) -> BoxFuture<Result<(), TransportError>>;
 }
 
 /// A message received from a subscription, to be acknowledged.
@@ -138,12 +183,24 @@ impl Delivery {
     }
 
     /// Tells the broker the message was not processed and should be
-    /// delivered again.
+    /// delivered again at once.
     ///
     /// # Errors
     ///
     /// The broker could not be told; it delivers the message again anyway.
     pub async fn nack(self) -> Result<(), TransportError> {
-        self.acknowledge.nack().await
+        self.acknowledge.nack(Duration::ZERO).await
+    }
+
+    /// Tells the broker the message was not processed and should be
+    /// delivered again once `delay` has passed, not before: for a dependency
+    /// that needs time to come back.
+    ///
+    /// # Errors
+    ///
+    /// The broker could not be told; it delivers the message again anyway,
+    /// perhaps sooner.
+    pub async fn nack_after(self, delay: Duration) -> Result<(), TransportError> {
+        self.acknowledge.nack(delay).await
     }
 }
