@@ -2,6 +2,7 @@
 //! release.
 
 use core::any::Any;
+use core::marker::PhantomData;
 
 pub use inventory;
 pub use schemars;
@@ -13,17 +14,20 @@ pub use crate::registry::EventDescriptor;
 /// What a `secret` field shows in `Debug`.
 pub const REDACTED: &str = "<redacted>";
 
-/// One field of an event, found by the FNV-1a hash of its name; implemented
-/// by the event macros for every `pub` field, so that the events mapping
-/// from this one can see that the field exists, its type and whether it is
-/// personal or secret. The impls have no bodies for the compiler to check:
-/// mappings read the field directly, through [`Source::event`].
-#[diagnostic::on_unimplemented(
-    message = "the source event `{Self}` has no field of this name",
-    label = "this field has no source in `{Self}`",
-    note = "give the field a source: a field of the same name in the source event, `#[event(from = field)]`, `#[event(with = function)]`, `#[event(context)]` or `#[event(default)]`; for `upcast_from`, a field new in this version is an `Option` or `#[serde(default)]`, or the conversion is written by hand (`upcast = \"manual\"`); only `pub` fields of the source can be read"
-)]
-pub trait Field<const KEY: u64> {
+/// A field's name as a type, the same in the macro of the source event and
+/// in that of the target: the UTF-8 bytes of the name (without a raw
+/// identifier's `r#`), sixteen to a chunk, first byte highest, the last chunk
+/// padded with zero bytes; longer names nest in `Rest`. No identifier
+/// contains a zero byte, so two distinct names are two distinct types.
+#[derive(Debug)]
+pub struct Name<const CHUNK: u128, Rest = ()>(PhantomData<Rest>);
+
+/// One field of an event, found by its [`Name`]; implemented by the event
+/// macros for every `pub` field, so that the events mapping from this one can
+/// see that the field exists, its type and whether it is personal or secret.
+/// The impls have no bodies for the compiler to check: mappings read the
+/// field directly, through [`Source::event`].
+pub trait Field<N> {
     /// The field's type.
     type Type;
     /// [`Plain`], [`Pii`] or [`Secret`]: a type rather than constants, so
@@ -31,62 +35,142 @@ pub trait Field<const KEY: u64> {
     type Data: DataClass;
 }
 
-/// Names the source event `S` through a field's data class:
-/// `<<S as Field<KEY>>::Data as Owner<S>>::Event` is `S` where the field
-/// exists and unresolved where it does not.
+/// Looks up field `N` of event `S`: `(&&Probe::<S, N>::NEW).class()` is a
+/// [`Class`] of the field's data class when `S` has the field, and of
+/// [`NoSuchField`] when it has not. Method lookup tries the impl of
+/// [`FieldFound`] for `&Probe` first, which exists only when `S` has the
+/// field, then falls back to that of [`FieldMissing`] for `Probe`; so a
+/// missing field is reported by the read, with a message about the field,
+/// and never as a missing impl that would show the name's encoding.
+#[derive(Debug)]
+pub struct Probe<S, N>(PhantomData<fn() -> (S, N)>);
+
+impl<S, N> Probe<S, N> {
+    /// The probe.
+    pub const NEW: Self = Probe(PhantomData);
+}
+
+/// A data class `D`, as a value: what a [`Probe`] found.
+#[derive(Debug)]
+pub struct Class<D>(PhantomData<D>);
+
+/// The source event has the field.
+pub trait FieldFound {
+    /// The field's data class.
+    type Data;
+    /// The field's data class.
+    fn class(&self) -> Class<Self::Data>;
+}
+
+impl<S: Field<N>, N> FieldFound for &Probe<S, N> {
+    type Data = S::Data;
+    #[inline(always)]
+    fn class(&self) -> Class<S::Data> {
+        Class(PhantomData)
+    }
+}
+
+/// The source event lacks the field.
+pub trait FieldMissing {
+    /// [`NoSuchField`].
+    fn class(&self) -> Class<NoSuchField>;
+}
+
+impl<S, N> FieldMissing for Probe<S, N> {
+    #[inline(always)]
+    fn class(&self) -> Class<NoSuchField> {
+        Class(PhantomData)
+    }
+}
+
+/// What a [`Probe`] finds for a field the source event does not have (or
+/// does not make `pub`).
+#[derive(Debug)]
+pub enum NoSuchField {}
+
+/// `C` is `T`: lets [`Source::event`] take the class as a generic argument,
+/// so that an unmet bound on the class is reported at the read rather than
+/// blamed on an argument.
+pub trait Is<T> {}
+
+impl<T> Is<T> for T {}
+
+/// Names the source event `S` through the data class `D` of the field read:
+/// `<D as Owner<S>>::Event` is `S` where the field exists and unresolved
+/// where it does not, so that reading the field reports nothing more.
+#[diagnostic::on_unimplemented(
+    message = "the source event `{S}` has no field of this name",
+    label = "this field has no source in `{S}`",
+    note = "give the field a source: a field of the same name in the source event, `#[event(from = field)]`, `#[event(with = function)]`, `#[event(context)]` or `#[event(default)]`; for `upcast_from`, a field new in this version is an `Option` or `#[serde(default)]`, or the conversion is written by hand (`upcast = \"manual\"`); only `pub` fields of the source can be read"
+)]
 pub trait Owner<S: ?Sized> {
     /// `S`.
     type Event: ?Sized;
 }
 
-impl<S: ?Sized, D: DataClass + ?Sized> Owner<S> for D {
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> Owner<S> for Plain {
+    type Event = S;
+}
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> Owner<S> for Pii {
+    type Event = S;
+}
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> Owner<S> for Secret {
     type Event = S;
 }
 
-/// The source of a mapping. [`Source::event`] types it through its
-/// `Field<KEY>` impl, and the mapping reads the field from what that returns:
-/// where the field is missing, the unmet bound is the one error (with the
-/// message above; a method call rather than a function, whose error would
-/// also quote this crate's bound), and the field access on the unresolved
-/// type reports nothing more.
+/// The source of a mapping, read through the data class `D` of one of its
+/// fields, which the [`Probe`] passed to [`Source::event`] decides. The
+/// mapping reads the field from what that returns: where the field is
+/// missing, the unmet bound is the one error (with the message of
+/// [`Owner`]), and the field access on the unresolved type reports nothing
+/// more.
 #[derive(Debug)]
-pub struct Source<'a, S>(pub &'a S);
+pub struct Source<'a, S, D>(&'a S, PhantomData<D>);
 
-impl<'a, S> Source<'a, S> {
-    /// The source, as the owner of field `KEY`, read into a field whose data
-    /// class is `T`: a `secret` field never leaves its domain event and
-    /// personal data goes only into `pii` fields.
+impl<'a, S, D> Source<'a, S, D> {
+    /// The source.
     #[inline(always)]
-    pub fn event<const KEY: u64, T>(self) -> &'a <<S as Field<KEY>>::Data as Owner<S>>::Event
+    pub const fn new(source: &'a S) -> Self {
+        Source(source, PhantomData)
+    }
+
+    /// The source, as the owner of the field whose data class the probe
+    /// found, read into a field whose data class is `T`: a `secret` field
+    /// never leaves its domain event and personal data goes only into `pii`
+    /// fields.
+    #[inline(always)]
+    pub fn event<T, C: Is<Class<D>>>(self, _class: C) -> &'a <D as Owner<S>>::Event
     where
-        S: Field<KEY>,
-        <S as Field<KEY>>::Data: NotSecret<S> + FlowsInto<T, S>,
+        D: Owner<S, Event = S> + NotSecret<S> + FlowsInto<T, S>,
     {
         self.0
     }
 }
 
-/// The `pub` fields of an integration event, by key, for the conversions
+/// The `pub` fields of an integration event, by name, for the conversions
 /// generated by `upcast_from` in newer versions, which cannot know whether an
 /// optional field exists in the older one.
 pub trait Fields {
-    /// The field with this key, if the event has one.
-    fn field(&self, key: u64) -> Option<&dyn Any>;
+    /// The field of this name, if the event has one.
+    fn field(&self, name: &str) -> Option<&dyn Any>;
 }
 
-/// The field with key `KEY` of `source`.
+/// The field `name` of `source`, whose [`Name`] is `N`.
 ///
 /// # Panics
 ///
 /// Only if an event's [`Fields`] and [`Field`] impls disagree, which the
 /// macros, writing both from one field list, never produce.
 #[inline]
-fn read<S, const KEY: u64>(source: &S) -> &S::Type
+fn read<'a, S, N>(source: &'a S, name: &str) -> &'a S::Type
 where
-    S: Field<KEY> + Fields,
+    S: Field<N> + Fields,
     S::Type: Any,
 {
-    match source.field(KEY).and_then(<dyn Any>::downcast_ref) {
+    match source.field(name).and_then(<dyn Any>::downcast_ref) {
         Some(value) => value,
         None => panic!("an event's field accessors disagree with its field types"),
     }
@@ -112,6 +196,9 @@ pub trait NotSecret<S: ?Sized> {}
 impl<S: ?Sized> NotSecret<S> for Plain {}
 #[diagnostic::do_not_recommend]
 impl<S: ?Sized> NotSecret<S> for Pii {}
+// Reported by `Owner` alone.
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> NotSecret<S> for NoSuchField {}
 
 /// Data that may go into a field of data class `T`: personal data only into
 /// `pii` fields, so that the contract declares it.
@@ -129,6 +216,9 @@ impl<S: ?Sized> FlowsInto<Pii, S> for Pii {}
 // Reported by `NotSecret` alone.
 #[diagnostic::do_not_recommend]
 impl<T, S: ?Sized> FlowsInto<T, S> for Secret {}
+// Reported by `Owner` alone.
+#[diagnostic::do_not_recommend]
+impl<T, S: ?Sized> FlowsInto<T, S> for NoSuchField {}
 
 /// What a field holds, for the personal-data rules of mappings ([`NotSecret`],
 /// [`FlowsInto`]).
@@ -164,42 +254,89 @@ pub fn into<T: Into<U>, U>(value: T) -> U {
     value.into()
 }
 
-/// A field of an older version, for a generated upcast: its value when the
-/// older version has it (converted with `Into`), else the default. Called as
-/// `(&&UpcastField::<Older, KEY>(&older)).upcast()`: method lookup tries the
-/// impl for `&UpcastField` first, which exists only when `Older` has the
-/// field, then falls back to the one for `UpcastField`.
+/// A field of an older version, for a generated upcast: named `name`, whose
+/// [`Name`] is `N`. Called as
+/// `upcast((&&UpcastField::<Older, N>::new(&older, "name")).older())`: method
+/// lookup tries the impl of [`UpcastPresent`] for `&UpcastField` first, which
+/// exists only when `Older` has the field, then falls back to that of
+/// [`UpcastAbsent`] for `UpcastField`.
 #[derive(Debug)]
-pub struct UpcastField<'a, S, const KEY: u64>(pub &'a S);
+pub struct UpcastField<'a, S, N>(&'a S, &'static str, PhantomData<N>);
+
+impl<'a, S, N> UpcastField<'a, S, N> {
+    /// Field `name` of `older`.
+    #[inline(always)]
+    pub const fn new(older: &'a S, name: &'static str) -> Self {
+        UpcastField(older, name, PhantomData)
+    }
+}
 
 /// The older version has the field.
-pub trait UpcastPresent<T> {
-    /// The older value, converted.
-    fn upcast(&self) -> T;
+pub trait UpcastPresent<'a> {
+    /// The field's type in the older version.
+    type Value;
+    /// The older value.
+    fn older(&self) -> Present<'a, Self::Value>;
 }
 
-impl<S, T, const KEY: u64> UpcastPresent<T> for &UpcastField<'_, S, KEY>
+impl<'a, S, N> UpcastPresent<'a> for &UpcastField<'a, S, N>
 where
-    S: Field<KEY> + Fields,
-    S::Type: Any + Clone + Into<T>,
+    S: Field<N> + Fields,
+    S::Type: Any,
 {
+    type Value = S::Type;
     #[inline]
-    fn upcast(&self) -> T {
-        read::<S, KEY>(self.0).clone().into()
+    fn older(&self) -> Present<'a, S::Type> {
+        Present(read::<S, N>(self.0, self.1))
     }
 }
 
-/// The older version lacks the field: the default.
-pub trait UpcastAbsent<T> {
-    /// The default.
-    fn upcast(&self) -> T;
+/// The older version lacks the field.
+pub trait UpcastAbsent {
+    /// Nothing.
+    fn older(&self) -> Absent;
 }
 
-impl<S, T: Default, const KEY: u64> UpcastAbsent<T> for UpcastField<'_, S, KEY> {
+impl<S, N> UpcastAbsent for UpcastField<'_, S, N> {
     #[inline]
-    fn upcast(&self) -> T {
+    fn older(&self) -> Absent {
+        Absent
+    }
+}
+
+/// The value of a field the older version has.
+#[derive(Debug)]
+pub struct Present<'a, V>(&'a V);
+
+/// A field the older version lacks.
+#[derive(Debug)]
+pub struct Absent;
+
+/// What an upcast field starts at: the older value converted with `Into`,
+/// or the default.
+pub trait Upcast<T> {
+    /// The value.
+    fn upcast(self) -> T;
+}
+
+impl<V: Clone + Into<T>, T> Upcast<T> for Present<'_, V> {
+    #[inline]
+    fn upcast(self) -> T {
+        self.0.clone().into()
+    }
+}
+
+impl<T: Default> Upcast<T> for Absent {
+    #[inline]
+    fn upcast(self) -> T {
         T::default()
     }
+}
+
+/// A field of the newer version, from what [`UpcastField`] found in the older.
+#[inline]
+pub fn upcast<V: Upcast<T>, T>(value: V) -> T {
+    value.upcast()
 }
 
 /// Whether two strings are equal, in a const context.

@@ -9,15 +9,41 @@ use syn::{Ident, Path};
 use crate::ast::{FieldSource, Input};
 use crate::attr::{Kind, path_text};
 
-/// The key a field is read by: the FNV-1a hash of its name, the same in the
-/// macro of the source and in that of the target.
-pub fn field_key(name: &Ident) -> Literal {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in name.unraw().to_string().bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    Literal::u64_suffixed(hash)
+/// The type a field is known by, the same in the macro of the source and in
+/// that of the target: `__private::Name<C0, __private::Name<C1>>` for the
+/// chunks of [`name_chunks`]. A type rather than a hash, so that two distinct
+/// names never meet.
+pub fn field_name_type(private: &TokenStream, name: &Ident) -> TokenStream {
+    name_chunks(&name.unraw().to_string())
+        .into_iter()
+        .rev()
+        .fold(None, |rest, chunk| {
+            let chunk = Literal::u128_unsuffixed(chunk);
+            Some(match rest {
+                None => quote!(#private::Name<#chunk>),
+                Some(rest) => quote!(#private::Name<#chunk, #rest>),
+            })
+        })
+        .unwrap_or_else(|| quote!(#private::Name<0>))
+}
+
+/// The UTF-8 bytes of `name`, sixteen to a chunk, first byte highest, the
+/// last chunk padded with zero bytes. The chunks determine the name: no
+/// identifier contains a zero byte, so the padding is never part of a name.
+pub fn name_chunks(name: &str) -> Vec<u128> {
+    name.as_bytes()
+        .chunks(16)
+        .map(|chunk| {
+            let mut bytes = [0; 16];
+            bytes[..chunk.len()].copy_from_slice(chunk);
+            u128::from_be_bytes(bytes)
+        })
+        .collect()
+}
+
+/// The name a field is found by at run time, in `__private::Fields`.
+pub fn field_name(name: &Ident) -> String {
+    name.unraw().to_string()
 }
 
 /// Puts every token of `tokens` at `span`, so that whatever the compiler
@@ -47,10 +73,11 @@ fn last_segment_span(path: &Path) -> Span {
         .map_or_else(Span::call_site, |s| s.ident.span())
 }
 
-/// `Field<KEY>` for each `pub` field: its type and whether it is personal or
-/// secret, for the events mapping from this one. The impls have no bodies:
-/// mappings read fields directly. Integration events, which newer versions
-/// upcast from, also get `Fields`, one accessor by key for all their fields.
+/// `Field<Name>` for each `pub` field: its type and whether it is personal
+/// or secret, for the events mapping from this one. The impls have no
+/// bodies: mappings read fields directly. Integration events, which newer
+/// versions upcast from, also get `Fields`, one accessor by name for all
+/// their fields.
 pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
     let ident = input.ident();
     let private = quote!(#krate::__private);
@@ -63,14 +90,12 @@ pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
         .collect();
     let impls = public.iter().map(|field| {
         let ty = field.ty;
-        let key = field_key(field.ident);
+        let name = field_name_type(&private, field.ident);
         let data = data_class(field);
         quote! {
-            // The other fields' impls are no help when one is missing.
-            #[diagnostic::do_not_recommend]
             #[automatically_derived]
             #[allow(deprecated)]
-            impl #private::Field<#key> for #ident {
+            impl #private::Field<#name> for #ident {
                 type Type = #ty;
                 type Data = #private::#data;
             }
@@ -79,8 +104,8 @@ pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
     let accessor = (input.kind == Kind::Integration).then(|| {
         let arms = public.iter().map(|field| {
             let member = field.ident;
-            let key = field_key(member);
-            quote!(#key => ::core::option::Option::Some(&self.#member),)
+            let name = field_name(member);
+            quote!(#name => ::core::option::Option::Some(&self.#member),)
         });
         quote! {
             #[automatically_derived]
@@ -89,9 +114,9 @@ pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
                 #[inline]
                 fn field(
                     &self,
-                    key: ::core::primitive::u64,
+                    name: &::core::primitive::str,
                 ) -> ::core::option::Option<&dyn ::core::any::Any> {
-                    match key {
+                    match name {
                         #(#arms)*
                         _ => ::core::option::Option::None,
                     }
@@ -105,21 +130,33 @@ pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
     }
 }
 
-/// Reads `field` of `source` (an expression of type `&Source`) through
-/// `__private::Source::event`, at `span`: a missing field is one error, with our
-/// message, and a type that does not convert is reported there too.
+/// Reads `field` of `source` (an expression of type `&Source`, the event
+/// `source_ty`) through `__private::Source::event`, at `span`: a missing field
+/// is one error, with our message, and a type that does not convert is
+/// reported there too. Needs `__private::{FieldFound, FieldMissing}` in scope
+/// ([`probe_traits`]).
 pub fn read_field(
     private: &TokenStream,
     source: TokenStream,
+    source_ty: &Path,
     field: &Ident,
     target_data: &TokenStream,
     span: Span,
 ) -> TokenStream {
-    let key = field_key(field);
+    let name = field_name_type(private, field);
     respan(
-        quote!(#private::convert(&#private::Source(#source).event::<#key, #private::#target_data>().#field)),
+        quote!(#private::convert(&#private::Source::new(#source).event::<#private::#target_data, _>((&&#private::Probe::<#source_ty, #name>::NEW).class()).#field)),
         span,
     )
+}
+
+/// Brings the methods of the field probe into scope, for [`read_field`].
+pub fn probe_traits(private: &TokenStream) -> TokenStream {
+    quote! {
+        // Only one of them is used where every field is found, or none is.
+        #[allow(unused_imports)]
+        use #private::{FieldFound as _, FieldMissing as _};
+    }
 }
 
 /// The data class of a field: `Secret`, `Pii` or `Plain`.
@@ -196,6 +233,7 @@ fn mapping(
     let ident = input.ident();
     let private = quote!(#krate::__private);
     let mut reads_source = false;
+    let mut reads_fields = false;
     let values = input
         .fields
         .iter()
@@ -204,12 +242,14 @@ fn mapping(
             let value = match field.source_for(source) {
                 FieldSource::Field(from) => {
                     reads_source = true;
+                    reads_fields = true;
                     // At the field (or its `from`), where a missing,
                     // secret, undeclared personal or unconvertible source
                     // field is reported.
                     read_field(
                         &private,
                         quote!(source),
+                        source,
                         from,
                         &data_class(field),
                         from.span(),
@@ -236,6 +276,7 @@ fn mapping(
     } else {
         quote!(context: Self::Context)
     };
+    let probe = reads_fields.then(|| probe_traits(&private));
     let kind_check = kind_check(input, krate, source);
     let from_impl = no_context.then(|| {
         quote! {
@@ -256,6 +297,7 @@ fn mapping(
             type Context = #context_ty;
             #[inline]
             fn map_from(#source_param: &#source, #context_param) -> Self {
+                #probe
                 #ident { #(#values)* }
             }
         }
@@ -302,4 +344,99 @@ fn kind_check(input: &Input, krate: &Path, source: &Path) -> TokenStream {
         },
         last_segment_span(source),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::Span;
+    use quote::quote;
+    use syn::Ident;
+
+    use super::{field_name, field_name_type, name_chunks};
+
+    /// 64-bit FNV-1a, the hash fields were once told apart by.
+    fn fnv1a(name: &str) -> u64 {
+        name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    fn name_type(name: &str) -> String {
+        let ident: Ident = syn::parse_str(name).expect("an identifier");
+        field_name_type(&quote!(p), &ident).to_string()
+    }
+
+    #[test]
+    fn a_name_is_its_bytes_sixteen_to_a_chunk() {
+        assert_eq!(name_chunks("id"), [0x6964 << 112]);
+        assert_eq!(
+            name_chunks("abcdefghijklmnop"),
+            [u128::from_be_bytes(*b"abcdefghijklmnop")]
+        );
+        assert_eq!(
+            name_chunks("abcdefghijklmnopq"),
+            [u128::from_be_bytes(*b"abcdefghijklmnop"), 0x71 << 120]
+        );
+        assert_eq!(
+            name_type("id"),
+            format!("p :: Name < {} >", 0x6964_u128 << 112)
+        );
+        assert_eq!(
+            name_type("abcdefghijklmnopq"),
+            format!(
+                "p :: Name < {} , p :: Name < {} > >",
+                u128::from_be_bytes(*b"abcdefghijklmnop"),
+                0x71_u128 << 120
+            )
+        );
+    }
+
+    #[test]
+    fn names_with_the_same_hash_are_distinct() {
+        // A pair found by a birthday search over 64-bit FNV-1a.
+        let (a, b) = ("fme1ud34ijaouo", "fkrn00qm52ag0p");
+        assert_eq!(fnv1a(a), fnv1a(b));
+        assert_ne!(name_type(a), name_type(b));
+    }
+
+    #[test]
+    fn distinct_names_are_distinct_types() {
+        let mut names = vec![
+            "a".to_owned(),
+            "b".to_owned(),
+            "ab".to_owned(),
+            "ba".to_owned(),
+            "a_".to_owned(),
+            "größe".to_owned(),
+            "grösse".to_owned(),
+        ];
+        // Names around the chunk boundary, and ones that only differ past it.
+        for len in 14..=34 {
+            names.push("x".repeat(len));
+            names.push(format!("{}y", "x".repeat(len)));
+            names.push(format!("y{}", "x".repeat(len)));
+        }
+        let types: std::collections::BTreeSet<_> = names.iter().map(|n| name_type(n)).collect();
+        assert_eq!(types.len(), names.len());
+    }
+
+    #[test]
+    fn a_raw_identifier_is_its_plain_name() {
+        let raw = Ident::new_raw("type", Span::call_site());
+        let plain = Ident::new("type", Span::call_site());
+        assert_eq!(field_name(&raw), "type");
+        assert_eq!(field_name(&raw), field_name(&plain));
+        assert_eq!(
+            field_name_type(&quote!(p), &raw).to_string(),
+            field_name_type(&quote!(p), &plain).to_string()
+        );
+        assert_eq!(
+            field_name_type(&quote!(p), &raw).to_string(),
+            format!(
+                "p :: Name < {} >",
+                u128::from_be_bytes(*b"type\0\0\0\0\0\0\0\0\0\0\0\0")
+            )
+        );
+        assert_eq!(name_type("r#kind"), name_type("kind"));
+    }
 }

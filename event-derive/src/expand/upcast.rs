@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::Path;
 
-use super::mapping::{field_key, read_field, respan};
+use super::mapping::{field_name, field_name_type, probe_traits, read_field, respan};
 use crate::ast::Input;
 use crate::attr::{Kind, path_text};
 use crate::contract::optional_fields;
@@ -71,21 +71,36 @@ fn conversion(input: &Input, private: &TokenStream, older: &Path) -> TokenStream
     let optional = optional_fields(input);
     let fields = input.fields.iter().zip(optional).map(|(field, optional)| {
         let name = field.ident;
-        let key = field_key(name);
         let value = if optional {
-            quote!((&&#private::UpcastField::<#older, #key>(&older)).upcast())
+            let name_type = field_name_type(private, name);
+            let name_str = field_name(name);
+            // At the field, where an older value that does not convert is
+            // reported.
+            respan(
+                quote!(#private::upcast((&&#private::UpcastField::<#older, #name_type>::new(&older, #name_str)).older())),
+                name.span(),
+            )
         } else {
             // Versions of one event carry the same data: no personal-data
             // rule between them (integration events have no secrets).
-            read_field(private, quote!(&older), name, &quote!(Pii), name.span())
+            read_field(
+                private,
+                quote!(&older),
+                older,
+                name,
+                &quote!(Pii),
+                name.span(),
+            )
         };
         quote!(#name: #value,)
     });
+    let probe = probe_traits(private);
     quote! {
         #[automatically_derived]
         #[allow(deprecated)]
         impl ::core::convert::From<#older> for #ident {
             fn from(older: #older) -> Self {
+                #probe
                 #[allow(unused_imports)]
                 use #private::{UpcastAbsent as _, UpcastPresent as _};
                 #ident { #(#fields)* }
