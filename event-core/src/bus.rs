@@ -130,11 +130,10 @@ impl DomainBus {
                 causation_id = envelope.causation_id().map(|c| c.as_str()),
             );
             let result = handler(envelope, staged);
-            #[cfg(feature = "tracing")]
-            if let Err(failure) = &result {
-                ::tracing::debug!(
-                    handler = failure.handler.as_str(),
-                    error = %failure.error,
+            if let Err(_failure) = &result {
+                trace_debug!(
+                    handler = _failure.handler.as_str(),
+                    error = %_failure.error,
                     "handler failed"
                 );
             }
