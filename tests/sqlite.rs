@@ -422,11 +422,18 @@ fn a_failed_handler_leaves_no_trace_and_a_poison_message_is_dead_lettered() {
             apply(tx, e)?;
             Err::<(), BoxError>("ledger closed".into())
         };
-        // Attempts 1 and 2 fail and are redelivered; attempt 3 is buried.
+        // Three attempts, retried at once: attempts 1 and 2 fail and are
+        // redelivered; attempt 3 is buried.
+        let policy = RetryPolicy {
+            immediate_retries: 2,
+            delayed_retries: 0,
+            ..RetryPolicy::default()
+        };
         for attempt in 1..=3 {
             let received = consumer.next().await.unwrap().unwrap();
             assert_eq!(received.delivery.attempt, attempt);
-            let outcome = SqliteInbox::deliver(&mut conn, "ledger", received, 3, failing).await;
+            let outcome =
+                SqliteInbox::deliver(&mut conn, "ledger", received, &policy, failing).await;
             if attempt < 3 {
                 assert!(outcome.is_err());
             } else {
@@ -437,7 +444,11 @@ fn a_failed_handler_leaves_no_trace_and_a_poison_message_is_dead_lettered() {
             .query_row("SELECT COUNT(*) FROM payments", [], |r| r.get(0))
             .unwrap();
         assert_eq!(payments, 0, "failed handlers rolled back");
-        let dead = SqliteInbox::dead_letters(&conn, "ledger").unwrap();
+        let dead: Vec<(String, String)> = SqliteInbox::dead_letters(&conn, "ledger")
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.event_id, d.last_error))
+            .collect();
         assert_eq!(
             dead,
             [(poison.id().to_string(), "ledger closed".to_owned())]

@@ -33,6 +33,7 @@ mod relay;
 mod transport;
 
 pub use crate::relay::{Relay, RelayConfig, RelayStats};
+pub use inbox::{InboxDeadLetter, RequeueError};
 pub use inbox::{InboxOutcome, MemoryInbox, SqliteInbox};
 pub use outbox::{DeadLetter, SqliteOutbox, SqliteUnitOfWork};
 pub use transport::{SqliteSubscription, SqliteTransport};
