@@ -10,6 +10,7 @@ pub use serde;
 pub use serde_json;
 
 pub use crate::registry::EventDescriptor;
+pub use event_derive::__link_package_library;
 
 /// What a `secret` field shows in `Debug`.
 pub const REDACTED: &str = "<redacted>";

@@ -3,7 +3,9 @@
 //! A version whose snapshot is committed (`contracts/product.updated.v2.json`
 //! in the declaring crate) is *frozen*; one without is a *draft*. The macros
 //! compare a frozen version's struct with its snapshot at compile time; this
-//! module does the rest, from one test in the declaring crate:
+//! module does the rest, from one test in any crate of the package that
+//! declares the events (its library's unit tests, a file under `tests/`, an
+//! example with `test = true`):
 //!
 //! ```no_run
 //! #[test]
@@ -12,11 +14,15 @@
 //! }
 //! ```
 //!
-//! The check fails when a frozen version's schema differs from its snapshot
-//! (printing the differences), or when a version breaks its compatibility
-//! mode (`compat = ".."`, backward by default) with the previous version. Run
-//! with `EVENT_CONTRACTS=freeze` it writes the snapshots of drafts; it never
-//! rewrites a frozen one, and writes nothing when `CI=true`.
+//! The check covers the integration events declared by the package's crates
+//! linked into the test: the calling crate's own, and the library's. It fails
+//! when it finds none, when a frozen version's schema differs from its
+//! snapshot (printing the differences), or when a version breaks its
+//! compatibility mode (`compat = ".."`, backward by default) with the
+//! previous version. Run with `EVENT_CONTRACTS=freeze` it writes the
+//! snapshots of drafts, each in the contracts folder of the crate that
+//! declares it; it never rewrites a frozen one, and writes nothing when
+//! `CI=true`.
 
 use core::fmt;
 use std::collections::BTreeMap;
@@ -63,6 +69,11 @@ pub enum ContractProblem {
         /// What breaks.
         violations: Vec<Violation>,
     },
+    /// The check found no integration event to check.
+    NothingToCheck {
+        /// What it looked for: ``package `shop-events` `` or ``crate `shop` ``.
+        scope: String,
+    },
     /// A snapshot could not be read or written.
     File {
         /// The file.
@@ -107,6 +118,10 @@ impl fmt::Display for ContractProblem {
                     "  make the change compatible, or say why with `compat = \"none\"`"
                 )
             }
+            ContractProblem::NothingToCheck { scope } => write!(
+                f,
+                "no integration event of {scope} found: `check_contracts!()` checks the integration events declared by the crate that calls it and by its package's library; declare events with `#[integration_event(version = N)]`, or call it from a crate of the package that declares them"
+            ),
             ContractProblem::File { file, error } => {
                 write!(f, "contract `{}`: {error}", file.display())
             }
@@ -135,12 +150,64 @@ impl fmt::Display for ContractError {
 
 impl std::error::Error for ContractError {}
 
-/// A contract check of the integration events of one crate.
+/// A contract check of the integration events of one crate, or of one
+/// package.
 #[derive(Debug, Clone)]
 pub struct Contracts {
-    crate_name: String,
+    scope: Scope,
     freeze: bool,
     dir: Option<PathBuf>,
+}
+
+/// The events a check covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    /// Those declared in this crate, as `module_path!()` starts.
+    Crate(String),
+    /// Those declared in any crate of the package whose manifest is in
+    /// `manifest_dir`; events registered without their package count when
+    /// declared in `calling_crate` or in the crate named like the package.
+    Package {
+        name: String,
+        manifest_dir: String,
+        calling_crate: String,
+    },
+}
+
+impl Scope {
+    fn covers(&self, descriptor: &EventDescriptor) -> bool {
+        if descriptor.kind != EventKind::Integration {
+            return false;
+        }
+        let declaring_crate = descriptor.module_path.split("::").next();
+        match self {
+            Scope::Crate(name) => declaring_crate == Some(name.as_str()),
+            Scope::Package {
+                name,
+                manifest_dir,
+                calling_crate,
+            } => match descriptor.package {
+                Some(package) => package.manifest_dir == manifest_dir.as_str(),
+                None => declaring_crate
+                    .is_some_and(|krate| krate == calling_crate || krate == name.replace('-', "_")),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Crate(name) => write!(f, "crate `{name}`"),
+            Scope::Package { name, .. } => write!(f, "package `{name}`"),
+        }
+    }
+}
+
+/// Whether `EVENT_CONTRACTS=freeze` is set and `CI` is not `true`.
+fn freeze_from_env() -> bool {
+    std::env::var("EVENT_CONTRACTS").is_ok_and(|v| v == "freeze")
+        && !std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
 impl Contracts {
@@ -149,11 +216,29 @@ impl Contracts {
     /// `CI` is not `true`.
     #[must_use]
     pub fn of_crate(crate_name: &str) -> Self {
-        let freeze = std::env::var("EVENT_CONTRACTS").is_ok_and(|v| v == "freeze")
-            && !std::env::var("CI").is_ok_and(|v| v == "true");
         Contracts {
-            crate_name: crate_name.to_owned(),
-            freeze,
+            scope: Scope::Crate(crate_name.to_owned()),
+            freeze: freeze_from_env(),
+            dir: None,
+        }
+    }
+
+    /// The check of the events declared in any crate of the cargo package
+    /// `name` whose manifest is in `manifest_dir`: its library, and
+    /// `calling_crate` (a test, an example) itself. What
+    /// [`check_contracts!`](crate::check_contracts) runs, with
+    /// `CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR` and `CARGO_CRATE_NAME`.
+    /// Freezes drafts when `EVENT_CONTRACTS=freeze` is set and `CI` is not
+    /// `true`.
+    #[must_use]
+    pub fn of_package(name: &str, manifest_dir: &str, calling_crate: &str) -> Self {
+        Contracts {
+            scope: Scope::Package {
+                name: name.to_owned(),
+                manifest_dir: manifest_dir.to_owned(),
+                calling_crate: calling_crate.to_owned(),
+            },
+            freeze: freeze_from_env(),
             dir: None,
         }
     }
@@ -181,19 +266,29 @@ impl Contracts {
         })
     }
 
+    /// The events of `all` that this check covers.
+    fn select<'a>(
+        &self,
+        all: impl IntoIterator<Item = &'a EventDescriptor>,
+    ) -> Vec<&'a EventDescriptor> {
+        all.into_iter().filter(|d| self.scope.covers(d)).collect()
+    }
+
     /// Runs the check.
     ///
     /// # Errors
     ///
-    /// [`ContractError`] with every drift, incompatibility and file problem.
+    /// [`ContractError`] with every drift, incompatibility and file problem,
+    /// or [`ContractProblem::NothingToCheck`] when no event is covered.
     pub fn check(&self) -> Result<ContractReport, ContractError> {
-        let events: Vec<&'static EventDescriptor> = registry::all()
-            .into_iter()
-            .filter(|d| {
-                d.kind == EventKind::Integration
-                    && d.module_path.split("::").next() == Some(self.crate_name.as_str())
-            })
-            .collect();
+        let events = self.select(registry::all());
+        if events.is_empty() {
+            return Err(ContractError {
+                problems: vec![ContractProblem::NothingToCheck {
+                    scope: self.scope.to_string(),
+                }],
+            });
+        }
         let mut report = ContractReport::default();
         let mut problems = Vec::new();
         // The published schema of each version: its snapshot when frozen.
@@ -291,15 +386,28 @@ impl Contracts {
     }
 }
 
-/// Checks the contracts of the crate this is written in; panics with every
-/// problem found. Put it in a test of the crate that declares the events.
+/// Checks the contracts of the package this is written in: the integration
+/// events declared by the calling crate and by the package's library. Panics
+/// with every problem found, and when it finds no event; returns the
+/// [`ContractReport`] otherwise. Put it in a test of any crate of the package
+/// that declares the events: the library's unit tests, a file under
+/// `tests/`, or an example with `test = true`.
 #[macro_export]
 macro_rules! check_contracts {
     () => {
-        if let ::core::result::Result::Err(error) =
-            $crate::contracts::Contracts::of_crate(::core::env!("CARGO_CRATE_NAME")).check()
-        {
-            ::core::panic!("{error}");
+        // Links the package's library, whose events a test that names none
+        // of its items would otherwise not see, around the check.
+        $crate::__private::__link_package_library! {
+            match $crate::contracts::Contracts::of_package(
+                ::core::env!("CARGO_PKG_NAME"),
+                ::core::env!("CARGO_MANIFEST_DIR"),
+                ::core::env!("CARGO_CRATE_NAME"),
+            )
+            .check()
+            {
+                ::core::result::Result::Ok(report) => report,
+                ::core::result::Result::Err(error) => ::core::panic!("{error}"),
+            }
         }
     };
 }
@@ -360,5 +468,128 @@ fn short(value: &Value) -> String {
         format!("{cut}...")
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ContractProblem, Contracts};
+    use crate::compat::Compatibility;
+    use crate::prelude::*;
+    use crate::registry::EventDescriptor;
+
+    /// An integration event, to describe as if declared elsewhere.
+    #[integration_event(version = 1)]
+    pub struct ParcelSentIntegrationEvent {
+        pub parcel_id: String,
+    }
+
+    /// A domain event: never a contract.
+    #[domain_event]
+    pub struct ParcelSent {
+        pub parcel_id: String,
+    }
+
+    const SHOP: &str = "/projects/shop-events";
+
+    fn declared(module_path: &'static str, package: Option<&'static str>) -> EventDescriptor {
+        let descriptor = EventDescriptor::of::<ParcelSentIntegrationEvent>(
+            module_path,
+            "ParcelSentIntegrationEvent",
+        )
+        .with_contract("contracts/parcel.sent.v1.json", Compatibility::Backward);
+        match package {
+            Some(dir) => descriptor.in_package("shop-events", dir),
+            None => descriptor,
+        }
+    }
+
+    fn selected(check: &Contracts, events: &[EventDescriptor]) -> Vec<&'static str> {
+        check
+            .select(events)
+            .into_iter()
+            .map(|d| d.module_path)
+            .collect()
+    }
+
+    #[test]
+    fn a_package_check_covers_its_library_and_the_calling_crate() {
+        let events = [
+            // The library, whose crate name is not the package's.
+            declared("shop::catalog", Some(SHOP)),
+            // The calling integration test.
+            declared("published", Some(SHOP)),
+            // Another package, with a crate of the same name as the library.
+            declared("shop", Some("/projects/other/shop")),
+            // A dependency.
+            declared("billing_events", Some("/projects/billing-events")),
+        ];
+        let check = Contracts::of_package("shop-events", SHOP, "published");
+        assert_eq!(selected(&check, &events), ["shop::catalog", "published"]);
+    }
+
+    #[test]
+    fn events_registered_without_their_package_count_by_crate_name() {
+        let events = [
+            declared("shop_events::catalog", None),
+            declared("published::inner", None),
+            declared("billing_events", None),
+        ];
+        let check = Contracts::of_package("shop-events", SHOP, "published");
+        assert_eq!(
+            selected(&check, &events),
+            ["shop_events::catalog", "published::inner"]
+        );
+    }
+
+    #[test]
+    fn only_integration_events_are_contracts() {
+        let domain =
+            EventDescriptor::of::<ParcelSent>("shop", "ParcelSent").in_package("shop-events", SHOP);
+        let check = Contracts::of_package("shop-events", SHOP, "published");
+        assert!(check.select([&domain]).is_empty());
+    }
+
+    #[test]
+    fn a_crate_check_covers_that_crate_only() {
+        let events = [
+            declared("shop::catalog", Some(SHOP)),
+            declared("published", Some(SHOP)),
+        ];
+        assert_eq!(
+            selected(&Contracts::of_crate("shop"), &events),
+            ["shop::catalog"]
+        );
+    }
+
+    #[test]
+    fn finding_no_event_is_an_error_that_says_what_was_looked_for() {
+        let error = Contracts::of_package("no-events-here", "/nowhere", "no_events_here")
+            .freeze(false)
+            .check()
+            .unwrap_err();
+        assert_eq!(
+            error.problems,
+            [ContractProblem::NothingToCheck {
+                scope: "package `no-events-here`".into()
+            }]
+        );
+        let message = error.to_string();
+        assert!(
+            message.starts_with("no integration event of package `no-events-here` found"),
+            "{message}"
+        );
+        assert!(
+            message.contains("#[integration_event(version = N)]"),
+            "{message}"
+        );
+
+        let error = Contracts::of_crate("no_such_crate").check().unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("no integration event of crate `no_such_crate` found"),
+            "{error}"
+        );
     }
 }

@@ -44,11 +44,23 @@ pub struct EventDescriptor {
     pub rust_name: &'static str,
     /// The module that declares it, as `module_path!()` gives it.
     pub module_path: &'static str,
+    /// The cargo package that declares it, when it was built by cargo.
+    pub package: Option<Package>,
     /// For integration events: where the frozen snapshot of this version is
     /// (or would be written), and how it must stay compatible with the
     /// previous version.
     pub contract: Option<ContractInfo>,
     schema: fn() -> Value,
+}
+
+/// The cargo package that declares an event: every crate of a package (its
+/// library, tests, examples) shares its name and manifest folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Package {
+    /// The package's name, as `CARGO_PKG_NAME` gives it: `shop-events`.
+    pub name: &'static str,
+    /// The folder of its `Cargo.toml`, as `CARGO_MANIFEST_DIR` gives it.
+    pub manifest_dir: &'static str,
 }
 
 /// Where an integration event version's contract snapshot lives, and its
@@ -74,9 +86,18 @@ impl EventDescriptor {
             schema_id: E::SCHEMA_ID,
             rust_name,
             module_path,
+            package: None,
             contract: None,
             schema: <E as Event>::schema,
         }
+    }
+
+    /// The same descriptor, declared in the cargo package `name` whose
+    /// manifest is in `manifest_dir`.
+    #[must_use]
+    pub const fn in_package(mut self, name: &'static str, manifest_dir: &'static str) -> Self {
+        self.package = Some(Package { name, manifest_dir });
+        self
     }
 
     /// The same descriptor with its contract snapshot and compatibility mode.

@@ -11,6 +11,7 @@ mod errors;
 mod expand;
 mod json;
 mod naming;
+mod package;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -33,6 +34,16 @@ pub fn integration_event(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn notification_event(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::event(Kind::Notification, args.into(), item.into(), source_file()).into()
+}
+
+/// `{ extern crate <library> as _; <input> }` for the package's library,
+/// when the calling crate is another crate of the package, else
+/// `{ <input> }`: `check_contracts!()` runs its check in it so that the
+/// registry sees the library's events. Not public API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __link_package_library(input: TokenStream) -> TokenStream {
+    package::link_library(input.into()).into()
 }
 
 /// The file being expanded, for `contracts = ".."` paths relative to it.

@@ -69,6 +69,16 @@ pub fn emit(
         quote!(.with_contract(#path, #krate::compat::Compatibility::#compat))
     });
     let track_contract = contract.and_then(contract::track);
+    // The package, for `check_contracts!()` in any crate of it; read by
+    // `env!` only where cargo set the variables for this expansion.
+    let in_package = (std::env::var_os("CARGO_PKG_NAME").is_some()
+        && std::env::var_os("CARGO_MANIFEST_DIR").is_some())
+    .then(|| {
+        quote!(.in_package(
+            ::core::env!("CARGO_PKG_NAME"),
+            ::core::env!("CARGO_MANIFEST_DIR"),
+        ))
+    });
 
     // Each item allows `deprecated` itself, so that an old version marked
     // `#[deprecated]` does not make its own generated code warn.
@@ -101,7 +111,7 @@ pub fn emit(
             let descriptor = #krate::__private::EventDescriptor::of::<#ident>(
                 ::core::module_path!(),
                 #rust_name,
-            ) #with_contract;
+            ) #in_package #with_contract;
             #track_contract
             #track_env
             descriptor

@@ -1,0 +1,125 @@
+//! `check_contracts!()` checks the package it is called in, from any crate of
+//! it. The fixture package `tests/fixtures/parcel-events` (library crate
+//! `parcels`) calls it from an integration test that names nothing of the
+//! library, from an example with `test = true` and from the library's unit
+//! tests; cargo builds a copy of it under the target folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A fresh copy of the fixture, depending on this workspace's event-core,
+/// with this workspace's lock file so that it builds what is already
+/// downloaded.
+fn fixture() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("parcel-events");
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&root.join("tests/fixtures/parcel-events"), &dir);
+    let manifest = format!(
+        "[package]
+name = \"parcel-events\"
+version = \"0.0.0\"
+edition = \"2024\"
+publish = false
+
+[lib]
+name = \"parcels\"
+
+[[example]]
+name = \"tour\"
+test = true
+
+[dependencies]
+event-core = {{ path = {:?} }}
+
+[workspace]
+",
+        root.join("event-core")
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    dir
+}
+
+/// `cargo test <args>` in the fixture, with its own target folder (kept
+/// between runs) and without the caller's contract settings.
+fn cargo_test(dir: &Path, args: &[&str], freeze: bool) -> Output {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .arg("test")
+        .args(args)
+        .current_dir(dir)
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("parcel-events-target"),
+        )
+        .env_remove("EVENT_CONTRACTS")
+        .env_remove("CI");
+    if freeze {
+        command.env("EVENT_CONTRACTS", "freeze");
+    }
+    command.output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn every_crate_of_a_package_checks_the_contracts_of_its_library() {
+    let dir = fixture();
+
+    // Freezing from the integration test, which names nothing of the
+    // library, writes the library's draft into the library's folder.
+    let lost = dir.join("contracts/parcel.lost.v1.json");
+    assert!(!lost.exists());
+    let output = cargo_test(&dir, &["--test", "check"], true);
+    assert!(output.status.success(), "{}", text(&output));
+    let snapshot = std::fs::read_to_string(&lost).unwrap_or_default();
+    assert!(snapshot.contains("\"parcel.lost\""), "{snapshot}");
+
+    // Every crate of the package passes with both frozen.
+    let output = cargo_test(&dir, &["--all-targets"], false);
+    assert!(output.status.success(), "{}", text(&output));
+
+    // An edit the compiler accepts but the snapshot does not: each crate's
+    // check fails, naming the library's event.
+    let lib = dir.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        source.replace("/// A parcel was sent.", "/// A parcel left."),
+    )
+    .unwrap();
+    for target in [&["--test", "check"][..], &["--lib"], &["--example", "tour"]] {
+        let output = cargo_test(&dir, target, false);
+        let text = text(&output);
+        assert!(!output.status.success(), "{target:?} passed:\n{text}");
+        assert!(
+            text.contains("`parcel.sent.v1` no longer matches its frozen contract"),
+            "{target:?}:\n{text}"
+        );
+        assert!(
+            text.contains("changed `/description`: \"A parcel was sent.\" -> \"A parcel left.\""),
+            "{target:?}:\n{text}"
+        );
+    }
+}
