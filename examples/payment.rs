@@ -19,6 +19,7 @@
 use event_core::integration::Consumer;
 use event_core::notify::{NotificationConfig, NotificationDispatcher, Notifier};
 use event_core::prelude::*;
+use event_core::retry::RetryPolicy;
 use event_core::sqlite::{
     InboxOutcome, Relay, RelayConfig, SqliteInbox, SqliteOutbox, SqliteUnitOfWork,
 };
@@ -161,13 +162,14 @@ async fn run() -> Result<(), BoxError> {
     // Ledger: exactly once, through its inbox.
     let mut books = Connection::open(dir.join("ledger.db"))?;
     SqliteInbox::install(&books)?;
+    let policy = RetryPolicy::default();
     books.execute_batch(
         "CREATE TABLE IF NOT EXISTS postings (payment_id TEXT PRIMARY KEY, amount_cents INTEGER NOT NULL);",
     )?;
     if let Some(received) = ledger.next().await {
         let received = received?;
         print("ledger receives", &received.envelope);
-        let outcome = SqliteInbox::deliver(&mut books, "ledger", received, 5, post).await?;
+        let outcome = SqliteInbox::deliver(&mut books, "ledger", received, &policy, post).await?;
         println!("ledger: {outcome:?}\n");
     }
     // The broker delivers the same event again, as after a crash before its
@@ -176,7 +178,7 @@ async fn run() -> Result<(), BoxError> {
     transport.publish(message).await?;
     if let Some(received) = ledger.next().await {
         let received = received?;
-        let outcome = SqliteInbox::deliver(&mut books, "ledger", received, 5, post).await?;
+        let outcome = SqliteInbox::deliver(&mut books, "ledger", received, &policy, post).await?;
         assert_eq!(outcome, InboxOutcome::Duplicate);
         println!("ledger: the same event again -> {outcome:?}, absorbed\n");
     }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use event_core::integration::{Consumer, encode};
+use event_core::retry::RetryPolicy;
 use event_core::sqlite::{Relay, RelayConfig, SqliteInbox, SqliteOutbox};
 use event_core::transport::{InMemoryTransport, Message};
 use event_core::{BoxError, DomainBus, Envelope, Staged};
@@ -208,9 +209,15 @@ fn relay(c: &mut Criterion) {
                             let Some(Ok(item)) = consumer.next().await else {
                                 break;
                             };
-                            SqliteInbox::deliver(&mut inbox, "storefront", item, 5, |_, _| Ok(()))
-                                .await
-                                .unwrap();
+                            SqliteInbox::deliver(
+                                &mut inbox,
+                                "storefront",
+                                item,
+                                &RetryPolicy::default(),
+                                |_, _| Ok(()),
+                            )
+                            .await
+                            .unwrap();
                             received += 1;
                             if received % 200 == 0 {
                                 break;
