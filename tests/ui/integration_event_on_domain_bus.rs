@@ -9,5 +9,5 @@ pub struct OrderPlacedIntegrationEvent {
 fn main() {
     let bus = DomainBus::new();
     let envelope = Envelope::new("/shop", OrderPlacedIntegrationEvent { order_id: "o-1".into() });
-    let _ = bus.publish(&envelope);
+    let _ = bus.publish(&mut event_core::Staged::new(), &envelope);
 }
