@@ -28,7 +28,7 @@ use event_core::sqlite::{
 use event_core::transport::{Message, Transport, TransportError};
 use event_core::{BoxError, Envelope};
 use rusqlite::{Connection, params};
-use support::Rng;
+use support::{Rng, now};
 
 /// A payment was captured.
 #[integration_event(version = 1)]
@@ -175,17 +175,6 @@ fn apply(
         params![e.data().payment_id, i64::try_from(e.data().amount_cents)?],
     )?;
     Ok(())
-}
-
-/// Polls `future` once: its output if it is ready now, `None` if it would
-/// wait.
-async fn now<F: std::future::Future>(future: F) -> Option<F::Output> {
-    let mut future = std::pin::pin!(future);
-    let poll = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
-    match poll {
-        std::task::Poll::Ready(output) => Some(output),
-        std::task::Poll::Pending => None,
-    }
 }
 
 /// The consumer side: its subscription, its database, and what it saw.

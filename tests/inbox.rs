@@ -2,6 +2,8 @@
 //! the retry policy's backoff, and the ones it gives up on can be listed,
 //! inspected, requeued or discarded.
 
+mod support;
+
 use std::time::Duration;
 
 use event_core::integration::{ConsumeError, Consumer, encode};
@@ -11,6 +13,7 @@ use event_core::sqlite::{InboxOutcome, RequeueError, SqliteInbox};
 use event_core::transport::{InMemoryTransport, Message, Subscription, Transport, TransportError};
 use event_core::{BoxError, Envelope};
 use rusqlite::{Connection, params};
+use support::now;
 use tokio::time::Instant;
 
 /// A payment was captured.
@@ -33,18 +36,6 @@ fn paused<F: std::future::Future>(future: F) -> F::Output {
         .build()
         .unwrap()
         .block_on(future)
-}
-
-/// Polls `future` once: its output if it is ready now, `None` if it would
-/// wait. The in-memory transport delivers during `publish` and `nack`, so a
-/// message that is not ready now is not due.
-async fn now<F: std::future::Future>(future: F) -> Option<F::Output> {
-    let mut future = std::pin::pin!(future);
-    let poll = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
-    match poll {
-        std::task::Poll::Ready(output) => Some(output),
-        std::task::Poll::Pending => None,
-    }
 }
 
 fn database() -> Connection {

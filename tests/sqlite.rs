@@ -16,7 +16,7 @@ use event_core::sqlite::{
 use event_core::transport::{InMemoryTransport, Message, Transport, TransportError};
 use event_core::{BoxError, Envelope};
 use rusqlite::{Connection, params};
-use support::Rng;
+use support::{Rng, block_on};
 
 /// A payment was captured.
 #[integration_event(version = 1)]
@@ -43,14 +43,6 @@ fn database() -> Connection {
     conn.execute_batch("CREATE TABLE payments (id TEXT PRIMARY KEY, amount INTEGER NOT NULL);")
         .unwrap();
     conn
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
-        .block_on(future)
 }
 
 fn config() -> RelayConfig {

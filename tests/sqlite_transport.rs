@@ -2,6 +2,8 @@
 //! subscriptions and the process, delayed redelivery, and requeueing to one
 //! group.
 
+mod support;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,6 +11,7 @@ use event_core::integration::{IntegrationPublisher, encode};
 use event_core::prelude::*;
 use event_core::sqlite::{SqliteSubscription, SqliteTransport};
 use event_core::transport::{Subscription, Transport};
+use support::{block_on, now};
 
 /// A parcel left the warehouse.
 #[integration_event(version = 1)]
@@ -41,26 +44,6 @@ impl Dir {
 impl Drop for Dir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
-/// Polls `future` once: its output if it is ready now, `None` if it would
-/// wait. A subscription of this transport looks at the file once on its
-/// first poll, so `None` means nothing was visible.
-async fn now<F: std::future::Future>(future: F) -> Option<F::Output> {
-    let mut future = std::pin::pin!(future);
-    let poll = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
-    match poll {
-        std::task::Poll::Ready(output) => Some(output),
-        std::task::Poll::Pending => None,
     }
 }
 

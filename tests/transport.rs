@@ -1,11 +1,14 @@
 //! The in-memory transport, the integration publisher and typed consumers.
 
+mod support;
+
 use std::time::Duration;
 
 use event_core::DecodeError;
 use event_core::integration::{ConsumeError, Consumer, IntegrationPublisher, encode, headers};
 use event_core::prelude::*;
 use event_core::transport::{InMemoryTransport, Message, Subscription, Transport};
+use support::now;
 
 /// A parcel left the warehouse.
 #[integration_event(version = 1)]
@@ -17,18 +20,6 @@ pub struct ParcelShippedIntegrationEvent {
 #[integration_event(version = 1)]
 pub struct ParcelLostIntegrationEvent {
     pub parcel_id: String,
-}
-
-/// Polls `future` once: its output if it is ready now, `None` if it would
-/// wait. The in-memory transport delivers during `publish`, so a message that
-/// is not ready now was never sent.
-async fn now<F: std::future::Future>(future: F) -> Option<F::Output> {
-    let mut future = std::pin::pin!(future);
-    let poll = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
-    match poll {
-        std::task::Poll::Ready(output) => Some(output),
-        std::task::Poll::Pending => None,
-    }
 }
 
 /// Runs a test body on a one-thread runtime.

@@ -2,6 +2,8 @@
 //! older versions its `upcast_from` chain leads from, upcast; a version no
 //! chain leads from is a typed error naming both ends.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use event_core::integration::{ConsumeError, Consumer, IntegrationPublisher, enco
 use event_core::prelude::*;
 use event_core::sqlite::SqliteTransport;
 use event_core::transport::{InMemoryTransport, Message, Transport};
+use support::{block_on, now};
 
 /// Version 1.
 #[integration_event(version = 1)]
@@ -59,25 +62,6 @@ pub struct StockCountedIntegrationEventV3 {
 }
 
 type V3 = ProductRepricedIntegrationEventV3;
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
-/// Polls `future` once: its output if it is ready now, `None` if it would
-/// wait.
-async fn now<F: std::future::Future>(future: F) -> Option<F::Output> {
-    let mut future = std::pin::pin!(future);
-    let poll = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
-    match poll {
-        std::task::Poll::Ready(output) => Some(output),
-        std::task::Poll::Pending => None,
-    }
-}
 
 fn v1(id: &str, price: u32) -> Envelope<ProductRepricedIntegrationEvent> {
     Envelope::new(
