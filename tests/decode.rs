@@ -83,7 +83,8 @@ fn not_an_object() {
 
 #[test]
 fn each_missing_attribute_is_named() {
-    for name in ["specversion", "id", "source", "type", "time", "data"] {
+    // `time` is optional in CloudEvents.
+    for name in ["specversion", "id", "source", "type", "data"] {
         assert_eq!(
             decode_value(&without(name)).unwrap_err(),
             DecodeError::MissingAttribute { name },
@@ -164,7 +165,8 @@ fn a_payload_that_does_not_fit() {
     let error = decode_value(&with("data", json!({ "payment_id": 5 }))).unwrap_err();
     assert!(
         matches!(&error, DecodeError::PayloadMismatch { event_type, message }
-            if event_type == "payment.captured.v2" && message.contains("invalid type")),
+            if event_type == "payment.captured.v2"
+                && message == "at `data.payment_id`: expected a string, found an integer"),
         "{error:?}"
     );
 }

@@ -3,13 +3,14 @@
 
 use core::fmt;
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{self, IgnoredAny};
 
-use crate::envelope::{CorrelationId, DATA_CONTENT_TYPE, Envelope, EventId};
+use crate::cloudevent::wire;
+use crate::envelope::Envelope;
 use crate::registry::{self, EventDescriptor};
-use crate::time::Timestamp;
 use crate::{Event, EventKind};
+
+pub use crate::cloudevent::limits::{DecodeLimits, default_limits, set_default_limits};
 
 /// What is wrong with bytes that were to be an envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,8 +68,36 @@ pub enum DecodeError {
     PayloadMismatch {
         /// The full type.
         event_type: String,
-        /// What did not fit, from the deserializer.
+        /// Where the data does not fit, as a JSON path (`data.items[0].sku`),
+        /// and what was expected there; never the value found.
         message: String,
+    },
+    /// The document is larger than the decoder's
+    /// [`DecodeLimits::max_size`]; it was not parsed.
+    TooLarge {
+        /// Its size, in bytes.
+        size: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The document nests objects and arrays deeper than the decoder's
+    /// [`DecodeLimits::max_depth`]; it was not parsed.
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
+    /// A member appears twice in the envelope's object.
+    DuplicateAttribute {
+        /// The attribute's name (escaped and bounded).
+        name: String,
+    },
+    /// An extension attribute has a name or a value CloudEvents does not
+    /// allow.
+    InvalidExtension {
+        /// The attribute's name (escaped and bounded).
+        name: String,
+        /// What is wrong with it.
+        reason: String,
     },
 }
 
@@ -111,99 +140,44 @@ impl fmt::Display for DecodeError {
                 event_type,
                 message,
             } => write!(f, "the data does not fit `{event_type}`: {message}"),
+            DecodeError::TooLarge { size, limit } => write!(
+                f,
+                "the document is {size} bytes, more than the limit of {limit}"
+            ),
+            DecodeError::TooDeep { limit } => write!(
+                f,
+                "the document nests objects and arrays deeper than the limit of {limit}"
+            ),
+            DecodeError::DuplicateAttribute { name } => {
+                write!(f, "the CloudEvents attribute `{name}` appears twice")
+            }
+            DecodeError::InvalidExtension { name, reason } => {
+                write!(f, "the extension attribute `{name}` is invalid: {reason}")
+            }
         }
     }
 }
 
 impl std::error::Error for DecodeError {}
 
-/// The envelope as it is on the wire, every attribute optional so that a
-/// missing one is reported by name.
-#[derive(Deserialize)]
-pub(crate) struct Wire<D> {
-    specversion: Option<String>,
-    id: Option<EventId>,
-    source: Option<String>,
-    #[serde(rename = "type")]
-    event_type: Option<String>,
-    time: Option<Timestamp>,
-    datacontenttype: Option<String>,
-    #[allow(dead_code)]
-    dataschema: Option<IgnoredAny>,
-    subject: Option<String>,
-    correlationid: Option<CorrelationId>,
-    causationid: Option<EventId>,
-    traceparent: Option<String>,
-    data: Option<D>,
-}
+/// The most of the input an error repeats, in bytes.
+pub const ECHO_LIMIT: usize = 256;
 
-fn non_empty(name: &'static str, value: &str) -> Result<(), DecodeError> {
-    if value.is_empty() {
-        return Err(DecodeError::InvalidAttribute {
-            name,
-            reason: "it is empty".into(),
-        });
+/// Input repeated in an error: escaped (`\n`, `\u{1b}`, `\"`) and cut to
+/// [`ECHO_LIMIT`] bytes, with `…` where it was cut.
+#[must_use]
+pub fn echo(input: &str) -> String {
+    let mut out = String::new();
+    for c in input.chars() {
+        let before = out.len();
+        out.extend(c.escape_debug());
+        if out.len() > ECHO_LIMIT {
+            out.truncate(before);
+            out.push('…');
+            break;
+        }
     }
-    Ok(())
-}
-
-impl<D> Wire<D> {
-    /// Checks every attribute but `data`; returns the full type.
-    fn check_attributes(&self) -> Result<&str, DecodeError> {
-        let missing = |name| DecodeError::MissingAttribute { name };
-        let spec = self.specversion.as_deref().ok_or(missing("specversion"))?;
-        if spec != "1.0" {
-            return Err(DecodeError::InvalidAttribute {
-                name: "specversion",
-                reason: format!("`{spec}` is not the supported version `1.0`"),
-            });
-        }
-        non_empty("id", self.id.as_ref().ok_or(missing("id"))?.as_str())?;
-        non_empty("source", self.source.as_deref().ok_or(missing("source"))?)?;
-        let event_type = self.event_type.as_deref().ok_or(missing("type"))?;
-        non_empty("type", event_type)?;
-        if self.time.is_none() {
-            return Err(missing("time"));
-        }
-        if let Some(content_type) = &self.datacontenttype {
-            let essence = content_type.split(';').next().unwrap_or_default().trim();
-            if !essence.eq_ignore_ascii_case(DATA_CONTENT_TYPE) {
-                return Err(DecodeError::InvalidAttribute {
-                    name: "datacontenttype",
-                    reason: format!("`{content_type}` is not `{DATA_CONTENT_TYPE}`"),
-                });
-            }
-        }
-        Ok(event_type)
-    }
-}
-
-impl<E: Event> Wire<E> {
-    pub(crate) fn into_envelope(self) -> Result<Envelope<E>, DecodeError> {
-        let event_type = self.check_attributes()?;
-        if event_type != E::FULL_TYPE {
-            return Err(type_error::<E>(event_type));
-        }
-        let (Some(id), Some(source), Some(time), Some(data)) =
-            (self.id, self.source, self.time, self.data)
-        else {
-            return Err(DecodeError::MissingAttribute { name: "data" });
-        };
-        Ok(Envelope {
-            // An envelope from a producer that sets no correlation id starts
-            // its own business action.
-            correlation_id: self
-                .correlationid
-                .unwrap_or_else(|| CorrelationId::from(id.as_str())),
-            id,
-            source,
-            time,
-            causation_id: self.causationid,
-            traceparent: self.traceparent,
-            subject: self.subject,
-            data,
-        })
-    }
+    out
 }
 
 /// `product.updated.v2` -> (`product.updated`, 2).
@@ -217,11 +191,11 @@ pub fn split_full_type(full_type: &str) -> Option<(&str, u32)> {
 
 /// Why `found` is not `E`: another registered event, an unknown version of a
 /// known one, or an unknown type.
-fn type_error<E: Event>(found: &str) -> DecodeError {
+pub(crate) fn type_error<E: Event>(found: &str) -> DecodeError {
     match identify_type(found, Some(E::KIND)) {
         Ok(_) => DecodeError::UnexpectedType {
             expected: E::FULL_TYPE,
-            found: found.to_owned(),
+            found: echo(found),
         },
         Err(error) => error,
     }
@@ -232,152 +206,324 @@ fn identify_type(
     kind: Option<EventKind>,
 ) -> Result<&'static EventDescriptor, DecodeError> {
     let unknown = || DecodeError::UnknownType {
-        event_type: full_type.to_owned(),
+        event_type: echo(full_type),
     };
     let (type_name, version) = split_full_type(full_type).ok_or_else(unknown)?;
-    let same_name: Vec<_> = registry::all()
-        .into_iter()
-        .filter(|d| d.type_name == type_name && kind.is_none_or(|k| d.kind == k))
-        .collect();
-    if same_name.is_empty() {
+    let versions = registry::versions(type_name);
+    let same_kind = || versions.iter().filter(|d| kind.is_none_or(|k| d.kind == k));
+    if same_kind().next().is_none() {
         return Err(unknown());
     }
-    same_name
-        .iter()
+    same_kind()
         .find(|d| d.version == version)
         .copied()
-        .ok_or_else(|| DecodeError::UnknownVersion {
-            type_name: type_name.to_owned(),
-            version,
-            known: same_name.iter().map(|d| d.version).collect(),
+        .ok_or_else(|| {
+            let mut known: Vec<u32> = same_kind().map(|d| d.version).collect();
+            known.dedup();
+            DecodeError::UnknownVersion {
+                type_name: echo(type_name),
+                version,
+                known,
+            }
         })
 }
 
-/// Reads an envelope of `E` from CloudEvents JSON.
+/// Reads an envelope of `E` from CloudEvents JSON, within the
+/// [`default_limits`].
 ///
 /// # Errors
 ///
-/// A [`DecodeError`] for malformed JSON, a missing or invalid attribute, a
-/// type that is not `E` (unknown, an unknown version, or another registered
-/// event), or data that does not fit `E`.
+/// A [`DecodeError`] for a document beyond the limits, malformed JSON, a
+/// missing or invalid attribute, a type that is not `E` (unknown, an unknown
+/// version, or another registered event), or data that does not fit `E`.
 pub fn decode<E: Event>(bytes: &[u8]) -> Result<Envelope<E>, DecodeError> {
-    match serde_json::from_slice::<Wire<E>>(bytes) {
-        Ok(wire) => wire.into_envelope(),
-        // Well-formed envelopes take the path above; only a failure pays for
-        // a second reading that finds out what exactly is wrong.
-        Err(_) => Err(diagnose::<E>(bytes)),
+    decode_with(bytes, &default_limits())
+}
+
+/// [`decode`] within `limits`.
+///
+/// # Errors
+///
+/// As [`decode`].
+pub fn decode_with<E: Event>(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+) -> Result<Envelope<E>, DecodeError> {
+    limits.check(bytes)?;
+    match wire::read::<E>(bytes, true) {
+        Ok(wire) => Envelope::from_wire(wire, Ok),
+        // A payload that does not fit: read again, keeping `data` as text,
+        // to find where it does not fit. Only failures pay for this.
+        Err(DecodeError::PayloadMismatch { .. }) => {
+            match wire::read::<Box<serde_json::value::RawValue>>(bytes, true) {
+                Ok(wire) => Envelope::from_wire(wire, |raw| payload::<E>(raw.get().as_bytes())),
+                Err(error) => Err(error),
+            }
+        }
+        Err(error) => Err(error),
     }
 }
 
-/// The attributes that, when present, hold a string.
-const STRING_ATTRIBUTES: [&str; 11] = [
-    "specversion",
-    "id",
-    "source",
-    "type",
-    "time",
-    "datacontenttype",
-    "dataschema",
-    "subject",
-    "correlationid",
-    "causationid",
-    "traceparent",
-];
+/// `E` from JSON text, or where and how it does not fit, without the value
+/// found there.
+pub(crate) fn payload<E: Event>(json: &[u8]) -> Result<E, DecodeError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let error = match serde_path_to_error::deserialize::<_, E>(&mut deserializer) {
+        Ok(data) => match deserializer.end() {
+            Ok(()) => return Ok(data),
+            Err(error) => return Err(wire::parse_error(&error)),
+        },
+        Err(error) => error,
+    };
+    let path = error.path().to_string();
+    let at = match path.as_str() {
+        "." => "data".to_owned(),
+        p if p.starts_with('[') => format!("data{}", echo(p)),
+        p => format!("data.{}", echo(p)),
+    };
+    let inner = error.into_inner();
+    if !matches!(inner.classify(), serde_json::error::Category::Data) {
+        return Err(wire::parse_error(&inner));
+    }
+    Err(DecodeError::PayloadMismatch {
+        event_type: E::FULL_TYPE.to_owned(),
+        message: format!("at `{at}`: {}", describe(&inner.to_string())),
+    })
+}
 
-fn diagnose<E: Event>(bytes: &[u8]) -> DecodeError {
-    let value: serde_json::Value = match serde_json::from_slice(bytes) {
-        Ok(value) => value,
-        Err(e) => {
-            return DecodeError::MalformedJson {
-                message: e.to_string(),
+/// What serde's message says was expected and what kind of value was found,
+/// without the value: its messages quote values (`invalid type: string
+/// "x", expected u64`), which may be personal data.
+fn describe(message: &str) -> String {
+    // serde_json appends " at line L column C".
+    let message = message
+        .rfind(" at line ")
+        .map_or(message, |at| &message[..at]);
+    // The expectation comes from the type, after the last ", expected ".
+    let expected = message
+        .rfind(", expected ")
+        .map(|at| echo(&message[at + ", expected ".len()..]));
+    let found = |rest: &str| {
+        const KINDS: [(&str, &str); 14] = [
+            ("boolean", "a boolean"),
+            ("integer", "an integer"),
+            ("floating point", "a floating point number"),
+            ("character", "a character"),
+            ("string", "a string"),
+            ("byte array", "a byte array"),
+            ("unit value", "null"),
+            ("Option value", "an optional value"),
+            ("newtype struct", "a newtype struct"),
+            ("sequence", "an array"),
+            ("map", "an object"),
+            ("enum", "an enum"),
+            ("unit variant", "a unit variant"),
+            ("struct variant", "a struct variant"),
+        ];
+        KINDS
+            .iter()
+            .find(|(kind, _)| rest.starts_with(kind))
+            .map_or("another value", |(_, said)| said)
+    };
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        // A field name of the type, not of the input.
+        return format!("the field `{}` is missing", echo(field));
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        return match expected {
+            Some(expected) => format!("expected {expected}, found {}", found(rest)),
+            None => format!("found {} of the wrong type", found(rest)),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("invalid value: ") {
+        return match expected {
+            Some(expected) => format!("expected {expected}, found {} that is not", found(rest)),
+            None => format!("{} out of range", found(rest)),
+        };
+    }
+    let prefixes = [
+        ("invalid length ", "a sequence of the wrong length"),
+        ("unknown variant ", "an unknown variant"),
+        ("unknown field ", "an unknown field"),
+        ("duplicate field ", "a field that appears twice"),
+    ];
+    for (prefix, what) in prefixes {
+        if message.starts_with(prefix) {
+            return match expected {
+                Some(expected) => format!("{what}, expected {expected}"),
+                None => what.to_owned(),
             };
         }
-    };
-    let Some(object) = value.as_object() else {
-        return DecodeError::NotAnObject;
-    };
-    for name in STRING_ATTRIBUTES {
-        match object.get(name) {
-            Some(serde_json::Value::String(text)) if name == "time" => {
-                if let Err(e) = text.parse::<Timestamp>() {
-                    return DecodeError::InvalidAttribute {
-                        name,
-                        reason: e.to_string(),
-                    };
-                }
-            }
-            None | Some(serde_json::Value::String(_)) => {}
-            Some(other) => {
-                return DecodeError::InvalidAttribute {
-                    name,
-                    reason: format!("expected a string, found `{other}`"),
-                };
-            }
-        }
     }
-    let wire: Wire<serde_json::Value> = match serde_json::from_value(value) {
-        Ok(wire) => wire,
-        Err(e) => {
-            return DecodeError::InvalidAttribute {
-                name: "envelope",
-                reason: e.to_string(),
-            };
-        }
-    };
-    let event_type = match wire.check_attributes() {
-        Ok(event_type) => event_type.to_owned(),
-        Err(error) => return error,
-    };
-    if event_type != E::FULL_TYPE {
-        return type_error::<E>(&event_type);
-    }
-    let Some(data) = wire.data else {
-        return DecodeError::MissingAttribute { name: "data" };
-    };
-    let message = match serde_json::from_value::<E>(data) {
-        Err(e) => e.to_string(),
-        // Not reached for input the fast path rejected, but a decoder never
-        // claims success it cannot show.
-        Ok(_) => "the envelope could not be read".to_owned(),
-    };
-    DecodeError::PayloadMismatch {
-        event_type,
-        message,
-    }
+    // A custom message of a hand-written `Deserialize` may quote anything.
+    "the value does not fit".to_owned()
 }
 
 /// Which registered event some CloudEvents JSON holds, found by its type and
-/// version; for consumers that receive several types on one stream.
+/// version; for consumers that receive several types on one stream. Reads
+/// only the `type`, within the [`default_limits`]: nothing else of the
+/// document is kept, so it uses a fixed amount of memory whatever the size.
 ///
 /// # Errors
 ///
-/// [`DecodeError::MalformedJson`], [`DecodeError::NotAnObject`], a missing or
-/// invalid `type`, [`DecodeError::UnknownType`] or
+/// [`DecodeError::TooLarge`], [`DecodeError::TooDeep`],
+/// [`DecodeError::MalformedJson`], [`DecodeError::NotAnObject`], a missing,
+/// duplicated or invalid `type`, [`DecodeError::UnknownType`] or
 /// [`DecodeError::UnknownVersion`].
 pub fn identify(bytes: &[u8]) -> Result<&'static EventDescriptor, DecodeError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| DecodeError::MalformedJson {
-            message: e.to_string(),
-        })?;
-    if !value.is_object() {
-        return Err(DecodeError::NotAnObject);
-    }
-    let type_only: TypeOnly =
-        serde_json::from_value(value).map_err(|e| DecodeError::InvalidAttribute {
-            name: "type",
-            reason: e.to_string(),
-        })?;
-    let event_type = type_only
-        .event_type
-        .ok_or(DecodeError::MissingAttribute { name: "type" })?;
+    default_limits().check(bytes)?;
+    let event_type = read_type(bytes)?;
     identify_type(&event_type, None)
 }
 
-/// Only the `type` attribute of an envelope.
-#[derive(Deserialize)]
-struct TypeOnly {
-    #[serde(rename = "type")]
-    event_type: Option<String>,
+/// The `type` of a document, reading nothing else into memory.
+pub(crate) fn read_type(bytes: &[u8]) -> Result<String, DecodeError> {
+    let mut fault = None;
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let outcome =
+        de::DeserializeSeed::deserialize(TypeOnly { fault: &mut fault }, &mut deserializer)
+            .and_then(|found| deserializer.end().map(|()| found));
+    match outcome {
+        Ok(Some(event_type)) => Ok(event_type),
+        Ok(None) => Err(DecodeError::MissingAttribute { name: "type" }),
+        Err(error) => Err(fault.unwrap_or_else(|| wire::parse_error(&error))),
+    }
+}
+
+/// Only the `type` attribute of an envelope; every other value is skipped
+/// by the parser without being kept.
+struct TypeOnly<'f> {
+    fault: &'f mut Option<DecodeError>,
+}
+
+impl<'de> de::DeserializeSeed<'de> for TypeOnly<'_> {
+    type Value = Option<String>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for TypeOnly<'_> {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CloudEvents JSON object")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found: Option<Option<String>> = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key != "type" {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            if found.is_some() {
+                *self.fault = Some(DecodeError::DuplicateAttribute {
+                    name: "type".into(),
+                });
+                return Err(de::Error::custom("duplicate type"));
+            }
+            found = Some(map.next_value_seed(TypeValue { fault: self.fault })?);
+        }
+        Ok(found.flatten())
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        *self.fault = Some(DecodeError::NotAnObject);
+        Err(de::Error::custom("not an object"))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        *self.fault = Some(DecodeError::NotAnObject);
+        Err(E::custom("not an object"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        self.visit_bool(false)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        self.visit_bool(false)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        self.visit_bool(false)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        self.visit_bool(false)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.visit_bool(false)
+    }
+}
+
+/// The value of `type`: a non-empty string, or `null` (absent).
+struct TypeValue<'f> {
+    fault: &'f mut Option<DecodeError>,
+}
+
+impl TypeValue<'_> {
+    fn wrong<E: de::Error>(self, found: &str) -> Result<Option<String>, E> {
+        *self.fault = Some(DecodeError::InvalidAttribute {
+            name: "type",
+            reason: format!("expected a string, found {found}"),
+        });
+        Err(E::custom("invalid type"))
+    }
+}
+
+impl<'de> de::DeserializeSeed<'de> for TypeValue<'_> {
+    type Value = Option<String>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for TypeValue<'_> {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if let Err(reason) = crate::cloudevent::rules::non_empty_string(v) {
+            *self.fault = Some(DecodeError::InvalidAttribute {
+                name: "type",
+                reason: reason.into(),
+            });
+            return Err(E::custom("invalid type"));
+        }
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        self.wrong("a boolean")
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        self.wrong("a number")
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        self.wrong("a number")
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        self.wrong("a number")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        self.wrong("an array")
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        self.wrong("an object")
+    }
 }
 
 /// Reads an envelope of `E`, or of an older version of its type, upcast to
@@ -390,12 +536,14 @@ struct TypeOnly {
 pub fn decode_upcasting<E: crate::IntegrationEvent>(
     bytes: &[u8],
 ) -> Result<Envelope<E>, DecodeError> {
-    let Ok(TypeOnly {
-        event_type: Some(found),
-    }) = serde_json::from_slice::<TypeOnly>(bytes)
-    else {
-        // Malformed input, or no type: `decode` names what is wrong.
-        return decode::<E>(bytes);
+    let found = match default_limits()
+        .check(bytes)
+        .and_then(|()| read_type(bytes))
+    {
+        Ok(found) => found,
+        // Beyond the limits, malformed, or no type: `decode` names what is
+        // wrong.
+        Err(_) => return decode::<E>(bytes),
     };
     match split_full_type(&found) {
         Some((name, version)) if name == E::TYPE_NAME => {
@@ -418,13 +566,10 @@ pub fn decode_upcasting<E: crate::IntegrationEvent>(
 /// first. A consumer of `E` subscribes to these besides `E` itself.
 #[must_use]
 pub fn upcast_sources<E: crate::IntegrationEvent>() -> Vec<&'static str> {
-    let mut sources: Vec<&'static EventDescriptor> = registry::all()
-        .into_iter()
-        .filter(|d| {
-            d.kind == EventKind::Integration
-                && d.type_name == E::TYPE_NAME
-                && d.version < E::VERSION
-        })
+    let mut sources: Vec<&'static EventDescriptor> = registry::versions(E::TYPE_NAME)
+        .iter()
+        .copied()
+        .filter(|d| d.kind == EventKind::Integration && d.version < E::VERSION)
         // The chain is walked without bytes: each step checks the version
         // before reading anything, so a version it covers fails to read the
         // empty input, and one it does not is reported as having no path.

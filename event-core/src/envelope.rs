@@ -1,12 +1,17 @@
 //! The CloudEvents envelope every event travels in.
 
 use core::fmt;
+use std::borrow::Cow;
 
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::Event;
-use crate::decode::{DecodeError, Wire};
+use crate::cloudevent::wire::Wire;
+use crate::cloudevent::{
+    self, AttributeError, CloudEvent, Data, ExtensionValue, Extensions, rules,
+};
+use crate::decode::{DecodeError, echo};
 use crate::time::Timestamp;
 
 macro_rules! string_id {
@@ -72,6 +77,12 @@ string_id! {
 /// One event with its metadata, serialised as a CloudEvents 1.0 event in JSON
 /// structured mode.
 ///
+/// Every attribute set is checked against the CloudEvents rules: the
+/// builder methods record the first value that breaks one, which
+/// [`Envelope::validate`] returns and which makes encoding fail, so nothing
+/// is written that a decoder would refuse. [`Envelope::checked`] ends a
+/// chain of them with that check.
+///
 /// ```
 /// use event_core::prelude::*;
 /// use event_core::Envelope;
@@ -96,13 +107,24 @@ string_id! {
 pub struct Envelope<E> {
     pub(crate) id: EventId,
     pub(crate) source: String,
-    pub(crate) time: Timestamp,
+    pub(crate) time: Option<Timestamp>,
     pub(crate) correlation_id: CorrelationId,
+    /// The envelope had no `correlationid`: its id stands in, and none is
+    /// written.
+    pub(crate) correlation_implied: bool,
     pub(crate) causation_id: Option<EventId>,
     pub(crate) traceparent: Option<String>,
     pub(crate) subject: Option<String>,
+    pub(crate) content_type: Option<Cow<'static, str>>,
+    pub(crate) dataschema: Option<Cow<'static, str>>,
+    pub(crate) extensions: Extensions,
+    /// The first attribute value that breaks a CloudEvents rule.
+    pub(crate) invalid: Option<AttributeError>,
     pub(crate) data: E,
 }
+
+/// The extensions a typed envelope holds as attributes of its own.
+const OWN_EXTENSIONS: [&str; 3] = ["correlationid", "causationid", "traceparent"];
 
 impl<E: Event> Envelope<E> {
     /// An envelope that starts a business action: a new id, the current
@@ -112,13 +134,28 @@ impl<E: Event> Envelope<E> {
         Envelope {
             id: EventId::new(),
             source: source.into(),
-            time: Timestamp::now(),
+            time: Some(Timestamp::now()),
             correlation_id: CorrelationId::new(),
+            correlation_implied: false,
             causation_id: None,
             traceparent: None,
             subject: None,
+            content_type: Some(Cow::Borrowed(DATA_CONTENT_TYPE)),
+            dataschema: Some(Cow::Borrowed(E::SCHEMA_ID)),
+            extensions: Extensions::new(),
+            invalid: None,
             data,
         }
+        .rechecked()
+    }
+
+    /// [`Envelope::new`], refusing a `source` that is not a URI-reference.
+    ///
+    /// # Errors
+    ///
+    /// The source is empty, or not a URI-reference.
+    pub fn try_new(source: impl Into<String>, data: E) -> Result<Self, AttributeError> {
+        Self::new(source, data).checked()
     }
 
     /// An envelope for an event caused by `parent`: same correlation id,
@@ -127,13 +164,19 @@ impl<E: Event> Envelope<E> {
         Envelope {
             id: EventId::new(),
             source: parent.source.clone(),
-            time: Timestamp::now(),
+            time: Some(Timestamp::now()),
             correlation_id: parent.correlation_id.clone(),
+            correlation_implied: false,
             causation_id: Some(parent.id.clone()),
             traceparent: parent.traceparent.clone(),
             subject: None,
+            content_type: Some(Cow::Borrowed(DATA_CONTENT_TYPE)),
+            dataschema: Some(Cow::Borrowed(E::SCHEMA_ID)),
+            extensions: Extensions::new(),
+            invalid: None,
             data,
         }
+        .rechecked()
     }
 
     /// The full type carried in the CloudEvents `type`: `product.updated.v2`.
@@ -146,8 +189,9 @@ impl<E: Event> Envelope<E> {
     ///
     /// # Errors
     ///
-    /// The event's `Serialize` failed: a hand-written impl that fails, or a
-    /// map whose keys are not strings.
+    /// An attribute breaks a CloudEvents rule (see [`Envelope::validate`]),
+    /// or the event's `Serialize` failed: a hand-written impl that fails, or
+    /// a map whose keys are not strings.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)
     }
@@ -161,14 +205,246 @@ impl<E: Event> Envelope<E> {
     pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
         crate::decode::decode(bytes)
     }
+
+    /// The envelope as a generic [`CloudEvent`], every attribute kept.
+    ///
+    /// # Errors
+    ///
+    /// As [`Envelope::to_json`].
+    pub fn to_cloud_event(&self) -> Result<CloudEvent, serde_json::Error> {
+        use serde::ser::Error;
+        if let Some(error) = &self.invalid {
+            return Err(serde_json::Error::custom(error));
+        }
+        let mut extensions = self.extensions.clone();
+        if !self.correlation_implied {
+            extensions.insert(
+                "correlationid".into(),
+                ExtensionValue::String(self.correlation_id.to_string()),
+            );
+        }
+        if let Some(causation) = &self.causation_id {
+            extensions.insert("causationid".into(), causation.to_string().into());
+        }
+        if let Some(traceparent) = &self.traceparent {
+            extensions.insert("traceparent".into(), traceparent.clone().into());
+        }
+        Ok(CloudEvent::from_parts(cloudevent::Parts {
+            id: self.id.to_string(),
+            source: self.source.clone(),
+            event_type: E::FULL_TYPE.to_owned(),
+            datacontenttype: self.content_type.as_deref().map(str::to_owned),
+            dataschema: self.dataschema.as_deref().map(str::to_owned),
+            subject: self.subject.clone(),
+            time: self.time,
+            extensions,
+            data: Some(Data::json(&self.data)?),
+        }))
+    }
+
+    /// The typed envelope of a generic event of type `E`.
+    ///
+    /// # Errors
+    ///
+    /// A type that is not `E`; a `correlationid`, `causationid` or
+    /// `traceparent` that is not a non-empty string; a content type that
+    /// is not JSON; no data; or data that does not fit `E`.
+    pub fn from_cloud_event(event: CloudEvent) -> Result<Self, DecodeError> {
+        let mut parts = event.into_parts();
+        let mut own = |name: &'static str| match parts.extensions.remove(name) {
+            None => Ok(None),
+            Some(ExtensionValue::String(text)) => Ok(Some(text)),
+            Some(_) => Err(DecodeError::InvalidAttribute {
+                name,
+                reason: "expected a string".into(),
+            }),
+        };
+        let (correlationid, causationid, traceparent) = (
+            own("correlationid")?,
+            own("causationid")?,
+            own("traceparent")?,
+        );
+        for (name, value) in [
+            ("correlationid", &correlationid),
+            ("causationid", &causationid),
+            ("traceparent", &traceparent),
+        ] {
+            if let Some(Err(reason)) = value.as_deref().map(rules::non_empty_string) {
+                return Err(DecodeError::InvalidAttribute {
+                    name,
+                    reason: reason.into(),
+                });
+            }
+        }
+        let (data, data_base64) = match parts.data {
+            Some(Data::Json(raw)) => (Some(raw), None),
+            Some(Data::Binary(bytes)) => (None, Some(bytes)),
+            Some(Data::Text(_)) => {
+                return Err(content_type_error::<E>(parts.datacontenttype.as_deref()));
+            }
+            None => (None, None),
+        };
+        let wire = Wire {
+            id: parts.id,
+            source: parts.source,
+            event_type: parts.event_type,
+            datacontenttype: parts.datacontenttype,
+            dataschema: parts.dataschema,
+            subject: parts.subject,
+            time: parts.time,
+            correlationid,
+            causationid,
+            traceparent,
+            extensions: parts.extensions,
+            data,
+            data_base64,
+        };
+        Envelope::from_wire(wire, |raw| {
+            crate::decode::payload::<E>(raw.get().as_bytes())
+        })
+    }
+
+    /// The typed envelope of the attributes read, with `data` turned into
+    /// `E` by `into_data`.
+    pub(crate) fn from_wire<D>(
+        wire: Wire<D>,
+        into_data: impl FnOnce(D) -> Result<E, DecodeError>,
+    ) -> Result<Self, DecodeError> {
+        if wire.event_type != E::FULL_TYPE {
+            return Err(crate::decode::type_error::<E>(&wire.event_type));
+        }
+        if !cloudevent::is_json_content_type(wire.datacontenttype.as_deref()) {
+            return Err(content_type_error::<E>(wire.datacontenttype.as_deref()));
+        }
+        let data = match (wire.data, wire.data_base64) {
+            (Some(data), _) => into_data(data)?,
+            // Binary data of a JSON content type: the JSON is in the bytes.
+            (None, Some(bytes)) => crate::decode::payload::<E>(&bytes)?,
+            (None, None) => return Err(DecodeError::MissingAttribute { name: "data" }),
+        };
+        let id = EventId::from(wire.id);
+        // An envelope from a producer that sets no correlation id starts
+        // its own business action.
+        let (correlation_id, correlation_implied) = match wire.correlationid {
+            Some(correlation) => (CorrelationId::from(correlation), false),
+            None => (CorrelationId::from(id.as_str()), true),
+        };
+        Ok(Envelope {
+            id,
+            source: wire.source,
+            time: wire.time,
+            correlation_id,
+            correlation_implied,
+            causation_id: wire.causationid.map(EventId::from),
+            traceparent: wire.traceparent,
+            subject: wire.subject,
+            content_type: wire.datacontenttype.map(Cow::Owned),
+            dataschema: wire.dataschema.map(Cow::Owned),
+            extensions: wire.extensions,
+            invalid: None,
+            data,
+        })
+    }
+}
+
+fn content_type_error<E: Event>(content_type: Option<&str>) -> DecodeError {
+    DecodeError::InvalidAttribute {
+        name: "datacontenttype",
+        reason: format!(
+            "`{}` is not a JSON content type, which `{}` is read from",
+            echo(content_type.unwrap_or_default()),
+            E::FULL_TYPE
+        ),
+    }
 }
 
 impl<E> Envelope<E> {
+    /// Every attribute checked against the CloudEvents rules.
+    fn check_all(&self) -> Result<(), AttributeError> {
+        cloudevent::check("id", rules::non_empty_string, self.id.as_str())?;
+        cloudevent::check("source", rules::uri_reference, &self.source)?;
+        if let Some(time) = self.time {
+            cloudevent::check_time(time)?;
+        }
+        let optional = [
+            (
+                "subject",
+                rules::non_empty_string as fn(&str) -> _,
+                self.subject.as_deref(),
+            ),
+            (
+                "traceparent",
+                rules::non_empty_string,
+                self.traceparent.as_deref(),
+            ),
+            (
+                "causationid",
+                rules::non_empty_string,
+                self.causation_id.as_ref().map(EventId::as_str),
+            ),
+            (
+                "datacontenttype",
+                rules::content_type,
+                self.content_type.as_deref(),
+            ),
+            ("dataschema", rules::uri, self.dataschema.as_deref()),
+        ];
+        for (name, rule, value) in optional {
+            if let Some(value) = value {
+                cloudevent::check(name, rule, value)?;
+            }
+        }
+        if !self.correlation_implied {
+            cloudevent::check(
+                "correlationid",
+                rules::non_empty_string,
+                self.correlation_id.as_str(),
+            )?;
+        }
+        if !cloudevent::is_json_content_type(self.content_type.as_deref()) {
+            return Err(AttributeError::new(
+                "datacontenttype",
+                "the data of a typed envelope is JSON: its content type is a JSON one",
+            ));
+        }
+        Ok(())
+    }
+
+    fn rechecked(mut self) -> Self {
+        self.invalid = self.check_all().err();
+        self
+    }
+
+    /// Whether every attribute keeps to the CloudEvents rules, so that the
+    /// envelope encodes, and decodes back.
+    ///
+    /// # Errors
+    ///
+    /// The first attribute that does not: an empty id, subject or
+    /// correlation id, a source that is not a URI-reference, a control
+    /// character, a time outside RFC 3339's years, ...
+    pub fn validate(&self) -> Result<(), AttributeError> {
+        match &self.invalid {
+            Some(error) => Err(error.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// The envelope, if it passes [`Envelope::validate`]; the end of a
+    /// chain of builder methods.
+    ///
+    /// # Errors
+    ///
+    /// As [`Envelope::validate`].
+    pub fn checked(self) -> Result<Self, AttributeError> {
+        self.validate().map(|()| self)
+    }
+
     /// Replaces the source.
     #[must_use]
     pub fn with_source(mut self, source: impl Into<String>) -> Self {
         self.source = source.into();
-        self
+        self.rechecked()
     }
 
     /// Sets the correlation id, for an action that started outside (a
@@ -176,7 +452,8 @@ impl<E> Envelope<E> {
     #[must_use]
     pub fn with_correlation_id(mut self, id: impl Into<CorrelationId>) -> Self {
         self.correlation_id = id.into();
-        self
+        self.correlation_implied = false;
+        self.rechecked()
     }
 
     /// Sets the causation id, for an event caused by something that is not an
@@ -184,27 +461,68 @@ impl<E> Envelope<E> {
     #[must_use]
     pub fn with_causation_id(mut self, id: impl Into<EventId>) -> Self {
         self.causation_id = Some(id.into());
-        self
+        self.rechecked()
     }
 
     /// Sets the W3C trace context `traceparent`.
     #[must_use]
     pub fn with_traceparent(mut self, traceparent: impl Into<String>) -> Self {
         self.traceparent = Some(traceparent.into());
-        self
+        self.rechecked()
     }
 
     /// Sets the subject: what the event is about, within the source.
     #[must_use]
     pub fn with_subject(mut self, subject: impl Into<String>) -> Self {
         self.subject = Some(subject.into());
-        self
+        self.rechecked()
     }
 
     /// Sets the time the event occurred.
     #[must_use]
     pub fn with_time(mut self, time: Timestamp) -> Self {
-        self.time = time;
+        self.time = Some(time);
+        self.rechecked()
+    }
+
+    /// Removes the time: it is optional in CloudEvents.
+    #[must_use]
+    pub fn without_time(mut self) -> Self {
+        self.time = None;
+        self
+    }
+
+    /// Sets the content type of the data: a JSON one
+    /// (`application/vnd.acme.order+json`), or none.
+    #[must_use]
+    pub fn with_data_content_type(mut self, content_type: Option<String>) -> Self {
+        self.content_type = content_type.map(Cow::Owned);
+        self.rechecked()
+    }
+
+    /// Sets the data schema, an absolute URI, or none. New envelopes carry
+    /// the event's schema id.
+    #[must_use]
+    pub fn with_dataschema(mut self, uri: Option<String>) -> Self {
+        self.dataschema = uri.map(Cow::Owned);
+        self.rechecked()
+    }
+
+    /// Sets an extension attribute: a name of lowercase letters and digits,
+    /// and a string, integer or boolean. The correlation id, causation id
+    /// and trace parent have their own methods.
+    #[must_use]
+    pub fn with_extension(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<ExtensionValue>,
+    ) -> Self {
+        let (name, value) = (name.into(), value.into());
+        if let Err(error) = cloudevent::check_extension(&name, &value, &OWN_EXTENSIONS) {
+            self.invalid.get_or_insert(error);
+            return self;
+        }
+        self.extensions.insert(name, value);
         self
     }
 
@@ -218,8 +536,9 @@ impl<E> Envelope<E> {
         &self.source
     }
 
-    /// When the event occurred.
-    pub fn time(&self) -> Timestamp {
+    /// When the event occurred: always set on new envelopes, optional on
+    /// those read from other producers.
+    pub fn time(&self) -> Option<Timestamp> {
         self.time
     }
 
@@ -243,6 +562,27 @@ impl<E> Envelope<E> {
         self.subject.as_deref()
     }
 
+    /// The content type of the data: `application/json` on new envelopes.
+    pub fn data_content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
+    }
+
+    /// The data schema: the event's schema id on new envelopes, whatever
+    /// was received on others.
+    pub fn dataschema(&self) -> Option<&str> {
+        self.dataschema.as_deref()
+    }
+
+    /// The other extension attributes, as received or set.
+    pub fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+
+    /// One extension attribute.
+    pub fn extension(&self, name: &str) -> Option<&ExtensionValue> {
+        self.extensions.get(name)
+    }
+
     /// The event.
     pub fn data(&self) -> &E {
         &self.data
@@ -261,20 +601,86 @@ impl<E> Envelope<E> {
             source: self.source,
             time: self.time,
             correlation_id: self.correlation_id,
+            correlation_implied: self.correlation_implied,
             causation_id: self.causation_id,
             traceparent: self.traceparent,
             subject: self.subject,
+            content_type: self.content_type,
+            dataschema: self.dataschema,
+            extensions: self.extensions,
+            invalid: self.invalid,
             data: f(self.data),
         }
     }
 }
 
-impl<E: fmt::Debug> fmt::Debug for Envelope<E> {
+/// Shows an event's data with its personal (`pii`) and `secret` fields
+/// replaced, as its schema marks them.
+struct Redacted<'a, E>(&'a E);
+
+impl<E: Event> fmt::Debug for Redacted<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Ok(mut value) = serde_json::to_value(self.0) else {
+            return f.write_str("<unprintable>");
+        };
+        let schema = E::schema();
+        redact(&mut value, &schema, &schema, 0);
+        write!(f, "{value}")
+    }
+}
+
+/// Replaces the values that `schema` marks `x-pii` or `x-secret`, through
+/// nested objects, arrays and `$ref`s.
+fn redact(
+    value: &mut serde_json::Value,
+    schema: &serde_json::Value,
+    root: &serde_json::Value,
+    depth: usize,
+) {
+    use serde_json::Value;
+    if depth > 32 {
+        return;
+    }
+    let schema = match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => reference
+            .strip_prefix('#')
+            .and_then(|pointer| root.pointer(pointer))
+            .unwrap_or(schema),
+        None => schema,
+    };
+    let marked = |s: &Value| {
+        s.get("x-pii") == Some(&Value::Bool(true)) || s.get("x-secret") == Some(&Value::Bool(true))
+    };
+    match value {
+        Value::Object(fields) => {
+            for (name, field) in fields.iter_mut() {
+                match schema.get("properties").and_then(|p| p.get(name)) {
+                    Some(property) if marked(property) => *field = Value::from(REDACTED),
+                    Some(property) => redact(field, property, root, depth + 1),
+                    None => {}
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for item in items {
+                    redact(item, item_schema, root, depth + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+const REDACTED: &str = "<redacted>";
+
+impl<E: Event> fmt::Debug for Envelope<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Envelope")
             .field("id", &self.id.as_str())
+            .field("type", &E::FULL_TYPE)
             .field("source", &self.source)
-            .field("time", &format_args!("{}", self.time))
+            .field("time", &self.time.map(|t| t.to_string()))
             .field("correlation_id", &self.correlation_id.as_str())
             .field(
                 "causation_id",
@@ -282,7 +688,8 @@ impl<E: fmt::Debug> fmt::Debug for Envelope<E> {
             )
             .field("traceparent", &self.traceparent)
             .field("subject", &self.subject)
-            .field("data", &self.data)
+            .field("extensions", &self.extensions)
+            .field("data", &Redacted(&self.data))
             .finish()
     }
 }
@@ -292,26 +699,37 @@ pub const DATA_CONTENT_TYPE: &str = "application/json";
 
 impl<E: Event> Serialize for Envelope<E> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let optional = usize::from(self.subject.is_some())
-            + usize::from(self.causation_id.is_some())
-            + usize::from(self.traceparent.is_some());
-        let mut map = serializer.serialize_map(Some(9 + optional))?;
+        if let Some(error) = &self.invalid {
+            return Err(serde::ser::Error::custom(error));
+        }
+        let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("specversion", "1.0")?;
         map.serialize_entry("id", &self.id)?;
         map.serialize_entry("source", &self.source)?;
         map.serialize_entry("type", E::FULL_TYPE)?;
-        map.serialize_entry("time", &self.time)?;
-        map.serialize_entry("datacontenttype", DATA_CONTENT_TYPE)?;
-        map.serialize_entry("dataschema", E::SCHEMA_ID)?;
+        if let Some(time) = &self.time {
+            map.serialize_entry("time", time)?;
+        }
+        if let Some(content_type) = &self.content_type {
+            map.serialize_entry("datacontenttype", content_type)?;
+        }
+        if let Some(schema) = &self.dataschema {
+            map.serialize_entry("dataschema", schema)?;
+        }
         if let Some(subject) = &self.subject {
             map.serialize_entry("subject", subject)?;
         }
-        map.serialize_entry("correlationid", &self.correlation_id)?;
+        if !self.correlation_implied {
+            map.serialize_entry("correlationid", &self.correlation_id)?;
+        }
         if let Some(causation) = &self.causation_id {
             map.serialize_entry("causationid", causation)?;
         }
         if let Some(traceparent) = &self.traceparent {
             map.serialize_entry("traceparent", traceparent)?;
+        }
+        for (name, value) in &self.extensions {
+            map.serialize_entry(name, value)?;
         }
         map.serialize_entry("data", &self.data)?;
         map.end()
@@ -320,8 +738,10 @@ impl<E: Event> Serialize for Envelope<E> {
 
 impl<'de, E: Event> Deserialize<'de> for Envelope<E> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Wire::<E>::deserialize(deserializer)?
-            .into_envelope()
-            .map_err(serde::de::Error::custom)
+        // Through the generic event, so that every rule is checked whatever
+        // the deserializer.
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let bytes = serde_json::to_vec(&value).map_err(serde::de::Error::custom)?;
+        crate::decode::decode::<E>(&bytes).map_err(serde::de::Error::custom)
     }
 }

@@ -131,12 +131,22 @@ impl<E, S> Consumer<E, S> {
 }
 
 /// An envelope received by a [`Consumer`], to be acknowledged once handled.
-#[derive(Debug)]
 pub struct Received<E> {
     /// The decoded envelope.
     pub envelope: Envelope<E>,
     /// The delivery, for [`ack`](Received::ack) and [`nack`](Received::nack).
     pub delivery: Delivery,
+}
+
+// The envelope's `Debug` redacts personal data, which needs the event's
+// schema.
+impl<E: crate::Event> core::fmt::Debug for Received<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Received")
+            .field("envelope", &self.envelope)
+            .field("delivery", &self.delivery)
+            .finish()
+    }
 }
 
 impl<E> Received<E> {

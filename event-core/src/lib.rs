@@ -18,7 +18,9 @@ extern crate self as event_core;
 #[macro_use]
 mod trace;
 
+pub mod binding;
 mod bus;
+pub mod cloudevent;
 pub mod compat;
 pub mod contracts;
 pub mod decode;

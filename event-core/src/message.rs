@@ -1,35 +1,112 @@
 //! An envelope encoded for a transport or an outbox.
 
+use core::fmt;
+
+use crate::binding::{self, HeaderMapping};
+use crate::cloudevent::CloudEvent;
+use crate::decode::DecodeError;
 use crate::{Envelope, Event};
 
 /// An encoded envelope on its way to or from a broker.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` shows the payload's size, never its bytes, which may hold
+/// personal data.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Message {
     /// The event id; brokers de-duplicate on it.
     pub id: String,
     /// The full event type (`product.updated.v2`); adapters route on it, for
     /// example as a subject `events.product.updated.v2`.
     pub event_type: String,
-    /// Attributes an adapter may copy into broker headers (the correlation
-    /// id, the trace parent), so that they can be read without decoding.
+    /// Attributes an adapter may copy into broker headers (the content type,
+    /// the correlation id, the trace parent), so that they can be read
+    /// without decoding.
     pub headers: Vec<(String, String)>,
-    /// The CloudEvents JSON of the envelope.
+    /// The CloudEvents JSON of the envelope (structured mode), or the data
+    /// alone with the attributes in `ce-` headers (binary mode).
     pub payload: Vec<u8>,
 }
 
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Message")
+            .field("id", &self.id)
+            .field("event_type", &self.event_type)
+            .field("headers", &self.headers)
+            .field("payload", &format_args!("<{} bytes>", self.payload.len()))
+            .finish()
+    }
+}
+
 impl Message {
-    /// The value of a header, if present.
+    /// The value of a header, if present (names compared without regard to
+    /// case).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The payload's content type: `application/cloudevents+json` for an
+    /// envelope in structured mode, the data's for binary mode; `None` from
+    /// a producer that set none (structured mode is then assumed).
+    #[must_use]
+    pub fn content_type(&self) -> Option<&str> {
+        self.header(headers::CONTENT_TYPE)
+    }
+
+    /// A message of any event in structured mode.
+    #[must_use]
+    pub fn structured(event: &CloudEvent) -> Self {
+        let (headers, payload) = binding::to_structured(event);
+        Message {
+            id: event.id().to_owned(),
+            event_type: event.event_type().to_owned(),
+            headers,
+            payload,
+        }
+    }
+
+    /// A message of any event in binary mode, its attributes in headers named
+    /// as `mapping` says ([`binding::NATS`], [`binding::AMQP`],
+    /// [`binding::KAFKA`]).
+    #[must_use]
+    pub fn binary(event: &CloudEvent, mapping: &HeaderMapping) -> Self {
+        let (headers, payload) = binding::to_binary(event, mapping);
+        Message {
+            id: event.id().to_owned(),
+            event_type: event.event_type().to_owned(),
+            headers,
+            payload,
+        }
+    }
+
+    /// The event of this message, in either mode: structured when its content
+    /// type is `application/cloudevents+json` or absent and no header
+    /// carries a `specversion`, binary otherwise.
+    ///
+    /// # Errors
+    ///
+    /// A [`DecodeError`] that says what is wrong.
+    pub fn to_cloud_event(&self, mapping: &HeaderMapping) -> Result<CloudEvent, DecodeError> {
+        if self.content_type().is_none()
+            && self
+                .header(&format!("{}specversion", mapping.prefix))
+                .is_none()
+        {
+            return CloudEvent::from_json(&self.payload);
+        }
+        let pairs = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        binding::from_headers(pairs, &self.payload, mapping)
     }
 }
 
 /// The header names [`encode`] sets beside the payload.
 pub mod headers {
+    /// The payload's content type: `application/cloudevents+json`.
+    pub const CONTENT_TYPE: &str = "content-type";
     /// The correlation id.
     pub const CORRELATION_ID: &str = "correlationid";
     /// The causation id, when there is one.
@@ -38,18 +115,25 @@ pub mod headers {
     pub const TRACEPARENT: &str = "traceparent";
 }
 
-/// An envelope as a transport message: its CloudEvents JSON, with id, type
-/// and tracing attributes beside it.
+/// An envelope as a transport message: its CloudEvents JSON (structured
+/// mode), with id, type, content type and tracing attributes beside it.
 ///
 /// # Errors
 ///
-/// The event's `Serialize` failed (a hand-written impl that fails, or a map
+/// An attribute breaks a CloudEvents rule (see [`Envelope::validate`]), or
+/// the event's `Serialize` failed (a hand-written impl that fails, or a map
 /// with non-string keys).
 pub fn encode<E: Event>(envelope: &Envelope<E>) -> Result<Message, serde_json::Error> {
-    let mut headers = vec![(
-        headers::CORRELATION_ID.to_owned(),
-        envelope.correlation_id().to_string(),
-    )];
+    let mut headers = vec![
+        (
+            headers::CONTENT_TYPE.to_owned(),
+            binding::STRUCTURED_CONTENT_TYPE.to_owned(),
+        ),
+        (
+            headers::CORRELATION_ID.to_owned(),
+            envelope.correlation_id().to_string(),
+        ),
+    ];
     if let Some(causation) = envelope.causation_id() {
         headers.push((headers::CAUSATION_ID.to_owned(), causation.to_string()));
     }

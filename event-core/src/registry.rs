@@ -20,7 +20,8 @@
 //! ```
 
 use core::fmt;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -129,17 +130,44 @@ impl EventDescriptor {
 
 inventory::collect!(EventDescriptor);
 
+/// The registry, sorted once and indexed by type name on first use.
+struct Index {
+    sorted: Vec<&'static EventDescriptor>,
+    by_name: HashMap<&'static str, Vec<&'static EventDescriptor>>,
+}
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut sorted: Vec<_> = inventory::iter::<EventDescriptor>.into_iter().collect();
+        sorted.sort_by(|a, b| {
+            a.key()
+                .cmp(&b.key())
+                .then_with(|| a.module_path.cmp(b.module_path))
+                .then_with(|| a.rust_name.cmp(b.rust_name))
+        });
+        let mut by_name: HashMap<_, Vec<_>> = HashMap::new();
+        for &descriptor in &sorted {
+            by_name
+                .entry(descriptor.type_name)
+                .or_default()
+                .push(descriptor);
+        }
+        Index { sorted, by_name }
+    })
+}
+
 /// Every registered event, ordered by kind, type name and version.
 #[must_use]
 pub fn all() -> Vec<&'static EventDescriptor> {
-    let mut all: Vec<_> = inventory::iter::<EventDescriptor>.into_iter().collect();
-    all.sort_by(|a, b| {
-        a.key()
-            .cmp(&b.key())
-            .then_with(|| a.module_path.cmp(b.module_path))
-            .then_with(|| a.rust_name.cmp(b.rust_name))
-    });
-    all
+    index().sorted.clone()
+}
+
+/// Every registered event of this type name, of any kind, ordered by kind
+/// and version; a hash lookup, the registry being indexed once.
+#[must_use]
+pub fn versions(type_name: &str) -> &'static [&'static EventDescriptor] {
+    index().by_name.get(type_name).map_or(&[], Vec::as_slice)
 }
 
 /// The event of this kind, type name and version, if one is registered.
@@ -149,9 +177,10 @@ pub fn all() -> Vec<&'static EventDescriptor> {
 /// `order.confirmed`, since domain events never leave their process.
 #[must_use]
 pub fn find(kind: EventKind, type_name: &str, version: u32) -> Option<&'static EventDescriptor> {
-    inventory::iter::<EventDescriptor>
-        .into_iter()
-        .find(|d| d.kind == kind && d.type_name == type_name && d.version == version)
+    versions(type_name)
+        .iter()
+        .find(|d| d.kind == kind && d.version == version)
+        .copied()
 }
 
 /// Checks that no two Rust types claim the same kind, type name and version.

@@ -4,16 +4,52 @@ use core::fmt;
 use core::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// An instant, written and read as an RFC 3339 timestamp. Written in UTC
-/// (`2026-11-22T10:15:30.25Z`); read with any offset, which is folded into
-/// UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// An instant, written and read as an RFC 3339 timestamp.
+///
+/// A timestamp read with an offset (`2026-11-22T12:15:30+02:00`) keeps it and
+/// is written back with it, so that every RFC 3339 time, including those of
+/// years 0000 and 9999 whose UTC instant falls outside four-digit years,
+/// reads and writes back to the same instant. New timestamps are in UTC
+/// (`2026-11-22T10:15:30.25Z`). Two timestamps are equal, and ordered, by the
+/// instant alone.
+#[derive(Debug, Clone, Copy)]
 pub struct Timestamp {
     /// Seconds since 1970-01-01T00:00:00Z.
     secs: i64,
     /// Nanoseconds within the second.
     nanos: u32,
+    /// The offset from UTC it is written with, in minutes.
+    offset: i16,
 }
+
+impl PartialEq for Timestamp {
+    fn eq(&self, other: &Self) -> bool {
+        (self.secs, self.nanos) == (other.secs, other.nanos)
+    }
+}
+
+impl Eq for Timestamp {}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        (self.secs, self.nanos).cmp(&(other.secs, other.nanos))
+    }
+}
+
+impl core::hash::Hash for Timestamp {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        (self.secs, self.nanos).hash(state);
+    }
+}
+
+/// The largest offset RFC 3339 can write: 23:59.
+const MAX_OFFSET_MINUTES: i16 = 23 * 60 + 59;
 
 impl Timestamp {
     /// The current time of the system clock.
@@ -29,7 +65,38 @@ impl Timestamp {
         if nanos >= 1_000_000_000 {
             return None;
         }
-        Some(Timestamp { secs, nanos })
+        Some(Timestamp {
+            secs,
+            nanos,
+            offset: 0,
+        })
+    }
+
+    /// The same instant, written with an offset from UTC of `minutes`
+    /// (`+02:00` is 120); `None` beyond the ±23:59 RFC 3339 can write.
+    #[must_use]
+    pub const fn with_offset(self, minutes: i16) -> Option<Self> {
+        if minutes < -MAX_OFFSET_MINUTES || minutes > MAX_OFFSET_MINUTES {
+            return None;
+        }
+        Some(Timestamp {
+            offset: minutes,
+            ..self
+        })
+    }
+
+    /// The offset from UTC this timestamp is written with, in minutes.
+    #[must_use]
+    pub const fn offset_minutes(self) -> i16 {
+        self.offset
+    }
+
+    /// Whether RFC 3339 can write this timestamp: its year, at its offset,
+    /// is between 0000 and 9999.
+    #[must_use]
+    pub fn is_rfc3339(self) -> bool {
+        let local = self.secs.checked_add(i64::from(self.offset) * 60);
+        local.is_some_and(|local| (MIN_SECS..=MAX_SECS).contains(&local))
     }
 
     /// Seconds since the Unix epoch.
@@ -45,25 +112,31 @@ impl Timestamp {
     }
 }
 
+/// 0000-01-01T00:00:00 and 9999-12-31T23:59:59, in seconds from the epoch.
+const MIN_SECS: i64 = -62_167_219_200;
+const MAX_SECS: i64 = 253_402_300_799;
+
 impl From<SystemTime> for Timestamp {
     fn from(time: SystemTime) -> Self {
-        match time.duration_since(UNIX_EPOCH) {
-            Ok(after) => Timestamp {
-                secs: i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
-                nanos: after.subsec_nanos(),
-            },
+        let (secs, nanos) = match time.duration_since(UNIX_EPOCH) {
+            Ok(after) => (
+                i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+                after.subsec_nanos(),
+            ),
             Err(before) => {
                 let before = before.duration();
                 let secs = -i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
                 if before.subsec_nanos() == 0 {
-                    Timestamp { secs, nanos: 0 }
+                    (secs, 0)
                 } else {
-                    Timestamp {
-                        secs: secs - 1,
-                        nanos: 1_000_000_000 - before.subsec_nanos(),
-                    }
+                    (secs - 1, 1_000_000_000 - before.subsec_nanos())
                 }
             }
+        };
+        Timestamp {
+            secs,
+            nanos,
+            offset: 0,
         }
     }
 }
@@ -119,6 +192,9 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.offset != 0 {
+            return self.fmt_with_offset(f);
+        }
         let days = self.secs.div_euclid(86_400);
         let rem = self.secs.rem_euclid(86_400).unsigned_abs();
         let (year, month, day) = civil_from_days(days);
@@ -168,6 +244,23 @@ impl fmt::Display for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The local time at the offset, then the offset: `+02:00`.
+    fn fmt_with_offset(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let local = self.secs.saturating_add(i64::from(self.offset) * 60);
+        let utc = Timestamp {
+            secs: local,
+            nanos: self.nanos,
+            offset: 0,
+        };
+        let text = utc.to_string();
+        let text = text.strip_suffix('Z').unwrap_or(&text);
+        let sign = if self.offset < 0 { '-' } else { '+' };
+        let minutes = self.offset.unsigned_abs();
+        write!(f, "{text}{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+    }
+}
+
 /// A string that is not an RFC 3339 timestamp.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimestampError {
@@ -179,7 +272,7 @@ impl fmt::Display for TimestampError {
         write!(
             f,
             "`{}` is not an RFC 3339 timestamp like `2026-11-22T10:15:30Z`",
-            self.input
+            self.input.escape_debug()
         )
     }
 }
@@ -210,7 +303,8 @@ fn parse(b: &[u8]) -> Option<Timestamp> {
     let day = digits(b, 8, 2)?;
     let (hour, minute, second) = (digits(b, 11, 2)?, digits(b, 14, 2)?, digits(b, 17, 2)?);
     let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
-    if separators.iter().any(|&(i, c)| b[i] != c) || !matches!(b[10], b'T' | b't' | b' ') {
+    // RFC 3339's grammar: `T` (either case) between date and time.
+    if separators.iter().any(|&(i, c)| b[i] != c) || !matches!(b[10], b'T' | b't') {
         return None;
     }
     // A leap second (60) is read as the last second of its minute.
@@ -249,7 +343,8 @@ fn parse(b: &[u8]) -> Option<Timestamp> {
             if h > 23 || m > 59 {
                 return None;
             }
-            let minutes = i64::from(h * 60 + m);
+            // Both are in range: at most 23 * 60 + 59.
+            let minutes = i16::try_from(h * 60 + m).ok()?;
             if *sign == b'+' { minutes } else { -minutes }
         }
         _ => return None,
@@ -258,8 +353,12 @@ fn parse(b: &[u8]) -> Option<Timestamp> {
         + i64::from(hour) * 3600
         + i64::from(minute) * 60
         + i64::from(second.min(59))
-        - offset * 60;
-    Some(Timestamp { secs, nanos })
+        - i64::from(offset) * 60;
+    Some(Timestamp {
+        secs,
+        nanos,
+        offset,
+    })
 }
 
 impl serde::Serialize for Timestamp {
@@ -327,6 +426,28 @@ mod tests {
     }
 
     #[test]
+    fn keeps_the_offset_of_extreme_years() {
+        for text in [
+            "0000-01-01T00:00:00+01:00",
+            "0000-01-01T00:00:00.5+23:59",
+            "9999-12-31T23:59:59.999999999-23:59",
+            "9999-12-31T23:30:00-05:00",
+            "2026-11-22T12:35:30.25+02:00",
+        ] {
+            let t: Timestamp = text.parse().unwrap();
+            assert!(t.is_rfc3339(), "{text}");
+            assert_eq!(t.to_string(), text);
+            assert_eq!(t.to_string().parse::<Timestamp>().unwrap(), t);
+        }
+        let utc: Timestamp = "0000-01-01T00:00:00Z".parse().unwrap();
+        assert!(utc.is_rfc3339());
+        let before = Timestamp::from_unix(utc.unix_seconds() - 1, 0).unwrap();
+        assert!(!before.is_rfc3339());
+        assert!(before.with_offset(60).unwrap().is_rfc3339());
+        assert!(utc.with_offset(24 * 60).is_none());
+    }
+
+    #[test]
     fn rejects_what_is_not_rfc_3339() {
         for bad in [
             "",
@@ -339,6 +460,7 @@ mod tests {
             "2026-11-22T10:35:30Zjunk",
             "2026-11-22T10:35:30+2:00",
             "２０２６-11-22T10:35:30Z",
+            "2026-11-22 10:35:30Z",
         ] {
             assert!(bad.parse::<Timestamp>().is_err(), "{bad}");
         }

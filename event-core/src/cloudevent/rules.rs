@@ -1,0 +1,348 @@
+//! The constraints CloudEvents 1.0.2 puts on context attribute values, shared
+//! by the decoder and the builders so that whatever is built can be read.
+
+/// Why a value is not acceptable for its attribute; a fixed text, so that no
+/// input is ever quoted.
+pub(crate) type Reason = &'static str;
+
+/// A value of the String type: no control characters (U+0000-U+001F,
+/// U+007F-U+009F) and no noncharacters. Surrogates cannot occur in a Rust
+/// string, and the JSON parser refuses unpaired ones.
+pub(crate) fn string(value: &str) -> Result<(), Reason> {
+    // The common case, printable ASCII, in one pass over the bytes.
+    if value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Ok(());
+    }
+    for c in value.chars() {
+        let code = u32::from(c);
+        if code < 0x20 || (0x7f..=0x9f).contains(&code) {
+            return Err("it holds a control character");
+        }
+        if (0xfdd0..=0xfdef).contains(&code) || code & 0xfffe == 0xfffe {
+            return Err("it holds a Unicode noncharacter");
+        }
+    }
+    Ok(())
+}
+
+/// A String that must not be empty (`id`, `type`, `subject`).
+pub(crate) fn non_empty_string(value: &str) -> Result<(), Reason> {
+    if value.is_empty() {
+        return Err("it is empty");
+    }
+    string(value)
+}
+
+/// A non-empty URI-reference (RFC 3986, section 4.1): `source`.
+pub(crate) fn uri_reference(value: &str) -> Result<(), Reason> {
+    if value.is_empty() {
+        return Err("it is empty");
+    }
+    if !uri_ref(value, false) {
+        return Err("it is not a URI-reference (RFC 3986)");
+    }
+    Ok(())
+}
+
+/// A non-empty absolute URI (RFC 3986, section 3): `dataschema`.
+pub(crate) fn uri(value: &str) -> Result<(), Reason> {
+    if value.is_empty() {
+        return Err("it is empty");
+    }
+    if !uri_ref(value, true) {
+        return Err("it is not an absolute URI (RFC 3986)");
+    }
+    Ok(())
+}
+
+/// The name of an attribute: lowercase ASCII letters and digits.
+pub(crate) fn attribute_name(name: &str) -> Result<(), Reason> {
+    if name.is_empty() {
+        return Err("an attribute name is not empty");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        return Err("an attribute name holds only lowercase letters `a`-`z` and digits `0`-`9`");
+    }
+    Ok(())
+}
+
+/// A media type (RFC 2046): `type/subtype` and optional `; name=value`
+/// parameters. Empty and malformed values are refused.
+pub(crate) fn content_type(value: &str) -> Result<(), Reason> {
+    const WRONG: Reason = "it is not a media type like `application/json` (RFC 2046)";
+    if value.is_empty() {
+        return Err("it is empty");
+    }
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return Err(WRONG);
+    };
+    if !is_token(kind) || !is_token(subtype) {
+        return Err(WRONG);
+    }
+    for parameter in parts {
+        let parameter = parameter.trim();
+        let Some((name, value)) = parameter.split_once('=') else {
+            return Err(WRONG);
+        };
+        let quoted = value.len() >= 2 && value.starts_with('"') && value.ends_with('"');
+        let printable = value.bytes().all(|b| (0x20..0x7f).contains(&b));
+        if !is_token(name.trim_end()) || !(is_token(value) || quoted && printable) {
+            return Err(WRONG);
+        }
+    }
+    Ok(())
+}
+
+/// Whether a media type declares JSON: its subtype, without parameters, is
+/// `json` or ends in `+json` (`application/json`, `text/json`,
+/// `application/cloudevents+json`). An absent content type counts as
+/// `application/json`.
+#[must_use]
+pub fn is_json_content_type(content_type: Option<&str>) -> bool {
+    let Some(content_type) = content_type else {
+        return true;
+    };
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let Some((_, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    let subtype = subtype.as_bytes();
+    let json = b"json";
+    subtype.eq_ignore_ascii_case(json)
+        || subtype.len() > 5
+            && subtype[subtype.len() - 5] == b'+'
+            && subtype[subtype.len() - 4..].eq_ignore_ascii_case(json)
+}
+
+// token = 1*<any CHAR except SPACE, CTLs, or tspecials> (RFC 2045)
+fn is_token(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?=".contains(&b))
+}
+
+// unreserved / sub-delims / ":" / "@", and "%" HEXDIG HEXDIG (checked apart)
+fn is_pchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b)
+}
+
+/// Every `%` is followed by two hex digits, and every other byte passes
+/// `allowed`.
+fn chars_ok(part: &str, allowed: impl Fn(u8) -> bool) -> bool {
+    let bytes = part.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_hexdigit);
+            if !hex(i + 1) || !hex(i + 2) {
+                return false;
+            }
+            i += 3;
+        } else if allowed(bytes[i]) {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+// URI-reference = URI / relative-ref
+// URI           = scheme ":" hier-part [ "?" query ] [ "#" fragment ]
+// relative-ref  = relative-part [ "?" query ] [ "#" fragment ]
+fn uri_ref(value: &str, absolute: bool) -> bool {
+    let (rest, fragment) = match value.split_once('#') {
+        Some((rest, fragment)) => (rest, Some(fragment)),
+        None => (value, None),
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, Some(query)),
+        None => (rest, None),
+    };
+    let query_ok = |part: &str| chars_ok(part, |b| is_pchar(b) || b == b'/' || b == b'?');
+    if !fragment.is_none_or(query_ok) || !query.is_none_or(query_ok) {
+        return false;
+    }
+    // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), before any `/`
+    let hier = match rest.split_once(':') {
+        Some((scheme, hier)) if !scheme.contains('/') => {
+            let mut bytes = scheme.bytes();
+            let first = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+            if !first || !bytes.all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
+                // A colon in the first segment of a relative path.
+                return false;
+            }
+            hier
+        }
+        _ if absolute => return false,
+        _ => rest,
+    };
+    let path = match hier.strip_prefix("//") {
+        Some(after) => {
+            let (authority, path) = match after.find('/') {
+                Some(at) => after.split_at(at),
+                None => (after, ""),
+            };
+            if !authority_ok(authority) {
+                return false;
+            }
+            path
+        }
+        None => hier,
+    };
+    chars_ok(path, |b| is_pchar(b) || b == b'/')
+}
+
+// authority = [ userinfo "@" ] host [ ":" port ]
+fn authority_ok(authority: &str) -> bool {
+    let host_port = match authority.rsplit_once('@') {
+        Some((userinfo, host_port)) => {
+            if !chars_ok(userinfo, |b| is_pchar(b) && b != b'@') {
+                return false;
+            }
+            host_port
+        }
+        None => authority,
+    };
+    let (host, port) = if let Some(literal) = host_port.strip_prefix('[') {
+        // IP-literal = "[" ( IPv6address / IPvFuture ) "]"
+        let Some((inside, after)) = literal.split_once(']') else {
+            return false;
+        };
+        let inside_ok = !inside.is_empty()
+            && inside
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:".contains(&b));
+        if !inside_ok {
+            return false;
+        }
+        match after.strip_prefix(':') {
+            Some(port) => ("", port),
+            None if after.is_empty() => ("", ""),
+            None => return false,
+        }
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, port),
+            None => (host_port, ""),
+        }
+    };
+    port.bytes().all(|b| b.is_ascii_digit())
+        && chars_ok(host, |b| is_pchar(b) && b != b':' && b != b'@')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_references() {
+        for good in [
+            "https://github.com/cloudevents",
+            "mailto:cncf-wg-serverless@lists.cncf.io",
+            "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66",
+            "cloudevents/spec/pull/123",
+            "/sensors/tn-1234567/alerts",
+            "1-555-123-4567",
+            "//host:8080/path?q=1#frag",
+            "http://[::1]:80/x",
+            "/a%20b",
+            "#only-fragment",
+            "?q",
+        ] {
+            assert_eq!(uri_reference(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "/a%2",
+            "/a%zz",
+            "x:y:z/../a b",
+            "1a:b",
+            "/päth",
+            "/a#b#c",
+            "//host:port/",
+            "http://[::1/x",
+            "/a\\b",
+            "/a<b>",
+            "a\"b",
+        ] {
+            assert!(uri_reference(bad).is_err(), "{bad}");
+        }
+        assert_eq!(uri("https://example.com/schema.json"), Ok(()));
+        assert!(uri("/relative/schema").is_err());
+    }
+
+    #[test]
+    fn strings() {
+        assert_eq!(string("plain ascii"), Ok(()));
+        assert_eq!(string("ünïcödé ✓"), Ok(()));
+        assert_eq!(string(""), Ok(()));
+        assert!(non_empty_string("").is_err());
+        for bad in [
+            "a\nb",
+            "\u{0}",
+            "\u{7f}",
+            "\u{85}",
+            "\u{fdd0}",
+            "\u{fffe}",
+            "\u{1ffff}",
+        ] {
+            assert!(string(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn content_types() {
+        for good in [
+            "application/json",
+            "text/json",
+            "application/vnd.acme+json",
+            "text/plain; charset=utf-8",
+            "multipart/form-data; boundary=\"a b\"",
+            "image/png",
+        ] {
+            assert_eq!(content_type(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "json",
+            "application/",
+            "/json",
+            "a b/c",
+            "text/plain; charset",
+        ] {
+            assert!(content_type(bad).is_err(), "{bad}");
+        }
+        for json in [
+            "application/json",
+            "TEXT/JSON",
+            "application/vnd.acme+json; v=1",
+        ] {
+            assert!(is_json_content_type(Some(json)), "{json}");
+        }
+        assert!(is_json_content_type(None));
+        for other in [
+            "application/xml",
+            "application/jsonx",
+            "application/+json2",
+            "json",
+        ] {
+            assert!(!is_json_content_type(Some(other)), "{other}");
+        }
+    }
+
+    #[test]
+    fn attribute_names() {
+        assert_eq!(attribute_name("comexampleextension1"), Ok(()));
+        for bad in ["", "Upper", "with_underscore", "with-dash", "ümlaut"] {
+            assert!(attribute_name(bad).is_err(), "{bad}");
+        }
+    }
+}
