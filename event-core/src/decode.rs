@@ -304,7 +304,8 @@ fn describe(message: &str) -> String {
         .rfind(", expected ")
         .map(|at| echo(&message[at + ", expected ".len()..]));
     let found = |rest: &str| {
-        const KINDS: [(&str, &str); 14] = [
+        const KINDS: [(&str, &str); 15] = [
+            ("null", "null"),
             ("boolean", "a boolean"),
             ("integer", "an integer"),
             ("floating point", "a floating point number"),

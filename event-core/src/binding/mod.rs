@@ -305,7 +305,8 @@ fn binary(
 }
 
 /// The data of a binary-mode body: JSON for a JSON content type, text for
-/// `text/*` in UTF-8, bytes otherwise (and when no content type says).
+/// another content type when it is UTF-8, bytes otherwise (and when no
+/// content type says).
 fn body_data(
     body: &[u8],
     content_type: Option<&str>,
@@ -336,12 +337,10 @@ fn body_data(
             limit: limits.max_size,
         });
     }
-    let is_text = content_type.is_some_and(|ct| {
-        ct.get(..5)
-            .is_some_and(|head| head.eq_ignore_ascii_case("text/"))
-    });
+    // A body in UTF-8 crosses to the JSON format as a `data` string (XML,
+    // plain text), the other bytes as `data_base64`.
     match core::str::from_utf8(body) {
-        Ok(text) if is_text => Ok(Some(Data::Text(text.to_owned()))),
+        Ok(text) if content_type.is_some() => Ok(Some(Data::Text(text.to_owned()))),
         _ => Ok(Some(Data::Binary(body.to_vec()))),
     }
 }
