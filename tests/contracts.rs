@@ -92,17 +92,57 @@ fn an_edited_snapshot_is_reported_with_its_differences() {
         panic!("expected one drift: {error}");
     };
     assert_eq!(full_type, "parcel.weighed.v1");
-    assert_eq!(
-        differences,
-        &["changed `/properties/grams/format`: \"uint16\" -> \"uint32\""]
+    // The struct writes `u32` where the snapshot promised readers `u16`.
+    assert_eq!(differences.len(), 1, "{differences:?}");
+    assert!(
+        differences[0].starts_with("range narrowed (forward) at old `#/properties/grams`"),
+        "{differences:?}"
     );
     let message = error.to_string();
     assert!(
         message.contains("no longer matches its frozen contract"),
         "{message}"
     );
-    // The edited file is left as it is: a frozen contract is never rewritten.
+    // The edited file is left as it is: a breaking change is never frozen.
     assert!(std::fs::read_to_string(&file).unwrap().contains("uint16"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn annotations_never_fail_and_a_compatible_change_refreshes_the_snapshot() {
+    let dir = temp_dir("refresh");
+    check(&dir, true).check().unwrap();
+    let file = dir.join("parcel.weighed.v1.json");
+    let original = std::fs::read_to_string(&file).unwrap();
+
+    // A reworded description and title: nothing to do.
+    let annotated = original.replace(
+        "\"title\": \"ParcelWeighedIntegrationEvent\"",
+        "\"title\": \"Parcel weighed\", \"description\": \"typo fixed\"",
+    );
+    assert_ne!(annotated, original);
+    std::fs::write(&file, &annotated).unwrap();
+    check(&dir, false).check().unwrap();
+
+    // The snapshot has an optional field the struct dropped: compatible
+    // both ways, so the version may take the change once its snapshot is
+    // refreshed with the documented command.
+    let mut schema: serde_json::Value = serde_json::from_str(&original).unwrap();
+    schema["properties"]["scale"] =
+        serde_json::json!({ "type": ["string", "null"], "x-rust-type": "Option<String>" });
+    std::fs::write(&file, serde_json::to_string_pretty(&schema).unwrap()).unwrap();
+    let error = check(&dir, false).check().unwrap_err();
+    assert!(
+        matches!(error.problems.as_slice(), [ContractProblem::Stale { .. }]),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("EVENT_CONTRACTS=freeze"),
+        "{error}"
+    );
+    let report = check(&dir, true).check().unwrap();
+    assert_eq!(report.refreshed, ["parcel.weighed.v1"]);
+    check(&dir, false).check().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -137,6 +177,6 @@ fn a_version_no_longer_declared_is_compared_through_its_snapshot() {
         (older.as_str(), newer.as_str()),
         ("label.printed.v1", "label.printed.v2")
     );
-    assert_eq!(violations[0].pointer, "/properties/printer");
+    assert_eq!(violations[0].new_pointer, "/properties/printer");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -55,6 +55,6 @@ fn a_breaking_version_is_reported_and_compat_none_is_not() {
     );
     assert_eq!(violations.len(), 1);
     assert_eq!(violations[0].rule, Rule::RequiredPropertyAdded);
-    assert_eq!(violations[0].pointer, "/properties/due_date");
+    assert_eq!(violations[0].new_pointer, "/properties/due_date");
     assert!(error.to_string().contains("compat = \"none\""));
 }

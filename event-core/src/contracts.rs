@@ -16,13 +16,16 @@
 //!
 //! The check covers the integration events declared by the package's crates
 //! linked into the test: the calling crate's own, and the library's. It fails
-//! when it finds none, when a frozen version's schema differs from its
-//! snapshot (printing the differences), or when a version breaks its
-//! compatibility mode (`compat = ".."`, backward by default) with the
-//! previous version. Run with `EVENT_CONTRACTS=freeze` it writes the
-//! snapshots of drafts, each in the contracts folder of the crate that
-//! declares it; it never rewrites a frozen one, and writes nothing when
-//! `CI=true`.
+//! when it finds none, when a frozen version's schema breaks its snapshot
+//! (the frozen-version rule: annotations never count, a change compatible
+//! both ways lands once the snapshot is refreshed, anything else needs a new
+//! version; the compile-time check applies the same rule with the same
+//! checker), or when a version breaks its compatibility mode
+//! (`compat = ".."`, backward by default) with the previous version. Run
+//! with `EVENT_CONTRACTS=freeze` it writes the snapshots of drafts, each in
+//! the contracts folder of the crate that declares it, and refreshes the
+//! snapshot of a frozen version that changed compatibly; it writes nothing
+//! when `CI=true`.
 
 use core::fmt;
 use std::collections::BTreeMap;
@@ -31,7 +34,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::EventKind;
-use crate::compat::{self, Violation};
+use crate::compat::{self, Compatibility, Violation};
 use crate::registry::{self, EventDescriptor};
 
 /// What a contract check found.
@@ -41,6 +44,9 @@ pub struct ContractReport {
     pub frozen: Vec<String>,
     /// Drafts whose snapshot this run wrote.
     pub written: Vec<String>,
+    /// Frozen versions with a compatible (full) change whose snapshot this
+    /// run rewrote.
+    pub refreshed: Vec<String>,
     /// Drafts left unfrozen.
     pub drafts: Vec<String>,
     /// Version pairs checked for compatibility: (older, newer).
@@ -51,8 +57,20 @@ pub struct ContractReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ContractProblem {
-    /// A frozen version's schema is no longer its snapshot.
+    /// A frozen version changed in a way that breaks its readers or
+    /// writers (full compatibility with its snapshot): it needs a new
+    /// version.
     Drift {
+        /// The full type.
+        full_type: String,
+        /// The snapshot.
+        file: PathBuf,
+        /// Each breaking change, by rule and JSON pointer.
+        differences: Vec<String>,
+    },
+    /// A frozen version changed compatibly (full) but its snapshot was not
+    /// refreshed: `EVENT_CONTRACTS=freeze cargo test` rewrites it.
+    Stale {
         /// The full type.
         full_type: String,
         /// The snapshot.
@@ -101,7 +119,25 @@ impl fmt::Display for ContractProblem {
                 }
                 write!(
                     f,
-                    "  restore the event, or declare the change as a new version; a frozen contract changes only by deleting its file"
+                    "  restore the event, or declare the change as a new version (a frozen version takes only changes compatible both ways)"
+                )
+            }
+            ContractProblem::Stale {
+                full_type,
+                file,
+                differences,
+            } => {
+                writeln!(
+                    f,
+                    "`{full_type}` changed compatibly since its frozen contract `{}`:",
+                    file.display()
+                )?;
+                for difference in differences {
+                    writeln!(f, "  {difference}")?;
+                }
+                write!(
+                    f,
+                    "  refresh the snapshot with `EVENT_CONTRACTS=freeze cargo test` and commit it"
                 )
             }
             ContractProblem::Incompatible {
@@ -302,18 +338,42 @@ impl Contracts {
             let full_type = descriptor.full_type.to_owned();
             match read_snapshot(&file) {
                 Ok(Some(snapshot)) => {
-                    let mut differences = Vec::new();
-                    diff(&snapshot, &current, String::new(), &mut differences);
-                    if differences.is_empty() {
+                    // The frozen-version rule: annotations may change
+                    // freely; a change compatible both ways (full) may land
+                    // in the frozen version once its snapshot is refreshed;
+                    // anything else needs a new version.
+                    if compat::same_but_annotations(&snapshot, &current) {
                         report.frozen.push(full_type);
-                    } else {
+                        published.insert((descriptor.type_name, descriptor.version), snapshot);
+                        continue;
+                    }
+                    let breaking = compat::check(&snapshot, &current, Compatibility::Full);
+                    if !breaking.is_empty() {
                         problems.push(ContractProblem::Drift {
+                            full_type,
+                            file: file.clone(),
+                            differences: breaking.iter().map(ToString::to_string).collect(),
+                        });
+                        published.insert((descriptor.type_name, descriptor.version), snapshot);
+                    } else if self.freeze {
+                        match write_snapshot(&file, &current) {
+                            Ok(()) => report.refreshed.push(full_type),
+                            Err(error) => problems.push(ContractProblem::File {
+                                file: file.clone(),
+                                error,
+                            }),
+                        }
+                        published.insert((descriptor.type_name, descriptor.version), current);
+                    } else {
+                        let mut differences = Vec::new();
+                        diff(&snapshot, &current, String::new(), &mut differences);
+                        problems.push(ContractProblem::Stale {
                             full_type,
                             file: file.clone(),
                             differences,
                         });
+                        published.insert((descriptor.type_name, descriptor.version), snapshot);
                     }
-                    published.insert((descriptor.type_name, descriptor.version), snapshot);
                 }
                 Ok(None) if self.freeze => {
                     match write_snapshot(&file, &current) {

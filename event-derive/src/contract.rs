@@ -11,7 +11,11 @@ use syn::{Attribute, LitStr, Token, Type};
 
 use crate::ast::{Field, Input};
 use crate::errors::Errors;
-use crate::json::{self, Json};
+use crate::shape;
+use std::collections::BTreeMap;
+
+use event_compat::json::{self, Json};
+use event_compat::{Compatibility, Direction, Rule};
 
 /// Where an event version's snapshot is, and what it holds if it exists.
 pub struct Contract {
@@ -267,8 +271,10 @@ fn wire_shape<'a>(input: &'a Input<'a>) -> Option<Vec<Wire<'a>>> {
     Some(out)
 }
 
-/// Compares the struct with its frozen snapshot and reports every breaking
-/// difference at the field (or the struct, for a field that is gone).
+/// Compares the struct with its frozen snapshot under the frozen-version
+/// rule, with the checker `check_contracts!` uses: a change must be
+/// compatible both ways (full). Each violation is reported at its field (or
+/// the struct, for a field that is gone).
 pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Errors) {
     let Some(bytes) = &contract.snapshot else {
         return;
@@ -292,16 +298,11 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
     let Some(current) = wire_shape(input) else {
         return;
     };
-    let empty = std::collections::BTreeMap::new();
+    let empty = BTreeMap::new();
     let properties = snapshot
         .get("properties")
         .and_then(Json::as_object)
         .unwrap_or(&empty);
-    let frozen_required: Vec<&str> = snapshot
-        .get("required")
-        .and_then(Json::as_array)
-        .map(|r| r.iter().filter_map(Json::as_str).collect())
-        .unwrap_or_default();
     let frozen_type = |name: &str| {
         properties
             .get(name)
@@ -332,46 +333,111 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
         );
         return;
     }
-    for gone in &removed {
-        errors.at(
-            ident.span(),
-            format_args!(
-                "field `{gone}` of the frozen contract `{shown}` was removed or renamed, and consumers still read it: put it back, {new_version}"
+
+    // The struct's schema as far as the macro sees it: the snapshot's own
+    // schema for fields whose type is unchanged, and the shape of the new
+    // type (opaque where it names a type declared elsewhere) for the others.
+    let mut new_properties = BTreeMap::new();
+    for wire in &current {
+        let unchanged = frozen_type(&wire.name) == Some(wire.rust_type.as_str());
+        let schema = match properties.get(&wire.name) {
+            Some(frozen) if unchanged => {
+                let mut schema = frozen.clone();
+                // A required field has no default on the wire any more.
+                if let (true, Json::Object(map)) = (wire.required, &mut schema) {
+                    map.remove("default");
+                }
+                schema
+            }
+            _ => {
+                let mut schema = shape::of(wire.field.ty);
+                if let Json::Object(map) = &mut schema {
+                    map.insert(
+                        "x-rust-type".to_owned(),
+                        Json::String(wire.rust_type.clone()),
+                    );
+                }
+                if let Some(before) = frozen_type(&wire.name)
+                    && shape::has_opaque(&schema)
+                {
+                    errors.spanned(
+                        wire.field.ty,
+                        format_args!(
+                            "the type of `{}` was `{before}` in the frozen contract `{shown}` and is now `{}`: restore the type, {new_version}",
+                            wire.name, wire.rust_type
+                        ),
+                    );
+                    continue;
+                }
+                schema
+            }
+        };
+        new_properties.insert(wire.name.clone(), schema);
+    }
+    let mut new_schema = snapshot.clone();
+    if let Json::Object(map) = &mut new_schema {
+        let required = current
+            .iter()
+            .filter(|w| w.required)
+            .map(|w| Json::String(w.name.clone()))
+            .collect();
+        map.insert("properties".to_owned(), Json::Object(new_properties));
+        map.insert("required".to_owned(), Json::Array(required));
+    }
+
+    let violations = event_compat::check(&snapshot, &new_schema, Compatibility::Full);
+    let mut seen = std::collections::BTreeSet::new();
+    for violation in violations {
+        let name = violation
+            .path
+            .split(['.', '['])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let wire = current.iter().find(|w| w.name == name);
+        // One error per field and rule: both directions say the same.
+        if !seen.insert((name.clone(), violation.rule)) {
+            continue;
+        }
+        let message = match (violation.rule, wire) {
+            (Rule::RequiredPropertyAdded, Some(w)) if !properties.contains_key(&w.name) => format!(
+                "`{}` is new and required, but documents of the frozen contract `{shown}` lack it: make it an `Option` or give it `#[serde(default)]`, {new_version}",
+                w.name
             ),
-        );
-    }
-    for new in &added {
-        if new.required {
-            errors.at(
-                new.field.ident.span(),
-                format_args!(
-                    "`{}` is new and required, but documents of the frozen contract `{shown}` lack it: make it an `Option` or give it `#[serde(default)]`, {new_version}",
-                    new.name
-                ),
-            );
+            (Rule::RequiredPropertyAdded, Some(w)) => format!(
+                "`{}` was optional in the frozen contract `{shown}` and is now required: keep it optional (an `Option`, or `#[serde(default)]`), {new_version}",
+                w.name
+            ),
+            (_, None) if properties.contains_key(&name) => format!(
+                "field `{name}` of the frozen contract `{shown}` was removed or renamed, and consumers still read it: put it back, {new_version}"
+            ),
+            (_, Some(w)) if frozen_type(&w.name).is_some_and(|t| t != w.rust_type) => format!(
+                "the type of `{}` was `{}` in the frozen contract `{shown}` and is now `{}`, which {}: restore the type, {new_version}",
+                w.name,
+                frozen_type(&w.name).unwrap_or_default(),
+                w.rust_type,
+                reason(&violation)
+            ),
+            _ => format!(
+                "this change breaks the frozen contract `{shown}`: {}; undo it, {new_version}",
+                violation.message
+            ),
+        };
+        match wire {
+            Some(w) if violation.rule == Rule::RequiredPropertyAdded => {
+                errors.at(w.field.ident.span(), message);
+            }
+            Some(w) => errors.spanned(w.field.ty, message),
+            None => errors.at(ident.span(), message),
         }
     }
-    for wire in current.iter().filter(|w| properties.contains_key(&w.name)) {
-        if let Some(before) = frozen_type(&wire.name)
-            && before != wire.rust_type
-        {
-            errors.spanned(
-                wire.field.ty,
-                format_args!(
-                    "the type of `{}` was `{before}` in the frozen contract `{shown}` and is now `{}`: restore the type, {new_version}",
-                    wire.name, wire.rust_type
-                ),
-            );
-        }
-        if wire.required && !frozen_required.contains(&wire.name.as_str()) {
-            errors.at(
-                wire.field.ident.span(),
-                format_args!(
-                    "`{}` was optional in the frozen contract `{shown}` and is now required: keep it optional (an `Option`, or `#[serde(default)]`), {new_version}",
-                    wire.name
-                ),
-            );
-        }
+}
+
+/// Why a type change breaks, for the message: which readers lose.
+fn reason(violation: &event_compat::Violation) -> &'static str {
+    match violation.direction {
+        Direction::Backward => "cannot hold every value documents of the frozen contract carry",
+        Direction::Forward => "writes values that readers of the frozen contract reject",
     }
 }
 

@@ -9,9 +9,9 @@ mod attr;
 mod contract;
 mod errors;
 mod expand;
-mod json;
 mod naming;
 mod package;
+mod shape;
 mod valid;
 
 use proc_macro::TokenStream;

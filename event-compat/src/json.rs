@@ -1,21 +1,30 @@
-//! A small JSON reader for contract snapshots. The macro crate reads JSON
-//! only here; its own reader spares every build a second, host-side compile
-//! of serde_json for the proc macro.
+//! A small JSON value and reader. The macro crate reads contract snapshots
+//! with it: its own reader spares every build a second, host-side compile of
+//! serde_json for the proc macro.
 
 use std::collections::BTreeMap;
 
-/// A JSON value.
+/// A JSON value. Numbers keep their text, so that no precision is lost
+/// before a comparison needs one.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json {
+    /// `null`
     Null,
+    /// `true` or `false`
     Bool(bool),
+    /// A number as written: `-1.5e3`.
     Number(String),
+    /// A string.
     String(String),
+    /// An array.
     Array(Vec<Json>),
+    /// An object, its keys sorted.
     Object(BTreeMap<String, Json>),
 }
 
 impl Json {
+    /// The member `key` of an object.
+    #[must_use]
     pub fn get(&self, key: &str) -> Option<&Json> {
         match self {
             Json::Object(map) => map.get(key),
@@ -23,6 +32,8 @@ impl Json {
         }
     }
 
+    /// The text of a string.
+    #[must_use]
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Json::String(s) => Some(s),
@@ -30,6 +41,8 @@ impl Json {
         }
     }
 
+    /// The members of an object.
+    #[must_use]
     pub fn as_object(&self) -> Option<&BTreeMap<String, Json>> {
         match self {
             Json::Object(map) => Some(map),
@@ -37,15 +50,120 @@ impl Json {
         }
     }
 
+    /// The items of an array.
+    #[must_use]
     pub fn as_array(&self) -> Option<&[Json]> {
         match self {
             Json::Array(items) => Some(items),
             _ => None,
         }
     }
+
+    /// A boolean's value.
+    #[must_use]
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// A number's value (as close as a `f64` gets).
+    #[must_use]
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Number(text) => text.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// The JSON type of the value, as `type` names it; a number without a
+    /// fraction is an `integer`.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "boolean",
+            Json::Number(_) if self.as_f64().is_some_and(|n| n.fract() == 0.0) => "integer",
+            Json::Number(_) => "number",
+            Json::String(_) => "string",
+            Json::Array(_) => "array",
+            Json::Object(_) => "object",
+        }
+    }
+
+    /// Equality as JSON means it: `1` and `1.0` are the same number.
+    #[must_use]
+    pub fn same(&self, other: &Json) -> bool {
+        match (self, other) {
+            (Json::Number(a), Json::Number(b)) => {
+                a == b || matches!((self.as_f64(), other.as_f64()), (Some(x), Some(y)) if x == y)
+            }
+            (Json::Array(a), Json::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+            }
+            (Json::Object(a), Json::Object(b)) => {
+                a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v.same(w)))
+            }
+            _ => self == other,
+        }
+    }
+}
+
+impl core::fmt::Display for Json {
+    /// Compact JSON text.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Json::Null => f.write_str("null"),
+            Json::Bool(b) => write!(f, "{b}"),
+            Json::Number(n) => f.write_str(n),
+            Json::String(s) => write_string(f, s),
+            Json::Array(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Json::Object(map) => {
+                f.write_str("{")?;
+                for (i, (key, value)) in map.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write_string(f, key)?;
+                    write!(f, ":{value}")?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
+fn write_string(f: &mut core::fmt::Formatter<'_>, s: &str) -> core::fmt::Result {
+    f.write_str("\"")?;
+    for c in s.chars() {
+        match c {
+            '"' => f.write_str("\\\"")?,
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
+            c if (c as u32) < 0x20 => write!(f, "\\u{:04x}", c as u32)?,
+            c => write!(f, "{c}")?,
+        }
+    }
+    f.write_str("\"")
 }
 
 /// Parses a whole document; the error says where it went wrong.
+///
+/// # Errors
+///
+/// A message with the byte offset of the first thing that is not JSON.
 pub fn parse(bytes: &[u8]) -> Result<Json, String> {
     let mut reader = Reader { bytes, at: 0 };
     let value = reader.value(0)?;
