@@ -15,6 +15,15 @@ pub use event_derive::__link_package_library;
 /// What a `secret` field shows in `Debug`.
 pub const REDACTED: &str = "<redacted>";
 
+/// The value of a mapped field whose `#[event(..)]` was wrong: the macro has
+/// reported the mistake, and this keeps the rest of the mapping compiling so
+/// that nothing more is reported. Never runs: the crate does not build.
+#[doc(hidden)]
+#[inline]
+pub fn unset<T>() -> T {
+    ::core::unreachable!("a field option of this event is wrong")
+}
+
 /// A field's name as a type, the same in the macro of the source event and
 /// in that of the target: the UTF-8 bytes of the name (without a raw
 /// identifier's `r#`), sixteen to a chunk, first byte highest, the last chunk

@@ -6,7 +6,7 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, Lit, LitStr, Path, Token};
 
-use crate::errors::Errors;
+use crate::errors::{Errors, suggestion};
 
 /// Which macro is expanding.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,6 +58,33 @@ impl Kind {
         }
     }
 
+    /// The argument keys each macro takes, for did-you-mean suggestions.
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            Kind::Integration => &[
+                "version",
+                "maps_from",
+                "name",
+                "compat",
+                "contracts",
+                "upcast_from",
+                "upcast",
+                "schema_base",
+                "allow",
+                "crate",
+            ],
+            Kind::Notification => &[
+                "maps_from",
+                "name",
+                "version",
+                "schema_base",
+                "allow",
+                "crate",
+            ],
+            Kind::Domain => &["name", "version", "schema_base", "allow", "crate"],
+        }
+    }
+
     /// The rules each macro lets the user opt out of.
     fn opt_outs(self) -> &'static [&'static str] {
         match self {
@@ -91,6 +118,9 @@ pub struct MacroArgs {
     pub schema_base: Option<LitStr>,
     pub krate: Option<Path>,
     pub allow: Allow,
+    /// The keys whose value was wrong, so that the rules that need them
+    /// (a missing `version`) do not report the same mistake twice.
+    pub failed: Vec<String>,
 }
 
 /// The opt-outs given with `allow(..)`.
@@ -111,11 +141,25 @@ fn once<T>(slot: &Option<T>, meta: &ParseNestedMeta, key: &str) -> syn::Result<(
 }
 
 impl MacroArgs {
-    pub fn parse(kind: Kind, tokens: TokenStream) -> syn::Result<Self> {
+    /// Parses the arguments, one at a time: a wrong argument is reported
+    /// and left out, and the others still count.
+    pub fn parse(kind: Kind, tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut args = MacroArgs::default();
-        let parser = syn::meta::parser(|meta| args.parse_one(kind, &meta));
-        parser.parse2(tokens)?;
-        Ok(args)
+        for argument in split_at_commas(tokens) {
+            let key = argument_key(&argument);
+            let parser = syn::meta::parser(|meta| args.parse_one(kind, &meta));
+            if let Err(e) = parser.parse2(argument) {
+                errors.push(e);
+                // `verison = 2` stands for `version`: no second error about
+                // a missing version.
+                let meant = key
+                    .as_deref()
+                    .and_then(|k| crate::errors::did_you_mean(k, kind.keys()));
+                args.failed.extend(meant.map(str::to_owned));
+                args.failed.extend(key);
+            }
+        }
+        args
     }
 
     fn parse_one(&mut self, kind: Kind, meta: &ParseNestedMeta) -> syn::Result<()> {
@@ -189,9 +233,10 @@ impl MacroArgs {
             // #[domain_event(allow(non_past_tense, generic_name))]
             meta.parse_nested_meta(|inner| self.allow.parse_one(kind, &inner))?;
         } else {
+            let written = path_text(path);
             return Err(meta.error(format_args!(
-                "unknown argument `{}`; `#[{}]` takes {}",
-                path_text(path),
+                "unknown argument `{written}`; {}`#[{}]` takes {}",
+                suggestion(&written, kind.keys()),
                 kind.macro_name(),
                 kind.arguments()
             )));
@@ -204,30 +249,39 @@ impl Allow {
     fn parse_one(&mut self, kind: Kind, meta: &ParseNestedMeta) -> syn::Result<()> {
         let key = path_text(&meta.path);
         let allowed = kind.opt_outs();
-        let slot = match key.as_str() {
-            "non_past_tense" => &mut self.non_past_tense,
-            "generic_name" => &mut self.generic_name,
-            "reserved_suffix" => &mut self.reserved_suffix,
-            "missing_suffix" => &mut self.missing_suffix,
+        // A misspelled rule still opts out of the rule it names, so that the
+        // rule's own error does not follow the one about the spelling.
+        let meant = if allowed.contains(&key.as_str()) {
+            Some(key.as_str())
+        } else {
+            crate::errors::did_you_mean(&key, allowed)
+        };
+        let slot = match meant {
+            Some("non_past_tense") => &mut self.non_past_tense,
+            Some("generic_name") => &mut self.generic_name,
+            Some("reserved_suffix") => &mut self.reserved_suffix,
+            Some("missing_suffix") => &mut self.missing_suffix,
             _ => &mut false,
         };
         if !allowed.contains(&key.as_str()) {
+            *slot = true;
             let list = allowed
                 .iter()
                 .map(|k| format!("`{k}`"))
                 .collect::<Vec<_>>()
                 .join(", ");
             return Err(meta.error(format_args!(
-                "`{key}` is not a rule of `#[{}]`; it can allow {list}",
-                kind.macro_name()
+                "`{key}` is not a rule of `#[{}]`; {}it can allow {list}",
+                kind.macro_name(),
+                suggestion(&key, allowed)
             )));
         }
         if *slot {
             return Err(meta.error(format_args!("duplicate `{key}`; allow it once")));
         }
-        expect_flag(meta, &key)?;
+        // `allow(non_past_tense = true)` still means to allow it.
         *slot = true;
-        Ok(())
+        expect_flag(meta, &key)
     }
 }
 
@@ -288,12 +342,81 @@ pub fn same_source(a: &Path, b: &Path) -> bool {
 fn parse_version(meta: &ParseNestedMeta) -> syn::Result<Version> {
     let hint = "the version is a whole number from 1 up, like `version = 2`";
     let lit = parse_lit(meta, hint)?;
-    match lit {
-        Lit::Int(lit) => match lit.base10_parse::<u32>() {
-            Ok(0) | Err(_) => Err(syn::Error::new(lit.span(), hint)),
-            Ok(value) => Ok(Version { value }),
-        },
-        other => Err(syn::Error::new(other.span(), hint)),
+    let Lit::Int(lit) = lit else {
+        if let Lit::Str(s) = &lit
+            && let Ok(value) = s.value().trim().parse::<u32>()
+            && value > 0
+        {
+            return Err(syn::Error::new(
+                s.span(),
+                format_args!("the version is a number, not a string: write `version = {value}`"),
+            ));
+        }
+        return Err(syn::Error::new(lit.span(), hint));
+    };
+    let value = lit.base10_parse::<u32>();
+    // `version = 2u8`: a suffix says nothing here and reads as a typo.
+    if !lit.suffix().is_empty() {
+        let fix = value.as_ref().map_or_else(
+            |_| "`version = 2`".to_owned(),
+            |v| format!("`version = {v}`"),
+        );
+        return Err(syn::Error::new(
+            lit.span(),
+            format_args!(
+                "the version is a plain number without a type suffix: write {fix}, not `version = {lit}`"
+            ),
+        ));
+    }
+    // `version = 0x10`: versions are counted in decimal, as the `V<N>` of a
+    // name and the `.vN` of the type are.
+    let digits = lit.to_string();
+    if digits.len() > 1
+        && digits.starts_with('0')
+        && let Ok(value) = &value
+    {
+        return Err(syn::Error::new(
+            lit.span(),
+            format_args!(
+                "the version is written in decimal, as in the type name's `.v{value}`: write `version = {value}`"
+            ),
+        ));
+    }
+    match value {
+        Ok(0) => Err(syn::Error::new(
+            lit.span(),
+            "versions count from 1: write `version = 1`",
+        )),
+        Err(_) => Err(syn::Error::new(lit.span(), hint)),
+        Ok(value) => Ok(Version { value }),
+    }
+}
+
+/// The tokens of a list, split at its top-level commas: one item each. A
+/// group (`allow(a, b)`, `[A, B]`) is one token, so its commas stay inside.
+fn split_at_commas(tokens: TokenStream) -> Vec<TokenStream> {
+    let mut items = Vec::new();
+    let mut current = TokenStream::new();
+    for tree in tokens {
+        if let proc_macro2::TokenTree::Punct(p) = &tree
+            && p.as_char() == ','
+        {
+            items.push(std::mem::take(&mut current));
+        } else {
+            current.extend([tree]);
+        }
+    }
+    if !current.is_empty() {
+        items.push(current);
+    }
+    items
+}
+
+/// The key an argument starts with: `version` of `version = 2`.
+fn argument_key(tokens: &TokenStream) -> Option<String> {
+    match tokens.clone().into_iter().next() {
+        Some(proc_macro2::TokenTree::Ident(ident)) => Some(ident.to_string()),
+        _ => None,
     }
 }
 
@@ -354,6 +477,9 @@ pub struct FieldAttrs {
     /// The mapping keys (`from`, `with`, `context`, `default`) in the order
     /// written, for the rules about them.
     pub mapping_keys: Vec<Ident>,
+    /// Some `#[event(..)]` of the field was wrong: the field's value in a
+    /// mapping is then left to the error, so nothing cascades from it.
+    pub broken: bool,
 }
 
 /// A value with the key it was given under, for errors at the key.
@@ -362,6 +488,8 @@ pub struct Keyed<T> {
     pub value: T,
 }
 
+const FIELD_KEYS: &[&str] = &["pii", "secret", "from", "with", "context", "default"];
+
 const FIELD_OPTIONS: &str = "`pii`, `secret`, and on events with `maps_from`: `from = field`, `from(Source) = field`, `with = function`, `with(Source) = function`, `context`, `default` and `default = value`";
 
 impl FieldAttrs {
@@ -369,15 +497,45 @@ impl FieldAttrs {
     pub fn parse(attrs: &[Attribute], errors: &mut Errors) -> Self {
         let mut out = FieldAttrs::default();
         for attr in attrs.iter().filter(|a| is_event_attr(a)) {
-            let parsed = match &attr.meta {
-                syn::Meta::List(list) => list.parse_nested_meta(|meta| out.parse_one(&meta)),
-                _ => Err(syn::Error::new_spanned(
-                    attr,
-                    "`#[event]` takes a list of options, like `#[event(pii)]` or `#[event(from = other_field)]`",
-                )),
+            let list = match &attr.meta {
+                syn::Meta::List(list) => list,
+                // #[event] or #[event = ..]
+                _ => {
+                    out.broken = true;
+                    errors.spanned(
+                        attr,
+                        "`#[event]` takes a list of options, like `#[event(pii)]` or `#[event(from = other_field)]`",
+                    );
+                    continue;
+                }
             };
-            if let Err(e) = parsed {
-                errors.push(e);
+            // #[event[pii]] or #[event{pii}]
+            if !matches!(list.delimiter, syn::MacroDelimiter::Paren(_)) {
+                out.broken = true;
+                let inner = list.tokens.to_string();
+                errors.at(
+                    list.delimiter.span().join(),
+                    format_args!(
+                        "`#[event(..)]` takes its options in parentheses: write `#[event({inner})]`"
+                    ),
+                );
+                continue;
+            }
+            // #[event()]
+            if list.tokens.is_empty() {
+                out.broken = true;
+                errors.spanned(
+                    attr,
+                    "`#[event()]` gives no option; write one, like `#[event(pii)]`, or remove the attribute",
+                );
+                continue;
+            }
+            for option in split_at_commas(list.tokens.clone()) {
+                let parser = syn::meta::parser(|meta| out.parse_one(&meta));
+                if let Err(e) = parser.parse2(option) {
+                    out.broken = true;
+                    errors.push(e);
+                }
             }
         }
         out
@@ -386,7 +544,8 @@ impl FieldAttrs {
     fn parse_one(&mut self, meta: &ParseNestedMeta) -> syn::Result<()> {
         let Some(key) = meta.path.get_ident().cloned() else {
             return Err(meta.error(format_args!(
-                "unknown field option; `#[event(..)]` takes {FIELD_OPTIONS}"
+                "unknown field option `{}`; `#[event(..)]` takes {FIELD_OPTIONS}",
+                path_text(&meta.path)
             )));
         };
         if matches!(
@@ -419,7 +578,8 @@ impl FieldAttrs {
                 Ok(())
             }
             other => Err(meta.error(format_args!(
-                "unknown field option `{other}`; `#[event(..)]` takes {FIELD_OPTIONS}"
+                "unknown field option `{other}`; {}`#[event(..)]` takes {FIELD_OPTIONS}",
+                suggestion(other, FIELD_KEYS)
             ))),
         }
     }

@@ -23,6 +23,7 @@ impl Errors {
         self.push(syn::Error::new_spanned(tokens, message));
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.0.is_none()
     }
@@ -31,5 +32,65 @@ impl Errors {
         self.0
             .map(syn::Error::into_compile_error)
             .unwrap_or_default()
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to
+/// be a misspelling: `pli` -> `pii`, `verison` -> `version`.
+pub fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    let lower = word.to_lowercase();
+    candidates
+        .iter()
+        .filter(|c| **c != word)
+        .map(|c| (edit_distance(&lower, c), *c))
+        .filter(|&(d, c)| d <= (c.chars().count().max(lower.chars().count()) / 3).max(1))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+/// ` (did you mean `pii`?)`, or nothing.
+pub fn suggestion(word: &str, candidates: &[&str]) -> String {
+    did_you_mean(word, candidates).map_or_else(String::new, |c| format!("did you mean `{c}`? "))
+}
+
+/// Levenshtein distance with adjacent transpositions counted as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn misspellings_find_the_key() {
+        let keys = ["pii", "secret", "from", "with", "context", "default"];
+        assert_eq!(did_you_mean("pli", &keys), Some("pii"));
+        assert_eq!(did_you_mean("secert", &keys), Some("secret"));
+        assert_eq!(did_you_mean("contxt", &keys), Some("context"));
+        assert_eq!(did_you_mean("PII", &keys), Some("pii"));
+        assert_eq!(did_you_mean("personal", &keys), None);
+        assert_eq!(did_you_mean("pii", &keys), None);
     }
 }

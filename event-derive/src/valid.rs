@@ -68,7 +68,25 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
             }
             value
         }
-        None => naming::dotted(stem),
+        None => {
+            let dotted = naming::dotted(stem);
+            // `BestellungGeändert`: a type name is routed and matched by
+            // every consumer, so it stays ASCII; the user names it.
+            if !dotted.is_ascii()
+                && !name_is_wrong
+                && let Err(message) = naming::check_type_name(&dotted)
+            {
+                let example = naming::ascii_type_name(&dotted);
+                errors.at(
+                    span,
+                    format_args!(
+                        "the type name of `{name}` would be `{dotted}`, but {message}; give it one with `#[{}(name = \"{example}\")]`",
+                        input.kind.macro_name()
+                    ),
+                );
+            }
+            dotted
+        }
     };
 
     let base_from_env = input.args.schema_base.is_none();
@@ -109,13 +127,10 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
 
     // A name that is already an error gets no warning on top.
     let generic_name = (input.kind == Kind::Domain && !allow.generic_name && !name_is_wrong)
-        .then(|| naming::generic_participle(&name))
+        .then(|| naming::generic_warning(&name))
         .flatten()
-        .map(|word| {
-            format!(
-                "the domain event `{name}` says only that something was {}; a domain event names the intent, like `ProductPutOnSale` or `PriceReduced` (to keep this name, write `#[domain_event(allow(generic_name))]`)",
-                word.to_lowercase()
-            )
+        .map(|warning| {
+            format!("{warning} (to keep this name, write `#[domain_event(allow(generic_name))]`)")
         });
 
     let full_type = format!("{type_name}.v{version}");
@@ -187,6 +202,8 @@ fn version(input: &Input, suffix_version: Option<u32>, errors: &mut Errors) -> u
             version.value
         }
         (Some(version), _) => version.value,
+        // A `version = ..` that was wrong is already reported.
+        (None, in_name) if input.args.failed.iter().any(|k| k == "version") => in_name.unwrap_or(1),
         (None, _) if input.kind == Kind::Integration => {
             errors.at(
                 Span::call_site(),
@@ -302,12 +319,53 @@ fn schema_base(attr: Option<&LitStr>, env: Option<String>, errors: &mut Errors) 
 }
 
 fn check_schema_base(base: &str) -> Result<(), String> {
+    const EXAMPLES: &str = "like `https://schemas.example.com/events/` or `urn:acme:events:`";
     if base.is_empty() {
         return Err("the schema base is empty; leave it out for the default `urn:event:`".into());
     }
     if base.chars().any(char::is_whitespace) {
         return Err(format!(
             "`{base}` contains white space, which a URI cannot hold"
+        ));
+    }
+    if let Some(bad) = base
+        .chars()
+        .find(|c| !c.is_ascii() || c.is_ascii_control() || "\"<>\\^`{|}".contains(*c))
+    {
+        return Err(format!(
+            "`{base}` contains `{bad}`, which a URI cannot hold unescaped; percent-encode it or leave it out"
+        ));
+    }
+    // An absolute URI: a scheme (a letter, then letters, digits, `+`, `-`,
+    // `.`) and a colon, so that the `$id` does not resolve against wherever
+    // the schema happens to be read from.
+    let scheme = base.split_once(':').map(|(scheme, _)| scheme);
+    let scheme_ok = scheme.is_some_and(|s| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if !scheme_ok {
+        return Err(format!(
+            "`{base}` is not an absolute URI: a schema base starts with a scheme, {EXAMPLES}"
+        ));
+    }
+    let rest = &base[base.find(':').map_or(0, |i| i + 1)..];
+    if let Some(authority) = rest.strip_prefix("//") {
+        let host = authority.split(['/', '?', '#']).next().unwrap_or_default();
+        if host.is_empty() {
+            return Err(format!(
+                "`{base}` has no host after `//`; write one, {EXAMPLES}"
+            ));
+        }
+    } else if rest.is_empty() || rest.starts_with(['#', '?']) {
+        return Err(format!(
+            "`{base}` has nothing after its scheme; write a path or a name, {EXAMPLES}"
+        ));
+    }
+    if base.ends_with('#') && base[..base.len() - 1].contains('#') {
+        return Err(format!(
+            "`{base}` has two `#`; a URI has at most one fragment"
         ));
     }
     if !base.ends_with(['/', ':', '#']) {
@@ -343,6 +401,34 @@ mod tests {
             !errors.is_empty(),
             "a base from the environment is checked too"
         );
+    }
+
+    #[test]
+    fn schema_bases_are_absolute_uris() {
+        for good in [
+            "urn:event:",
+            "urn:acme:events:",
+            "https://schemas.example.com/events/",
+            "https://schemas.example.com/events#",
+            "tag:example.com,2026:events/",
+        ] {
+            assert!(check_schema_base(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "#",
+            "/",
+            ":",
+            "events/",
+            "https:///",
+            "https://#",
+            "1urn:",
+            "urn:",
+            "https://schemas.example.com/ev ents/",
+            "https://schémas.example.com/",
+            "https://a.example/x#y#",
+        ] {
+            assert!(check_schema_base(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

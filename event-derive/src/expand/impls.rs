@@ -1,6 +1,6 @@
 //! The trait impls, the registration and the compile-time checks of an event.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::{Ident, Path};
@@ -35,12 +35,17 @@ pub fn emit(
     let generic_warning = resolved.generic_name.as_ref().map(|note| {
         // A deprecated item used at the struct's name: a real warning on
         // stable Rust, pointing where the fix goes.
-        let use_site = quote_spanned!(ident.span()=> let _ = generic_domain_event_name;);
+        // The item takes the event's own name, so the warning names what the
+        // user wrote, not a generated identifier.
+        let name = ident.unraw().to_string();
+        let shadow = Ident::new(&name, Span::call_site());
+        let used = Ident::new(&name, ident.span());
+        let use_site = quote_spanned!(ident.span()=> let _ = #used;);
         quote! {
             const _: () = {
                 #[deprecated(note = #note)]
-                #[allow(non_camel_case_types)]
-                struct generic_domain_event_name;
+                #[allow(non_camel_case_types, dead_code)]
+                struct #shadow;
                 #use_site
             };
         }

@@ -37,12 +37,13 @@ pub fn event(
     };
 
     let mut errors = Errors::default();
-    let args = MacroArgs::parse(kind, args).unwrap_or_else(|e| {
-        errors.push(e);
-        MacroArgs::default()
-    });
+    let args = MacroArgs::parse(kind, args, &mut errors);
     let input = Input::from_syn(kind, args, &item, &mut errors);
-    let Some(input) = input.filter(|_| errors.is_empty()) else {
+    // A wrong argument or field option is reported and left out, and the
+    // event is expanded without it: its derives and impls still go out, so
+    // the code that uses the event reports nothing more. Only a shape no
+    // event can have (an enum, a tuple struct, generics) falls back.
+    let Some(input) = input.filter(|_| item.generics.params.is_empty()) else {
         // The declaration itself is malformed: emit the struct alone so that
         // the rest of the crate still resolves its name.
         let mut out = item::stripped(&item);
@@ -112,11 +113,11 @@ mod tests {
     fn a_malformed_declaration_still_emits_the_struct_without_helpers() {
         let out = expand(
             Kind::Domain,
-            quote!(bogus = 1),
+            quote!(),
             quote!(
-                pub struct OrderPlaced {
+                pub struct OrderPlaced<T> {
                     #[event(pii)]
-                    pub email: String,
+                    pub email: T,
                 }
             ),
         );
@@ -124,6 +125,28 @@ mod tests {
         assert!(out.contains("compile_error"), "{out}");
         assert!(!out.contains("event (pii)"), "{out}");
         assert!(!out.contains("impl :: event_core :: Event"), "{out}");
+    }
+
+    #[test]
+    fn a_wrong_argument_or_option_is_left_out_and_the_event_still_expands() {
+        let out = expand(
+            Kind::Domain,
+            quote!(bogus = 1, version = 3),
+            quote!(
+                pub struct OrderPlaced {
+                    #[event(pli)]
+                    pub email: String,
+                }
+            ),
+        );
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("did you mean `pii`"), "{out}");
+        assert!(!out.contains("event (pli)"), "{out}");
+        assert!(
+            out.contains("impl :: event_core :: Event for OrderPlaced"),
+            "{out}"
+        );
+        assert!(out.contains("VERSION : u32 = 3u32"), "{out}");
     }
 
     #[test]

@@ -1,0 +1,9 @@
+#![deny(deprecated)]
+use event_core::prelude::*;
+
+#[domain_event]
+pub struct SavedSearchUpdated {
+    pub search_id: String,
+}
+
+fn main() {}
