@@ -116,7 +116,12 @@ pub(crate) struct Walk<'a> {
     done: HashMap<Key, bool>,
     reported: HashSet<Key>,
     active: HashSet<Key>,
+    depth: usize,
 }
+
+/// Nesting deeper than this is reported instead of followed, so that no
+/// input exhausts the stack.
+const MAX_DEPTH: usize = 256;
 
 /// Every violation of `reader` reading documents of `writer`.
 pub(crate) fn run(writer: &Json, reader: &Json, direction: Direction) -> Vec<Violation> {
@@ -129,6 +134,7 @@ pub(crate) fn run(writer: &Json, reader: &Json, direction: Direction) -> Vec<Vio
         done: HashMap::new(),
         reported: HashSet::new(),
         active: HashSet::new(),
+        depth: 0,
     };
     let w = Node::new(writer, String::new());
     let r = Node::new(reader, String::new());
@@ -197,8 +203,18 @@ impl<'a> Walk<'a> {
         if self.active.contains(&key) {
             return true;
         }
+        if self.depth >= MAX_DEPTH {
+            let msg = format!(
+                "{} is nested more than {MAX_DEPTH} schemas deep, which this checker does not follow: treated as breaking",
+                field(path)
+            );
+            self.report(Rule::UnsupportedKeyword, w, r, path, msg);
+            return false;
+        }
         self.active.insert(key);
+        self.depth += 1;
         let ok = self.compare(w, r, path);
+        self.depth -= 1;
         self.active.remove(&key);
         self.done.insert(key, ok);
         if self.reporting {
