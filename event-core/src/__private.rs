@@ -45,11 +45,13 @@ pub trait Field<N> {
     type Data: DataClass;
 }
 
-/// Looks up field `N` of event `S`: `(&&Probe::<S, N>::NEW).class()` is a
-/// [`Class`] of the field's data class when `S` has the field, and of
-/// [`NoSuchField`] when it has not. Method lookup tries the impl of
-/// [`FieldFound`] for `&Probe` first, which exists only when `S` has the
-/// field, then falls back to that of [`FieldMissing`] for `Probe`; so a
+/// Looks up field `N` of event `S`: `(&&&Probe::<S, N>::NEW).class()` is a
+/// [`Class`] of the field's data class when `S` has the field, of
+/// [`NoSuchField`] when it has not, and of [`NotAnEvent`] when `S` is no
+/// event. Method lookup tries the impl of [`FieldFound`] for `&&Probe`
+/// first, which exists only when `S` has the field, then that of
+/// [`FieldMissing`] for `&Probe`, which exists only when `S` is an event,
+/// then falls back to that of [`SourceNotAnEvent`] for `Probe`; so a
 /// missing field is reported by the read, with a message about the field,
 /// and never as a missing impl that would show the name's encoding.
 #[derive(Debug)]
@@ -72,7 +74,7 @@ pub trait FieldFound {
     fn class(&self) -> Class<Self::Data>;
 }
 
-impl<S: Field<N>, N> FieldFound for &Probe<S, N> {
+impl<S: Field<N>, N> FieldFound for &&Probe<S, N> {
     type Data = S::Data;
     #[inline(always)]
     fn class(&self) -> Class<S::Data> {
@@ -86,12 +88,40 @@ pub trait FieldMissing {
     fn class(&self) -> Class<NoSuchField>;
 }
 
-impl<S, N> FieldMissing for Probe<S, N> {
+impl<S: crate::Event, N> FieldMissing for &Probe<S, N> {
     #[inline(always)]
     fn class(&self) -> Class<NoSuchField> {
         Class(PhantomData)
     }
 }
+
+/// The source is not an event at all.
+pub trait SourceNotAnEvent {
+    /// [`NotAnEvent`].
+    fn class(&self) -> Class<NotAnEvent>;
+}
+
+impl<S, N> SourceNotAnEvent for Probe<S, N> {
+    #[inline(always)]
+    fn class(&self) -> Class<NotAnEvent> {
+        Class(PhantomData)
+    }
+}
+
+/// What a [`Probe`] finds in a source that is not an event: the check of the
+/// source's kind reports it, once, and the reads go unchecked, so that no
+/// field of the mapping adds an error of its own.
+#[derive(Debug)]
+pub enum NotAnEvent {}
+
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> Owner<S> for NotAnEvent {
+    type Event = S;
+}
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> NotSecret<S> for NotAnEvent {}
+#[diagnostic::do_not_recommend]
+impl<T, S: ?Sized> FlowsInto<T, S> for NotAnEvent {}
 
 /// What a [`Probe`] finds for a field the source event does not have (or
 /// does not make `pub`).
@@ -158,6 +188,60 @@ impl<'a, S, D> Source<'a, S, D> {
     {
         self.0
     }
+}
+
+/// The older version of an event, read by the `From<Older>` that
+/// `upcast_from` generates, through the data class `D` of one of its fields
+/// as [`Source`] is: a field the older version lacks is reported by
+/// [`InOlderVersion`], with the fix for a field new in this version.
+#[derive(Debug)]
+pub struct Older<'a, S, D>(&'a S, PhantomData<D>);
+
+impl<'a, S, D> Older<'a, S, D> {
+    /// The older event.
+    #[inline(always)]
+    pub const fn new(source: &'a S) -> Self {
+        Older(source, PhantomData)
+    }
+
+    /// The older event, as the owner of the field the probe found.
+    #[inline(always)]
+    pub fn event<C: Is<Class<D>>>(self, _class: C) -> &'a <D as InOlderVersion<S>>::Event
+    where
+        D: InOlderVersion<S, Event = S>,
+    {
+        self.0
+    }
+}
+
+/// Names the older version `S` through the data class `D` of the field read,
+/// as [`Owner`] does for mappings.
+#[diagnostic::on_unimplemented(
+    message = "`{S}`, the version this one upcasts from, has no field of this name",
+    label = "new in this version and required, so an event of `{S}` has no value for it",
+    note = "make the field an `Option`, or give it `#[serde(default)]` so that it starts at its default; or write the conversion yourself with `upcast = \"manual\"`"
+)]
+pub trait InOlderVersion<S: ?Sized> {
+    /// `S`.
+    type Event: ?Sized;
+}
+
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> InOlderVersion<S> for Plain {
+    type Event = S;
+}
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> InOlderVersion<S> for Pii {
+    type Event = S;
+}
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> InOlderVersion<S> for Secret {
+    type Event = S;
+}
+// Reported by the check that `upcast_from` names an event.
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized> InOlderVersion<S> for NotAnEvent {
+    type Event = S;
 }
 
 /// The `pub` fields of an integration event, by name, for the conversions

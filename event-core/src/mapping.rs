@@ -64,8 +64,9 @@ use core::fmt;
 /// (the source fields are read through a hidden accessor trait, so that a
 /// missing field, a personal field and a secret one are reported at the
 /// target's field). A target with no context field also gets
-/// `From<&Source>`.
-pub trait MapsFrom<S: Event>: Event {
+/// `From<&Source>`. `S` is an event too: the macro checks it where
+/// `maps_from` names it, so that a source that is not one is a single error.
+pub trait MapsFrom<S>: Event {
     /// The values the source does not hold: a generated
     /// `<Target>Context` struct, or `()` when no field is `#[event(context)]`.
     type Context;

@@ -91,8 +91,11 @@ pub fn emit(
         #unique
         #generic_warning
 
+        // Not offered as an example of an event when some other type is
+        // not one: the note names the macros instead.
         #[automatically_derived]
         #[allow(deprecated)]
+        #[diagnostic::do_not_recommend]
         impl #krate::Event for #ident {
             const TYPE_NAME: &'static str = #type_name;
             const VERSION: u32 = #version;

@@ -133,7 +133,7 @@ pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
 /// Reads `field` of `source` (an expression of type `&Source`, the event
 /// `source_ty`) through `__private::Source::event`, at `span`: a missing field
 /// is one error, with our message, and a type that does not convert is
-/// reported there too. Needs `__private::{FieldFound, FieldMissing}` in scope
+/// reported there too. Needs the probe's traits in scope
 /// ([`probe_traits`]).
 pub fn read_field(
     private: &TokenStream,
@@ -145,7 +145,7 @@ pub fn read_field(
 ) -> TokenStream {
     let name = field_name_type(private, field);
     respan(
-        quote!(#private::convert(&#private::Source::new(#source).event::<#private::#target_data, _>((&&#private::Probe::<#source_ty, #name>::NEW).class()).#field)),
+        quote!(#private::convert(&#private::Source::new(#source).event::<#private::#target_data, _>((&&&#private::Probe::<#source_ty, #name>::NEW).class()).#field)),
         span,
     )
 }
@@ -155,7 +155,7 @@ pub fn probe_traits(private: &TokenStream) -> TokenStream {
     quote! {
         // Only one of them is used where every field is found, or none is.
         #[allow(unused_imports)]
-        use #private::{FieldFound as _, FieldMissing as _};
+        use #private::{FieldFound as _, FieldMissing as _, SourceNotAnEvent as _};
     }
 }
 

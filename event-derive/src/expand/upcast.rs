@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::Path;
 
-use super::mapping::{field_name, field_name_type, probe_traits, read_field, respan};
+use super::mapping::{field_name, field_name_type, probe_traits, respan};
 use crate::ast::Input;
 use crate::attr::{Kind, path_text};
 use crate::contract::optional_fields;
@@ -82,13 +82,12 @@ fn conversion(input: &Input, private: &TokenStream, older: &Path) -> TokenStream
             )
         } else {
             // Versions of one event carry the same data: no personal-data
-            // rule between them (integration events have no secrets).
-            read_field(
-                private,
-                quote!(&older),
-                older,
-                name,
-                &quote!(Pii),
+            // rule between them (integration events have no secrets). At
+            // the field, where a required field new in this version is
+            // reported.
+            let name_type = field_name_type(private, name);
+            respan(
+                quote!(#private::convert(&#private::Older::new(&older).event((&&&#private::Probe::<#older, #name_type>::NEW).class()).#name)),
                 name.span(),
             )
         };
