@@ -179,6 +179,21 @@ fn struct_fields<'a>(
 }
 
 impl Derived {
+    /// Counts `names` as derived by the user.
+    pub fn mark(&mut self, names: &[&str]) {
+        for name in names {
+            match *name {
+                "Serialize" => self.serialize = true,
+                "Deserialize" => self.deserialize = true,
+                "JsonSchema" => self.json_schema = true,
+                "Debug" => self.debug = Some(syn::parse_quote!(Debug)),
+                "Clone" => self.clone = true,
+                "PartialEq" => self.partial_eq = true,
+                _ => {}
+            }
+        }
+    }
+
     fn find(item: &DeriveInput, errors: &mut Errors) -> Self {
         let mut derived = Derived::default();
         for attr in item.attrs.iter().filter(|a| a.path().is_ident("derive")) {

@@ -3,6 +3,7 @@
 mod impls;
 mod item;
 mod mapping;
+mod order;
 mod upcast;
 
 use proc_macro2::{Span, TokenStream};
@@ -38,7 +39,28 @@ pub fn event(
 
     let mut errors = Errors::default();
     let args = MacroArgs::parse(kind, args, &mut errors);
-    let input = Input::from_syn(kind, args, &item, &mut errors);
+    let mut input = Input::from_syn(kind, args, &item, &mut errors);
+    let above = order::derives_above_call_site(source_file.as_deref());
+    if !above.is_empty() {
+        let list = above
+            .iter()
+            .map(|d| format!("`{d}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        errors.at(
+            Span::call_site(),
+            format_args!(
+                "`#[derive({})]` is written above `#[{}]`, which derives {list} itself and cannot see a derive written before it; put `#[{}]` first, above the derive, or drop {list} from the derive",
+                above.join(", "),
+                kind.macro_name(),
+                kind.macro_name()
+            ),
+        );
+        // The user's derive stays: ours would only conflict with it.
+        if let Some(input) = &mut input {
+            input.derived.mark(&above);
+        }
+    }
     // A wrong argument or field option is reported and left out, and the
     // event is expanded without it: its derives and impls still go out, so
     // the code that uses the event reports nothing more. Only a shape no

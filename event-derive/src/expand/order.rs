@@ -1,0 +1,79 @@
+//! A `#[derive(..)]` written above the event macro: the macro never sees it,
+//! so it would derive the same traits again and the compiler would report
+//! only a conflict. The declaring file is read to find such a derive, and the
+//! error says to move the macro up.
+
+use std::path::Path;
+
+/// The traits the macros derive themselves.
+const DERIVED: &[&str] = &[
+    "Serialize",
+    "Deserialize",
+    "JsonSchema",
+    "Debug",
+    "Clone",
+    "PartialEq",
+];
+
+/// The traits of the macros' own derives that a `#[derive(..)]` written
+/// above the attribute on `line` (1-based) of `source` derives too.
+pub fn derives_above(source: &str, line: usize) -> Vec<&'static str> {
+    let lines: Vec<&str> = source.lines().collect();
+    let Some(before) = lines.get(..line.saturating_sub(1)) else {
+        return Vec::new();
+    };
+    // The attributes and comments right above the macro, up to the end of
+    // the previous item or a blank line.
+    let mut text = String::new();
+    for line in before.iter().rev() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.ends_with('}') || trimmed.ends_with(';') {
+            break;
+        }
+        text.insert_str(0, trimmed);
+    }
+    let mut found = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("derive(") {
+        let list = &rest[at + "derive(".len()..];
+        let list = &list[..list.find(')').unwrap_or(list.len())];
+        for path in list.split(',') {
+            let last = path.rsplit("::").next().unwrap_or_default().trim();
+            if let Some(name) = DERIVED.iter().find(|d| **d == last)
+                && !found.contains(name)
+            {
+                found.push(*name);
+            }
+        }
+        rest = &rest[at + 1..];
+    }
+    found
+}
+
+/// The derives written above the macro being expanded, read from its file.
+pub fn derives_above_call_site(file: Option<&Path>) -> Vec<&'static str> {
+    if !proc_macro::is_available() {
+        return Vec::new();
+    }
+    let line = proc_macro::Span::call_site().line();
+    file.and_then(|file| std::fs::read_to_string(file).ok())
+        .map(|source| derives_above(&source, line))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::derives_above;
+
+    #[test]
+    fn finds_a_derive_written_above_the_macro() {
+        let source = "use x;\n\n/// An order.\n#[derive(Debug, serde::Serialize)]\n#[domain_event]\npub struct OrderPlaced {}\n";
+        assert_eq!(derives_above(source, 5), ["Debug", "Serialize"]);
+        let below = "#[domain_event]\n#[derive(Debug)]\npub struct OrderPlaced {}\n";
+        assert!(derives_above(below, 1).is_empty());
+        let other_item = "#[derive(Debug)]\npub struct A;\n#[domain_event]\npub struct B {}\n";
+        assert!(derives_above(other_item, 3).is_empty());
+        let unrelated = "#[derive(Hash)]\n#[domain_event]\npub struct B {}\n";
+        assert!(derives_above(unrelated, 2).is_empty());
+    }
+}
