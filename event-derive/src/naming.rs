@@ -207,9 +207,47 @@ fn with_prefixes(word: &str, found: impl Fn(&str) -> bool) -> bool {
         })
 }
 
+/// The environment variable that adds a team's own verbs to the lexicon:
+/// `onboard, geocode, offboard:offboarded, resit:resat`, each a verb with
+/// its past participle after a colon when that is not `verb + ed`.
+pub const VERBS_ENV: &str = "EVENT_CORE_VERBS";
+
+/// The verbs of [`VERBS_ENV`] with their participles, in lower case.
+fn custom_verbs() -> &'static [(String, String)] {
+    static VERBS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    VERBS.get_or_init(|| {
+        std::env::var(VERBS_ENV)
+            .map(|list| parse_verbs(&list))
+            .unwrap_or_default()
+    })
+}
+
+/// `onboard, offboard:offboarded` -> `[(onboard, onboarded), (offboard,
+/// offboarded)]`; entries that are not words are skipped.
+pub fn parse_verbs(list: &str) -> Vec<(String, String)> {
+    list.split([',', ';', ' ', '\n'])
+        .filter(|entry| !entry.is_empty())
+        .filter_map(|entry| {
+            let (verb, participle) = match entry.split_once(':') {
+                Some((verb, participle)) => (verb.to_lowercase(), participle.to_lowercase()),
+                None => {
+                    let verb = entry.to_lowercase();
+                    let participle = regular_participle(&verb);
+                    (verb, participle)
+                }
+            };
+            let word = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase());
+            (word(&verb) && word(&participle)).then_some((verb, participle))
+        })
+        .collect()
+}
+
 fn form(word: &str) -> Form {
     let w = word.to_lowercase();
     let w = w.as_str();
+    if custom_verbs().iter().any(|(v, p)| p == w && v != p) {
+        return Form::Participle;
+    }
     if AMBIGUOUS_PARTICIPLES.contains(&w) {
         return Form::Ambiguous;
     }
@@ -260,7 +298,8 @@ fn is_predicate(words: &[&str], i: usize) -> bool {
 
 fn is_verb(word: &str) -> bool {
     let w = word.to_lowercase();
-    REGULAR_VERBS.contains(&w.as_str())
+    custom_verbs().iter().any(|(v, _)| *v == w)
+        || REGULAR_VERBS.contains(&w.as_str())
         || IRREGULAR_VERBS.iter().any(|(v, _)| *v == w)
         || COMPOUND_VERBS.iter().any(|(v, _)| *v == w)
         || PARTICLE_VERBS.iter().any(|(v, _)| *v == w)
@@ -282,22 +321,33 @@ pub fn participle(verb: &str) -> String {
     if let Some((_, p)) = COMPOUND_VERBS.iter().find(|(v, _)| *v == lower) {
         return (*p).to_owned();
     }
+    if let Some((_, p)) = custom_verbs().iter().find(|(v, _)| *v == lower) {
+        return capitalize(p);
+    }
     let participle = if let Some((_, p)) = IRREGULAR_VERBS.iter().find(|(v, _)| *v == lower) {
         (*p).to_owned()
-    } else if lower.ends_with('e') {
+    } else {
+        regular_participle(&lower)
+    };
+    capitalize(&participle)
+}
+
+/// `verb + ed`, spelled: `place` -> `placed`, `apply` -> `applied`, `ship`
+/// -> `shipped`.
+fn regular_participle(lower: &str) -> String {
+    if lower.ends_with('e') {
         format!("{lower}d")
     } else if lower.len() > 1
         && lower.ends_with('y')
         && !lower[..lower.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u'])
     {
         format!("{}ied", &lower[..lower.len() - 1])
-    } else if doubles_final_consonant(&lower) {
+    } else if doubles_final_consonant(lower) {
         let last = &lower[lower.len() - 1..];
         format!("{lower}{last}ed")
     } else {
         format!("{lower}ed")
-    };
-    capitalize(&participle)
+    }
 }
 
 /// `ship` -> `shipped`, `submit` -> `submitted`, `cancel` -> `cancelled`; but
@@ -806,6 +856,19 @@ mod tests {
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
         assert!(counts.iter().sum::<usize>() >= 200, "{counts:?}");
         assert!(counts.iter().all(|&n| n >= 10), "{counts:?}");
+    }
+
+    #[test]
+    fn a_team_adds_its_own_verbs() {
+        assert_eq!(
+            parse_verbs("onboard, Offboard:offboarded;resit:resat geocode, bad-word, :x"),
+            [
+                ("onboard".to_owned(), "onboarded".to_owned()),
+                ("offboard".to_owned(), "offboarded".to_owned()),
+                ("resit".to_owned(), "resat".to_owned()),
+                ("geocode".to_owned(), "geocoded".to_owned()),
+            ]
+        );
     }
 
     #[test]

@@ -55,6 +55,11 @@ pub fn emit(
     let track_env = resolved
         .base_from_env
         .then(|| quote!(let _ = ::core::option_env!(#SCHEMA_BASE_ENV);));
+    // The domain verbs of the build decide a domain event's naming rules.
+    let track_verbs = (input.kind == Kind::Domain).then(|| {
+        let verbs_env = crate::naming::VERBS_ENV;
+        quote!(let _ = ::core::option_env!(#verbs_env);)
+    });
 
     let upcast_decoder = super::upcast::decoder(input, krate);
     let with_contract = contract.map(|contract| {
@@ -122,6 +127,7 @@ pub fn emit(
             ) #in_package #with_contract;
             #track_contract
             #track_env
+            #track_verbs
             descriptor
         }}
     }
