@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use event_core::integration::{Consumer, encode};
 use event_core::prelude::*;
-use event_core::relay::{ClaimedRow, OutboxStore, Relay, RelayConfig, RelayState};
+use event_core::relay::{Claim, ClaimedRow, OutboxStore, Relay, RelayConfig, RelayState};
 use event_core::retry::RetryPolicy;
 use event_core::sqlite::{MemoryInbox, SqliteOutbox};
 use event_core::transport::{InMemoryTransport, Message, Transport, TransportError};
@@ -281,39 +281,35 @@ impl OutboxStore for Faulty {
         self.inner.claim(relay, batch, lease).await
     }
 
-    async fn mark_published(&mut self, relay: &str, seq: i64) -> Result<(), BoxError> {
+    async fn renew(&mut self, claims: &[Claim], lease: Duration) -> Result<Vec<Claim>, BoxError> {
         self.fault()?;
-        self.inner.mark_published(relay, seq).await
+        self.inner.renew(claims, lease).await
+    }
+
+    async fn mark_published(&mut self, relay: &str, claim: Claim) -> Result<bool, BoxError> {
+        self.fault()?;
+        self.inner.mark_published(relay, claim).await
     }
 
     async fn retry_later(
         &mut self,
-        relay: &str,
-        seq: i64,
+        claim: Claim,
         attempts: u32,
         error: &str,
         delay: Duration,
-    ) -> Result<(), BoxError> {
+    ) -> Result<bool, BoxError> {
         self.fault()?;
-        self.inner
-            .retry_later(relay, seq, attempts, error, delay)
-            .await
+        self.inner.retry_later(claim, attempts, error, delay).await
     }
 
-    async fn release(&mut self, relay: &str, seqs: &[i64]) -> Result<(), BoxError> {
+    async fn release(&mut self, claims: &[Claim]) -> Result<(), BoxError> {
         self.fault()?;
-        self.inner.release(relay, seqs).await
+        self.inner.release(claims).await
     }
 
-    async fn bury(
-        &mut self,
-        relay: &str,
-        seq: i64,
-        attempts: u32,
-        error: &str,
-    ) -> Result<(), BoxError> {
+    async fn bury(&mut self, claim: Claim, attempts: u32, error: &str) -> Result<bool, BoxError> {
         self.fault()?;
-        self.inner.bury(relay, seq, attempts, error).await
+        self.inner.bury(claim, attempts, error).await
     }
 
     async fn purge_published(&mut self, older_than: Duration) -> Result<(), BoxError> {

@@ -21,8 +21,12 @@
 
 use core::fmt;
 use core::future::Future;
+use core::task::Poll;
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::bus::BoxError;
 use crate::message::Message;
@@ -30,11 +34,24 @@ use crate::retry::{RetryDecision, RetryPolicy, backoff};
 use crate::transport::{Transport, TransportError};
 use crate::{Timestamp, uuid7};
 
+/// A relay's hold on one outbox row: the row, and the generation of the
+/// claim. Every claim of a row starts a new generation, and a store applies a
+/// write about the row only while the row's generation is still the one the
+/// writer claimed: a relay that lost its lease (it stalled, another relay
+/// claimed the row) can no longer write anything about the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Claim {
+    /// The row's position in the outbox: rows are published in this order.
+    pub seq: i64,
+    /// The claim's generation: a fencing token.
+    pub generation: u64,
+}
+
 /// One outbox row claimed by a relay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedRow {
-    /// The row's position in the outbox: rows are published in this order.
-    pub seq: i64,
+    /// The claim, which every later write about the row presents.
+    pub claim: Claim,
     /// The message, or why the row cannot be one (it is dead-lettered).
     pub message: Result<Message, String>,
     /// How many publishes of it were rejected before.
@@ -43,12 +60,15 @@ pub struct ClaimedRow {
 
 /// Where a relay reads the outbox and records what became of each row.
 ///
-/// Every call after [`claim`](OutboxStore::claim) names the relay, and a
-/// store applies it only to rows that relay still holds.
+/// The protocol every store follows: [`claim`](OutboxStore::claim) takes due
+/// rows under a lease and gives each a new claim generation; every later
+/// call presents the [`Claim`] and takes effect only if the row is still
+/// claimed with that generation, answering `false` otherwise, with nothing
+/// written. The relay drops a row whose claim it lost.
 pub trait OutboxStore: Send {
     /// Claims up to `batch` due rows, oldest first, for `relay`, for `lease`:
-    /// pending rows whose retry time has come, and rows whose previous
-    /// holder's lease ran out.
+    /// pending rows whose retry time has come, and claimed rows whose lease
+    /// ran out. Each claimed row's generation moves on.
     fn claim(
         &mut self,
         relay: &str,
@@ -56,41 +76,46 @@ pub trait OutboxStore: Send {
         lease: Duration,
     ) -> impl Future<Output = Result<Vec<ClaimedRow>, BoxError>> + Send;
 
-    /// The transport stored the row's message.
+    /// Extends the lease of the rows still held under these claims, to
+    /// `lease` from now; returns the claims still held.
+    fn renew(
+        &mut self,
+        claims: &[Claim],
+        lease: Duration,
+    ) -> impl Future<Output = Result<Vec<Claim>, BoxError>> + Send;
+
+    /// The transport stored the row's message. Returns whether the claim
+    /// still held.
     fn mark_published(
         &mut self,
         relay: &str,
-        seq: i64,
-    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+        claim: Claim,
+    ) -> impl Future<Output = Result<bool, BoxError>> + Send;
 
     /// The transport rejected the row's message: record the attempt and the
-    /// error, and make the row due again after `delay`.
+    /// error, and make the row due again after `delay`. Returns whether the
+    /// claim still held.
     fn retry_later(
         &mut self,
-        relay: &str,
-        seq: i64,
+        claim: Claim,
         attempts: u32,
         error: &str,
         delay: Duration,
-    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+    ) -> impl Future<Output = Result<bool, BoxError>> + Send;
 
-    /// Gives rows back unpublished, due at once, their attempts unchanged.
-    fn release(
-        &mut self,
-        relay: &str,
-        seqs: &[i64],
-    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+    /// Gives rows back unpublished, due at once, their attempts unchanged
+    /// (those whose claims still hold).
+    fn release(&mut self, claims: &[Claim]) -> impl Future<Output = Result<(), BoxError>> + Send;
 
     /// Moves the row to the dead letters with its attempts and last error.
     /// Burying an event id that is already among the dead letters replaces
-    /// that dead letter.
+    /// that dead letter. Returns whether the claim still held.
     fn bury(
         &mut self,
-        relay: &str,
-        seq: i64,
+        claim: Claim,
         attempts: u32,
         error: &str,
-    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+    ) -> impl Future<Output = Result<bool, BoxError>> + Send;
 
     /// Deletes published rows older than `older_than`.
     fn purge_published(
@@ -115,9 +140,14 @@ pub struct RelayConfig {
     /// The longest wait after a fault.
     pub max_fault_backoff: Duration,
     /// How long a claimed row stays reserved for this relay. A relay that
-    /// dies holding rows leaves them to others after this long: at least
-    /// once, never lost.
+    /// dies or stalls holding rows leaves them to others after this long: at
+    /// least once, never lost.
     pub lease: Duration,
+    /// How often a relay working through a batch (or waiting on the broker)
+    /// extends the lease of the rows it still holds; well below `lease`, so
+    /// that a healthy relay never loses its rows. A relay that cannot renew
+    /// stops working on the batch.
+    pub renew_every: Duration,
     /// The pause when there is nothing to do.
     pub idle_wait: Duration,
     /// How long published rows are kept; `None` keeps them.
@@ -133,6 +163,7 @@ impl Default for RelayConfig {
             fault_backoff: Duration::from_millis(100),
             max_fault_backoff: Duration::from_secs(30),
             lease: Duration::from_secs(30),
+            renew_every: Duration::from_secs(10),
             idle_wait: Duration::from_millis(50),
             retention: Some(Duration::from_secs(7 * 24 * 3600)),
         }
@@ -148,11 +179,14 @@ pub struct RelayStats {
     pub retried: u64,
     /// Rows moved to the dead letters.
     pub dead: u64,
+    /// Rows this relay dropped because another relay claimed them after its
+    /// lease ran out: nothing was written about them.
+    pub fenced: u64,
 }
 
 impl RelayStats {
     fn is_idle(&self) -> bool {
-        self.published == 0 && self.retried == 0 && self.dead == 0
+        self.published == 0 && self.retried == 0 && self.dead == 0 && self.fenced == 0
     }
 }
 
@@ -161,6 +195,7 @@ impl core::ops::AddAssign for RelayStats {
         self.published = self.published.saturating_add(other.published);
         self.retried = self.retried.saturating_add(other.retried);
         self.dead = self.dead.saturating_add(other.dead);
+        self.fenced = self.fenced.saturating_add(other.fenced);
     }
 }
 
@@ -324,71 +359,122 @@ impl<S: OutboxStore, T: Transport> Relay<S, T> {
     }
 
     async fn pass(&mut self) -> Result<RelayStats, RelayError> {
-        let name = self.config.name.as_str();
-        let claimed = self
-            .store
-            .claim(name, self.config.batch_size, self.config.lease)
+        let Relay {
+            store,
+            transport,
+            config,
+            ..
+        } = self;
+        let name = config.name.as_str();
+        let claimed = store
+            .claim(name, config.batch_size, config.lease)
             .await
             .map_err(RelayError::Store)?;
         let mut stats = RelayStats::default();
-        let mut rows = claimed.into_iter();
-        while let Some(row) = rows.next() {
-            let message = match row.message {
-                Ok(message) => message,
+        let mut rows: VecDeque<ClaimedRow> = claimed.into();
+        let mut renewed_at = Instant::now();
+        // The period of renewals while the broker takes its time.
+        let period = config.renew_every.max(Duration::from_millis(1));
+        while !rows.is_empty() {
+            // Keep the lease of what is left of the batch; a row whose claim
+            // was lost meanwhile belongs to another relay now.
+            if renewed_at.elapsed() >= config.renew_every {
+                renew(store, config, &mut rows, &mut stats).await?;
+                renewed_at = Instant::now();
+            }
+            let Some(row) = rows.front() else {
+                break;
+            };
+            let claim = row.claim;
+            let attempts = row.attempts;
+            let message = match &row.message {
+                Ok(message) => message.clone(),
                 Err(corrupt) => {
                     let error = format!("corrupt row: {corrupt}");
-                    self.store
-                        .bury(name, row.seq, row.attempts, &error)
+                    let held = store
+                        .bury(claim, attempts, &error)
                         .await
                         .map_err(RelayError::Store)?;
-                    stats.dead += 1;
+                    count(&mut stats, held, |s| &mut s.dead);
+                    rows.pop_front();
                     continue;
                 }
             };
-            match self.transport.publish(message).await {
+            // Publish, renewing the batch's lease while the broker takes its
+            // time; if the claim on this row is lost meanwhile, the publish is
+            // abandoned.
+            let outcome = {
+                let mut publish = core::pin::pin!(transport.publish(message));
+                loop {
+                    let wait = period.saturating_sub(renewed_at.elapsed());
+                    let mut tick = core::pin::pin!(tokio::time::sleep(wait));
+                    let ready = core::future::poll_fn(|cx| {
+                        if let Poll::Ready(result) = publish.as_mut().poll(cx) {
+                            return Poll::Ready(Some(result));
+                        }
+                        tick.as_mut().poll(cx).map(|()| None)
+                    })
+                    .await;
+                    if let Some(result) = ready {
+                        break Some(result);
+                    }
+                    renew(store, config, &mut rows, &mut stats).await?;
+                    renewed_at = Instant::now();
+                    if rows.front().map(|r| r.claim) != Some(claim) {
+                        break None;
+                    }
+                }
+            };
+            let Some(outcome) = outcome else {
+                continue;
+            };
+            match outcome {
                 Ok(()) => {
-                    self.store
-                        .mark_published(name, row.seq)
+                    let held = store
+                        .mark_published(name, claim)
                         .await
                         .map_err(RelayError::Store)?;
-                    stats.published += 1;
+                    count(&mut stats, held, |s| &mut s.published);
                 }
                 Err(TransportError::Rejected(why)) => {
-                    let attempts = row.attempts.saturating_add(1);
+                    let attempts = attempts.saturating_add(1);
                     let error = TransportError::Rejected(why).to_string();
-                    trace_warn!(seq = row.seq, attempts, %error, "publish rejected");
-                    match self.config.retry.decide(attempts) {
-                        RetryDecision::DeadLetter => {
-                            self.store
-                                .bury(name, row.seq, attempts, &error)
-                                .await
-                                .map_err(RelayError::Store)?;
-                            stats.dead += 1;
-                        }
-                        decision => {
-                            let delay = match decision {
-                                RetryDecision::After(delay) => delay,
-                                _ => Duration::ZERO,
-                            };
-                            self.store
-                                .retry_later(name, row.seq, attempts, &error, delay)
-                                .await
-                                .map_err(RelayError::Store)?;
-                            stats.retried += 1;
-                        }
-                    }
+                    trace_warn!(seq = claim.seq, attempts, %error, "publish rejected");
+                    let (held, counter): (bool, fn(&mut RelayStats) -> &mut u64) =
+                        match config.retry.decide(attempts) {
+                            RetryDecision::DeadLetter => (
+                                store
+                                    .bury(claim, attempts, &error)
+                                    .await
+                                    .map_err(RelayError::Store)?,
+                                |s| &mut s.dead,
+                            ),
+                            decision => {
+                                let delay = match decision {
+                                    RetryDecision::After(delay) => delay,
+                                    _ => Duration::ZERO,
+                                };
+                                (
+                                    store
+                                        .retry_later(claim, attempts, &error, delay)
+                                        .await
+                                        .map_err(RelayError::Store)?,
+                                    |s| &mut s.retried,
+                                )
+                            }
+                        };
+                    count(&mut stats, held, counter);
                 }
                 Err(fault) => {
                     // The broker is down, not the message: give the batch
                     // back as it was, in order, and let `run` back off.
-                    let unsettled: Vec<i64> = core::iter::once(row.seq)
-                        .chain(rows.map(|r| r.seq))
-                        .collect();
+                    let unsettled: Vec<Claim> = rows.iter().map(|r| r.claim).collect();
                     // If giving back fails too, the lease returns the rows.
-                    let _ = self.store.release(name, &unsettled).await;
+                    let _ = store.release(&unsettled).await;
                     return Err(RelayError::Transport(fault));
                 }
             }
+            rows.pop_front();
         }
         Ok(stats)
     }
@@ -467,5 +553,48 @@ impl<S: OutboxStore, T: Transport> Relay<S, T> {
             });
         }
         result
+    }
+}
+
+/// Renews the lease of the rows left in the batch and drops those whose claim
+/// was lost.
+///
+/// # Errors
+///
+/// The store failed: the relay stops working on the batch, whose rows go
+/// back after the lease.
+async fn renew<S: OutboxStore>(
+    store: &mut S,
+    config: &RelayConfig,
+    rows: &mut VecDeque<ClaimedRow>,
+    stats: &mut RelayStats,
+) -> Result<(), RelayError> {
+    let claims: Vec<Claim> = rows.iter().map(|r| r.claim).collect();
+    let held = store
+        .renew(&claims, config.lease)
+        .await
+        .map_err(RelayError::Store)?;
+    let before = rows.len();
+    rows.retain(|row| held.contains(&row.claim));
+    let lost = before - rows.len();
+    if lost > 0 {
+        trace_warn!(
+            relay = config.name.as_str(),
+            lost,
+            "claims lost to another relay; those rows are dropped"
+        );
+        stats.fenced = stats.fenced.saturating_add(lost as u64);
+    }
+    Ok(())
+}
+
+/// Counts a settled row under `counter`, or as fenced when the claim on it
+/// was lost before the write.
+fn count(stats: &mut RelayStats, held: bool, counter: fn(&mut RelayStats) -> &mut u64) {
+    if held {
+        *counter(stats) += 1;
+    } else {
+        trace_warn!("a claim was lost before its write; the row is left to its new holder");
+        stats.fenced = stats.fenced.saturating_add(1);
     }
 }

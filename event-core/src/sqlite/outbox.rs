@@ -140,11 +140,13 @@ CREATE TABLE IF NOT EXISTS event_outbox (
     next_attempt_at INTEGER NOT NULL DEFAULT 0,
     claimed_by TEXT,
     claimed_until INTEGER,
+    claim_generation INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     first_failed_at INTEGER,
     last_failed_at INTEGER,
     created_at INTEGER NOT NULL,
-    published_at INTEGER
+    published_at INTEGER,
+    published_by TEXT
 );
 CREATE INDEX IF NOT EXISTS event_outbox_due ON event_outbox (state, next_attempt_at, seq);
 CREATE TABLE IF NOT EXISTS event_outbox_dead_letters (
@@ -161,35 +163,44 @@ CREATE TABLE IF NOT EXISTS event_outbox_dead_letters (
 ";
 
 /// Columns added after the first release of the tables, for databases
-/// installed before them.
-const ADDED_COLUMNS: [(&str, &str); 3] = [
-    ("event_outbox", "first_failed_at"),
-    ("event_outbox", "last_failed_at"),
-    ("event_outbox_dead_letters", "first_failed_at"),
+/// installed before them: table, column, definition.
+const ADDED_COLUMNS: [(&str, &str, &str); 5] = [
+    ("event_outbox", "first_failed_at", "INTEGER"),
+    ("event_outbox", "last_failed_at", "INTEGER"),
+    (
+        "event_outbox",
+        "claim_generation",
+        "INTEGER NOT NULL DEFAULT 0",
+    ),
+    ("event_outbox", "published_by", "TEXT"),
+    ("event_outbox_dead_letters", "first_failed_at", "INTEGER"),
 ];
 
-/// Moves a row to the dead letters, in `tx`: only while `relay` holds it,
-/// when a relay is named. Burying an id already among the dead letters
-/// replaces that dead letter, so burying is idempotent.
+/// Moves a row to the dead letters, in `tx`; with a claim generation, only
+/// while that claim still holds the row. Burying an id already among the
+/// dead letters replaces that dead letter, so burying is idempotent. Returns
+/// whether the row was moved.
 pub(crate) fn bury(
     tx: &Transaction<'_>,
-    relay: Option<&str>,
+    claim: Option<u64>,
     seq: i64,
     attempts: u32,
     error: &str,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<bool> {
     let now = now_ms();
+    let claim = claim.map(|generation| i64::try_from(generation).unwrap_or(i64::MAX));
     let moved = tx.execute(
         "INSERT OR REPLACE INTO event_outbox_dead_letters
              (seq, id, event_type, headers, payload, attempts, last_error, first_failed_at, dead_at)
          SELECT seq, id, event_type, headers, payload, ?2, ?3, COALESCE(first_failed_at, ?4), ?4
-         FROM event_outbox WHERE seq = ?1 AND (?5 IS NULL OR claimed_by = ?5)",
-        params![seq, attempts, error, now, relay],
+         FROM event_outbox
+         WHERE seq = ?1 AND (?5 IS NULL OR (state = 'in_flight' AND claim_generation = ?5))",
+        params![seq, attempts, error, now, claim],
     )?;
     if moved == 1 {
         tx.execute("DELETE FROM event_outbox WHERE seq = ?1", params![seq])?;
     }
-    Ok(())
+    Ok(moved == 1)
 }
 
 impl SqliteOutbox {
@@ -200,14 +211,16 @@ impl SqliteOutbox {
     /// SQLite's error.
     pub fn install(conn: &Connection) -> rusqlite::Result<()> {
         conn.execute_batch(SCHEMA)?;
-        for (table, column) in ADDED_COLUMNS {
+        for (table, column, definition) in ADDED_COLUMNS {
             let present = super::count(
                 conn,
                 "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
                 params![table, column],
             )?;
             if present == 0 {
-                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} INTEGER"))?;
+                conn.execute_batch(&format!(
+                    "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+                ))?;
             }
         }
         Ok(())

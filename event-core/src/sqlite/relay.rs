@@ -8,18 +8,23 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use super::now_ms;
 use crate::bus::BoxError;
 use crate::message::Message;
-use crate::relay::{ClaimedRow, OutboxStore};
+use crate::relay::{Claim, ClaimedRow, OutboxStore};
 
 /// Milliseconds of a duration, saturating.
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// A claim generation as SQLite stores it.
+fn generation(claim: Claim) -> i64 {
+    i64::try_from(claim.generation).unwrap_or(i64::MAX)
+}
+
 /// The outbox in a SQLite database, for a [`Relay`](crate::relay::Relay):
 /// `Relay::new(conn, transport, config)`. Claims run in an `IMMEDIATE`
-/// transaction, so relays sharing a database never claim a row at once;
-/// every later write names the relay and touches the row only while that
-/// relay holds it.
+/// transaction, so relays sharing a database never claim a row at once; each
+/// claim moves the row's `claim_generation` on, and every later write is
+/// conditional on it, so a relay that lost its lease writes nothing.
 impl OutboxStore for Connection {
     async fn claim(
         &mut self,
@@ -32,13 +37,14 @@ impl OutboxStore for Connection {
         let mut rows = {
             let mut statement = tx.prepare_cached(
                 "UPDATE event_outbox
-                 SET state = 'in_flight', claimed_by = ?1, claimed_until = ?2
+                 SET state = 'in_flight', claimed_by = ?1, claimed_until = ?2,
+                     claim_generation = claim_generation + 1
                  WHERE seq IN (
                      SELECT seq FROM event_outbox
                      WHERE (state = 'pending' AND next_attempt_at <= ?3)
                         OR (state = 'in_flight' AND claimed_until < ?3)
                      ORDER BY seq LIMIT ?4)
-                 RETURNING seq, id, event_type, headers, payload, attempts",
+                 RETURNING seq, id, event_type, headers, payload, attempts, claim_generation",
             )?;
             let rows = statement.query_map(
                 params![
@@ -55,8 +61,12 @@ impl OutboxStore for Connection {
                         ValueRef::Integer(n) => u32::try_from(n).unwrap_or(u32::MAX),
                         _ => u32::MAX,
                     };
+                    let generation: i64 = row.get(6)?;
                     Ok(ClaimedRow {
-                        seq,
+                        claim: Claim {
+                            seq,
+                            generation: u64::try_from(generation).unwrap_or_default(),
+                        },
                         message: read_message(row)?,
                         attempts,
                     })
@@ -65,74 +75,88 @@ impl OutboxStore for Connection {
             rows.collect::<rusqlite::Result<Vec<_>>>()?
         };
         tx.commit()?;
-        rows.sort_by_key(|row| row.seq);
+        rows.sort_by_key(|row| row.claim.seq);
         Ok(rows)
     }
 
-    async fn mark_published(&mut self, relay: &str, seq: i64) -> Result<(), BoxError> {
-        self.prepare_cached(
-            "UPDATE event_outbox
-             SET state = 'published', published_at = ?1, claimed_by = NULL, claimed_until = NULL
-             WHERE seq = ?2 AND claimed_by = ?3",
-        )?
-        .execute(params![now_ms(), seq, relay])?;
-        Ok(())
+    async fn renew(&mut self, claims: &[Claim], lease: Duration) -> Result<Vec<Claim>, BoxError> {
+        let until = now_ms().saturating_add(millis(lease));
+        let tx = self.transaction()?;
+        let mut held = Vec::with_capacity(claims.len());
+        {
+            let mut statement = tx.prepare_cached(
+                "UPDATE event_outbox SET claimed_until = ?1
+                 WHERE seq = ?2 AND state = 'in_flight' AND claim_generation = ?3",
+            )?;
+            for claim in claims {
+                if statement.execute(params![until, claim.seq, generation(*claim)])? == 1 {
+                    held.push(*claim);
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(held)
+    }
+
+    async fn mark_published(&mut self, relay: &str, claim: Claim) -> Result<bool, BoxError> {
+        let marked = self
+            .prepare_cached(
+                "UPDATE event_outbox
+                 SET state = 'published', published_at = ?1, published_by = ?2,
+                     claimed_by = NULL, claimed_until = NULL
+                 WHERE seq = ?3 AND state = 'in_flight' AND claim_generation = ?4",
+            )?
+            .execute(params![now_ms(), relay, claim.seq, generation(claim)])?;
+        Ok(marked == 1)
     }
 
     async fn retry_later(
         &mut self,
-        relay: &str,
-        seq: i64,
+        claim: Claim,
         attempts: u32,
         error: &str,
         delay: Duration,
-    ) -> Result<(), BoxError> {
+    ) -> Result<bool, BoxError> {
         let now = now_ms();
-        self.execute(
+        let updated = self.execute(
             "UPDATE event_outbox
              SET state = 'pending', attempts = ?1, last_error = ?2, next_attempt_at = ?3,
                  first_failed_at = COALESCE(first_failed_at, ?4), last_failed_at = ?4,
                  claimed_by = NULL, claimed_until = NULL
-             WHERE seq = ?5 AND claimed_by = ?6",
+             WHERE seq = ?5 AND state = 'in_flight' AND claim_generation = ?6",
             params![
                 attempts,
                 error,
                 now.saturating_add(millis(delay)),
                 now,
-                seq,
-                relay
+                claim.seq,
+                generation(claim)
             ],
         )?;
-        Ok(())
+        Ok(updated == 1)
     }
 
-    async fn release(&mut self, relay: &str, seqs: &[i64]) -> Result<(), BoxError> {
+    async fn release(&mut self, claims: &[Claim]) -> Result<(), BoxError> {
         let tx = self.transaction()?;
         {
             let mut statement = tx.prepare_cached(
                 "UPDATE event_outbox
                  SET state = 'pending', next_attempt_at = 0, claimed_by = NULL, claimed_until = NULL
-                 WHERE seq = ?1 AND claimed_by = ?2",
+                 WHERE seq = ?1 AND state = 'in_flight' AND claim_generation = ?2",
             )?;
-            for seq in seqs {
-                statement.execute(params![seq, relay])?;
+            for claim in claims {
+                statement.execute(params![claim.seq, generation(*claim)])?;
             }
         }
         tx.commit()?;
         Ok(())
     }
 
-    async fn bury(
-        &mut self,
-        relay: &str,
-        seq: i64,
-        attempts: u32,
-        error: &str,
-    ) -> Result<(), BoxError> {
+    async fn bury(&mut self, claim: Claim, attempts: u32, error: &str) -> Result<bool, BoxError> {
         let tx = self.transaction()?;
-        super::outbox::bury(&tx, Some(relay), seq, attempts, error)?;
+        let buried = super::outbox::bury(&tx, Some(claim.generation), claim.seq, attempts, error)?;
         tx.commit()?;
-        Ok(())
+        Ok(buried)
     }
 
     async fn purge_published(&mut self, older_than: Duration) -> Result<(), BoxError> {
