@@ -14,10 +14,12 @@
 //!   capped exponential backoff and jitter, and tries again, for as long as
 //!   the fault lasts. It never stops on its own; [`RelayMonitor`] shows
 //!   whether it is healthy or backing off, and why.
-//! - Rows are claimed under a lease: several relays on one store never hold
-//!   a row at once, and the rows of a relay that died go out again after the
-//!   lease. Delivery is at least once; consumers absorb duplicates with an
-//!   inbox.
+//! - Rows are claimed under a lease, renewed while the relay works, and each
+//!   claim carries a generation that fences every later write: a relay that
+//!   stalled past its lease writes nothing about rows another relay claimed
+//!   since, and drops them. The rows of a relay that died go out again after
+//!   the lease. Delivery is at least once; consumers absorb duplicates with
+//!   an inbox.
 
 use core::fmt;
 use core::future::Future;
