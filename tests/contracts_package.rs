@@ -7,51 +7,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
+#[path = "support/fixture.rs"]
+mod fixture;
 
-/// A fresh copy of the fixture, depending on this workspace's event-core,
-/// with this workspace's lock file so that it builds what is already
-/// downloaded.
+/// A fresh copy of the fixture, depending on this workspace's event-core.
 fn fixture() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("parcel-events");
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(&root.join("tests/fixtures/parcel-events"), &dir);
-    let manifest = format!(
-        "[package]
-name = \"parcel-events\"
-version = \"0.0.0\"
-edition = \"2024\"
-publish = false
-
-[lib]
-name = \"parcels\"
-
-[[example]]
-name = \"tour\"
-test = true
-
-[dependencies]
-event-core = {{ path = {:?} }}
-
-[workspace]
-",
-        root.join("event-core")
-    );
-    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    dir
+    fixture::parcel_events(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("parcel-events"),
+    )
 }
 
 /// `cargo test <args>` in the fixture, with its own target folder (kept
