@@ -184,13 +184,15 @@ impl MacroArgs {
             // #[integration_event(version = 2, compat = "full")]
             once(&self.compat, meta, "compat")?;
             let lit = parse_str(meta, "compat", "backward")?;
-            if !matches!(
-                lit.value().as_str(),
-                "backward" | "forward" | "full" | "none"
-            ) {
+            const MODES: &[&str] = &["backward", "forward", "full", "none"];
+            if !MODES.contains(&lit.value().as_str()) {
+                let meant = crate::errors::did_you_mean(&lit.value(), MODES)
+                    .map_or_else(String::new, |m| format!("did you mean `\"{m}\"`? "));
                 return Err(syn::Error::new(
                     lit.span(),
-                    "`compat` is `\"backward\"` (the default), `\"forward\"`, `\"full\"` or `\"none\"`",
+                    format_args!(
+                        "{meant}`compat` is `\"backward\"` (the default), `\"forward\"`, `\"full\"` or `\"none\"`"
+                    ),
                 ));
             }
             self.compat = Some(lit);
@@ -299,6 +301,12 @@ fn parse_lit(meta: &ParseNestedMeta, hint: &str) -> syn::Result<Lit> {
 /// `Source` or `[A, B]`, each source once.
 fn parse_sources(meta: &ParseNestedMeta) -> syn::Result<Vec<Path>> {
     let value = meta.value()?;
+    // #[integration_event(maps_from = )]
+    if value.is_empty() || value.peek(Token![,]) {
+        return Err(
+            meta.error("`maps_from` names the source event, like `maps_from = ProductPutOnSale`")
+        );
+    }
     let sources: Vec<Path> = if value.peek(syn::token::Bracket) {
         let content;
         syn::bracketed!(content in value);
@@ -350,6 +358,17 @@ fn parse_version(meta: &ParseNestedMeta) -> syn::Result<Version> {
             return Err(syn::Error::new(
                 s.span(),
                 format_args!("the version is a number, not a string: write `version = {value}`"),
+            ));
+        }
+        // `version = 1.0`
+        if let Lit::Float(f) = &lit
+            && let Some(whole) = f.base10_digits().strip_suffix(".0")
+            && let Ok(value) = whole.parse::<u32>()
+            && value > 0
+        {
+            return Err(syn::Error::new(
+                f.span(),
+                format_args!("the version is a whole number: write `version = {value}`"),
             ));
         }
         return Err(syn::Error::new(lit.span(), hint));
@@ -593,13 +612,27 @@ fn keyed_option<T: syn::parse::Parse>(
     key: Ident,
 ) -> syn::Result<()> {
     let name = key.to_string();
+    let example = if name == "from" {
+        "from = other_field"
+    } else {
+        "with = path::to::function"
+    };
+    // #[event(from = )]: the error goes at the key, not at the end of the
+    // attribute.
+    let value_of = |meta: &ParseNestedMeta| -> syn::Result<T> {
+        let value = meta.value()?;
+        if value.is_empty() || value.peek(Token![,]) {
+            return Err(meta.error(format_args!("`{name} =` needs a value, like `{example}`")));
+        }
+        value.parse()
+    };
     if let Some(source) = parse_for_source(meta)? {
         once_for(per_source, &source, meta, &name)?;
-        let value = meta.value()?.parse()?;
+        let value = value_of(meta)?;
         per_source.push((source, Keyed { key, value }));
     } else {
         once(every, meta, &name)?;
-        let value = meta.value()?.parse()?;
+        let value = value_of(meta)?;
         *every = Some(Keyed { key, value });
     }
     Ok(())

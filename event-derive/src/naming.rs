@@ -116,6 +116,18 @@ pub fn ascii_type_name(dotted: &str) -> String {
     }
 }
 
+/// A name without the `V<N>` it ends in, and `N`: `OrderPlacedV2` ->
+/// (`OrderPlaced`, Some(2)).
+pub fn trailing_version(name: &str) -> (&str, Option<u32>) {
+    match name.rfind('V') {
+        Some(v) if v > 0 => match version_suffix(&name[v..]) {
+            Some(n) => (&name[..v], Some(n)),
+            None => (name, None),
+        },
+        _ => (name, None),
+    }
+}
+
 /// `v2` -> 2 (case-insensitive): the version written at the end of a name.
 fn version_suffix(word: &str) -> Option<u32> {
     let digits = word.strip_prefix(['v', 'V'])?;
@@ -490,13 +502,7 @@ fn reserved_suffix(name: &str) -> Option<String> {
         ));
     }
     // `OrderPlacedEventV2`: the suffix before a version is still a suffix.
-    let (base, version) = match name.rfind('V') {
-        Some(v) if v > 0 => match version_suffix(&name[v..]) {
-            Some(n) => (&name[..v], Some(n)),
-            None => (name, None),
-        },
-        _ => (name, None),
-    };
+    let (base, version) = trailing_version(name);
     let version_hint = version.map_or_else(String::new, |n| {
         format!(", and give the version in the attribute: `#[domain_event(version = {n})]`")
     });

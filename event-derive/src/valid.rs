@@ -52,7 +52,8 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
                     ),
                 );
             }
-            (name.as_str(), None)
+            // `OrderPlacedV2`: the version of the name is the event's.
+            naming::trailing_version(&name)
         }
         Kind::Integration => suffix_rule(&name, "IntegrationEvent", input, span, errors),
         Kind::Notification => suffix_rule(&name, "Notification", input, span, errors),
