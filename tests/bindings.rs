@@ -1,9 +1,12 @@
 //! The protocol bindings: HTTP binary and structured modes on plain header
 //! lists and on the `http` crate's types, and the broker header mappings.
 
+mod support;
+
 use event_core::Message;
 use event_core::binding::{self, AMQP, HTTP, KAFKA, NATS};
 use event_core::cloudevent::{CloudEvent, Data, ExtensionValue};
+use event_core::prelude::*;
 use event_core::{DecodeError, Timestamp};
 use serde_json::json;
 
@@ -250,4 +253,45 @@ fn http_requests_and_responses_in_both_modes() {
     }
     let request = into_request(http::Request::post("/"), &event(), Mode::Binary).unwrap();
     assert_eq!(request.headers()["ce-type"], "com.example.someevent");
+}
+
+/// A parcel was weighed.
+#[integration_event(version = 1)]
+pub struct ParcelWeighedIntegrationEvent {
+    pub parcel_id: String,
+    pub grams: u32,
+}
+
+#[test]
+fn a_consumer_reads_binary_mode_messages_of_other_producers() {
+    use event_core::integration::Consumer;
+    use event_core::transport::{InMemoryTransport, Transport};
+    support::block_on(async {
+        let transport = InMemoryTransport::new();
+        let mut consumer =
+            Consumer::<ParcelWeighedIntegrationEvent, _>::subscribe(&transport, "billing")
+                .await
+                .unwrap();
+        let event = CloudEvent::new("w-1", "urn:other:scales", "parcel.weighed.v1")
+            .unwrap()
+            .with_extension("comotherscale", 3)
+            .unwrap()
+            .with_data(
+                Some("application/json"),
+                Data::json(&json!({"parcel_id": "p-1", "grams": 1200})).unwrap(),
+            )
+            .unwrap();
+        transport
+            .publish(Message::binary(&event, &NATS))
+            .await
+            .unwrap();
+        let received = consumer.next().await.unwrap().unwrap();
+        assert_eq!(received.envelope.data().grams, 1200);
+        assert_eq!(received.envelope.source(), "urn:other:scales");
+        assert_eq!(
+            received.envelope.extension("comotherscale"),
+            Some(&ExtensionValue::String("3".into()))
+        );
+        received.ack().await.unwrap();
+    });
 }

@@ -141,6 +141,11 @@ fn limits_and_memory() {
         "a {} byte document grew the heap by {growth} bytes",
         big.len()
     );
+    eprintln!(
+        "CloudEvent::from_json, {} bytes: heap grew by {growth} bytes ({:.2}x)",
+        big.len(),
+        growth as f64 / big.len() as f64
+    );
     drop(event);
 
     let (failed, growth) = peak_growth(|| decode::decode::<SensorReadIntegrationEvent>(&big));

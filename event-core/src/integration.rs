@@ -358,15 +358,26 @@ impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
 /// Decodes a message into `E`: directly when it is labelled `E`'s own type
 /// (the common case, read once), along the `upcast_from` chain otherwise, or
 /// when the payload turns out to be of another version than its label.
+///
+/// A message in binary mode (its attributes in `ce-` headers, from another
+/// producer) is read into the JSON format first.
 fn decode_message<E: IntegrationEvent>(message: &Message) -> Result<Envelope<E>, DecodeError> {
+    let binary_mode = message.header("ce-specversion").is_some();
+    let structured;
+    let payload = if binary_mode {
+        structured = message.to_cloud_event(&crate::binding::NATS)?.to_json_vec();
+        &structured
+    } else {
+        &message.payload
+    };
     if message.event_type == E::FULL_TYPE {
-        match decode::<E>(&message.payload) {
+        match decode::<E>(payload) {
             Err(DecodeError::UnexpectedType { .. } | DecodeError::UnknownVersion { .. }) => {
-                decode_upcasting::<E>(&message.payload)
+                decode_upcasting::<E>(payload)
             }
             decoded => decoded,
         }
     } else {
-        decode_upcasting::<E>(&message.payload)
+        decode_upcasting::<E>(payload)
     }
 }
