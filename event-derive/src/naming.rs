@@ -192,8 +192,8 @@ pub fn with_suffix(name: &str, suffix: &str) -> String {
 mod lexicon;
 
 use lexicon::{
-    ADVERBS, AMBIGUOUS_PARTICIPLES, COMPOUND_VERBS, CONJUNCTIONS, EED_PARTICIPLES, GENERIC,
-    HEAD_NOUNS, IRREGULAR_VERBS, NOMINALIZATIONS, NOT_PARTICIPLES, NOUNS_LIKE_VERBS,
+    ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, COMPOUND_VERBS, CONJUNCTIONS, EED_PARTICIPLES,
+    GENERIC, HEAD_NOUNS, IRREGULAR_VERBS, NOMINALIZATIONS, NOT_PARTICIPLES, NOUNS_LIKE_VERBS,
     PARTICLE_VERBS, PARTICLES, PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST, SUBJECT_NOUNS,
 };
 
@@ -303,9 +303,19 @@ fn is_predicate(words: &[&str], i: usize) -> bool {
     match form(words[i]) {
         Form::None => false,
         Form::Participle => i > 0 || next_links,
-        Form::SameAsBase => i > 0,
+        // `LimitSet`, `ProductPutOnSale`; but in `PlaceBid` the verb comes
+        // first and `Bid` is its object.
+        Form::SameAsBase => i > 0 && !opens_with_a_command(words),
         Form::Ambiguous => i > 0 && next_links,
     }
+}
+
+/// Whether the name opens with a verb that gives an order (`PlaceBid`),
+/// rather than with its subject (`OrderCutOff`).
+fn opens_with_a_command(words: &[&str]) -> bool {
+    words
+        .first()
+        .is_some_and(|w| is_verb(w) && !is_one_of(w, SUBJECT_NOUNS) && form(w) == Form::None)
 }
 
 fn is_verb(word: &str) -> bool {
@@ -405,10 +415,16 @@ fn participle_of_last(word: &str) -> Option<String> {
     if let Some((_, p)) = NOMINALIZATIONS.iter().find(|(n, _)| *n == w) {
         return Some(capitalize(p));
     }
+    // `MoneyTransfer`: the noun of an action spelled like its verb.
+    if ACTION_NOUNS.contains(&w.as_str()) {
+        return Some(participle(&w));
+    }
     if NOUNS_LIKE_VERBS.contains(&w.as_str()) {
         return None;
     }
-    if is_verb(&w) {
+    // Irregular verbs at the end are nouns far more often: `RequestRide`,
+    // `PayrollRun`.
+    if is_verb(&w) && !IRREGULAR_VERBS.iter().any(|(v, _)| *v == w) {
         return Some(participle(&w));
     }
     if let Some(stem) = w.strip_suffix("ing") {
@@ -447,7 +463,11 @@ pub fn past_tense_suggestion(name: &str) -> Option<String> {
         return None;
     }
     let (last, init) = words.split_last()?;
-    let from_last = participle_of_last(last).map(|p| format!("{}{p}", init.concat()));
+    // Not after a preposition: `OrderOutForDelivery` is a state.
+    let after_preposition = init.last().is_some_and(|w| is_one_of(w, PREPOSITIONS));
+    let from_last = participle_of_last(last)
+        .filter(|_| !after_preposition)
+        .map(|p| format!("{}{p}", init.concat()));
     // `OrderShipment` is about an order; `OrderPizza` orders a pizza.
     if is_one_of(first, SUBJECT_NOUNS)
         && !rest.first().is_some_and(|w| is_particle_of(first, w))
@@ -466,8 +486,11 @@ pub fn past_tense_suggestion(name: &str) -> Option<String> {
             .position(|w| is_one_of(w, PREPOSITIONS))
             .unwrap_or(rest.len());
         let (object, tail) = rest.split_at(at);
-        // `PutOnSale` has nothing to put before `Put`.
-        if object.is_empty() && participle.eq_ignore_ascii_case(first) {
+        // `PutOnSale` has nothing to put before `Put`, and in
+        // `OrderOutForDelivery` the order is the subject.
+        if object.is_empty()
+            && (participle.eq_ignore_ascii_case(first) || is_one_of(first, SUBJECT_NOUNS))
+        {
             return None;
         }
         let mut out = object.concat();

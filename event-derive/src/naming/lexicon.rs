@@ -420,6 +420,28 @@ pub const REGULAR_VERBS: &[&str] = &[
     "warn",
     "watch",
     "withdraw",
+    "accrue",
+    "bake",
+    "bounce",
+    "click",
+    "dispense",
+    "exchange",
+    "grade",
+    "interview",
+    "pull",
+    "push",
+    "reimburse",
+    "reinstate",
+    "reverse",
+    "deplete",
+    "play",
+    "refill",
+    "rebook",
+    "recall",
+    "redirect",
+    "reroute",
+    "unfollow",
+    "unlike",
 ];
 
 /// Words that are verbs too but read as nouns at the end of a name:
@@ -439,9 +461,12 @@ pub const NOMINALIZATIONS: &[(&str, &str)] = &[
     ("acceptance", "accepted"),
     ("activation", "activated"),
     ("approval", "approved"),
+    ("adjustment", "adjusted"),
+    ("archival", "archived"),
     ("arrival", "arrived"),
     ("assignment", "assigned"),
     ("cancellation", "cancelled"),
+    ("closure", "closed"),
     ("completion", "completed"),
     ("confirmation", "confirmed"),
     ("creation", "created"),
@@ -453,12 +478,14 @@ pub const NOMINALIZATIONS: &[(&str, &str)] = &[
     ("expiration", "expired"),
     ("expiry", "expired"),
     ("failure", "failed"),
+    ("invitation", "invited"),
     ("payment", "paid"),
     ("publication", "published"),
     ("receipt", "received"),
     ("registration", "registered"),
     ("rejection", "rejected"),
     ("removal", "removed"),
+    ("reversal", "reversed"),
     ("renewal", "renewed"),
     ("reservation", "reserved"),
     ("shipment", "shipped"),
@@ -585,8 +612,8 @@ pub const ADVERBS: &[&str] = &[
 /// Nouns that head a noun phrase after a word that could be a verb:
 /// `OrderStatus` is the status of an order, not a status being ordered.
 pub const HEAD_NOUNS: &[&str] = &[
-    "data", "date", "details", "history", "id", "info", "item", "items", "line", "lines", "list",
-    "number", "state", "status", "summary", "total", "type", "view",
+    "data", "date", "details", "history", "id", "info", "line", "lines", "number", "state",
+    "status", "summary", "total", "type",
 ];
 
 /// Words that could be verbs but, opening a name whose last word names an
@@ -596,4 +623,12 @@ pub const SUBJECT_NOUNS: &[&str] = &[
     "book", "call", "check", "claim", "comment", "email", "file", "invoice", "issue", "list",
     "log", "match", "offer", "order", "plan", "post", "price", "record", "report", "request",
     "return", "review", "share", "tag", "trade", "vote",
+];
+
+/// Nouns of an action spelled like its verb, which at the end of a name
+/// say what happened: `MoneyTransfer` -> `MoneyTransferred`,
+/// `ItemReturn` -> `ItemReturned`.
+pub const ACTION_NOUNS: &[&str] = &[
+    "change", "charge", "deposit", "dispute", "purchase", "refund", "release", "reply", "request",
+    "return", "review", "transfer", "update", "visit", "vote",
 ];
