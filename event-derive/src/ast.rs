@@ -115,6 +115,17 @@ pub enum FieldSource<'a> {
 }
 
 impl<'a> Field<'a> {
+    /// Whether an `#[event(..)]` of the field was wrong, or names a source
+    /// the event does not list: its value in a mapping is then left to that
+    /// error, so nothing cascades from it.
+    pub fn is_broken(&self, sources: &[Path]) -> bool {
+        let a = &self.attrs;
+        let unlisted = |source: &Path| !sources.iter().any(|s| same_source(s, source));
+        a.broken
+            || a.from_source.iter().any(|(s, _)| unlisted(s))
+            || a.with_source.iter().any(|(s, _)| unlisted(s))
+    }
+
     /// The source of this field's value when mapping from `source`.
     pub fn source_for(&'a self, source: &Path) -> FieldSource<'a> {
         let a = &self.attrs;

@@ -42,7 +42,7 @@ pub fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
     candidates
         .iter()
         .filter(|c| **c != word)
-        .map(|c| (edit_distance(&lower, c), *c))
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), *c))
         .filter(|&(d, c)| d <= (c.chars().count().max(lower.chars().count()) / 3).max(1))
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c)
@@ -92,5 +92,10 @@ mod tests {
         assert_eq!(did_you_mean("PII", &keys), Some("pii"));
         assert_eq!(did_you_mean("personal", &keys), None);
         assert_eq!(did_you_mean("pii", &keys), None);
+        let sources = ["ProductPutOnSale", "ProductRestocked"];
+        assert_eq!(
+            did_you_mean("ProductPutOnSal", &sources),
+            Some("ProductPutOnSale")
+        );
     }
 }

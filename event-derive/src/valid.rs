@@ -278,11 +278,14 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
             .chain(a.with_source.iter().map(|(s, _)| s));
         for source in keyed {
             if !sources.iter().any(|s| same_source(s, source)) {
+                let written = path_text(source);
+                let names: Vec<String> = sources.iter().map(path_text).collect();
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 errors.spanned(
                     source,
                     format_args!(
-                        "`{}` is not a source of this event; the sources are {}",
-                        path_text(source),
+                        "`{written}` is not a source of this event; {}the sources are {}",
+                        crate::errors::suggestion(&written, &names),
                         sources
                             .iter()
                             .map(|s| format!("`{}`", path_text(s)))

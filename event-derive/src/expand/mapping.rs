@@ -240,7 +240,7 @@ fn mapping(
         .map(|field| {
             let name = field.ident;
             let value = match field.source_for(source) {
-                _ if field.attrs.broken => quote!(#private::unset()),
+                _ if field.is_broken(input.sources()) => quote!(#private::unset()),
                 FieldSource::Field(from) => {
                     reads_source = true;
                     reads_fields = true;
