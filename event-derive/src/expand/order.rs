@@ -16,15 +16,20 @@ const DERIVED: &[&str] = &[
 ];
 
 /// The traits of the macros' own derives that a `#[derive(..)]` written
-/// above the attribute on `line` (1-based) of `source` derives too.
-pub fn derives_above(source: &str, line: usize) -> Vec<&'static str> {
+/// before the attribute at `line` and `column` (1-based) of `source`
+/// derives too.
+pub fn derives_above(source: &str, line: usize, column: usize) -> Vec<&'static str> {
     let lines: Vec<&str> = source.lines().collect();
     let Some(before) = lines.get(..line.saturating_sub(1)) else {
         return Vec::new();
     };
+    // `#[derive(Debug)] #[domain_event]` on one line.
+    let mut text: String = lines
+        .get(line.saturating_sub(1))
+        .map(|l| l.chars().take(column.saturating_sub(1)).collect())
+        .unwrap_or_default();
     // The attributes and comments right above the macro, up to the end of
     // the previous item or a blank line.
-    let mut text = String::new();
     for line in before.iter().rev() {
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.ends_with('}') || trimmed.ends_with(';') {
@@ -55,9 +60,10 @@ pub fn derives_above_call_site(file: Option<&Path>) -> Vec<&'static str> {
     if !proc_macro::is_available() {
         return Vec::new();
     }
-    let line = proc_macro::Span::call_site().line();
+    let span = proc_macro::Span::call_site();
+    let (line, column) = (span.line(), span.column());
     file.and_then(|file| std::fs::read_to_string(file).ok())
-        .map(|source| derives_above(&source, line))
+        .map(|source| derives_above(&source, line, column))
         .unwrap_or_default()
 }
 
@@ -68,12 +74,14 @@ mod tests {
     #[test]
     fn finds_a_derive_written_above_the_macro() {
         let source = "use x;\n\n/// An order.\n#[derive(Debug, serde::Serialize)]\n#[domain_event]\npub struct OrderPlaced {}\n";
-        assert_eq!(derives_above(source, 5), ["Debug", "Serialize"]);
+        assert_eq!(derives_above(source, 5, 1), ["Debug", "Serialize"]);
         let below = "#[domain_event]\n#[derive(Debug)]\npub struct OrderPlaced {}\n";
-        assert!(derives_above(below, 1).is_empty());
+        assert!(derives_above(below, 1, 1).is_empty());
         let other_item = "#[derive(Debug)]\npub struct A;\n#[domain_event]\npub struct B {}\n";
-        assert!(derives_above(other_item, 3).is_empty());
+        assert!(derives_above(other_item, 3, 1).is_empty());
         let unrelated = "#[derive(Hash)]\n#[domain_event]\npub struct B {}\n";
-        assert!(derives_above(unrelated, 2).is_empty());
+        assert!(derives_above(unrelated, 2, 1).is_empty());
+        let one_line = "#[derive(Clone)] #[domain_event] pub struct B {}\n";
+        assert_eq!(derives_above(one_line, 1, 18), ["Clone"]);
     }
 }
