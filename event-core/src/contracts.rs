@@ -397,44 +397,53 @@ impl Contracts {
             let (Some(info), Some(file)) = (descriptor.contract, self.file(descriptor)) else {
                 continue;
             };
+            // The previous version, or under a transitive mode every earlier
+            // one.
             let Some(previous) = descriptor.version.checked_sub(1).filter(|v| *v > 0) else {
                 continue;
             };
-            let older = format!("{}.v{previous}", descriptor.type_name);
-            // The previous version as published: declared here, or only
-            // left as a snapshot beside this one.
-            let old_schema = match published.get(&(descriptor.type_name, previous)) {
-                Some(schema) => Some(schema.clone()),
-                None => match file.parent().map(|d| d.join(format!("{older}.json"))) {
-                    Some(sibling) => match read_snapshot(&sibling) {
-                        Ok(found) => found,
-                        Err(error) => {
-                            problems.push(ContractProblem::File {
-                                file: sibling,
-                                error,
-                            });
-                            None
-                        }
-                    },
-                    None => None,
-                },
-            };
-            let Some(old_schema) = old_schema else {
-                continue;
+            let earliest = if info.compatibility.is_transitive() {
+                1
+            } else {
+                previous
             };
             let new_schema = published
                 .get(&(descriptor.type_name, descriptor.version))
                 .cloned()
                 .unwrap_or_else(|| descriptor.schema());
-            let violations = compat::check(&old_schema, &new_schema, info.compatibility);
-            let newer = descriptor.full_type.to_owned();
-            report.compared.push((older.clone(), newer.clone()));
-            if !violations.is_empty() {
-                problems.push(ContractProblem::Incompatible {
-                    older,
-                    newer,
-                    violations,
-                });
+            for version in earliest..=previous {
+                let older = format!("{}.v{version}", descriptor.type_name);
+                // That version as published: declared here, or only left as
+                // a snapshot beside this one.
+                let old_schema = match published.get(&(descriptor.type_name, version)) {
+                    Some(schema) => Some(schema.clone()),
+                    None => match file.parent().map(|d| d.join(format!("{older}.json"))) {
+                        Some(sibling) => match read_snapshot(&sibling) {
+                            Ok(found) => found,
+                            Err(error) => {
+                                problems.push(ContractProblem::File {
+                                    file: sibling,
+                                    error,
+                                });
+                                None
+                            }
+                        },
+                        None => None,
+                    },
+                };
+                let Some(old_schema) = old_schema else {
+                    continue;
+                };
+                let violations = compat::check(&old_schema, &new_schema, info.compatibility);
+                let newer = descriptor.full_type.to_owned();
+                report.compared.push((older.clone(), newer.clone()));
+                if !violations.is_empty() {
+                    problems.push(ContractProblem::Incompatible {
+                        older,
+                        newer,
+                        violations,
+                    });
+                }
             }
         }
 

@@ -184,14 +184,22 @@ impl MacroArgs {
             // #[integration_event(version = 2, compat = "full")]
             once(&self.compat, meta, "compat")?;
             let lit = parse_str(meta, "compat", "backward")?;
-            const MODES: &[&str] = &["backward", "forward", "full", "none"];
+            const MODES: &[&str] = &[
+                "backward",
+                "forward",
+                "full",
+                "backward-transitive",
+                "forward-transitive",
+                "full-transitive",
+                "none",
+            ];
             if !MODES.contains(&lit.value().as_str()) {
                 let meant = crate::errors::did_you_mean(&lit.value(), MODES)
                     .map_or_else(String::new, |m| format!("did you mean `\"{m}\"`? "));
                 return Err(syn::Error::new(
                     lit.span(),
                     format_args!(
-                        "{meant}`compat` is `\"backward\"` (the default), `\"forward\"`, `\"full\"` or `\"none\"`"
+                        "{meant}`compat` is `\"backward\"` (the default), `\"forward\"`, `\"full\"`, one of them with `-transitive` (compared with every earlier version), or `\"none\"`"
                     ),
                 ));
             }

@@ -73,6 +73,9 @@ pub fn emit(
         {
             Some("forward") => quote!(Forward),
             Some("full") => quote!(Full),
+            Some("backward-transitive") => quote!(BackwardTransitive),
+            Some("forward-transitive") => quote!(ForwardTransitive),
+            Some("full-transitive") => quote!(FullTransitive),
             Some("none") => quote!(None),
             _ => quote!(Backward),
         };
