@@ -234,7 +234,10 @@ fn a_database_locked_past_the_busy_timeout_is_waited_out() {
             transport.published().len() == messages.len()
         })
         .await;
-        assert_eq!(monitor.health().state, RelayState::Healthy);
+        wait_until("the relay reports itself healthy", || {
+            monitor.health().state == RelayState::Healthy
+        })
+        .await;
         stop.notify_one();
         let stats = running.await.unwrap();
         assert_eq!(stats.published, 20);
@@ -256,16 +259,17 @@ fn sqlite_error(code: i32, what: &str) -> BoxError {
 
 /// An outbox store that fails on command: each call first takes the next
 /// injected fault, if any.
+/// Each call takes the next entry: a fault, or `None` to pass.
 struct Faulty {
     inner: Connection,
-    faults: Arc<Mutex<VecDeque<BoxError>>>,
+    faults: Arc<Mutex<VecDeque<Option<BoxError>>>>,
 }
 
 impl Faulty {
     fn fault(&self) -> Result<(), BoxError> {
         match self.faults.lock().unwrap().pop_front() {
-            Some(error) => Err(error),
-            None => Ok(()),
+            Some(Some(error)) => Err(error),
+            _ => Ok(()),
         }
     }
 }
@@ -329,6 +333,9 @@ impl Transport for Outage {
     type Subscription = <InMemoryTransport as Transport>::Subscription;
 
     async fn publish(&self, message: Message) -> Result<(), TransportError> {
+        // A broker answers later: the relay's pass yields here, so faults
+        // land in every store call, not only in claims.
+        tokio::task::yield_now().await;
         if self.down.load(Ordering::SeqCst) {
             return Err(TransportError::Unavailable("connection refused".into()));
         }
@@ -355,7 +362,7 @@ fn store_and_transport_faults_are_backed_off_and_every_event_is_applied_once() {
         .unwrap();
     SqliteOutbox::install(&producer).unwrap();
 
-    let faults: Arc<Mutex<VecDeque<BoxError>>> = Arc::default();
+    let faults: Arc<Mutex<VecDeque<Option<BoxError>>>> = Arc::default();
     let store = Faulty {
         inner: Connection::open(&path).unwrap(),
         faults: Arc::clone(&faults),
@@ -422,14 +429,14 @@ fn store_and_transport_faults_are_backed_off_and_every_event_is_applied_once() {
                 0 => {
                     let mut queue = faults.lock().unwrap();
                     for _ in 0..=rng.below(3) {
-                        queue.push_back(match rng.below(3) {
+                        queue.push_back(Some(match rng.below(3) {
                             0 => sqlite_error(ffi::SQLITE_BUSY, "database is locked"),
                             1 => sqlite_error(
                                 ffi::SQLITE_READONLY,
                                 "attempt to write a readonly database",
                             ),
                             _ => sqlite_error(ffi::SQLITE_IOERR, "disk I/O error"),
-                        });
+                        }));
                     }
                 }
                 1 => {
@@ -469,4 +476,100 @@ fn store_and_transport_faults_are_backed_off_and_every_event_is_applied_once() {
     assert_eq!(SqliteOutbox::pending(&conn).unwrap(), 0);
     assert!(SqliteOutbox::dead_letters(&conn).unwrap().is_empty());
     assert_eq!(monitor.health().state, RelayState::Healthy);
+}
+
+/// Never answers.
+#[derive(Clone)]
+struct Silent;
+
+impl Transport for Silent {
+    type Subscription = <InMemoryTransport as Transport>::Subscription;
+
+    async fn publish(&self, _: Message) -> Result<(), TransportError> {
+        std::future::pending().await
+    }
+
+    async fn subscribe(&self, _: &str, _: &str) -> Result<Self::Subscription, TransportError> {
+        Err(TransportError::Closed)
+    }
+}
+
+#[test]
+fn a_broker_that_never_answers_is_a_fault_and_the_batch_goes_back() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    SqliteOutbox::install(&conn).unwrap();
+    let messages: Vec<Message> = (0..3).map(message).collect();
+    append(&mut conn, &messages);
+    let mut relay = Relay::new(
+        conn,
+        Silent,
+        RelayConfig {
+            publish_timeout: Duration::from_secs(30),
+            ..config()
+        },
+    );
+    // The paused clock moves on by itself while everything waits.
+    let error = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+        .block_on(relay.run_once())
+        .unwrap_err();
+    assert!(error.to_string().contains("no answer"), "{error}");
+    let conn = relay.store_mut();
+    for m in &messages {
+        assert_eq!(
+            SqliteOutbox::state_of(conn, &m.id).unwrap(),
+            Some(("pending".to_owned(), 0)),
+            "given back untouched"
+        );
+    }
+    assert!(matches!(
+        relay.monitor().health().state,
+        RelayState::BackingOff { failures: 1, .. }
+    ));
+}
+
+#[test]
+fn a_store_failure_mid_batch_gives_the_rest_of_the_batch_back() {
+    let mut producer = Connection::open_in_memory().unwrap();
+    SqliteOutbox::install(&producer).unwrap();
+    let messages: Vec<Message> = (0..4).map(message).collect();
+    append(&mut producer, &messages);
+    let faults: Arc<Mutex<VecDeque<Option<BoxError>>>> = Arc::default();
+    let transport = InMemoryTransport::new();
+    let mut relay = Relay::new(
+        Faulty {
+            inner: producer,
+            faults: Arc::clone(&faults),
+        },
+        transport.clone(),
+        RelayConfig {
+            // A renewal before every row.
+            renew_every: Duration::ZERO,
+            ..config()
+        },
+    );
+    // Claim, renew, mark row 1: fine; the renewal before row 2 fails.
+    *faults.lock().unwrap() = VecDeque::from([
+        None,
+        None,
+        None,
+        Some(sqlite_error(ffi::SQLITE_IOERR, "disk I/O error")),
+    ]);
+    assert!(runtime().block_on(relay.run_once()).is_err());
+    let states: Vec<String> = messages
+        .iter()
+        .map(|m| {
+            SqliteOutbox::state_of(&relay.store_mut().inner, &m.id)
+                .unwrap()
+                .unwrap()
+                .0
+        })
+        .collect();
+    // Nothing waits for the lease: the rest of the batch is due again now,
+    // in order.
+    assert_eq!(states, ["published", "pending", "pending", "pending"]);
+    assert_eq!(transport.published().len(), 1);
 }

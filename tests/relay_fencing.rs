@@ -373,7 +373,7 @@ fn a_relay_waiting_on_a_slow_broker_keeps_its_rows_by_renewing_them() {
         },
         RelayConfig {
             name: "relay-a".into(),
-            lease: Duration::from_secs(5),
+            lease: Duration::from_secs(60),
             renew_every: Duration::from_millis(10),
             retention: None,
             ..RelayConfig::default()
@@ -432,4 +432,31 @@ fn a_relay_waiting_on_a_slow_broker_keeps_its_rows_by_renewing_them() {
             .values()
             .all(|by| by.as_deref() == Some("relay-a"))
     );
+}
+
+#[test]
+fn a_requeued_dead_letter_carries_its_claim_generation_on() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    SqliteOutbox::install(&conn).unwrap();
+    let m = message(1);
+    append(&mut conn, std::slice::from_ref(&m));
+    let rt = runtime();
+    let lease = Duration::from_secs(30);
+    // A claims and stalls; B claims after A's lease and buries the row.
+    let a = rt.block_on(conn.claim("relay-a", 1, lease)).unwrap()[0].claim;
+    conn.execute("UPDATE event_outbox SET claimed_until = 0", [])
+        .unwrap();
+    let b = rt.block_on(conn.claim("relay-b", 1, lease)).unwrap()[0].claim;
+    assert!(rt.block_on(conn.bury(b, 1, "rejected")).unwrap());
+    // An operator requeues it and C claims it.
+    assert!(SqliteOutbox::requeue(&mut conn, &m.id).unwrap());
+    let c = rt.block_on(conn.claim("relay-c", 1, lease)).unwrap()[0].claim;
+    assert!(c.generation > b.generation && b.generation > a.generation);
+    // Neither earlier holder can write about it any more.
+    for stale in [a, b] {
+        assert!(rt.block_on(conn.renew(&[stale], lease)).unwrap().is_empty());
+        assert!(!rt.block_on(conn.mark_published("stale", stale)).unwrap());
+        assert!(!rt.block_on(conn.bury(stale, 1, "rejected")).unwrap());
+    }
+    assert!(rt.block_on(conn.mark_published("relay-c", c)).unwrap());
 }

@@ -49,6 +49,9 @@ pub struct Claim {
     pub generation: u64,
 }
 
+/// How often `run` purges published rows past their retention.
+const PURGE_EVERY: Duration = Duration::from_secs(60);
+
 /// One outbox row claimed by a relay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedRow {
@@ -131,7 +134,7 @@ pub trait OutboxStore: Send {
 pub struct RelayConfig {
     /// This relay's name in the rows it claims; unique per running relay.
     pub name: String,
-    /// How many rows one pass claims at most.
+    /// How many rows one pass claims at most (at least 1).
     pub batch_size: usize,
     /// What to do with a message the broker rejected: retry it, and when,
     /// or dead-letter it.
@@ -147,12 +150,18 @@ pub struct RelayConfig {
     pub lease: Duration,
     /// How often a relay working through a batch (or waiting on the broker)
     /// extends the lease of the rows it still holds; well below `lease`, so
-    /// that a healthy relay never loses its rows. A relay that cannot renew
-    /// stops working on the batch.
+    /// that a healthy relay never loses its rows (a value not below `lease`
+    /// is taken as a third of it). A relay that cannot renew stops working
+    /// on the batch.
     pub renew_every: Duration,
+    /// How long one publish may take before the broker counts as down: the
+    /// batch is given back and the relay backs off, so a connection that
+    /// never answers cannot hold rows (or shutdown) forever.
+    pub publish_timeout: Duration,
     /// The pause when there is nothing to do.
     pub idle_wait: Duration,
-    /// How long published rows are kept; `None` keeps them.
+    /// How long published rows are kept; `None` keeps them. The purge runs
+    /// at most once a minute.
     pub retention: Option<Duration>,
 }
 
@@ -166,6 +175,7 @@ impl Default for RelayConfig {
             max_fault_backoff: Duration::from_secs(30),
             lease: Duration::from_secs(30),
             renew_every: Duration::from_secs(10),
+            publish_timeout: Duration::from_secs(30),
             idle_wait: Duration::from_millis(50),
             retention: Some(Duration::from_secs(7 * 24 * 3600)),
         }
@@ -309,7 +319,11 @@ pub struct Relay<S, T> {
 
 impl<S: OutboxStore, T: Transport> Relay<S, T> {
     /// A relay from `store` to `transport`.
-    pub fn new(store: S, transport: T, config: RelayConfig) -> Self {
+    pub fn new(store: S, transport: T, mut config: RelayConfig) -> Self {
+        config.batch_size = config.batch_size.max(1);
+        if config.renew_every >= config.lease {
+            config.renew_every = config.lease / 3;
+        }
         Relay {
             store,
             transport,
@@ -342,161 +356,74 @@ impl<S: OutboxStore, T: Transport> Relay<S, T> {
     /// A fault of the store or the transport; the rows not yet settled were
     /// given back (or, if the store itself failed, go back after the lease).
     pub async fn run_once(&mut self) -> Result<RelayStats, RelayError> {
-        let result = self.pass().await;
-        match &result {
-            Ok(stats) => self.monitor.update(|h| {
-                h.state = RelayState::Healthy;
-                h.stats += *stats;
-            }),
-            Err(error) => {
-                let error = error.to_string();
-                trace_warn!(relay = self.config.name.as_str(), %error, "relay pass failed");
-                self.monitor.update(|h| {
+        let mut stats = RelayStats::default();
+        let result = self.pass(&mut stats).await;
+        let name = self.config.name.as_str();
+        self.monitor.update(|h| {
+            // What the pass settled counts, whether or not it finished.
+            h.stats += stats;
+            match &result {
+                Ok(()) => h.state = RelayState::Healthy,
+                Err(error) => {
+                    let error = error.to_string();
+                    trace_warn!(relay = name, %error, "relay pass failed");
+                    let failures = match h.state {
+                        RelayState::BackingOff { failures, .. } => failures.saturating_add(1),
+                        _ => 1,
+                    };
+                    h.state = RelayState::BackingOff {
+                        failures,
+                        retry_in: Duration::ZERO,
+                    };
                     h.faults = h.faults.saturating_add(1);
                     h.last_error = Some((Timestamp::now(), error));
-                });
+                }
             }
-        }
-        result
+        });
+        result.map(|()| stats)
     }
 
-    async fn pass(&mut self) -> Result<RelayStats, RelayError> {
+    /// Claims a batch and works through it; on a fault, gives back what is
+    /// left of it, in order, so that the next pass starts where this one
+    /// stopped (if giving back fails too, the lease returns the rows).
+    async fn pass(&mut self, stats: &mut RelayStats) -> Result<(), RelayError> {
         let Relay {
             store,
             transport,
             config,
             ..
         } = self;
-        let name = config.name.as_str();
         let claimed = store
-            .claim(name, config.batch_size, config.lease)
+            .claim(&config.name, config.batch_size, config.lease)
             .await
             .map_err(RelayError::Store)?;
-        let mut stats = RelayStats::default();
         let mut rows: VecDeque<ClaimedRow> = claimed.into();
-        let mut renewed_at = Instant::now();
-        // The period of renewals while the broker takes its time.
-        let period = config.renew_every.max(Duration::from_millis(1));
-        while !rows.is_empty() {
-            // Keep the lease of what is left of the batch; a row whose claim
-            // was lost meanwhile belongs to another relay now.
-            if renewed_at.elapsed() >= config.renew_every {
-                renew(store, config, &mut rows, &mut stats).await?;
-                renewed_at = Instant::now();
-            }
-            let Some(row) = rows.front() else {
-                break;
-            };
-            let claim = row.claim;
-            let attempts = row.attempts;
-            let message = match &row.message {
-                Ok(message) => message.clone(),
-                Err(corrupt) => {
-                    let error = format!("corrupt row: {corrupt}");
-                    let held = store
-                        .bury(claim, attempts, &error)
-                        .await
-                        .map_err(RelayError::Store)?;
-                    count(&mut stats, held, |s| &mut s.dead);
-                    rows.pop_front();
-                    continue;
-                }
-            };
-            // Publish, renewing the batch's lease while the broker takes its
-            // time; if the claim on this row is lost meanwhile, the publish is
-            // abandoned.
-            let outcome = {
-                let mut publish = core::pin::pin!(transport.publish(message));
-                loop {
-                    let wait = period.saturating_sub(renewed_at.elapsed());
-                    let mut tick = core::pin::pin!(tokio::time::sleep(wait));
-                    let ready = core::future::poll_fn(|cx| {
-                        if let Poll::Ready(result) = publish.as_mut().poll(cx) {
-                            return Poll::Ready(Some(result));
-                        }
-                        tick.as_mut().poll(cx).map(|()| None)
-                    })
-                    .await;
-                    if let Some(result) = ready {
-                        break Some(result);
-                    }
-                    renew(store, config, &mut rows, &mut stats).await?;
-                    renewed_at = Instant::now();
-                    if rows.front().map(|r| r.claim) != Some(claim) {
-                        break None;
-                    }
-                }
-            };
-            let Some(outcome) = outcome else {
-                continue;
-            };
-            match outcome {
-                Ok(()) => {
-                    let held = store
-                        .mark_published(name, claim)
-                        .await
-                        .map_err(RelayError::Store)?;
-                    count(&mut stats, held, |s| &mut s.published);
-                }
-                Err(TransportError::Rejected(why)) => {
-                    let attempts = attempts.saturating_add(1);
-                    let error = TransportError::Rejected(why).to_string();
-                    trace_warn!(seq = claim.seq, attempts, %error, "publish rejected");
-                    let (held, counter): (bool, fn(&mut RelayStats) -> &mut u64) =
-                        match config.retry.decide(attempts) {
-                            RetryDecision::DeadLetter => (
-                                store
-                                    .bury(claim, attempts, &error)
-                                    .await
-                                    .map_err(RelayError::Store)?,
-                                |s| &mut s.dead,
-                            ),
-                            decision => {
-                                let delay = match decision {
-                                    RetryDecision::After(delay) => delay,
-                                    _ => Duration::ZERO,
-                                };
-                                (
-                                    store
-                                        .retry_later(claim, attempts, &error, delay)
-                                        .await
-                                        .map_err(RelayError::Store)?,
-                                    |s| &mut s.retried,
-                                )
-                            }
-                        };
-                    count(&mut stats, held, counter);
-                }
-                Err(fault) => {
-                    // The broker is down, not the message: give the batch
-                    // back as it was, in order, and let `run` back off.
-                    let unsettled: Vec<Claim> = rows.iter().map(|r| r.claim).collect();
-                    // If giving back fails too, the lease returns the rows.
-                    let _ = store.release(&unsettled).await;
-                    return Err(RelayError::Transport(fault));
-                }
-            }
-            rows.pop_front();
+        let result = work(store, transport, config, &mut rows, stats).await;
+        if result.is_err() && !rows.is_empty() {
+            let unsettled: Vec<Claim> = rows.iter().map(|r| r.claim).collect();
+            let _ = store.release(&unsettled).await;
         }
-        Ok(stats)
+        result
     }
 
     /// Runs until `stop` resolves: passes back to back while there is work,
-    /// a pause of `idle_wait` when there is none, and the retention purge.
+    /// a pause of `idle_wait` when there is none, and the retention purge at
+    /// most once a minute.
     /// After a fault it waits (`fault_backoff`, doubling up to
     /// `max_fault_backoff`, with jitter) and tries again, as long as the
-    /// fault lasts; it returns only when `stop` resolves, with what it did.
+    /// fault lasts; it returns only when `stop` resolves, with what the relay
+    /// did since it was created.
     pub async fn run(mut self, stop: impl Future<Output = ()>) -> RelayStats {
         let mut stop = core::pin::pin!(stop);
-        let mut total = RelayStats::default();
         let mut failures: u32 = 0;
+        let mut purged_at: Option<Instant> = None;
         loop {
             let outcome = match self.run_once().await {
-                Ok(stats) => {
-                    total += stats;
+                Ok(stats) if purged_at.is_none_or(|at| at.elapsed() >= PURGE_EVERY) => {
+                    purged_at = Some(Instant::now());
                     self.purge().await.map(|()| stats)
                 }
-                Err(error) => Err(error),
+                outcome => outcome,
             };
             let pause = match outcome {
                 Ok(stats) => {
@@ -533,7 +460,7 @@ impl<S: OutboxStore, T: Transport> Relay<S, T> {
             })
             .await;
             if stopped {
-                return total;
+                return self.monitor.health().stats;
             }
         }
     }
@@ -599,4 +526,131 @@ fn count(stats: &mut RelayStats, held: bool, counter: fn(&mut RelayStats) -> &mu
         trace_warn!("a claim was lost before its write; the row is left to its new holder");
         stats.fenced = stats.fenced.saturating_add(1);
     }
+}
+
+/// Works through a claimed batch, in order: publishes each row and records
+/// the outcome, renewing the batch's lease as it goes. Settled rows leave
+/// `rows`; on a fault the unsettled ones are left in it.
+async fn work<S: OutboxStore, T: Transport>(
+    store: &mut S,
+    transport: &T,
+    config: &RelayConfig,
+    rows: &mut VecDeque<ClaimedRow>,
+    stats: &mut RelayStats,
+) -> Result<(), RelayError> {
+    let name = config.name.as_str();
+    let mut renewed_at = Instant::now();
+    // The period of renewals while the broker takes its time.
+    let period = config.renew_every.max(Duration::from_millis(1));
+    while !rows.is_empty() {
+        // Keep the lease of what is left of the batch; a row whose claim
+        // was lost meanwhile belongs to another relay now.
+        if renewed_at.elapsed() >= config.renew_every {
+            renew(store, config, rows, stats).await?;
+            renewed_at = Instant::now();
+        }
+        let Some(row) = rows.front() else {
+            break;
+        };
+        let claim = row.claim;
+        let attempts = row.attempts;
+        let message = match &row.message {
+            Ok(message) => message.clone(),
+            Err(corrupt) => {
+                let error = format!("corrupt row: {corrupt}");
+                let held = store
+                    .bury(claim, attempts, &error)
+                    .await
+                    .map_err(RelayError::Store)?;
+                count(stats, held, |s| &mut s.dead);
+                rows.pop_front();
+                continue;
+            }
+        };
+        // Publish, renewing the batch's lease while the broker takes its
+        // time; if the claim on this row is lost meanwhile, the publish is
+        // abandoned.
+        let outcome = {
+            let mut publish = core::pin::pin!(transport.publish(message));
+            let started = Instant::now();
+            loop {
+                let left = config.publish_timeout.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    return Err(RelayError::Transport(TransportError::Unavailable(format!(
+                        "no answer from the broker within {:?}",
+                        config.publish_timeout
+                    ))));
+                }
+                let wait = period.saturating_sub(renewed_at.elapsed()).min(left);
+                let mut tick = core::pin::pin!(tokio::time::sleep(wait));
+                let ready = core::future::poll_fn(|cx| {
+                    if let Poll::Ready(result) = publish.as_mut().poll(cx) {
+                        return Poll::Ready(Some(result));
+                    }
+                    tick.as_mut().poll(cx).map(|()| None)
+                })
+                .await;
+                if let Some(result) = ready {
+                    break Some(result);
+                }
+                if renewed_at.elapsed() < period {
+                    // The publish timeout's tick, not the renewal's.
+                    continue;
+                }
+                renew(store, config, rows, stats).await?;
+                renewed_at = Instant::now();
+                if rows.front().map(|r| r.claim) != Some(claim) {
+                    break None;
+                }
+            }
+        };
+        let Some(outcome) = outcome else {
+            continue;
+        };
+        match outcome {
+            Ok(()) => {
+                let held = store
+                    .mark_published(name, claim)
+                    .await
+                    .map_err(RelayError::Store)?;
+                count(stats, held, |s| &mut s.published);
+            }
+            Err(TransportError::Rejected(why)) => {
+                let attempts = attempts.saturating_add(1);
+                let error = TransportError::Rejected(why).to_string();
+                trace_warn!(seq = claim.seq, attempts, %error, "publish rejected");
+                let (held, counter): (bool, fn(&mut RelayStats) -> &mut u64) =
+                    match config.retry.decide(attempts) {
+                        RetryDecision::DeadLetter => (
+                            store
+                                .bury(claim, attempts, &error)
+                                .await
+                                .map_err(RelayError::Store)?,
+                            |s| &mut s.dead,
+                        ),
+                        decision => {
+                            let delay = match decision {
+                                RetryDecision::After(delay) => delay,
+                                _ => Duration::ZERO,
+                            };
+                            (
+                                store
+                                    .retry_later(claim, attempts, &error, delay)
+                                    .await
+                                    .map_err(RelayError::Store)?,
+                                |s| &mut s.retried,
+                            )
+                        }
+                    };
+                count(stats, held, counter);
+            }
+            Err(fault) => {
+                // The broker is down, not the message: the batch goes back
+                // as it was, and `run` backs off.
+                return Err(RelayError::Transport(fault));
+            }
+        }
+        rows.pop_front();
+    }
+    Ok(())
 }

@@ -64,6 +64,22 @@ impl<'c> SqliteUnitOfWork<'c> {
         })
     }
 
+    /// Begins a unit of work whose transaction takes the database's write
+    /// lock at once (`BEGIN IMMEDIATE`): for a use case that reads before it
+    /// writes on a database in WAL mode, where a deferred transaction that
+    /// read a snapshot another writer has since changed fails when it
+    /// writes, instead of waiting.
+    ///
+    /// # Errors
+    ///
+    /// SQLite's error beginning the transaction.
+    pub fn begin_immediate(conn: &'c mut Connection) -> rusqlite::Result<Self> {
+        Ok(SqliteUnitOfWork {
+            tx: conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+            staged: Staged::new(),
+        })
+    }
+
     /// The transaction, for the use case's own reads and writes.
     #[must_use]
     pub fn transaction(&self) -> &Transaction<'c> {
@@ -149,6 +165,9 @@ CREATE TABLE IF NOT EXISTS event_outbox (
     published_by TEXT
 );
 CREATE INDEX IF NOT EXISTS event_outbox_due ON event_outbox (state, next_attempt_at, seq);
+CREATE INDEX IF NOT EXISTS event_outbox_unpublished ON event_outbox (seq)
+    WHERE state != 'published';
+CREATE INDEX IF NOT EXISTS event_outbox_published ON event_outbox (state, published_at);
 CREATE TABLE IF NOT EXISTS event_outbox_dead_letters (
     seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -158,13 +177,14 @@ CREATE TABLE IF NOT EXISTS event_outbox_dead_letters (
     attempts INTEGER NOT NULL,
     last_error TEXT NOT NULL,
     first_failed_at INTEGER,
+    claim_generation INTEGER NOT NULL DEFAULT 0,
     dead_at INTEGER NOT NULL
 );
 ";
 
 /// Columns added after the first release of the tables, for databases
 /// installed before them: table, column, definition.
-const ADDED_COLUMNS: [(&str, &str, &str); 5] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 6] = [
     ("event_outbox", "first_failed_at", "INTEGER"),
     ("event_outbox", "last_failed_at", "INTEGER"),
     (
@@ -174,6 +194,11 @@ const ADDED_COLUMNS: [(&str, &str, &str); 5] = [
     ),
     ("event_outbox", "published_by", "TEXT"),
     ("event_outbox_dead_letters", "first_failed_at", "INTEGER"),
+    (
+        "event_outbox_dead_letters",
+        "claim_generation",
+        "INTEGER NOT NULL DEFAULT 0",
+    ),
 ];
 
 /// Moves a row to the dead letters, in `tx`; with a claim generation, only
@@ -188,11 +213,14 @@ pub(crate) fn bury(
     error: &str,
 ) -> rusqlite::Result<bool> {
     let now = now_ms();
-    let claim = claim.map(|generation| i64::try_from(generation).unwrap_or(i64::MAX));
+    // Stored as i64, carried as the same 64 bits.
+    let claim = claim.map(|generation| generation as i64);
     let moved = tx.execute(
         "INSERT OR REPLACE INTO event_outbox_dead_letters
-             (seq, id, event_type, headers, payload, attempts, last_error, first_failed_at, dead_at)
-         SELECT seq, id, event_type, headers, payload, ?2, ?3, COALESCE(first_failed_at, ?4), ?4
+             (seq, id, event_type, headers, payload, attempts, last_error, first_failed_at,
+              claim_generation, dead_at)
+         SELECT seq, id, event_type, headers, payload, ?2, ?3, COALESCE(first_failed_at, ?4),
+                claim_generation, ?4
          FROM event_outbox
          WHERE seq = ?1 AND (?5 IS NULL OR (state = 'in_flight' AND claim_generation = ?5))",
         params![seq, attempts, error, now, claim],
@@ -210,20 +238,23 @@ impl SqliteOutbox {
     ///
     /// SQLite's error.
     pub fn install(conn: &Connection) -> rusqlite::Result<()> {
-        conn.execute_batch(SCHEMA)?;
+        // One writer at a time: two processes upgrading an older database
+        // must not both add a column.
+        let tx = Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(SCHEMA)?;
         for (table, column, definition) in ADDED_COLUMNS {
             let present = super::count(
-                conn,
+                &tx,
                 "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
                 params![table, column],
             )?;
             if present == 0 {
-                conn.execute_batch(&format!(
+                tx.execute_batch(&format!(
                     "ALTER TABLE {table} ADD COLUMN {column} {definition}"
                 ))?;
             }
         }
-        Ok(())
+        tx.commit()
     }
 
     /// Appends a message in the caller's transaction: it is stored if and
@@ -303,7 +334,7 @@ impl SqliteOutbox {
     pub fn purge_published(conn: &Connection, older_than_ms: i64) -> rusqlite::Result<usize> {
         conn.execute(
             "DELETE FROM event_outbox WHERE state = 'published' AND published_at < ?1",
-            params![now_ms() - older_than_ms],
+            params![now_ms().saturating_sub(older_than_ms)],
         )
     }
 
@@ -334,7 +365,9 @@ impl SqliteOutbox {
 
     /// Puts a dead letter back in the outbox, in its original place in the
     /// order, with its attempts reset, to be published by the next relay
-    /// pass. Returns whether it was found.
+    /// pass. Its claim generation carries on from where it was, so a relay
+    /// that held the row before it was buried can still write nothing about
+    /// it. Returns whether it was found.
     ///
     /// # Errors
     ///
@@ -343,8 +376,9 @@ impl SqliteOutbox {
     pub fn requeue(conn: &mut Connection, id: &str) -> rusqlite::Result<bool> {
         let tx = conn.transaction()?;
         let moved = tx.execute(
-            "INSERT INTO event_outbox (seq, id, event_type, headers, payload, created_at)
-             SELECT seq, id, event_type, headers, payload, ?2
+            "INSERT INTO event_outbox
+                 (seq, id, event_type, headers, payload, claim_generation, created_at)
+             SELECT seq, id, event_type, headers, payload, claim_generation, ?2
              FROM event_outbox_dead_letters WHERE id = ?1",
             params![id, now_ms()],
         )?;

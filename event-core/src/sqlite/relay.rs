@@ -15,9 +15,9 @@ fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// A claim generation as SQLite stores it.
+/// A claim generation as SQLite stores it: the same 64 bits.
 fn generation(claim: Claim) -> i64 {
-    i64::try_from(claim.generation).unwrap_or(i64::MAX)
+    claim.generation as i64
 }
 
 /// The outbox in a SQLite database, for a [`Relay`](crate::relay::Relay):
@@ -38,7 +38,8 @@ impl OutboxStore for Connection {
             let mut statement = tx.prepare_cached(
                 "UPDATE event_outbox
                  SET state = 'in_flight', claimed_by = ?1, claimed_until = ?2,
-                     claim_generation = claim_generation + 1
+                     claim_generation =
+                         (CAST(claim_generation AS INTEGER) % 9223372036854775807) + 1
                  WHERE seq IN (
                      SELECT seq FROM event_outbox
                      WHERE (state = 'pending' AND next_attempt_at <= ?3)
@@ -61,13 +62,25 @@ impl OutboxStore for Connection {
                         ValueRef::Integer(n) => u32::try_from(n).unwrap_or(u32::MAX),
                         _ => u32::MAX,
                     };
-                    let generation: i64 = row.get(6)?;
+                    // Any integer is a generation (stored as i64, carried as
+                    // the same 64 bits); anything else makes the row corrupt.
+                    let (generation, valid) = match row.get_ref(6)? {
+                        ValueRef::Integer(n) => (n, true),
+                        _ => (0, false),
+                    };
+                    let message = read_message(row)?.and_then(|message| {
+                        if valid {
+                            Ok(message)
+                        } else {
+                            Err("claim_generation is not an integer".to_owned())
+                        }
+                    });
                     Ok(ClaimedRow {
                         claim: Claim {
                             seq,
-                            generation: u64::try_from(generation).unwrap_or_default(),
+                            generation: generation as u64,
                         },
-                        message: read_message(row)?,
+                        message,
                         attempts,
                     })
                 },
