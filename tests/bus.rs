@@ -241,3 +241,20 @@ fn a_failed_enrichment_names_the_translator() {
     ));
     assert!(error.handler.contains("translator"), "{}", error.handler);
 }
+
+#[test]
+fn a_handler_that_panics_leaves_nothing_staged() {
+    let mut bus = DomainBus::new();
+    bus.translate::<PaymentCaptured, PaymentCapturedIntegrationEvent>(|_| Ok(()));
+    bus.subscribe(|e: &Envelope<PaymentCaptured>| -> Result<(), BoxError> {
+        assert_ne!(e.data().payment_id, "pay-panic", "the handler panics");
+        Ok(())
+    });
+    let mut work = Staged::new();
+    bus.publish(&mut work, &payment("pay-1")).unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        bus.publish(&mut work, &payment("pay-panic"))
+    }));
+    assert!(caught.is_err());
+    assert_eq!(staged_ids(&work), ["pay-1"]);
+}

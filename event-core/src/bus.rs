@@ -171,11 +171,15 @@ impl DomainBus {
             correlation_id = envelope.correlation_id().as_str(),
             causation_id = envelope.causation_id().map(|c| c.as_str()),
         );
-        let staged = work.staged();
-        let mark = staged.mark();
+        // Whatever ends the dispatch early, a failure or a handler's panic,
+        // discards what it staged.
+        let mut dispatch = Dispatch {
+            mark: work.staged().mark(),
+            staged: work.staged(),
+            done: false,
+        };
         for handler in handlers {
-            if let Err(failure) = handler(envelope, staged) {
-                staged.discard_since(mark);
+            if let Err(failure) = handler(envelope, dispatch.staged) {
                 return Err(DispatchError {
                     event_type: E::FULL_TYPE,
                     handler: failure.handler,
@@ -183,6 +187,7 @@ impl DomainBus {
                 });
             }
         }
+        dispatch.done = true;
         Ok(())
     }
 
@@ -253,5 +258,21 @@ impl Hasher for TypeIdHasher {
 
     fn finish(&self) -> u64 {
         self.0
+    }
+}
+
+/// One dispatch's hold on the unit of work: unless it is done, dropping it
+/// discards what the dispatch staged.
+struct Dispatch<'a> {
+    staged: &'a mut Staged,
+    mark: usize,
+    done: bool,
+}
+
+impl Drop for Dispatch<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.staged.discard_since(self.mark);
+        }
     }
 }

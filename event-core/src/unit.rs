@@ -107,24 +107,20 @@ impl Staged {
     /// # Errors
     ///
     /// The transport's error; the refused message and those after it stay
-    /// staged, so that a later call can publish them.
+    /// staged, in order, so that a later call can publish them.
     #[cfg(feature = "tokio")]
     pub async fn publish<T: crate::transport::Transport>(
         &mut self,
         transport: &T,
     ) -> Result<usize, crate::transport::TransportError> {
         let mut sent = 0;
-        let result = loop {
-            let Some(message) = self.messages.get(sent) else {
-                break Ok(());
-            };
-            if let Err(error) = transport.publish(message.clone()).await {
-                break Err(error);
-            }
+        while let Some(message) = self.messages.first() {
+            transport.publish(message.clone()).await?;
+            // Removed at once, so that a cancelled call re-sends nothing.
+            self.messages.remove(0);
             sent += 1;
-        };
-        self.messages.drain(..sent);
-        result.map(|()| sent)
+        }
+        Ok(sent)
     }
 
     /// The length to go back to if what follows fails.
