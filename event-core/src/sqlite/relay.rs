@@ -25,6 +25,10 @@ fn generation(claim: Claim) -> i64 {
 /// transaction, so relays sharing a database never claim a row at once; each
 /// claim moves the row's `claim_generation` on, and every later write is
 /// conditional on it, so a relay that lost its lease writes nothing.
+///
+/// SQLite's calls block the task that makes them (up to the connection's
+/// busy timeout when the database is locked): give the relay a runtime or a
+/// thread of its own in a service that runs other work beside it.
 impl OutboxStore for Connection {
     async fn claim(
         &mut self,
