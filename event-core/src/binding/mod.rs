@@ -304,9 +304,9 @@ fn binary(
     }))
 }
 
-/// The data of a binary-mode body: JSON for a JSON content type, text for
-/// another content type when it is UTF-8, bytes otherwise (and when no
-/// content type says).
+/// The data of a binary-mode body: JSON for a JSON content type (when it is
+/// JSON), text for another content type when it is UTF-8, bytes otherwise
+/// (and when no content type says).
 fn body_data(
     body: &[u8],
     content_type: Option<&str>,
@@ -317,19 +317,12 @@ fn body_data(
     }
     if content_type.is_some() && cloudevent::is_json_content_type(content_type) {
         limits.check(body)?;
-        let raw: Box<RawValue> =
-            serde_json::from_slice(body).map_err(
-                |error| match crate::cloudevent::wire::parse_error(&error) {
-                    DecodeError::MalformedJson { message } => DecodeError::InvalidAttribute {
-                        name: "data",
-                        reason: format!(
-                            "the body is not the JSON its content type says: {message}"
-                        ),
-                    },
-                    other => other,
-                },
-            )?;
-        return Ok(Some(Data::Json(raw)));
+        // A body that is not the JSON its content type says is still the
+        // event's data: its bytes, as `data_base64` carries them.
+        if let Ok(raw) = serde_json::from_slice::<Box<RawValue>>(body) {
+            return Ok(Some(Data::Json(raw)));
+        }
+        return Ok(Some(Data::Binary(body.to_vec())));
     }
     if body.len() > limits.max_size {
         return Err(DecodeError::TooLarge {
