@@ -133,6 +133,7 @@ fn limits_and_memory() {
         growth < 64 * 1024,
         "identify grew the heap by {growth} bytes"
     );
+    eprintln!("identify, {} bytes: heap grew by {growth} bytes", big.len());
 
     let (event, growth) = peak_growth(|| CloudEvent::from_json(&big));
     let event = event.unwrap();
@@ -154,6 +155,11 @@ fn limits_and_memory() {
         growth <= big.len() + MIB,
         "a failed {} byte decode grew the heap by {growth} bytes",
         big.len()
+    );
+    eprintln!(
+        "decode::<E> failing on the data, {} bytes: heap grew by {growth} bytes ({:.2}x)",
+        big.len(),
+        growth as f64 / big.len() as f64
     );
     set_default_limits(DecodeLimits::default());
 }

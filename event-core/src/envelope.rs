@@ -141,7 +141,7 @@ impl<E: Event> Envelope<E> {
             traceparent: None,
             subject: None,
             content_type: Some(Cow::Borrowed(DATA_CONTENT_TYPE)),
-            dataschema: Some(Cow::Borrowed(E::SCHEMA_ID)),
+            dataschema: own_schema::<E>(),
             extensions: Extensions::new(),
             invalid: None,
             data,
@@ -171,7 +171,7 @@ impl<E: Event> Envelope<E> {
             traceparent: parent.traceparent.clone(),
             subject: None,
             content_type: Some(Cow::Borrowed(DATA_CONTENT_TYPE)),
-            dataschema: Some(Cow::Borrowed(E::SCHEMA_ID)),
+            dataschema: own_schema::<E>(),
             extensions: Extensions::new(),
             invalid: None,
             data,
@@ -345,6 +345,14 @@ impl<E: Event> Envelope<E> {
             data,
         })
     }
+}
+
+/// The event's schema id as `dataschema`, when it is the absolute URI the
+/// attribute must be (a `schema_base` may make it something else).
+fn own_schema<E: Event>() -> Option<Cow<'static, str>> {
+    rules::uri(E::SCHEMA_ID)
+        .is_ok()
+        .then_some(Cow::Borrowed(E::SCHEMA_ID))
 }
 
 fn content_type_error<E: Event>(content_type: Option<&str>) -> DecodeError {
