@@ -358,7 +358,8 @@ impl<S: OutboxStore, T: Transport> Relay<S, T> {
     pub async fn run_once(&mut self) -> Result<RelayStats, RelayError> {
         let mut stats = RelayStats::default();
         let result = self.pass(&mut stats).await;
-        let name = self.config.name.as_str();
+        // Read only by the log line, which the `tracing` feature adds.
+        let _relay = self.config.name.as_str();
         self.monitor.update(|h| {
             // What the pass settled counts, whether or not it finished.
             h.stats += stats;
@@ -366,7 +367,7 @@ impl<S: OutboxStore, T: Transport> Relay<S, T> {
                 Ok(()) => h.state = RelayState::Healthy,
                 Err(error) => {
                     let error = error.to_string();
-                    trace_warn!(relay = name, %error, "relay pass failed");
+                    trace_warn!(relay = _relay, %error, "relay pass failed");
                     let failures = match h.state {
                         RelayState::BackingOff { failures, .. } => failures.saturating_add(1),
                         _ => 1,
