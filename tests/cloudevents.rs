@@ -450,6 +450,16 @@ fn a_member_twice_is_a_duplicate() {
         CloudEvent::from_json(text.as_bytes()).unwrap_err(),
         DecodeError::DuplicateAttribute { name: "ext".into() }
     );
+    for text in [
+        r#"{"specversion":"1.0","id":"1","source":"/s","type":"a","ext":null,"ext":2}"#,
+        r#"{"specversion":"1.0","id":"1","source":"/s","type":"a","ext":2,"ext":null}"#,
+    ] {
+        assert_eq!(
+            CloudEvent::from_json(text.as_bytes()).unwrap_err(),
+            DecodeError::DuplicateAttribute { name: "ext".into() },
+            "{text}"
+        );
+    }
     let text = r#"{"specversion":"1.0","id":"1","source":"/s","type":"a","type":"b"}"#;
     assert_eq!(
         event_core::decode::identify(text.as_bytes()).unwrap_err(),

@@ -331,16 +331,22 @@ impl<'de, D: de::Deserialize<'de>> Visitor<'de> for WireSeed<'_, D> {
             },
         };
         let mut seen = 0u16;
+        let mut unset: Vec<String> = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed { typed: self.typed })? {
             let known = match key {
                 Key::Known(known) => known,
                 Key::Extension(name) => {
                     let value = map.next_value_seed(ValueSeed)?;
+                    if unset.contains(&name) {
+                        let name = echo(&name);
+                        return fail(fault, DecodeError::DuplicateAttribute { name });
+                    }
                     match extension(&name, value, &partial.rest.extensions) {
                         Ok(Some(value)) => {
                             partial.rest.extensions.insert(name, value);
                         }
-                        Ok(None) => {}
+                        // Unset, but present: a second one is a duplicate.
+                        Ok(None) => unset.push(name),
                         Err(error) => return fail(fault, error),
                     }
                     continue;
