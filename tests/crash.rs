@@ -28,7 +28,7 @@ use event_core::sqlite::{
 use event_core::transport::{Message, Transport, TransportError};
 use event_core::{BoxError, Envelope};
 use rusqlite::{Connection, params};
-use support::{Rng, now};
+use support::{Rng, now, runtime};
 
 /// A payment was captured.
 #[integration_event(version = 1)]
@@ -52,13 +52,6 @@ const AT_GATE: &str = "at-gate";
 /// The longest wait for progress before the test gives up: generous, since
 /// nothing here depends on how fast the machine is.
 const PATIENCE: Duration = Duration::from_secs(120);
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
-}
 
 fn relay_config(name: &str) -> RelayConfig {
     RelayConfig {

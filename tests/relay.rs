@@ -18,7 +18,7 @@ use event_core::sqlite::{MemoryInbox, SqliteOutbox};
 use event_core::transport::{InMemoryTransport, Message, Transport, TransportError};
 use event_core::{BoxError, Envelope};
 use rusqlite::{Connection, ffi};
-use support::Rng;
+use support::{Rng, runtime, wait_until};
 
 /// A payment was captured.
 #[integration_event(version = 1)]
@@ -36,13 +36,6 @@ fn message(n: u64) -> Message {
     .unwrap()
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
-}
-
 fn append(conn: &mut Connection, messages: &[Message]) {
     let tx = conn.transaction().unwrap();
     SqliteOutbox::append_all(&tx, messages.iter().cloned()).unwrap();
@@ -57,18 +50,6 @@ fn config() -> RelayConfig {
         retention: None,
         ..RelayConfig::default()
     }
-}
-
-/// Waits, polling, until `done` holds; fails after a bound far above what
-/// the wait needs on a loaded machine.
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..12_000 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("gave up waiting until {what}");
 }
 
 /// A temporary folder for one test, removed at the end.

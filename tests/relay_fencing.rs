@@ -2,6 +2,8 @@
 //! write about a row another relay has claimed since, and a relay waiting on
 //! a slow broker keeps its rows by renewing their lease.
 
+mod support;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -15,6 +17,7 @@ use event_core::sqlite::SqliteOutbox;
 use event_core::transport::{InMemoryTransport, Message, Transport, TransportError};
 use event_core::{BoxError, Envelope};
 use rusqlite::{Connection, params};
+use support::{runtime, wait_until};
 use tokio::sync::watch;
 
 /// A payment was captured.
@@ -37,25 +40,6 @@ fn append(conn: &mut Connection, messages: &[Message]) {
     let tx = conn.transaction().unwrap();
     SqliteOutbox::append_all(&tx, messages.iter().cloned()).unwrap();
     tx.commit().unwrap();
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
-}
-
-/// Waits, polling, until `done` holds; fails after a bound far above what
-/// the wait needs on a loaded machine.
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..12_000 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("gave up waiting until {what}");
 }
 
 /// A database file of one test, removed at the end.

@@ -29,11 +29,7 @@ impl Rng {
 
 /// Runs `future` on a current-thread runtime with the timer enabled.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
-        .block_on(future)
+    runtime().block_on(future)
 }
 
 /// Polls `future` once: its output if it is ready now, `None` if it would
@@ -46,4 +42,24 @@ pub async fn now<F: std::future::Future>(future: F) -> Option<F::Output> {
         std::task::Poll::Ready(output) => Some(output),
         std::task::Poll::Pending => None,
     }
+}
+
+/// A current-thread runtime with the timer enabled.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+/// Waits, polling, until `done` holds; fails after a bound (a minute) far
+/// above what the wait needs on a loaded machine.
+pub async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..12_000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("gave up waiting until {what}");
 }
