@@ -114,8 +114,14 @@ pub(crate) fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-/// `%25` to `%`, as URI fragments encode; `None` for a broken escape.
-fn percent_decode(text: &str) -> Option<String> {
+/// Percent-decoded text (`%25` to `%`), as URI fragments and protocol
+/// headers encode it; `None` for a broken escape or bytes that are not
+/// UTF-8.
+#[must_use]
+pub fn percent_decode(text: &str) -> Option<String> {
+    if !text.contains('%') {
+        return Some(text.to_owned());
+    }
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -36,6 +36,7 @@
 
 mod accept;
 mod doc;
+pub use doc::percent_decode;
 pub mod json;
 mod keywords;
 mod pattern;

@@ -356,27 +356,9 @@ pub fn percent_encode(value: &str) -> String {
 }
 
 /// The text of a percent-encoded header value; `None` for a broken escape
-/// or bytes that are not UTF-8.
-#[must_use]
-pub fn percent_decode(value: &str) -> Option<String> {
-    if !value.contains('%') {
-        return Some(value.to_owned());
-    }
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = value.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
+/// or bytes that are not UTF-8. The same decoding as a schema's URI
+/// fragments.
+pub use event_compat::percent_decode;
 
 #[cfg(test)]
 mod tests {
