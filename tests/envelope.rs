@@ -174,3 +174,44 @@ fn an_outside_correlation_id_is_kept() {
     );
     assert_eq!(child.correlation_id().as_str(), "request-42");
 }
+
+#[test]
+fn partition_key_travels_in_every_mode() {
+    use event_core::binding;
+    use event_core::cloudevent::CloudEvent;
+    use event_core::prelude::*;
+
+    #[integration_event(version = 1)]
+    pub struct ParcelScannedIntegrationEvent {
+        pub parcel_id: String,
+    }
+
+    let envelope = Envelope::new(
+        "/depot",
+        ParcelScannedIntegrationEvent {
+            parcel_id: "p-7".into(),
+        },
+    )
+    .with_partition_key("p-7");
+    assert_eq!(envelope.partition_key(), Some("p-7"));
+    assert_eq!(
+        Envelope::new("/depot", envelope.data().clone()).partition_key(),
+        None
+    );
+
+    let message = event_core::encode(&envelope).unwrap();
+    assert_eq!(message.partition_key(), Some("p-7"));
+    let decoded: Envelope<ParcelScannedIntegrationEvent> =
+        Envelope::from_json(&message.payload).unwrap();
+    assert_eq!(decoded.partition_key(), Some("p-7"));
+
+    let event: CloudEvent = envelope.to_cloud_event().unwrap();
+    for mapping in [&binding::HTTP, &binding::KAFKA, &binding::AMQP] {
+        let binary = event_core::Message::binary(&event, mapping);
+        assert_eq!(binary.partition_key(), Some("p-7"), "{}", mapping.prefix);
+    }
+    assert_eq!(
+        event_core::Message::structured(&event).partition_key(),
+        Some("p-7")
+    );
+}

@@ -124,6 +124,7 @@ pub struct Envelope<E> {
 }
 
 /// The extensions a typed envelope holds as attributes of its own.
+const PARTITION_KEY: &str = crate::message::headers::PARTITION_KEY;
 const OWN_EXTENSIONS: [&str; 3] = ["correlationid", "causationid", "traceparent"];
 
 impl<E: Event> Envelope<E> {
@@ -532,6 +533,33 @@ impl<E> Envelope<E> {
         }
         self.extensions.insert(name, value);
         self
+    }
+
+    /// Sets the partition key (the CloudEvents Partitioning extension,
+    /// `partitionkey`): usually the id of the aggregate the event is about.
+    /// Events with the same key are relayed and consumed in the order they
+    /// were staged; brokers that partition (Kafka, NATS subjects) route on
+    /// it.
+    ///
+    /// ```
+    /// # use event_core::prelude::*;
+    /// # #[integration_event(version = 1)]
+    /// # pub struct OrderPlacedIntegrationEvent { pub order_id: String }
+    /// let envelope = Envelope::new("/orders", OrderPlacedIntegrationEvent { order_id: "o-1".into() })
+    ///     .with_partition_key("o-1");
+    /// assert_eq!(envelope.partition_key(), Some("o-1"));
+    /// ```
+    #[must_use]
+    pub fn with_partition_key(self, key: impl Into<String>) -> Self {
+        self.with_extension(PARTITION_KEY, key.into())
+    }
+
+    /// The partition key, if set (see [`with_partition_key`](Self::with_partition_key)).
+    pub fn partition_key(&self) -> Option<&str> {
+        match self.extensions.get(PARTITION_KEY) {
+            Some(ExtensionValue::String(key)) => Some(key),
+            _ => None,
+        }
     }
 
     /// The event's id.

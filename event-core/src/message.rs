@@ -57,10 +57,36 @@ impl Message {
         self.header(headers::CONTENT_TYPE)
     }
 
+    /// The partition key (the CloudEvents `partitionkey` extension), when
+    /// the event has one: events with the same key keep their order through
+    /// the outbox and the consumers.
+    #[must_use]
+    pub fn partition_key(&self) -> Option<&str> {
+        // Beside the payload in structured mode; an attribute header of
+        // one of the protocol bindings in binary mode.
+        [&binding::HTTP, &binding::KAFKA, &binding::AMQP]
+            .iter()
+            .map(|mapping| mapping.prefix)
+            .find_map(|prefix| {
+                self.headers.iter().find_map(|(name, value)| {
+                    let rest = name.get(..prefix.len())?;
+                    (rest.eq_ignore_ascii_case(prefix)
+                        && name[prefix.len()..].eq_ignore_ascii_case(headers::PARTITION_KEY))
+                    .then_some(value.as_str())
+                })
+            })
+            .or_else(|| self.header(headers::PARTITION_KEY))
+    }
+
     /// A message of any event in structured mode.
     #[must_use]
     pub fn structured(event: &CloudEvent) -> Self {
-        let (headers, payload) = binding::to_structured(event);
+        let (mut headers, payload) = binding::to_structured(event);
+        if let Some(crate::cloudevent::ExtensionValue::String(key)) =
+            event.extension(headers::PARTITION_KEY)
+        {
+            headers.push((headers::PARTITION_KEY.to_owned(), key.clone()));
+        }
         Message {
             id: event.id().to_owned(),
             event_type: event.event_type().to_owned(),
@@ -113,6 +139,8 @@ pub mod headers {
     pub const CAUSATION_ID: &str = "causationid";
     /// The W3C trace parent, when there is one.
     pub const TRACEPARENT: &str = "traceparent";
+    /// The partition key, when there is one.
+    pub const PARTITION_KEY: &str = "partitionkey";
 }
 
 /// An envelope as a transport message: its CloudEvents JSON (structured
@@ -139,6 +167,9 @@ pub fn encode<E: Event>(envelope: &Envelope<E>) -> Result<Message, serde_json::E
     }
     if let Some(traceparent) = envelope.traceparent() {
         headers.push((headers::TRACEPARENT.to_owned(), traceparent.to_owned()));
+    }
+    if let Some(key) = envelope.partition_key() {
+        headers.push((headers::PARTITION_KEY.to_owned(), key.to_owned()));
     }
     Ok(Message {
         id: envelope.id().to_string(),
