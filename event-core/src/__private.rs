@@ -340,7 +340,7 @@ pub fn convert<T: Clone + Into<U>, U>(value: &T) -> U {
     value.clone().into()
 }
 
-pub use crate::event::EventKind;
+pub use crate::model::event::EventKind;
 
 /// A `default = value` converted into the field's type.
 #[inline]
@@ -451,7 +451,7 @@ pub const fn str_eq(a: &str, b: &str) -> bool {
 }
 
 pub use crate::decode::{DecodeError, decode};
-pub use crate::envelope::Envelope;
+pub use crate::model::envelope::Envelope;
 
 /// The error of a version that no `upcast_from` chain of `E` covers.
 #[must_use]

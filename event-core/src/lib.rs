@@ -18,52 +18,103 @@ extern crate self as event_core;
 #[macro_use]
 mod trace;
 
-pub mod binding;
-mod bus;
-pub mod cloudevent;
-pub mod compat;
+// The crate in layers; each imports only the layers before it here
+// (`tests/layout.rs` checks it). The public modules below are their faces.
+mod model;
+
+mod encoding;
+
 pub mod contracts;
-pub mod decode;
-mod envelope;
-mod event;
-#[cfg(feature = "tokio")]
-pub mod integration;
-pub mod mapping;
-mod message;
-#[cfg(feature = "tokio")]
-pub mod notify;
-pub mod registry;
-#[cfg(feature = "tokio")]
-pub mod relay;
-pub mod retry;
-mod schema;
-#[cfg(feature = "sqlite")]
-pub mod sqlite;
-mod time;
-#[cfg(feature = "tokio")]
-pub mod transport;
-mod unit;
-mod uuid7;
+
+mod delivery;
+
+mod adapters;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use bus::{BoxError, DispatchError, DomainBus, Handler};
+// Model.
+pub use model::registry;
+
+// Encoding.
+pub use encoding::{binding, cloudevent, decode};
+
+// Contracts: the checker lives in the contracts layer's folder.
+#[path = "contracts/compat.rs"]
+pub mod compat;
+
+// Delivery.
+pub use delivery::retry;
+#[cfg(feature = "tokio")]
+pub use delivery::{integration, notify, relay};
+
+/// Mapping domain events to integration events and notifications, and the
+/// translators that do it on the domain bus.
+pub mod mapping {
+    pub use crate::delivery::translate::TranslateError;
+    pub use crate::model::mapping::MapsFrom;
+}
+
+#[cfg(feature = "tokio")]
+pub mod transport {
+    //! Moving encoded envelopes to a broker and back.
+    //!
+    //! A [`Transport`] publishes [`Message`]s and opens [`Subscription`]s. It is
+    //! shaped for brokers with acknowledgements and at-least-once redelivery
+    //! (NATS JetStream, Kafka, RabbitMQ):
+    //!
+    //! - [`Transport::publish`] returns once the broker has stored the message
+    //!   (JetStream's publish ack, Kafka's `acks=all`, RabbitMQ's publisher
+    //!   confirm);
+    //! - [`Message::id`] is the event id, for the broker's de-duplication
+    //!   (JetStream's `Nats-Msg-Id`, a Kafka idempotent producer's key, RabbitMQ's
+    //!   `message_id`);
+    //! - a subscription is named by its consumer: every consumer name receives
+    //!   every message of its type, and the subscriptions sharing one name compete
+    //!   for them (a JetStream durable consumer, a Kafka consumer group, a
+    //!   RabbitMQ queue);
+    //! - a consumer group, once declared ([`Transport::declare`], or the first
+    //!   [`Transport::subscribe`]), keeps every message of its type published
+    //!   from then on until it is acknowledged, whether a subscription is open or
+    //!   not: a consumer that starts later, or restarts, misses nothing;
+    //! - each [`Delivery`] is acknowledged or negatively acknowledged, at once or
+    //!   with a delay before it comes again; one that is neither (its consumer
+    //!   crashed) is delivered again.
+    //!
+    //! Writing an adapter means implementing [`Transport`], [`Subscription`] and
+    //! [`Acknowledge`] over the broker's client; see [`InMemoryTransport`] for a
+    //! complete one.
+
+    pub use crate::delivery::transport::*;
+
+    pub use crate::adapters::memory::InMemoryTransport;
+}
+
+// Adapters.
+#[cfg(feature = "sqlite")]
+pub use adapters::sqlite;
+
+#[doc(no_inline)]
 pub use decode::DecodeError;
-pub use envelope::{CorrelationId, Envelope, EventId};
-pub use event::{DomainEvent, Event, EventKind, IntegrationEvent, NotificationEvent};
+pub use delivery::bus::{BoxError, DispatchError, DomainBus, Handler};
+pub use delivery::unit::{Staged, UnitOfWork};
+pub use encoding::message::{Message, encode};
 pub use event_derive::{domain_event, integration_event, notification_event};
-pub use mapping::{MapsFrom, TranslateError};
-pub use message::{Message, encode};
+pub use mapping::MapsFrom;
+pub use mapping::TranslateError;
+pub use model::envelope::{CorrelationId, Envelope, EventId};
+pub use model::event::{DomainEvent, Event, EventKind, IntegrationEvent, NotificationEvent};
+pub use model::schema::DEFAULT_SCHEMA_BASE;
+pub use model::time::{Timestamp, TimestampError};
+#[doc(no_inline)]
 pub use registry::EventDescriptor;
-pub use schema::DEFAULT_SCHEMA_BASE;
-pub use time::{Timestamp, TimestampError};
-pub use unit::{Staged, UnitOfWork};
 
 /// Everything a module that declares events needs: `use event_core::prelude::*;`.
 pub mod prelude {
-    pub use crate::envelope::Envelope;
-    pub use crate::event::{DomainEvent, Event, EventKind, IntegrationEvent, NotificationEvent};
     pub use crate::mapping::MapsFrom;
+    pub use crate::model::envelope::Envelope;
+    pub use crate::model::event::{
+        DomainEvent, Event, EventKind, IntegrationEvent, NotificationEvent,
+    };
     pub use event_derive::{domain_event, integration_event, notification_event};
 }

@@ -1,0 +1,8 @@
+//! The adapters: each one folder, behind its own feature, implementing the
+//! delivery layer's storage and transport traits over one technology. An
+//! adapter imports the layers below it and never another adapter.
+
+#[cfg(feature = "tokio")]
+pub mod memory;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;

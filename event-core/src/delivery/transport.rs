@@ -1,0 +1,179 @@
+//! The transport traits an adapter implements ([`Transport`],
+//! [`Subscription`], [`Acknowledge`]) and what they carry; public as
+//! [`event_core::transport`](crate::transport), whose documentation is the
+//! guide to writing one.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::time::Duration;
+
+pub use crate::encoding::message::Message;
+
+use crate::delivery::bus::BoxError;
+
+/// A failure of the broker or of the connection to it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The broker cannot be reached now; trying again later may succeed.
+    Unavailable(String),
+    /// The broker refused the message or the subscription.
+    Rejected(String),
+    /// The transport or subscription was closed.
+    Closed,
+    /// Another failure of an adapter's client.
+    Other(BoxError),
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportError::Unavailable(why) => write!(f, "the broker is unavailable: {why}"),
+            TransportError::Rejected(why) => write!(f, "the broker rejected the request: {why}"),
+            TransportError::Closed => f.write_str("the transport is closed"),
+            TransportError::Other(error) => write!(f, "transport failure: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TransportError::Other(error) => Some(&**error),
+            _ => None,
+        }
+    }
+}
+
+/// A boxed future, as [`Acknowledge`] returns.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Moves messages to a broker and back.
+pub trait Transport: Send + Sync + 'static {
+    /// A stream of deliveries for one consumer and event type.
+    type Subscription: Subscription;
+
+    /// Publishes a message; resolves once the broker has stored it.
+    fn publish(&self, message: Message) -> impl Future<Output = Result<(), TransportError>> + Send;
+
+    /// Subscribes `consumer` to the messages of `event_type` (a full type),
+    /// declaring the group first if it is new.
+    fn subscribe(
+        &self,
+        event_type: &str,
+        consumer: &str,
+    ) -> impl Future<Output = Result<Self::Subscription, TransportError>> + Send;
+
+    /// Declares the consumer group `consumer` of `event_type` without
+    /// subscribing: every message of that type published from now on is
+    /// kept for the group until one of its subscriptions acknowledges it,
+    /// even while none is open. Messages published before the group was
+    /// declared are not delivered to it (a JetStream durable consumer with
+    /// the `New` deliver policy). Declaring a group twice changes nothing.
+    ///
+    /// The provided implementation subscribes and drops the subscription,
+    /// which declares the group on brokers whose subscriptions are durable;
+    /// an adapter for any other broker overrides it.
+    fn declare(
+        &self,
+        event_type: &str,
+        consumer: &str,
+    ) -> impl Future<Output = Result<(), TransportError>> + Send {
+        async move { self.subscribe(event_type, consumer).await.map(drop) }
+    }
+
+    /// Delivers `message` again to the group `consumer` of its type only,
+    /// as a new message (attempt 1): for an operator who requeues a dead
+    /// letter. Publishing it instead would deliver it to every group.
+    ///
+    /// The provided implementation refuses with
+    /// [`TransportError::Rejected`]: an adapter overrides it when its broker
+    /// can address one consumer group.
+    fn requeue(
+        &self,
+        message: Message,
+        consumer: &str,
+    ) -> impl Future<Output = Result<(), TransportError>> + Send {
+        let refusal = format!(
+            "this transport cannot deliver message `{}` to the consumer `{consumer}` alone",
+            message.id
+        );
+        async move { Err(TransportError::Rejected(refusal)) }
+    }
+}
+
+/// The deliveries of one subscription.
+pub trait Subscription: Send + 'static {
+    /// The next delivery; `Ok(None)` once the subscription is closed.
+    fn next(&mut self) -> impl Future<Output = Result<Option<Delivery>, TransportError>> + Send;
+}
+
+/// Settles one delivery with the broker.
+pub trait Acknowledge: Send + Sync + 'static {
+    /// The message was processed: do not deliver it again.
+    fn ack(self: Box<Self>) -> BoxFuture<Result<(), TransportError>>;
+    /// The message was not processed: deliver it again, not before `delay`
+    /// has passed (at once when it is zero).
+    fn nack(self: Box<Self>, delay: Duration) -> BoxFuture<Result<(), TransportError>>;
+}
+
+/// A message received from a subscription, to be acknowledged.
+pub struct Delivery {
+    /// The message.
+    pub message: Message,
+    /// 1 for the first delivery, 2 for the first redelivery, and so on.
+    pub attempt: u32,
+    acknowledge: Box<dyn Acknowledge>,
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("message", &self.message)
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Delivery {
+    /// A delivery an adapter received, with the way to settle it.
+    pub fn new(message: Message, attempt: u32, acknowledge: impl Acknowledge) -> Self {
+        Delivery {
+            message,
+            attempt,
+            acknowledge: Box::new(acknowledge),
+        }
+    }
+
+    /// Tells the broker the message was processed.
+    ///
+    /// # Errors
+    ///
+    /// The broker could not be told; it will deliver the message again.
+    pub async fn ack(self) -> Result<(), TransportError> {
+        self.acknowledge.ack().await
+    }
+
+    /// Tells the broker the message was not processed and should be
+    /// delivered again at once.
+    ///
+    /// # Errors
+    ///
+    /// The broker could not be told; it delivers the message again anyway.
+    pub async fn nack(self) -> Result<(), TransportError> {
+        self.acknowledge.nack(Duration::ZERO).await
+    }
+
+    /// Tells the broker the message was not processed and should be
+    /// delivered again once `delay` has passed, not before: for a dependency
+    /// that needs time to come back.
+    ///
+    /// # Errors
+    ///
+    /// The broker could not be told; it delivers the message again anyway,
+    /// perhaps sooner.
+    pub async fn nack_after(self, delay: Duration) -> Result<(), TransportError> {
+        self.acknowledge.nack(delay).await
+    }
+}

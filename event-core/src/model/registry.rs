@@ -1,0 +1,308 @@
+//! Every event declared in the program, for schema export, catalogs and
+//! decoding by type and version.
+//!
+//! The macros register each event they declare; nothing needs to be listed by
+//! hand. The registry sees the events of every crate linked into the program.
+//!
+//! ```standalone_crate
+//! use event_core::prelude::*;
+//! use event_core::registry;
+//!
+//! /// A customer registered.
+//! #[domain_event]
+//! pub struct CustomerRegistered {
+//!     pub customer_id: String,
+//! }
+//!
+//! let found = registry::find(EventKind::Domain, "customer.registered", 1).unwrap();
+//! assert_eq!(found.rust_name, "CustomerRegistered");
+//! assert!(registry::check_unique().is_ok());
+//! ```
+
+use core::fmt;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use event_compat::Compatibility;
+
+use crate::model::event::{Event, EventKind};
+
+/// What the registry knows of one declared event.
+#[derive(Debug, Clone, Copy)]
+pub struct EventDescriptor {
+    /// The event's kind.
+    pub kind: EventKind,
+    /// Its stable type name: `product.updated`.
+    pub type_name: &'static str,
+    /// Its version.
+    pub version: u32,
+    /// Type name and version: `product.updated.v2`.
+    pub full_type: &'static str,
+    /// The `$id` of its JSON Schema.
+    pub schema_id: &'static str,
+    /// The Rust type's name.
+    pub rust_name: &'static str,
+    /// The module that declares it, as `module_path!()` gives it.
+    pub module_path: &'static str,
+    /// The cargo package that declares it, when it was built by cargo.
+    pub package: Option<Package>,
+    /// For integration events: where the frozen snapshot of this version is
+    /// (or would be written), and how it must stay compatible with the
+    /// previous version.
+    pub contract: Option<ContractInfo>,
+    schema: fn() -> Value,
+}
+
+/// The cargo package that declares an event: every crate of a package (its
+/// library, tests, examples) shares its name and manifest folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Package {
+    /// The package's name, as `CARGO_PKG_NAME` gives it: `shop-events`.
+    pub name: &'static str,
+    /// The folder of its `Cargo.toml`, as `CARGO_MANIFEST_DIR` gives it.
+    pub manifest_dir: &'static str,
+}
+
+/// Where an integration event version's contract snapshot lives, and its
+/// compatibility mode.
+#[derive(Debug, Clone, Copy)]
+pub struct ContractInfo {
+    /// The snapshot file: `<crate>/contracts/product.updated.v2.json`.
+    pub file: &'static str,
+    /// How this version must stay compatible with the previous one.
+    pub compatibility: Compatibility,
+}
+
+impl EventDescriptor {
+    /// The descriptor of `E`; `module_path` and `rust_name` say where it is
+    /// declared.
+    #[must_use]
+    pub const fn of<E: Event>(module_path: &'static str, rust_name: &'static str) -> Self {
+        EventDescriptor {
+            kind: E::KIND,
+            type_name: E::TYPE_NAME,
+            version: E::VERSION,
+            full_type: E::FULL_TYPE,
+            schema_id: E::SCHEMA_ID,
+            rust_name,
+            module_path,
+            package: None,
+            contract: None,
+            schema: <E as Event>::schema,
+        }
+    }
+
+    /// The same descriptor, declared in the cargo package `name` whose
+    /// manifest is in `manifest_dir`.
+    #[must_use]
+    pub const fn in_package(mut self, name: &'static str, manifest_dir: &'static str) -> Self {
+        self.package = Some(Package { name, manifest_dir });
+        self
+    }
+
+    /// The same descriptor with its contract snapshot and compatibility mode.
+    #[must_use]
+    pub const fn with_contract(mut self, file: &'static str, compatibility: Compatibility) -> Self {
+        self.contract = Some(ContractInfo {
+            file,
+            compatibility,
+        });
+        self
+    }
+
+    /// The event's JSON Schema, as [`Event::schema`] builds it.
+    #[must_use]
+    pub fn schema(&self) -> Value {
+        (self.schema)()
+    }
+
+    /// The Rust path of the event: `shop::catalog::ProductPutOnSale`.
+    #[must_use]
+    pub fn rust_path(&self) -> String {
+        format!("{}::{}", self.module_path, self.rust_name)
+    }
+
+    fn key(&self) -> (EventKind, &'static str, u32) {
+        (self.kind, self.type_name, self.version)
+    }
+}
+
+inventory::collect!(EventDescriptor);
+
+/// The registry, sorted once and indexed by type name on first use.
+struct Index {
+    sorted: Vec<&'static EventDescriptor>,
+    by_name: HashMap<&'static str, Vec<&'static EventDescriptor>>,
+}
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut sorted: Vec<_> = inventory::iter::<EventDescriptor>.into_iter().collect();
+        sorted.sort_by(|a, b| {
+            a.key()
+                .cmp(&b.key())
+                .then_with(|| a.module_path.cmp(b.module_path))
+                .then_with(|| a.rust_name.cmp(b.rust_name))
+        });
+        let mut by_name: HashMap<_, Vec<_>> = HashMap::new();
+        for &descriptor in &sorted {
+            by_name
+                .entry(descriptor.type_name)
+                .or_default()
+                .push(descriptor);
+        }
+        Index { sorted, by_name }
+    })
+}
+
+/// Every registered event, ordered by kind, type name and version.
+#[must_use]
+pub fn all() -> Vec<&'static EventDescriptor> {
+    index().sorted.clone()
+}
+
+/// Every registered event of this type name, of any kind, ordered by kind
+/// and version; a hash lookup, the registry being indexed once.
+#[must_use]
+pub fn versions(type_name: &str) -> &'static [&'static EventDescriptor] {
+    index().by_name.get(type_name).map_or(&[], Vec::as_slice)
+}
+
+/// The event of this kind, type name and version, if one is registered.
+///
+/// Type names are scoped by kind: the domain event `OrderConfirmed` and the
+/// integration event `OrderConfirmedIntegrationEvent` may both be
+/// `order.confirmed`, since domain events never leave their process.
+#[must_use]
+pub fn find(kind: EventKind, type_name: &str, version: u32) -> Option<&'static EventDescriptor> {
+    versions(type_name)
+        .iter()
+        .find(|d| d.kind == kind && d.version == version)
+        .copied()
+}
+
+/// Checks that no two Rust types claim the same kind, type name and version.
+///
+/// The macros catch two such events declared in one module at compile time;
+/// this check covers the whole program. Run it in a test of the program:
+///
+/// ```standalone_crate
+/// event_core::registry::check_unique().expect("each event type is declared once");
+/// ```
+///
+/// # Errors
+///
+/// [`DuplicateEventTypes`] lists every claim made more than once, with the
+/// Rust types that make it.
+pub fn check_unique() -> Result<(), DuplicateEventTypes> {
+    let mut claims: BTreeMap<_, Vec<&'static EventDescriptor>> = BTreeMap::new();
+    for descriptor in all() {
+        claims.entry(descriptor.key()).or_default().push(descriptor);
+    }
+    let duplicates: Vec<_> = claims
+        .into_values()
+        .filter(|claimants| claimants.len() > 1)
+        .collect();
+    if duplicates.is_empty() {
+        Ok(())
+    } else {
+        Err(DuplicateEventTypes { duplicates })
+    }
+}
+
+/// Two or more Rust types claim the same kind, type name and version.
+#[derive(Debug, Clone)]
+pub struct DuplicateEventTypes {
+    duplicates: Vec<Vec<&'static EventDescriptor>>,
+}
+
+impl DuplicateEventTypes {
+    /// Each claim made more than once, with every type that makes it.
+    #[must_use]
+    pub fn duplicates(&self) -> &[Vec<&'static EventDescriptor>] {
+        &self.duplicates
+    }
+}
+
+impl fmt::Display for DuplicateEventTypes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, claimants) in self.duplicates.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            let first = claimants[0];
+            write!(
+                f,
+                "{} event type `{}` is declared by ",
+                first.kind, first.full_type
+            )?;
+            for (j, claimant) in claimants.iter().enumerate() {
+                if j > 0 {
+                    f.write_str(" and ")?;
+                }
+                write!(f, "`{}`", claimant.rust_path())?;
+            }
+        }
+        f.write_str(": give each a distinct `name = \"...\"` or `version = N`")
+    }
+}
+
+impl std::error::Error for DuplicateEventTypes {}
+
+/// What [`export`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    /// The schema files, relative to the folder: `integration/product.updated.v2.json`.
+    pub files: Vec<String>,
+}
+
+/// Writes the JSON Schema of every registered event to `dir`, one file per
+/// version in a folder per kind (`integration/product.updated.v2.json`), and
+/// an `index.json` listing type, version, kind, Rust path, schema id and file
+/// of each. Call it from a build script to regenerate the schemas on every
+/// build:
+///
+/// ```no_run
+/// // build.rs, with a build-dependency on the crate that declares the events
+/// fn main() {
+///     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("schemas");
+///     my_events::link();
+///     event_core::registry::export(&out).unwrap();
+/// }
+/// # mod my_events { pub fn link() {} }
+/// ```
+///
+/// # Errors
+///
+/// The first file that could not be written.
+pub fn export(dir: &std::path::Path) -> std::io::Result<Exported> {
+    let mut files = Vec::new();
+    let mut index = Vec::new();
+    for descriptor in all() {
+        let file = format!("{}/{}.json", descriptor.kind, descriptor.full_type);
+        let path = dir.join(&file);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut text = serde_json::to_string_pretty(&descriptor.schema())?;
+        text.push('\n');
+        std::fs::write(&path, text)?;
+        index.push(serde_json::json!({
+            "type": descriptor.type_name,
+            "version": descriptor.version,
+            "kind": descriptor.kind.as_str(),
+            "rust": descriptor.rust_path(),
+            "schema_id": descriptor.schema_id,
+            "file": file,
+        }));
+        files.push(file);
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut text = serde_json::to_string_pretty(&index)?;
+    text.push('\n');
+    std::fs::write(dir.join("index.json"), text)?;
+    Ok(Exported { files })
+}
