@@ -30,6 +30,8 @@ mod event;
 pub mod integration;
 pub mod mapping;
 mod message;
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(feature = "tokio")]
 pub mod notify;
 pub mod registry;
