@@ -462,7 +462,9 @@ impl NatsTransport {
             Ok(_) => Ok(()),
             Err(error) => Err(match error.kind() {
                 jetstream::context::CreateStreamErrorKind::TimedOut => unavailable(&error),
-                jetstream::context::CreateStreamErrorKind::JetStreamUnavailable => unavailable(&error),
+                jetstream::context::CreateStreamErrorKind::JetStreamUnavailable => {
+                    unavailable(&error)
+                }
                 _ => TransportError::Rejected(format!(
                     "stream `{}` could not be created: {error}",
                     self.config.stream
@@ -734,7 +736,8 @@ impl Transport for NatsTransport {
 
     async fn requeue(&self, message: Message, consumer: &str) -> Result<(), TransportError> {
         self.group(&message.event_type, consumer).await?;
-        let subject = wire::group_subject(&self.config.requeue_root(), consumer, &message.event_type);
+        let subject =
+            wire::group_subject(&self.config.requeue_root(), consumer, &message.event_type);
         // Its own de-duplication id: the event id was seen before.
         let msg_id = format!(
             "{}~requeue~{}~{}",

@@ -26,7 +26,11 @@ pub(crate) fn token(text: &str) -> String {
 /// The subject tokens of a full event type: one per dot-separated part
 /// (`parcel.shipped.v1` → `parcel.shipped.v1`), each made safe by [`token`].
 pub(crate) fn type_tokens(event_type: &str) -> String {
-    event_type.split('.').map(token).collect::<Vec<_>>().join(".")
+    event_type
+        .split('.')
+        .map(token)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// The part of a consumer name that stands for an event type: its

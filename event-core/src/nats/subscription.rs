@@ -239,11 +239,7 @@ impl Pump {
         let subject = self
             .transport
             .dead_letter_subject(&self.event_type, &self.group);
-        let msg_id = format!(
-            "{}~dead~{}~{sequence}",
-            body.id,
-            subject::token(&self.name)
-        );
+        let msg_id = format!("{}~dead~{}~{sequence}", body.id, subject::token(&self.name));
         let attempts_text = attempts.to_string();
         let published = self
             .transport

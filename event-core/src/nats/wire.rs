@@ -50,10 +50,7 @@ pub(crate) type Wire = (Vec<(String, String)>, Vec<u8>);
 /// [`TransportError::Rejected`] for a message that does not decode as a
 /// CloudEvent (binary mode needs its attributes) or whose headers NATS
 /// cannot carry.
-pub(crate) fn outgoing(
-    message: &Message,
-    mode: Mode,
-) -> Result<Wire, TransportError> {
+pub(crate) fn outgoing(message: &Message, mode: Mode) -> Result<Wire, TransportError> {
     let reject = |error: crate::DecodeError| {
         TransportError::Rejected(format!(
             "message `{}` is not a CloudEvent this transport can carry: {error}",
@@ -117,7 +114,11 @@ pub(crate) fn header_map<'a>(
 
 /// The subject a message of `event_type` with `partition_key` is
 /// published on: `<prefix>.<type tokens>.<key token>`, with `_` for no key.
-pub(crate) fn publish_subject(prefix: &str, event_type: &str, partition_key: Option<&str>) -> String {
+pub(crate) fn publish_subject(
+    prefix: &str,
+    event_type: &str,
+    partition_key: Option<&str>,
+) -> String {
     let key = partition_key.map_or_else(|| "_".to_owned(), subject::token);
     format!("{prefix}.{}.{key}", subject::type_tokens(event_type))
 }
