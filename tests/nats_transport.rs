@@ -587,6 +587,30 @@ fn bad_input_is_a_typed_error() {
     });
 }
 
+#[test]
+fn publishing_where_no_stream_captures_the_subject_is_unavailable() {
+    run(async {
+        let Some((transport, _stream)) = setup("nats_no_stream", |c| c).await else {
+            return;
+        };
+        // Another prefix: no stream captures its subjects (yet). The relay
+        // must back off and try again, not count it against the message.
+        let elsewhere = NatsConfig::new(
+            transport.config().stream.clone(),
+            format!("{}_elsewhere", transport.config().subject_prefix),
+        );
+        let elsewhere = NatsTransport::connect(&services::nats_url(), elsewhere)
+            .await
+            .unwrap();
+        let outcome = elsewhere.publish(message("p-1")).await;
+        assert!(
+            matches!(outcome, Err(TransportError::Unavailable(_))),
+            "{outcome:?}"
+        );
+        assert_eq!(stored(&transport).await, 0);
+    });
+}
+
 /// A TCP proxy in front of the server, which a test cuts and restores: cut,
 /// it closes every connection and those that come.
 struct Proxy {

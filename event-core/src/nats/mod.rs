@@ -687,24 +687,26 @@ impl NatsTransport {
     }
 }
 
-/// A publish error as a transport error: a refusal (no stream captures the
-/// subject, a message too large, a JetStream error answer) is
-/// [`TransportError::Rejected`]; a timeout or a lost connection is
-/// unavailable.
+/// A publish error as a transport error. A refusal of this message is
+/// [`TransportError::Rejected`]: too large for the server, or a JetStream
+/// error answer about the request (a 4xx code). Everything else is
+/// [`TransportError::Unavailable`], to be tried again later without
+/// counting against the message: a timeout, a lost connection, no stream
+/// capturing the subject yet (an operator creates it; a cluster elects its
+/// leader), a stream that is full or a server short of resources (5xx).
 fn publish_error(error: &jetstream::context::PublishError) -> TransportError {
     use jetstream::context::PublishErrorKind as Kind;
-    match error.kind() {
-        Kind::StreamNotFound
-        | Kind::WrongLastMessageId
-        | Kind::WrongLastSequence
-        | Kind::MaxPayloadExceeded => TransportError::Rejected(error.to_string()),
-        Kind::Other
-            if std::error::Error::source(error)
-                .is_some_and(|source| source.is::<jetstream::Error>()) =>
-        {
-            TransportError::Rejected(error.to_string())
-        }
-        _ => TransportError::Unavailable(error.to_string()),
+    let refused = match error.kind() {
+        Kind::MaxPayloadExceeded | Kind::WrongLastMessageId | Kind::WrongLastSequence => true,
+        Kind::Other => std::error::Error::source(error)
+            .and_then(|source| source.downcast_ref::<jetstream::Error>())
+            .is_some_and(|answer| (400..500).contains(&answer.code())),
+        _ => false,
+    };
+    if refused {
+        TransportError::Rejected(error.to_string())
+    } else {
+        TransportError::Unavailable(error.to_string())
     }
 }
 
