@@ -58,7 +58,9 @@
 //!   the server is away fails with [`TransportError::Unavailable`] (the
 //!   relay retries it, and the server de-duplicates), and a subscription's
 //!   fetch loop keeps going: it waits and pulls again, and re-creates its
-//!   consumers if the server lost them.
+//!   consumers if the server lost them (a server without its store, an
+//!   operator who deleted one); a consumer re-created that way, like any
+//!   new one, keeps what is published from then on.
 //!
 //! The stream must exist and capture the three subject roots:
 //! [`NatsTransport::ensure_stream`] creates it with [`StreamSettings`]
@@ -319,9 +321,13 @@ pub(crate) fn unavailable(error: impl fmt::Display) -> TransportError {
 
 /// A consumer error as a transport error: a refusal by JetStream (an
 /// invalid name, a missing stream) is [`TransportError::Rejected`],
-/// anything else (a timeout, a lost connection) is unavailable.
+/// anything else (a timeout, a lost connection, a server short of
+/// resources) is unavailable.
 pub(crate) fn consumer_error(error: &stream::ConsumerError, what: &str) -> TransportError {
     match error.kind() {
+        stream::ConsumerErrorKind::JetStream(answer) if answer.code() >= 500 => {
+            TransportError::Unavailable(format!("{what}: {error}"))
+        }
         stream::ConsumerErrorKind::JetStream(_)
         | stream::ConsumerErrorKind::InvalidName
         | stream::ConsumerErrorKind::InvalidConsumerType => {
