@@ -120,7 +120,10 @@ pub struct NatsConfig {
     pub subject_prefix: String,
     /// Binary (the default) or structured mode.
     pub mode: Mode,
-    /// How many messages a subscription pulls at a time: 64 by default.
+    /// How many messages a subscription pulls at a time: 64 by default (1
+    /// at least). Their ack wait runs from when they are pulled, so a batch
+    /// should take its consumer well under [`ack_wait`](Self::ack_wait) to
+    /// handle.
     pub batch: usize,
     /// How many deliveries of a consumer group may wait for their ack at
     /// once, over all its subscriptions: 1024 by default.
@@ -134,8 +137,9 @@ pub struct NatsConfig {
     /// so a consumer's own policy gives up first.
     pub max_deliver: Option<u32>,
     /// How long a pull request waits on the server for messages before a
-    /// subscription makes the next one: 5 seconds by default. It also bounds
-    /// how long a subscription takes to notice a lost connection.
+    /// subscription makes the next one: 5 seconds by default (100 ms at
+    /// least). A subscription notices a pull request the server lost (a
+    /// restart) within this and 5 seconds more.
     pub fetch_expiry: Duration,
     /// How long a publish or a request to the server may take: 10 seconds by
     /// default.

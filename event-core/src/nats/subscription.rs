@@ -96,6 +96,9 @@ struct Pump {
     sender: mpsc::Sender<Result<Delivery, TransportError>>,
 }
 
+/// The shortest time a pull request waits on the server.
+const MIN_EXPIRY: Duration = Duration::from_millis(100);
+
 /// The longest pause between two tries after a failure.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -114,10 +117,12 @@ impl Pump {
             if self.sender.is_closed() {
                 return;
             }
+            // A pull request of at least one message, that expires: one
+            // that never did would wait forever for a server that lost it.
             let batch = pull
                 .batch()
-                .max_messages(config.batch)
-                .expires(config.fetch_expiry)
+                .max_messages(config.batch.max(1))
+                .expires(config.fetch_expiry.max(MIN_EXPIRY))
                 .messages()
                 .await;
             let mut batch = match batch {
