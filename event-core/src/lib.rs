@@ -91,6 +91,8 @@ pub mod transport {
 }
 
 // Adapters.
+#[cfg(feature = "nats")]
+pub use adapters::nats;
 #[cfg(feature = "sqlite")]
 pub use adapters::sqlite;
 

@@ -4,5 +4,7 @@
 
 #[cfg(feature = "tokio")]
 pub mod memory;
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

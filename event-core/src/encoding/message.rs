@@ -1,6 +1,7 @@
 //! An envelope encoded for a transport or an outbox.
 
 use core::fmt;
+use std::borrow::Cow;
 
 use crate::encoding::binding::{self, HeaderMapping};
 use crate::encoding::cloudevent::{CloudEvent, ExtensionValue};
@@ -62,21 +63,28 @@ impl Message {
     /// the event has one: events with the same key keep their order through
     /// the outbox and the consumers.
     #[must_use]
-    pub fn partition_key(&self) -> Option<&str> {
-        // Beside the payload in structured mode; an attribute header of
-        // one of the protocol bindings in binary mode.
-        [&binding::HTTP, &binding::KAFKA, &binding::AMQP]
-            .iter()
-            .map(|mapping| mapping.prefix)
-            .find_map(|prefix| {
+    pub fn partition_key(&self) -> Option<Cow<'_, str>> {
+        // An attribute header of one of the protocol bindings in binary
+        // mode, percent-encoded as attribute headers are; beside the payload
+        // as it is in structured mode.
+        let binary = [&binding::HTTP, &binding::KAFKA, &binding::AMQP]
+            .into_iter()
+            .find_map(|mapping| {
+                let prefix = mapping.prefix;
                 self.headers.iter().find_map(|(name, value)| {
                     let rest = name.get(..prefix.len())?;
                     (rest.eq_ignore_ascii_case(prefix)
                         && name[prefix.len()..].eq_ignore_ascii_case(headers::PARTITION_KEY))
-                    .then_some(value.as_str())
+                    .then_some((mapping, value.as_str()))
                 })
-            })
-            .or_else(|| self.header(headers::PARTITION_KEY))
+            });
+        match binary {
+            Some((mapping, value)) if mapping.percent_encode && value.contains('%') => {
+                binding::percent_decode(value).map(Cow::Owned)
+            }
+            Some((_, value)) => Some(Cow::Borrowed(value)),
+            None => self.header(headers::PARTITION_KEY).map(Cow::Borrowed),
+        }
     }
 
     /// A message of any event in structured mode.
