@@ -32,6 +32,8 @@ pub mod mapping;
 mod message;
 #[cfg(feature = "tokio")]
 pub mod notify;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod registry;
 #[cfg(feature = "tokio")]
 pub mod relay;
