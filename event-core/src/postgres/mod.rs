@@ -61,7 +61,7 @@ pub use outbox::{DeadLetter, PgOutbox, PgUnitOfWork};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::{Executor, PgPool};
 
 /// Where the adapter's tables live.
 ///
@@ -172,6 +172,29 @@ const MIGRATIONS: [(i32, &str, &str); 1] = [(
 /// applied (each run is one transaction).
 pub async fn migrate(pool: &PgPool, config: &PgConfig) -> Result<(), sqlx::Error> {
     let schema = config.checked_schema()?;
+    // Every statement is written before the first `.await`, so that the
+    // future holds no temporary across one, and is `Send`.
+    let create = format!(
+        "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
+         CREATE TABLE IF NOT EXISTS \"{schema}\".event_core_migrations (
+             version INTEGER PRIMARY KEY,
+             description TEXT NOT NULL,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         );"
+    );
+    let read = format!("SELECT version FROM \"{schema}\".event_core_migrations");
+    let record = format!(
+        "INSERT INTO \"{schema}\".event_core_migrations (version, description) VALUES ($1, $2)"
+    );
+    let migrations: Vec<(i32, &str, String)> = MIGRATIONS
+        .iter()
+        .map(|(version, description, sql)| {
+            let sql = sql
+                .replace("__SCHEMA__", &format!("\"{schema}\""))
+                .replace("__CHANNEL__", &format!("'{schema}_outbox'"));
+            (*version, *description, sql)
+        })
+        .collect();
     let mut tx = pool.begin().await?;
     // Held until the transaction ends; the key is the schema's, so that two
     // schemas migrate independently.
@@ -179,37 +202,18 @@ pub async fn migrate(pool: &PgPool, config: &PgConfig) -> Result<(), sqlx::Error
         .bind(&*schema)
         .execute(&mut *tx)
         .await?;
-    sqlx::raw_sql(&format!(
-        "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
-         CREATE TABLE IF NOT EXISTS \"{schema}\".event_core_migrations (
-             version INTEGER PRIMARY KEY,
-             description TEXT NOT NULL,
-             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-         );"
-    ))
-    .execute(&mut *tx)
-    .await?;
-    let applied: Vec<i32> = sqlx::query_scalar(&format!(
-        "SELECT version FROM \"{schema}\".event_core_migrations"
-    ))
-    .fetch_all(&mut *tx)
-    .await?;
-    for (version, description, sql) in MIGRATIONS {
-        if applied.contains(&version) {
+    tx.execute(create.as_str()).await?;
+    let applied: Vec<i32> = sqlx::query_scalar(&read).fetch_all(&mut *tx).await?;
+    for (version, description, sql) in &migrations {
+        if applied.contains(version) {
             continue;
         }
-        let sql = sql
-            .replace("__SCHEMA__", &format!("\"{schema}\""))
-            .replace("__CHANNEL__", &format!("'{schema}_outbox'"));
-        sqlx::raw_sql(&sql).execute(&mut *tx).await?;
-        sqlx::query(&format!(
-            "INSERT INTO \"{schema}\".event_core_migrations (version, description) \
-             VALUES ($1, $2)"
-        ))
-        .bind(version)
-        .bind(description)
-        .execute(&mut *tx)
-        .await?;
+        tx.execute(sql.as_str()).await?;
+        sqlx::query(&record)
+            .bind(version)
+            .bind(description)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await
 }

@@ -690,9 +690,10 @@ impl OutboxStore for PgOutbox {
     /// Waits on `LISTEN` for a new row, at most `timeout`, and no longer
     /// than until a delayed retry falls due. Once its `LISTEN` connection is
     /// (re)established it returns at once, so that rows announced while it
-    /// was not listening are looked for; a broken connection is dropped and
-    /// the rest of the wait is slept, so a database that is down costs no
-    /// busy loop.
+    /// was not listening are looked for. A `LISTEN` connection that fails is
+    /// dropped, and the wait sleeps out up to a second of what is left
+    /// (`RETRY_LISTEN`) before the relay looks again: a database that is
+    /// down costs no busy loop, and one that is back is noticed soon.
     async fn wait_for_work(&mut self, timeout: Duration) {
         let timeout = match self.next_due().await {
             Ok(Some(due)) => due.min(timeout),
@@ -707,7 +708,7 @@ impl OutboxStore for PgOutbox {
             };
             match tokio::time::timeout_at(deadline, listen).await {
                 Ok(Ok(listener)) => self.listener = Some(listener),
-                Ok(Err(_)) => tokio::time::sleep_until(deadline).await,
+                Ok(Err(_)) => sleep_after_failure(deadline).await,
                 Err(_) => {}
             }
             return;
@@ -719,11 +720,20 @@ impl OutboxStore for PgOutbox {
             }
             Ok(Ok(None) | Err(_)) => {
                 self.listener = None;
-                tokio::time::sleep_until(deadline).await;
+                sleep_after_failure(deadline).await;
             }
             Err(_) => {}
         }
     }
+}
+
+/// The longest pause after a failure of the `LISTEN` connection.
+const RETRY_LISTEN: Duration = Duration::from_secs(1);
+
+/// Sleeps until `deadline`, or for [`RETRY_LISTEN`] if that comes first.
+async fn sleep_after_failure(deadline: tokio::time::Instant) {
+    let soon = tokio::time::Instant::now() + RETRY_LISTEN;
+    tokio::time::sleep_until(deadline.min(soon)).await;
 }
 
 /// A use case's unit of work on PostgreSQL: its transaction, and the
