@@ -230,14 +230,8 @@ fn the_outbox_commits_and_rolls_back_with_the_users_transaction() {
             "published"
         );
         // Retention: nothing is old enough yet; everything is with none.
-        assert_eq!(
-            outbox
-                .purge_published(Duration::from_secs(3600))
-                .await
-                .unwrap(),
-            0
-        );
-        assert_eq!(outbox.purge_published(Duration::ZERO).await.unwrap(), 2);
+        assert_eq!(outbox.purge(Duration::from_secs(3600)).await.unwrap(), 0);
+        assert_eq!(outbox.purge(Duration::ZERO).await.unwrap(), 2);
     });
 }
 

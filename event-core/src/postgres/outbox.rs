@@ -436,11 +436,13 @@ impl PgOutbox {
     }
 
     /// Deletes published messages older than `older_than`; returns how many.
+    /// A relay does this every minute with its
+    /// [`retention`](crate::relay::RelayConfig::retention).
     ///
     /// # Errors
     ///
     /// The database's error.
-    pub async fn purge_published(&self, older_than: Duration) -> Result<u64, sqlx::Error> {
+    pub async fn purge(&self, older_than: Duration) -> Result<u64, sqlx::Error> {
         Ok(sqlx::query(&self.sql.purge)
             .bind(millis(older_than))
             .execute(&self.pool)
@@ -683,7 +685,7 @@ impl OutboxStore for PgOutbox {
     }
 
     async fn purge_published(&mut self, older_than: Duration) -> Result<(), BoxError> {
-        PgOutbox::purge_published(self, older_than).await?;
+        self.purge(older_than).await?;
         Ok(())
     }
 
