@@ -447,11 +447,7 @@ fn the_adapters_futures_are_send() {
         send(outbox.dead_letters());
         send(outbox.requeue("id"));
         send(store.wait_for_work(Duration::ZERO));
-        send(
-            inbox.deliver("c", received, &RetryPolicy::default(), |_, _| {
-                Box::pin(async { Ok(()) })
-            }),
-        );
+        send(inbox.deliver("c", received, &RetryPolicy::default(), async |_, _| Ok(())));
         send(inbox.requeue("c", "id", &transport));
         send(Relay::new(outbox, transport, RelayConfig::default()).run(async {}));
     }

@@ -249,7 +249,7 @@ fn a_rejected_message_holds_its_key_back_until_it_is_published() {
 
         // A buried row lets its key go on.
         let third = keyed("order-1", 3);
-        append(&outbox, &[third.clone()]).await;
+        append(&outbox, std::slice::from_ref(&third)).await;
         assert!(outbox.bury(last[0].claim, 9, "poison").await.unwrap());
         let next = outbox.claim("a", 10, lease).await.unwrap();
         assert_eq!(next[0].message.as_ref().unwrap().id, third.id);

@@ -2,8 +2,6 @@
 //! consumer) pairs, written in the consumer's own transaction.
 
 use core::fmt;
-use core::future::Future;
-use core::pin::Pin;
 use std::sync::Arc;
 
 use sqlx::postgres::PgRow;
@@ -16,10 +14,6 @@ use crate::message::Message;
 use crate::retry::{RetryDecision, RetryPolicy};
 use crate::transport::{Delivery, Transport, TransportError};
 use crate::{Envelope, Event};
-
-/// What an inbox handler returns: a boxed future borrowing the transaction's
-/// connection and the envelope, as in `|tx, e| Box::pin(async move { .. })`.
-pub type HandlerFuture<'t> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 't>>;
 
 /// What became of one delivered event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,8 +205,8 @@ fn read_dead_letter(row: &PgRow) -> Result<InboxDeadLetter, sqlx::Error> {
 /// inbox row commit in one transaction, so an event is applied once however
 /// often it is delivered.
 ///
-/// Handlers take the transaction's connection and the envelope, and return
-/// a boxed future:
+/// Handlers are async closures that take the transaction's connection and
+/// the envelope:
 ///
 /// ```no_run
 /// use event_core::postgres::{InboxOutcome, PgConfig, PgInbox, sqlx};
@@ -226,14 +220,12 @@ fn read_dead_letter(row: &PgRow) -> Result<InboxDeadLetter, sqlx::Error> {
 /// #     -> Result<(), event_core::BoxError> {
 /// let inbox = PgInbox::new(pool, &PgConfig::default())?;
 /// let outcome = inbox
-///     .handle("ledger", &envelope, |tx, e| {
-///         Box::pin(async move {
-///             sqlx::query("INSERT INTO payments (id) VALUES ($1)")
-///                 .bind(&e.data().payment_id)
-///                 .execute(&mut *tx)
-///                 .await?;
-///             Ok(())
-///         })
+///     .handle("ledger", &envelope, async |tx, e| {
+///         sqlx::query("INSERT INTO payments (id) VALUES ($1)")
+///             .bind(&e.data().payment_id)
+///             .execute(&mut *tx)
+///             .await?;
+///         Ok(())
 ///     })
 ///     .await?;
 /// assert_eq!(outcome, InboxOutcome::Processed);
@@ -318,7 +310,7 @@ impl PgInbox {
         handler: F,
     ) -> Result<InboxOutcome, BoxError>
     where
-        F: for<'t> FnOnce(&'t mut PgConnection, &'t Envelope<E>) -> HandlerFuture<'t>,
+        F: AsyncFnOnce(&mut PgConnection, &Envelope<E>) -> Result<(), BoxError>,
     {
         self.apply(consumer, envelope, false, handler).await
     }
@@ -333,7 +325,7 @@ impl PgInbox {
         handler: F,
     ) -> Result<InboxOutcome, BoxError>
     where
-        F: for<'t> FnOnce(&'t mut PgConnection, &'t Envelope<E>) -> HandlerFuture<'t>,
+        F: AsyncFnOnce(&mut PgConnection, &Envelope<E>) -> Result<(), BoxError>,
     {
         let mut tx = self.pool.begin().await?;
         let event_id = envelope.id().as_str();
@@ -380,14 +372,12 @@ impl PgInbox {
     ///     Consumer::<PaymentCapturedIntegrationEvent, _>::subscribe(&transport, "ledger").await?;
     /// while let Some(received) = payments.next().await {
     ///     let outcome = inbox
-    ///         .deliver("ledger", received?, &RetryPolicy::default(), |tx, e| {
-    ///             Box::pin(async move {
-    ///                 sqlx::query("INSERT INTO payments (id) VALUES ($1)")
-    ///                     .bind(&e.data().payment_id)
-    ///                     .execute(&mut *tx)
-    ///                     .await?;
-    ///                 Ok(())
-    ///             })
+    ///         .deliver("ledger", received?, &RetryPolicy::default(), async |tx, e| {
+    ///             sqlx::query("INSERT INTO payments (id) VALUES ($1)")
+    ///                 .bind(&e.data().payment_id)
+    ///                 .execute(&mut *tx)
+    ///                 .await?;
+    ///             Ok(())
     ///         })
     ///         .await;
     ///     if let Err(error) = outcome {
@@ -411,7 +401,7 @@ impl PgInbox {
         handler: F,
     ) -> Result<InboxOutcome, BoxError>
     where
-        F: for<'t> FnOnce(&'t mut PgConnection, &'t Envelope<E>) -> HandlerFuture<'t>,
+        F: AsyncFnOnce(&mut PgConnection, &Envelope<E>) -> Result<(), BoxError>,
     {
         let failed_before = received.delivery.attempt > 1;
         let error = match self

@@ -55,7 +55,7 @@ mod outbox;
 pub use sqlx;
 
 pub use crate::relay::{Relay, RelayConfig, RelayStats};
-pub use inbox::{HandlerFuture, InboxDeadLetter, InboxOutcome, PgInbox, RequeueError};
+pub use inbox::{InboxDeadLetter, InboxOutcome, PgInbox, RequeueError};
 pub use outbox::{DeadLetter, PgOutbox, PgUnitOfWork};
 
 use std::sync::Arc;
