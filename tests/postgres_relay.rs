@@ -578,3 +578,129 @@ fn a_delayed_retry_is_published_when_it_falls_due_without_a_notification() {
         assert_eq!(transport.published(), [message]);
     });
 }
+
+/// A TCP proxy to the test server that the test can take down (refusing
+/// new connections and cutting the open ones) and bring back up.
+struct Proxy {
+    port: u16,
+    up: Arc<Mutex<bool>>,
+    open: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Proxy {
+    async fn start(target: (String, u16)) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(Mutex::new(true));
+        let open: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let (accepting, connections) = (up.clone(), open.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !*accepting.lock().unwrap() {
+                    continue;
+                }
+                let target = target.clone();
+                let copy = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                connections.lock().unwrap().push(copy.abort_handle());
+            }
+        });
+        Proxy { port, up, open }
+    }
+
+    fn down(&self) {
+        *self.up.lock().unwrap() = false;
+        for connection in self.open.lock().unwrap().drain(..) {
+            connection.abort();
+        }
+    }
+
+    fn up(&self) {
+        *self.up.lock().unwrap() = true;
+    }
+}
+
+#[test]
+fn a_relay_rides_out_a_database_that_is_unreachable_for_a_while() {
+    pg::run("outage", |db| async move {
+        let options: sqlx::postgres::PgConnectOptions = services::database_url().parse().unwrap();
+        let proxy = Proxy::start((options.get_host().to_owned(), options.get_port())).await;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(2))
+            .connect_with(options.host("127.0.0.1").port(proxy.port))
+            .await
+            .unwrap();
+        let outbox = PgOutbox::new(pool, &db.config).unwrap();
+        let transport = InMemoryTransport::new();
+        let relay = Relay::new(
+            outbox,
+            transport.clone(),
+            RelayConfig {
+                idle_wait: Duration::from_secs(3600),
+                lease: Duration::from_secs(2),
+                renew_every: Duration::from_millis(500),
+                ..config("relay")
+            },
+        );
+        let monitor = relay.monitor();
+        let (stop, handle) = spawn(relay);
+        let direct = db.outbox();
+        let before: Vec<Message> = (0..20).map(|n| keyed(&format!("k{}", n % 4), n)).collect();
+        append(&direct, &before).await;
+        wait_for("the rows before the outage are published", || {
+            let transport = transport.clone();
+            async move { transport.published().len() >= 20 }
+        })
+        .await;
+
+        // The database is unreachable for the relay; rows keep coming.
+        proxy.down();
+        let during: Vec<Message> = (20..40).map(|n| keyed(&format!("k{}", n % 4), n)).collect();
+        append(&direct, &during).await;
+        wait_for("the relay has met the outage", || {
+            let monitor = monitor.clone();
+            async move { monitor.health().faults > 0 }
+        })
+        .await;
+        assert!(matches!(
+            monitor.health().state,
+            event_core::relay::RelayState::BackingOff { .. }
+        ));
+
+        // Back: the relay publishes everything, each key in order.
+        proxy.up();
+        wait_for("every row is published", || {
+            let direct = direct.clone();
+            async move { direct.pending().await.unwrap() == 0 }
+        })
+        .await;
+        stop.send_replace(true);
+        handle.await.unwrap();
+        let mut lines: HashMap<String, Vec<u64>> = HashMap::new();
+        let mut seen = HashSet::new();
+        for message in transport.published() {
+            if !seen.insert(message.id.clone()) {
+                continue;
+            }
+            let event: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+            lines
+                .entry(message.partition_key().unwrap().to_owned())
+                .or_default()
+                .push(event["data"]["line"].as_u64().unwrap());
+        }
+        assert_eq!(seen.len(), 40);
+        for (key, lines) in &lines {
+            let mut sorted = lines.clone();
+            sorted.sort_unstable();
+            assert_eq!(lines, &sorted, "key {key}");
+        }
+        assert_eq!(
+            monitor.health().state,
+            event_core::relay::RelayState::Healthy
+        );
+    });
+}
