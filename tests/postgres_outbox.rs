@@ -426,6 +426,43 @@ fn a_requeued_dead_letter_carries_its_claim_generation_on() {
     });
 }
 
+#[test]
+fn bytes_postgres_cannot_store_are_an_error_and_odd_headers_round_trip() {
+    pg::run("bad_input", |db| async move {
+        let outbox = db.outbox();
+        let mut bad = message(1);
+        bad.id = "evt\0nul".to_owned();
+        let mut tx = db.pool.begin().await.unwrap();
+        assert!(outbox.append(&mut tx, &bad).await.is_err());
+        drop(tx);
+        assert_eq!(outbox.pending().await.unwrap(), 0);
+        // A header with a NUL is stored escaped, in JSON, and comes back as
+        // it was.
+        let mut odd_header = message(2);
+        odd_header
+            .headers
+            .push(("x-note".to_owned(), "a\0b".to_owned()));
+        let mut tx = db.pool.begin().await.unwrap();
+        outbox
+            .append_all(&mut tx, vec![message(3), odd_header.clone()])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut store = outbox.clone();
+        let claimed = store
+            .claim("relay", 10, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(claimed[1].message.as_ref().unwrap(), &odd_header);
+        // A closed pool is an error too.
+        let closed = pg::connect().await.unwrap();
+        closed.close().await;
+        let outbox = PgOutbox::new(closed, &db.config).unwrap();
+        assert!(outbox.pending().await.is_err());
+        assert!(outbox.begin().await.is_err());
+    });
+}
+
 /// The adapter's futures can be spawned on a multi-threaded runtime.
 #[test]
 fn the_adapters_futures_are_send() {
