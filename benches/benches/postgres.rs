@@ -1,6 +1,7 @@
 //! The PostgreSQL adapter beside plain sqlx: the outbox append against an
-//! insert of the same bytes in the same transaction, and the inbox consumer
-//! in messages per second.
+//! insert of the same bytes in the same transaction (with
+//! `synchronous_commit` off, see `outbox`), and the inbox consumer in
+//! messages per second (with the server's settings).
 //!
 //! `cargo bench --manifest-path benches/Cargo.toml --bench postgres`
 //!
@@ -37,6 +38,7 @@ fn messages(count: usize) -> Vec<Message> {
 struct Bench {
     pool: PgPool,
     config: PgConfig,
+    url: String,
 }
 
 impl Bench {
@@ -45,12 +47,25 @@ impl Bench {
     }
 }
 
+/// The append beside plain sqlx, on connections with `synchronous_commit`
+/// off: both pay the same flush of the write-ahead log at commit, which on
+/// a shared machine varies by milliseconds from one commit to the next and
+/// would hide what is compared.
 fn outbox(c: &mut Criterion, runtime: &tokio::runtime::Runtime, bench: &Bench) {
+    let bench = &Bench {
+        pool: async_commit_pool(runtime, bench),
+        config: bench.config.clone(),
+        url: bench.url.clone(),
+    };
     let outbox = PgOutbox::new(bench.pool.clone(), &bench.config).unwrap();
     let raw = bench.table("raw_messages");
     let products = bench.table("products");
     let insert_raw =
         format!("INSERT INTO {raw} (id, event_type, headers, payload) VALUES ($1, $2, $3, $4)");
+    let insert_outbox = format!(
+        "INSERT INTO {} (id, event_type, headers, payload) VALUES ($1, $2, $3, $4)",
+        bench.table("event_outbox")
+    );
     let insert_product = format!(
         "INSERT INTO {products} (id, price) VALUES ($1, 100)
          ON CONFLICT (id) DO UPDATE SET price = {products}.price + 1"
@@ -66,56 +81,136 @@ fn outbox(c: &mut Criterion, runtime: &tokio::runtime::Runtime, bench: &Bench) {
         group.bench_function(format!("append/{batch}"), |b| {
             b.iter_batched(
                 || messages(batch),
-                |messages| {
-                    runtime.block_on(async {
-                        let mut work = outbox.begin().await.unwrap();
-                        sqlx::query(&insert_product)
-                            .bind("p-1")
-                            .execute(work.connection())
-                            .await
-                            .unwrap();
-                        for message in messages {
-                            work.staged().stage_message(message);
-                        }
-                        work.commit().await.unwrap();
-                    })
-                },
+                |messages| runtime.block_on(unit_of_work(&outbox, &insert_product, messages)),
                 BatchSize::SmallInput,
             )
         });
-        // The same state change and the same bytes, inserted with plain
-        // sqlx, one statement per message, into a table without the
-        // outbox's indexes and trigger.
+        // The same state change and the same rows into the same table,
+        // with plain sqlx, one statement per message (as the SQLite
+        // benchmark does): what the adapter adds.
         group.bench_function(format!("sqlx/{batch}"), |b| {
             b.iter_batched(
                 || messages(batch),
                 |messages| {
-                    runtime.block_on(async {
-                        let mut tx = bench.pool.begin().await.unwrap();
-                        sqlx::query(&insert_product)
-                            .bind("p-1")
-                            .execute(&mut *tx)
-                            .await
-                            .unwrap();
-                        for m in &messages {
-                            let headers = serde_json::to_string(&m.headers).unwrap();
-                            sqlx::query(&insert_raw)
-                                .bind(&m.id)
-                                .bind(&m.event_type)
-                                .bind(headers)
-                                .bind(&m.payload)
-                                .execute(&mut *tx)
-                                .await
-                                .unwrap();
-                        }
-                        tx.commit().await.unwrap();
-                    })
+                    runtime.block_on(raw_insert(
+                        &bench.pool,
+                        &insert_product,
+                        &insert_outbox,
+                        &messages,
+                    ))
                 },
                 BatchSize::SmallInput,
             )
         });
+        if batch == 1 {
+            // The same bytes into a table with a primary key alone, without
+            // the outbox's other indexes and its trigger: what the outbox
+            // table adds.
+            group.bench_function("sqlx-bare-table/1", |b| {
+                b.iter_batched(
+                    || messages(1),
+                    |messages| {
+                        runtime.block_on(raw_insert(
+                            &bench.pool,
+                            &insert_product,
+                            &insert_raw,
+                            &messages,
+                        ))
+                    },
+                    BatchSize::SmallInput,
+                )
+            });
+        }
     }
     group.finish();
+
+    // Paired: one transaction of each kind after the other, in alternating
+    // order, many times, so that the machine's load weighs on both alike;
+    // the medians and the ratio of throughputs.
+    const ROUNDS: usize = 400;
+    for (baseline, insert) in [
+        ("sqlx/1", &insert_outbox),
+        ("sqlx-bare-table/1", &insert_raw),
+    ] {
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        runtime.block_on(async {
+            for round in 0..ROUNDS {
+                for append_first in [round % 2 == 0, round % 2 == 1] {
+                    let start = Instant::now();
+                    if append_first {
+                        unit_of_work(&outbox, &insert_product, messages(1)).await;
+                        ours.push(start.elapsed());
+                    } else {
+                        raw_insert(&bench.pool, &insert_product, insert, &messages(1)).await;
+                        theirs.push(start.elapsed());
+                    }
+                }
+            }
+        });
+        ours.sort_unstable();
+        theirs.sort_unstable();
+        let (ours, theirs) = (ours[ROUNDS / 2], theirs[ROUNDS / 2]);
+        println!(
+            "postgres-outbox paired ({ROUNDS} rounds): append/1 median {ours:?}, {baseline} \
+             median {theirs:?}, throughput ratio {:.2}",
+            theirs.as_secs_f64() / ours.as_secs_f64()
+        );
+    }
+}
+
+/// A pool whose connections commit without waiting for the flush of the
+/// write-ahead log (`synchronous_commit` off).
+fn async_commit_pool(runtime: &tokio::runtime::Runtime, bench: &Bench) -> PgPool {
+    let options = bench
+        .url
+        .parse::<sqlx::postgres::PgConnectOptions>()
+        .unwrap()
+        .options([("synchronous_commit", "off")]);
+    runtime
+        .block_on(
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .connect_with(options),
+        )
+        .unwrap()
+}
+
+/// A use case's transaction: its state change, and `messages` staged in a
+/// unit of work that stores them in the outbox when it commits.
+async fn unit_of_work(outbox: &PgOutbox, state_change: &str, messages: Vec<Message>) {
+    let mut work = outbox.begin().await.unwrap();
+    sqlx::query(state_change)
+        .bind("p-1")
+        .execute(work.connection())
+        .await
+        .unwrap();
+    for message in messages {
+        work.staged().stage_message(message);
+    }
+    work.commit().await.unwrap();
+}
+
+/// A transaction with the state change and `messages`, inserted by `insert`
+/// with plain sqlx.
+async fn raw_insert(pool: &PgPool, state_change: &str, insert: &str, messages: &[Message]) {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query(state_change)
+        .bind("p-1")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    for m in messages {
+        let headers = serde_json::to_string(&m.headers).unwrap();
+        sqlx::query(insert)
+            .bind(&m.id)
+            .bind(&m.event_type)
+            .bind(headers)
+            .bind(&m.payload)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
 }
 
 /// Events per second through a consumer with the PostgreSQL inbox (each
@@ -133,50 +228,57 @@ fn inbox(c: &mut Criterion, runtime: &tokio::runtime::Runtime, bench: &Bench) {
     let mut group = c.benchmark_group("postgres-inbox");
     group.sample_size(10);
     group.throughput(Throughput::Elements(COUNT as u64));
-    let consume = async |consumer: &mut Consumer<ProductUpdatedIntegrationEvent, _>| {
-        for _ in 0..COUNT {
-            let item = consumer.next().await.unwrap().unwrap();
-            inbox
-                .deliver(
-                    "storefront",
-                    item,
-                    &RetryPolicy::default(),
-                    async |tx, e| {
-                        sqlx::query(&insert_effect)
-                            .bind(&e.data().product_id)
-                            .bind(i64::try_from(e.data().price_cents)?)
-                            .execute(&mut *tx)
-                            .await?;
-                        Ok(())
-                    },
-                )
-                .await
-                .unwrap();
-        }
-    };
-    group.bench_function(format!("deliver/{COUNT}"), |b| {
-        b.iter_custom(|iterations| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iterations {
-                total += runtime.block_on(async {
-                    let transport = InMemoryTransport::new();
-                    let mut consumer = Consumer::<ProductUpdatedIntegrationEvent, _>::subscribe(
-                        &transport,
+    let async_commit = PgInbox::new(async_commit_pool(runtime, bench), &bench.config).unwrap();
+    let consume =
+        async |inbox: &PgInbox, consumer: &mut Consumer<ProductUpdatedIntegrationEvent, _>| {
+            for _ in 0..COUNT {
+                let item = consumer.next().await.unwrap().unwrap();
+                inbox
+                    .deliver(
                         "storefront",
+                        item,
+                        &RetryPolicy::default(),
+                        async |tx, e| {
+                            sqlx::query(&insert_effect)
+                                .bind(&e.data().product_id)
+                                .bind(i64::try_from(e.data().price_cents)?)
+                                .execute(&mut *tx)
+                                .await?;
+                            Ok(())
+                        },
                     )
                     .await
                     .unwrap();
-                    for message in messages(COUNT) {
-                        transport.publish(message).await.unwrap();
-                    }
-                    let start = Instant::now();
-                    consume(&mut consumer).await;
-                    start.elapsed()
-                });
             }
-            total
-        })
-    });
+        };
+    // With the server's settings (a flush of the write-ahead log per
+    // delivery), and with `synchronous_commit` off.
+    for (name, inbox) in [("deliver", &inbox), ("deliver-async-commit", &async_commit)] {
+        group.bench_function(format!("{name}/{COUNT}"), |b| {
+            b.iter_custom(|iterations| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iterations {
+                    total += runtime.block_on(async {
+                        let transport = InMemoryTransport::new();
+                        let mut consumer =
+                            Consumer::<ProductUpdatedIntegrationEvent, _>::subscribe(
+                                &transport,
+                                "storefront",
+                            )
+                            .await
+                            .unwrap();
+                        for message in messages(COUNT) {
+                            transport.publish(message).await.unwrap();
+                        }
+                        let start = Instant::now();
+                        consume(inbox, &mut consumer).await;
+                        start.elapsed()
+                    });
+                }
+                total
+            })
+        });
+    }
     group.bench_function(format!("outbox-relay-inbox/{COUNT}"), |b| {
         b.iter_custom(|iterations| {
             let mut total = Duration::ZERO;
@@ -206,7 +308,7 @@ fn inbox(c: &mut Criterion, runtime: &tokio::runtime::Runtime, bench: &Bench) {
                     while relayed < COUNT as u64 {
                         relayed += relay.run_once().await.unwrap().published;
                     }
-                    consume(&mut consumer).await;
+                    consume(&inbox, &mut consumer).await;
                     start.elapsed()
                 });
             }
@@ -243,6 +345,7 @@ fn main() {
     let bench = Bench {
         pool,
         config: PgConfig::new(format!("event_core_bench_{}", std::process::id())),
+        url,
     };
     runtime.block_on(async {
         migrate(&bench.pool, &bench.config).await.unwrap();
@@ -259,6 +362,34 @@ fn main() {
         .await
         .unwrap();
     });
+    // Tables that already hold rows, analysed: a fresh table is analysed
+    // again and again while it is small, which would weigh on whichever
+    // benchmark runs first.
+    runtime.block_on(async {
+        for table in ["event_outbox", "raw_messages"] {
+            let state = if table == "event_outbox" {
+                ", state, published_at) SELECT 'fill-' || g, 't', '[]', '\\x00', 'published', now()"
+            } else {
+                ") SELECT 'fill-' || g, 't', '[]', '\\x00'"
+            };
+            sqlx::raw_sql(&format!(
+                "INSERT INTO {} (id, event_type, headers, payload{state}
+                 FROM generate_series(1, 20000) AS g",
+                bench.table(table)
+            ))
+            .execute(&bench.pool)
+            .await
+            .unwrap();
+            sqlx::raw_sql(&format!("VACUUM ANALYZE {}", bench.table(table)))
+                .execute(&bench.pool)
+                .await
+                .unwrap();
+        }
+    });
+    // The filling's dirty pages written now rather than during the first
+    // benchmark (this needs the server's superuser or `pg_checkpoint`
+    // rights; without them the figures are just noisier at first).
+    let _ = runtime.block_on(sqlx::raw_sql("CHECKPOINT").execute(&bench.pool));
     let mut criterion = Criterion::default().configure_from_args();
     outbox(&mut criterion, &runtime, &bench);
     inbox(&mut criterion, &runtime, &bench);
