@@ -32,7 +32,7 @@
 //! # }
 //! ```
 //!
-//! A [`Relay`](crate::relay::Relay) forwards the outbox to a transport:
+//! A [`Relay`] forwards the outbox to a transport:
 //! `Relay::new(outbox.clone(), transport, RelayConfig::default())`. Any
 //! number of relays may share one outbox: rows are claimed with
 //! `FOR UPDATE SKIP LOCKED`, each claim starts a new claim generation that
