@@ -64,11 +64,12 @@ impl TestDb {
     }
 }
 
-/// Connects to the test server, or says why not.
+/// Connects to the test server, or says why not (within five seconds: a
+/// server that is not there is retried until then).
 pub async fn connect() -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(8)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(5))
         .connect(&services::database_url())
         .await
 }
