@@ -168,7 +168,9 @@ impl Statements {
 /// [`stage`](Self::stage), [`PgUnitOfWork`]), serves as the relay's
 /// [`OutboxStore`], and holds the operator functions (dead letters, counts,
 /// purge). A clone shares the pool; each relay's clone opens its own
-/// `LISTEN` connection when it first waits for work.
+/// `LISTEN` connection when it first waits for work, with the pool's
+/// connection options, and holds it outside the pool (one connection per
+/// relay beside the pool's).
 ///
 /// ```no_run
 /// use event_core::postgres::{PgConfig, PgOutbox, migrate, sqlx::PgPool};
