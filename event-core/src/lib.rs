@@ -93,6 +93,8 @@ pub mod transport {
 // Adapters.
 #[cfg(feature = "nats")]
 pub use adapters::nats;
+#[cfg(feature = "postgres")]
+pub use adapters::postgres;
 #[cfg(feature = "sqlite")]
 pub use adapters::sqlite;
 

@@ -128,6 +128,14 @@ pub trait OutboxStore: Send {
         &mut self,
         older_than: Duration,
     ) -> impl Future<Output = Result<(), BoxError>> + Send;
+
+    /// Waits until there may be work, at most `timeout`: the relay's pause
+    /// after a pass that found nothing to do. The provided implementation
+    /// sleeps for `timeout`; a store whose database announces new rows (as
+    /// PostgreSQL's `LISTEN`/`NOTIFY` does) returns as soon as one is.
+    fn wait_for_work(&mut self, timeout: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(timeout)
+    }
 }
 
 /// How a [`Relay`] claims, retries and keeps rows.
@@ -409,8 +417,9 @@ impl<S: OutboxStore, T: Transport> Relay<S, T> {
     }
 
     /// Runs until `stop` resolves: passes back to back while there is work,
-    /// a pause of `idle_wait` when there is none, and the retention purge at
-    /// most once a minute.
+    /// a pause of up to `idle_wait` when there is none
+    /// ([`OutboxStore::wait_for_work`], which a store may end early when new
+    /// rows arrive), and the retention purge at most once a minute.
     /// After a fault it waits (`fault_backoff`, doubling up to
     /// `max_fault_backoff`, with jitter) and tries again, as long as the
     /// fault lasts; it returns only when `stop` resolves, with what the relay
@@ -427,10 +436,12 @@ impl<S: OutboxStore, T: Transport> Relay<S, T> {
                 }
                 outcome => outcome,
             };
+            let mut idle = false;
             let pause = match outcome {
                 Ok(stats) => {
                     failures = 0;
-                    if stats.is_idle() {
+                    idle = stats.is_idle();
+                    if idle {
                         self.config.idle_wait
                     } else {
                         Duration::ZERO
@@ -452,7 +463,16 @@ impl<S: OutboxStore, T: Transport> Relay<S, T> {
                     wait
                 }
             };
-            let mut sleep = core::pin::pin!(tokio::time::sleep(pause));
+            // Idle, the store may be woken early by new rows; after a
+            // fault, the backoff is waited out in full.
+            let store = &mut self.store;
+            let mut sleep = core::pin::pin!(async move {
+                if idle {
+                    store.wait_for_work(pause).await;
+                } else {
+                    tokio::time::sleep(pause).await;
+                }
+            });
             let stopped = core::future::poll_fn(|cx| {
                 if stop.as_mut().poll(cx).is_ready() {
                     core::task::Poll::Ready(true)
