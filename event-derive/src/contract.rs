@@ -212,7 +212,7 @@ pub fn type_text(ty: &Type) -> String {
     out
 }
 
-fn is_option(ty: &Type) -> bool {
+pub fn is_option(ty: &Type) -> bool {
     match ty {
         Type::Path(path) => path
             .path
