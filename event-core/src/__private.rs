@@ -491,6 +491,26 @@ pub const fn check_first_of_type(earlier: &str, start: &str, end: &str) {
     }
 }
 
+/// The kind of `S`, if `S` is an event: `KindOf::<S>::KIND` is the inherent
+/// constant where `S: Event` holds and [`NoKind`]'s `None` otherwise, so
+/// that a source that is no event is reported by a message of the macro
+/// that names it.
+#[derive(Debug)]
+pub struct KindOf<S>(PhantomData<S>);
+
+impl<S: crate::Event> KindOf<S> {
+    /// The kind of `S`.
+    pub const KIND: Option<EventKind> = Some(S::KIND);
+}
+
+/// The fallback of [`KindOf`] for a type that is no event.
+pub trait NoKind {
+    /// No kind.
+    const KIND: Option<EventKind> = None;
+}
+
+impl<S> NoKind for KindOf<S> {}
+
 /// Whether two strings are equal, in a const context.
 #[must_use]
 pub const fn str_eq(a: &str, b: &str) -> bool {

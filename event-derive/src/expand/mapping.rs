@@ -405,10 +405,11 @@ fn mapping(
 }
 
 /// An integration event maps only from domain events; a notification from
-/// domain or integration events. The message names the kind it was given.
+/// domain or integration events. The message names the kind it was given,
+/// or says how to declare a source that is no event.
 fn kind_check(input: &Input, krate: &Path, source: &Path) -> TokenStream {
     let name = path_text(source);
-    let (integration, notification) = match input.kind {
+    let (integration, notification, not_an_event) = match input.kind {
         Kind::Integration => (
             Some(format!(
                 "`maps_from = {name}`: `{name}` is an integration event, but an integration event maps only from domain events; map from the domain event behind `{name}`"
@@ -416,26 +417,38 @@ fn kind_check(input: &Input, krate: &Path, source: &Path) -> TokenStream {
             format!(
                 "`maps_from = {name}`: `{name}` is a notification, but an integration event maps only from domain events"
             ),
+            format!(
+                "`maps_from = {name}`: `{name}` is not a domain event; declare it with `#[domain_event]`"
+            ),
         ),
         Kind::Notification | Kind::Domain => (
             None,
             format!(
                 "`maps_from = {name}`: `{name}` is a notification, but a notification maps only from domain or integration events"
             ),
+            format!(
+                "`maps_from = {name}`: `{name}` is not an event; declare it with `#[domain_event]`, or with `#[integration_event(version = N)]` for a contract"
+            ),
         ),
     };
+    let private = quote!(#krate::__private);
     let integration_arm = match integration {
         Some(message) => {
-            quote!(#krate::__private::EventKind::Integration => #krate::__private::fail(#message),)
+            quote!(::core::option::Option::Some(#private::EventKind::Integration) => #private::fail(#message),)
         }
-        None => quote!(#krate::__private::EventKind::Integration => {}),
+        None => quote!(::core::option::Option::Some(#private::EventKind::Integration) => {}),
     };
     respan(
         quote! {
-            match <#source as #krate::Event>::KIND {
-                #krate::__private::EventKind::Domain => {}
-                #integration_arm
-                #krate::__private::EventKind::Notification => #krate::__private::fail(#notification),
+            {
+                #[allow(unused_imports)]
+                use #private::NoKind as _;
+                match #private::KindOf::<#source>::KIND {
+                    ::core::option::Option::Some(#private::EventKind::Domain) => {}
+                    #integration_arm
+                    ::core::option::Option::Some(#private::EventKind::Notification) => #private::fail(#notification),
+                    ::core::option::Option::None => #private::fail(#not_an_event),
+                }
             }
         },
         last_segment_span(source),
