@@ -538,6 +538,38 @@ mod tests {
     }
 
     #[test]
+    fn the_struct_rename_all_is_found_among_other_serde_options() {
+        let item: syn::DeriveInput = syn::parse_quote!(
+            #[serde(deny_unknown_fields)]
+            #[serde(default, rename_all = "camelCase", tag = "t")]
+            struct S {}
+        );
+        let (rule, _) = rename_all(&item.attrs).expect("rename_all");
+        assert_eq!(rule, "camelCase");
+        let item: syn::DeriveInput = syn::parse_quote!(
+            #[serde(rename_all(serialize = "UPPERCASE", deserialize = "kebab-case"))]
+            struct S {}
+        );
+        assert_eq!(
+            rename_all(&item.attrs).map(|(r, _)| r).as_deref(),
+            Some("kebab-case")
+        );
+        let item: syn::DeriveInput = syn::parse_quote!(
+            #[serde(rename = "s")]
+            struct S {}
+        );
+        assert!(rename_all(&item.attrs).is_none());
+    }
+
+    #[test]
+    fn lists_read_as_a_sentence() {
+        let items = |xs: &[&str]| xs.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert_eq!(list(&items(&["a"])), "a");
+        assert_eq!(list(&items(&["a", "b"])), "a and b");
+        assert_eq!(list(&items(&["a", "b", "c"])), "a, b and c");
+    }
+
+    #[test]
     fn paths_are_folded() {
         assert_eq!(
             normalize(Path::new("/a/b/../c/./d")),

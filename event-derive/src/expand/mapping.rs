@@ -461,7 +461,10 @@ mod tests {
     use quote::quote;
     use syn::Ident;
 
-    use super::{field_name, field_name_type, name_chunks};
+    use super::{field_impls, field_name, field_name_type, name_chunks};
+    use crate::ast::Input;
+    use crate::attr::{Kind, MacroArgs};
+    use crate::errors::Errors;
 
     /// 64-bit FNV-1a, the hash fields were once told apart by.
     fn fnv1a(name: &str) -> u64 {
@@ -547,5 +550,38 @@ mod tests {
             )
         );
         assert_eq!(name_type("r#kind"), name_type("kind"));
+    }
+
+    #[test]
+    fn the_table_lists_every_field_and_only_pub_and_crate_fields_are_read() {
+        let item: syn::DeriveInput = syn::parse_quote!(
+            pub struct PriceSet {
+                pub product_id: String,
+                pub(crate) price_cents: u32,
+                pub(super) currency: String,
+                #[event(secret)]
+                cost_cents: u32,
+            }
+        );
+        let mut errors = Errors::default();
+        let args = MacroArgs::parse(Kind::Domain, quote!(), &mut errors);
+        let input = Input::from_syn(Kind::Domain, args, &item, &mut errors).expect("an event");
+        let out = field_impls(&input, &syn::parse_quote!(::event_core)).to_string();
+        for (name, data, reach) in [
+            ("product_id", "Plain", "Pub"),
+            ("price_cents", "Plain", "Crate"),
+            ("currency", "Plain", "Private"),
+            ("cost_cents", "Secret", "Private"),
+        ] {
+            let info = format!(
+                "name : \"{name}\" , data : :: event_core :: __private :: Data :: {data} , reach : :: event_core :: __private :: Reach :: {reach}"
+            );
+            assert!(out.contains(&info), "{name}: {out}");
+        }
+        let readers = |member: &str| out.matches(&format!("& self . {member}")).count();
+        assert_eq!(readers("product_id"), 1, "{out}");
+        assert_eq!(readers("price_cents"), 1, "{out}");
+        assert_eq!(readers("currency"), 0, "{out}");
+        assert_eq!(readers("cost_cents"), 0, "{out}");
     }
 }
