@@ -163,6 +163,9 @@ fn older_version_check(krate: &Path, older: &Path, resolved: &Resolved) -> Token
         quote! {
             #[allow(deprecated)]
             const _: () = {
+                // The error of an older version that is no integration event
+                // is the decoder's, word for word, so it shows once.
+                let _ = <#older as #krate::IntegrationEvent>::decode_version;
                 if !#krate::__private::str_eq(<#older as #krate::Event>::TYPE_NAME, #type_name) {
                     #krate::__private::fail(#other_type)
                 }
