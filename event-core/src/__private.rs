@@ -539,3 +539,65 @@ pub fn no_upcast_path<E: crate::Event>(version: u32) -> DecodeError {
         target: E::FULL_TYPE,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Data, FieldInfo, Reach, closest, crate_of, edit_distance, readable};
+
+    const fn field(name: &'static str) -> FieldInfo {
+        FieldInfo {
+            name,
+            data: Data::Plain,
+            reach: Reach::Pub,
+        }
+    }
+
+    const FIELDS: &[FieldInfo] = &[
+        field("product_id"),
+        field("sale_price_cents"),
+        field("merchant_email"),
+    ];
+
+    #[test]
+    fn a_close_name_is_suggested_and_a_distant_one_is_not() {
+        assert_eq!(
+            closest(FIELDS, "sale_prcie_cents"),
+            Some("sale_price_cents")
+        );
+        assert_eq!(closest(FIELDS, "product_di"), Some("product_id"));
+        assert_eq!(closest(FIELDS, "Merchant_Email"), Some("merchant_email"));
+        assert_eq!(closest(FIELDS, "title"), None);
+        assert_eq!(closest(&[], "title"), None);
+    }
+
+    #[test]
+    fn the_first_words_of_a_name_suggest_it() {
+        assert_eq!(closest(FIELDS, "sale_price"), Some("sale_price_cents"));
+        assert_eq!(
+            closest(FIELDS, "merchant_email_address"),
+            Some("merchant_email")
+        );
+        assert_eq!(closest(FIELDS, "sale"), Some("sale_price_cents"));
+        assert_eq!(closest(FIELDS, "sal"), None);
+    }
+
+    #[test]
+    fn edit_distance_counts_a_swap_as_one() {
+        assert_eq!(edit_distance(b"pii", b"pli"), Some(1));
+        assert_eq!(edit_distance(b"ab", b"ba"), Some(1));
+        assert_eq!(edit_distance(b"", b"abc"), Some(3));
+        assert_eq!(edit_distance(b"kitten", b"sitting"), Some(3));
+        assert_eq!(edit_distance(&[b'a'; 64], b"a"), None);
+    }
+
+    #[test]
+    fn crate_fields_are_read_within_their_crate_only() {
+        assert_eq!(crate_of("shop::catalog::events"), "shop");
+        assert_eq!(crate_of("shop"), "shop");
+        assert!(readable(Reach::Pub, "shop::catalog", "billing"));
+        assert!(readable(Reach::Crate, "shop::catalog", "shop::public"));
+        assert!(!readable(Reach::Crate, "shop::catalog", "billing::public"));
+        assert!(!readable(Reach::Crate, "shop::catalog", "shopping::public"));
+        assert!(!readable(Reach::Private, "shop::catalog", "shop::catalog"));
+    }
+}
