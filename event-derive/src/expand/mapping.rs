@@ -73,14 +73,16 @@ fn last_segment_span(path: &Path) -> Span {
         .map_or_else(Span::call_site, |s| s.ident.span())
 }
 
-/// Who can read a field: `Pub`, `Crate` or `Private`.
-fn reach(vis: &syn::Visibility) -> TokenStream {
+/// Who can read a field: `Pub`, `Crate` or `Private` (`pub(super)`,
+/// `pub(in ..)` and private fields, which a mapping elsewhere cannot be
+/// known to see).
+fn reach(vis: &syn::Visibility) -> &'static str {
     match vis {
-        syn::Visibility::Public(_) => quote!(Pub),
+        syn::Visibility::Public(_) => "Pub",
         syn::Visibility::Restricted(r) if r.in_token.is_none() && r.path.is_ident("crate") => {
-            quote!(Crate)
+            "Crate"
         }
-        _ => quote!(Private),
+        _ => "Private",
     }
 }
 
@@ -105,7 +107,7 @@ pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
     let infos = input.fields.iter().map(|field| {
         let name = field_name(field.ident);
         let data = data(field);
-        let reach = reach(field.vis);
+        let reach = Ident::new(reach(field.vis), Span::call_site());
         quote!(#private::FieldInfo {
             name: #name,
             data: #private::Data::#data,
@@ -115,7 +117,7 @@ pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
     let impls = input
         .fields
         .iter()
-        .filter(|f| reach(f.vis).to_string() != "Private")
+        .filter(|f| reach(f.vis) != "Private")
         .map(|field| {
             let ty = field.ty;
             let member = field.ident;
