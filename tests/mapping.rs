@@ -245,3 +245,41 @@ fn a_keyed_source_with_a_fallback_for_the_other_sources() {
     let on_sale = InventoryChangedIntegrationEvent::from(&sale());
     assert_eq!(on_sale.units, None);
 }
+
+/// A source in another module whose price is `pub(crate)`: a mapping in
+/// the same crate reads it.
+mod pricing {
+    use event_core::prelude::*;
+
+    /// A price was set.
+    #[domain_event]
+    pub struct PriceSet {
+        pub product_id: String,
+        pub(crate) price_cents: u32,
+    }
+
+    impl PriceSet {
+        /// A price.
+        pub fn new(product_id: &str, price_cents: u32) -> Self {
+            PriceSet {
+                product_id: product_id.to_owned(),
+                price_cents,
+            }
+        }
+    }
+}
+
+/// Maps from the other module's `pub(crate)` field.
+#[integration_event(version = 1, maps_from = pricing::PriceSet)]
+pub struct ProductRepricedIntegrationEvent {
+    pub product_id: String,
+    #[event(from = price_cents)]
+    pub new_price_cents: u64,
+}
+
+#[test]
+fn a_pub_crate_field_of_another_module_maps_within_the_crate() {
+    let mapped = ProductRepricedIntegrationEvent::from(&pricing::PriceSet::new("p-1", 1299));
+    assert_eq!(mapped.product_id, "p-1");
+    assert_eq!(mapped.new_price_cents, 1299);
+}

@@ -1,7 +1,6 @@
 //! What generated code calls. Not public API: anything here may change in any
 //! release.
 
-use core::any::Any;
 use core::marker::PhantomData;
 
 pub use inventory;
@@ -11,6 +10,18 @@ pub use serde_json;
 
 pub use crate::registry::EventDescriptor;
 pub use event_derive::__link_package_library;
+
+/// What an event's check of its type finds when no earlier event of the
+/// module declares the same type: nothing to report.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __no_earlier_event_of_this_type {
+    ($earlier:ident) => {
+        #[allow(non_upper_case_globals)]
+        const $earlier: &::core::primitive::str = "";
+    };
+}
+pub use __no_earlier_event_of_this_type as no_earlier_event_of_this_type;
 
 /// What a `secret` field shows in `Debug`.
 pub const REDACTED: &str = "<redacted>";
@@ -32,242 +43,428 @@ pub fn unset<T>() -> T {
 #[derive(Debug)]
 pub struct Name<const CHUNK: u128, Rest = ()>(PhantomData<Rest>);
 
-/// One field of an event, found by its [`Name`]; implemented by the event
-/// macros for every `pub` field, so that the events mapping from this one can
-/// see that the field exists, its type and whether it is personal or secret.
-/// The impls have no bodies for the compiler to check: mappings read the
-/// field directly, through [`Source::event`].
+/// One field of an event, found by its [`Name`]: implemented by the event
+/// macros for every `pub` and `pub(crate)` field, so that the events mapping
+/// from this one (and newer versions upcasting from it) can read it.
 pub trait Field<N> {
     /// The field's type.
     type Type;
-    /// [`Plain`], [`Pii`] or [`Secret`]: a type rather than constants, so
-    /// that the impl has no body.
-    type Data: DataClass;
+    /// The field.
+    fn get(&self) -> &Self::Type;
 }
 
-/// Looks up field `N` of event `S`: `(&&&Probe::<S, N>::NEW).class()` is a
-/// [`Class`] of the field's data class when `S` has the field, of
-/// [`NoSuchField`] when it has not, and of [`NotAnEvent`] when `S` is no
-/// event. Method lookup tries the impl of [`FieldFound`] for `&&Probe`
-/// first, which exists only when `S` has the field, then that of
-/// [`FieldMissing`] for `&Probe`, which exists only when `S` is an event,
-/// then falls back to that of [`SourceNotAnEvent`] for `Probe`; so a
-/// missing field is reported by the read, with a message about the field,
-/// and never as a missing impl that would show the name's encoding.
+/// Reads field `N` of event `S` into a field of type `U`, without an error
+/// of its own when `S` has no such field (or is no event): the inherent
+/// method applies where `S: Field<N>` holds, the [`Unreadable`] one
+/// otherwise, and a constant check ([`check_source_field`],
+/// [`check_older_field`]) reports the mistake in the user's terms.
 #[derive(Debug)]
-pub struct Probe<S, N>(PhantomData<fn() -> (S, N)>);
+pub struct Probe<S, N, U>(PhantomData<Reads<S, N, U>>);
 
-impl<S, N> Probe<S, N> {
+/// What a [`Probe`] reads, without owning it.
+type Reads<S, N, U> = fn() -> (S, N, U);
+
+impl<S, N, U> Probe<S, N, U> {
     /// The probe.
     pub const NEW: Self = Probe(PhantomData);
 }
 
-/// A data class `D`, as a value: what a [`Probe`] found.
+impl<S: Field<N>, N, U> Probe<S, N, U> {
+    /// The field.
+    #[inline(always)]
+    pub fn read(self, source: &S) -> &S::Type {
+        source.get()
+    }
+
+    /// The field of the older version.
+    #[inline(always)]
+    pub fn older(self, source: &S) -> Option<&S::Type> {
+        Some(source.get())
+    }
+}
+
+/// A field [`Probe`] cannot read: the read type-checks as a value of the
+/// target field's type and never runs, for the crate does not build (the
+/// constant check fails) or, in [`Unreadable::older`], the field starts at
+/// its default.
+pub trait Unreadable<S, U> {
+    /// Never returns: the constant check of the field has failed.
+    fn read(&self, _source: &S) -> &U {
+        unreachable!("a mapped field that the source does not have")
+    }
+
+    /// The older version has no such field.
+    #[inline(always)]
+    fn older(&self, _source: &S) -> Option<&U> {
+        None
+    }
+}
+
+impl<S, N, U> Unreadable<S, U> for Probe<S, N, U> {}
+
+/// What a field holds, for the personal-data rules of mappings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Data {
+    /// Neither personal nor secret.
+    Plain,
+    /// `#[event(pii)]`.
+    Pii,
+    /// `#[event(secret)]`.
+    Secret,
+}
+
+/// Who can read a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// `pub`: everyone.
+    Pub,
+    /// `pub(crate)`: the source's crate.
+    Crate,
+    /// Private, or visible only in some modules.
+    Private,
+}
+
+/// One field of an event, for the compile-time checks of mappings.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldInfo {
+    /// The name (without a raw identifier's `r#`).
+    pub name: &'static str,
+    /// What the field holds.
+    pub data: Data,
+    /// Who can read it.
+    pub reach: Reach,
+}
+
+/// The fields of an event, written by the event macros.
+pub trait FieldTable {
+    /// Every field, in declaration order.
+    const FIELDS: &'static [FieldInfo];
+    /// `module_path!()` where the event is declared.
+    const MODULE: &'static str;
+}
+
+/// The [`FieldTable`] of `S`, if `S` is an event: `Table::<S>::FIELDS` is the
+/// inherent constant where `S: FieldTable` holds and [`NoTable`]'s `None`
+/// otherwise, so that a source that is no event is reported once, by the
+/// check of its kind.
 #[derive(Debug)]
-pub struct Class<D>(PhantomData<D>);
+pub struct Table<S>(PhantomData<S>);
 
-/// The source event has the field.
-pub trait FieldFound {
-    /// The field's data class.
-    type Data;
-    /// The field's data class.
-    fn class(&self) -> Class<Self::Data>;
+impl<S: FieldTable> Table<S> {
+    /// The fields of `S`.
+    pub const FIELDS: Option<&'static [FieldInfo]> = Some(S::FIELDS);
+    /// Where `S` is declared.
+    pub const MODULE: &'static str = S::MODULE;
 }
 
-impl<S: Field<N>, N> FieldFound for &&Probe<S, N> {
-    type Data = S::Data;
-    #[inline(always)]
-    fn class(&self) -> Class<S::Data> {
-        Class(PhantomData)
+/// The fallback of [`Table`] for a type that is no event.
+pub trait NoTable {
+    /// No fields known.
+    const FIELDS: Option<&'static [FieldInfo]> = None;
+    /// No module known.
+    const MODULE: &'static str = "";
+}
+
+impl<S> NoTable for Table<S> {}
+
+/// A mapped field's source, as the macro of the target event sees it: the
+/// messages in the user's words, finished by [`check_source_field`].
+#[derive(Debug, Clone, Copy)]
+pub struct SourceField {
+    /// The source field's name.
+    pub name: &'static str,
+    /// Whether the target field is `pii`.
+    pub into_pii: bool,
+    /// `module_path!()` of the target event.
+    pub module: &'static str,
+    /// When the source lacks the field.
+    pub missing: Missing,
+    /// When the field cannot be read from the target's crate.
+    pub hidden: &'static str,
+    /// When the field is `secret`.
+    pub secret: &'static str,
+    /// When the field is `pii` and the target field is not.
+    pub personal: &'static str,
+}
+
+/// The message of a missing field: `message`, then, with a field of a close
+/// name, `suggest`, the name, `again` and the name once more when `again` is
+/// not empty, and `suggest_end`; without one, `otherwise`, and the fields
+/// of the event after `fields` when that is not empty.
+#[derive(Debug, Clone, Copy)]
+pub struct Missing {
+    /// The sentence.
+    pub message: &'static str,
+    /// Before a suggested name.
+    pub suggest: &'static str,
+    /// Between the suggested name and its repetition, if any.
+    pub again: &'static str,
+    /// After the suggested name.
+    pub suggest_end: &'static str,
+    /// The end of the message without a suggestion.
+    pub otherwise: &'static str,
+    /// Before the list of the event's fields, if they are listed.
+    pub fields: &'static str,
+}
+
+/// Checks a mapped field's source in `fields` (those of the source event, or
+/// `None` when the source is no event, which another check reports) and
+/// fails the build with the matching message, at the caller's span.
+#[track_caller]
+pub const fn check_source_field(
+    fields: Option<&[FieldInfo]>,
+    source_module: &str,
+    field: SourceField,
+) {
+    let Some(fields) = fields else { return };
+    let Some(found) = find(fields, field.name) else {
+        missing(fields, field.name, field.missing)
+    };
+    if !readable(found.reach, source_module, field.module) {
+        fail(field.hidden)
+    }
+    match (found.data, field.into_pii) {
+        (Data::Secret, _) => fail(field.secret),
+        (Data::Pii, false) => fail(field.personal),
+        _ => {}
     }
 }
 
-/// The source event lacks the field.
-pub trait FieldMissing {
-    /// [`NoSuchField`].
-    fn class(&self) -> Class<NoSuchField>;
-}
-
-impl<S: crate::Event, N> FieldMissing for &Probe<S, N> {
-    #[inline(always)]
-    fn class(&self) -> Class<NoSuchField> {
-        Class(PhantomData)
+/// Checks that the older version of an upcast (`fields`) has the required
+/// field `name`, readable from the newer one.
+#[track_caller]
+pub const fn check_older_field(
+    fields: Option<&[FieldInfo]>,
+    source_module: &str,
+    module: &str,
+    name: &str,
+    missing: &str,
+    hidden: &str,
+) {
+    let Some(fields) = fields else { return };
+    let Some(found) = find(fields, name) else {
+        fail(missing)
+    };
+    if !readable(found.reach, source_module, module) {
+        fail(hidden)
     }
 }
 
-/// The source is not an event at all.
-pub trait SourceNotAnEvent {
-    /// [`NotAnEvent`].
-    fn class(&self) -> Class<NotAnEvent>;
+const fn find(fields: &[FieldInfo], name: &str) -> Option<FieldInfo> {
+    let mut i = 0;
+    while i < fields.len() {
+        if str_eq(fields[i].name, name) {
+            return Some(fields[i]);
+        }
+        i += 1;
+    }
+    None
 }
 
-impl<S, N> SourceNotAnEvent for Probe<S, N> {
-    #[inline(always)]
-    fn class(&self) -> Class<NotAnEvent> {
-        Class(PhantomData)
+/// Whether a field of `reach`, of an event declared in `source_module`, can
+/// be read from `module`.
+const fn readable(reach: Reach, source_module: &str, module: &str) -> bool {
+    match reach {
+        Reach::Pub => true,
+        Reach::Crate => str_eq(crate_of(source_module), crate_of(module)),
+        Reach::Private => false,
     }
 }
 
-/// What a [`Probe`] finds in a source that is not an event: the check of the
-/// source's kind reports it, once, and the reads go unchecked, so that no
-/// field of the mapping adds an error of its own.
-#[derive(Debug)]
-pub enum NotAnEvent {}
-
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> Owner<S> for NotAnEvent {
-    type Event = S;
-}
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> NotSecret<S> for NotAnEvent {}
-#[diagnostic::do_not_recommend]
-impl<T, S: ?Sized> FlowsInto<T, S> for NotAnEvent {}
-
-/// What a [`Probe`] finds for a field the source event does not have (or
-/// does not make `pub`).
-#[derive(Debug)]
-pub enum NoSuchField {}
-
-/// `C` is `T`: lets [`Source::event`] take the class as a generic argument,
-/// so that an unmet bound on the class is reported at the read rather than
-/// blamed on an argument.
-pub trait Is<T> {}
-
-impl<T> Is<T> for T {}
-
-/// Names the source event `S` through the data class `D` of the field read:
-/// `<D as Owner<S>>::Event` is `S` where the field exists and unresolved
-/// where it does not, so that reading the field reports nothing more.
-#[diagnostic::on_unimplemented(
-    message = "the source event `{S}` has no field of this name",
-    label = "this field has no source in `{S}`",
-    note = "give the field a source: a field of the same name in the source event, `#[event(from = field)]`, `#[event(with = function)]`, `#[event(context)]` or `#[event(default)]`; for `upcast_from`, a field new in this version is an `Option` or `#[serde(default)]`, or the conversion is written by hand (`upcast = \"manual\"`); only `pub` fields of the source can be read"
-)]
-pub trait Owner<S: ?Sized> {
-    /// `S`.
-    type Event: ?Sized;
-}
-
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> Owner<S> for Plain {
-    type Event = S;
-}
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> Owner<S> for Pii {
-    type Event = S;
-}
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> Owner<S> for Secret {
-    type Event = S;
-}
-
-/// The source of a mapping, read through the data class `D` of one of its
-/// fields, which the [`Probe`] passed to [`Source::event`] decides. The
-/// mapping reads the field from what that returns: where the field is
-/// missing, the unmet bound is the one error (with the message of
-/// [`Owner`]), and the field access on the unresolved type reports nothing
-/// more.
-#[derive(Debug)]
-pub struct Source<'a, S, D>(&'a S, PhantomData<D>);
-
-impl<'a, S, D> Source<'a, S, D> {
-    /// The source.
-    #[inline(always)]
-    pub const fn new(source: &'a S) -> Self {
-        Source(source, PhantomData)
+/// The crate of a `module_path!()`: what comes before the first `::`.
+const fn crate_of(module: &str) -> &str {
+    let bytes = module.as_bytes();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b':' && bytes[i + 1] == b':' {
+            return match core::str::from_utf8(bytes.split_at(i).0) {
+                Ok(name) => name,
+                Err(_) => module,
+            };
+        }
+        i += 1;
     }
+    module
+}
 
-    /// The source, as the owner of the field whose data class the probe
-    /// found, read into a field whose data class is `T`: a `secret` field
-    /// never leaves its domain event and personal data goes only into `pii`
-    /// fields.
-    #[inline(always)]
-    pub fn event<T, C: Is<Class<D>>>(self, _class: C) -> &'a <D as Owner<S>>::Event
-    where
-        D: Owner<S, Event = S> + NotSecret<S> + FlowsInto<T, S>,
-    {
-        self.0
+/// Fails with the message of a field `name` that `fields` lack.
+#[track_caller]
+const fn missing(fields: &[FieldInfo], name: &str, parts: Missing) -> ! {
+    let mut text = Text::new().push(parts.message);
+    if let Some(close) = closest(fields, name) {
+        text = text.push(parts.suggest).push(close);
+        if !parts.again.is_empty() {
+            text = text.push(parts.again).push(close);
+        }
+        text = text.push(parts.suggest_end);
+    } else {
+        text = text.push(parts.otherwise);
+        if !parts.fields.is_empty() && !fields.is_empty() {
+            text = text.push(parts.fields);
+            let mut i = 0;
+            while i < fields.len() {
+                if i > 0 {
+                    text = text.push(if i + 1 == fields.len() { " and " } else { ", " });
+                }
+                text = text.push("`").push(fields[i].name).push("`");
+                i += 1;
+            }
+        }
+    }
+    match core::str::from_utf8(text.bytes.split_at(text.len).0) {
+        Ok(message) => fail(message),
+        Err(_) => fail(parts.message),
     }
 }
 
-/// The older version of an event, read by the `From<Older>` that
-/// `upcast_from` generates, through the data class `D` of one of its fields
-/// as [`Source`] is: a field the older version lacks is reported by
-/// [`InOlderVersion`], with the fix for a field new in this version.
-#[derive(Debug)]
-pub struct Older<'a, S, D>(&'a S, PhantomData<D>);
+/// A message assembled at compile time; cut at a character boundary when
+/// it would not fit.
+struct Text {
+    bytes: [u8; 2048],
+    len: usize,
+}
 
-impl<'a, S, D> Older<'a, S, D> {
-    /// The older event.
-    #[inline(always)]
-    pub const fn new(source: &'a S) -> Self {
-        Older(source, PhantomData)
+impl Text {
+    const fn new() -> Self {
+        Text {
+            bytes: [0; 2048],
+            len: 0,
+        }
     }
 
-    /// The older event, as the owner of the field the probe found.
-    #[inline(always)]
-    pub fn event<C: Is<Class<D>>>(self, _class: C) -> &'a <D as InOlderVersion<S>>::Event
-    where
-        D: InOlderVersion<S, Event = S>,
-    {
-        self.0
+    const fn push(mut self, part: &str) -> Self {
+        let part = part.as_bytes();
+        if self.len + part.len() > self.bytes.len() {
+            return self;
+        }
+        let mut i = 0;
+        while i < part.len() {
+            self.bytes[self.len + i] = part[i];
+            i += 1;
+        }
+        self.len += part.len();
+        self
     }
 }
 
-/// Names the older version `S` through the data class `D` of the field read,
-/// as [`Owner`] does for mappings.
-#[diagnostic::on_unimplemented(
-    message = "`{S}`, the version this one upcasts from, has no field of this name",
-    label = "new in this version and required, so an event of `{S}` has no value for it",
-    note = "make the field an `Option`, or give it `#[serde(default)]` so that it starts at its default; or write the conversion yourself with `upcast = \"manual\"`"
-)]
-pub trait InOlderVersion<S: ?Sized> {
-    /// `S`.
-    type Event: ?Sized;
-}
-
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> InOlderVersion<S> for Plain {
-    type Event = S;
-}
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> InOlderVersion<S> for Pii {
-    type Event = S;
-}
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> InOlderVersion<S> for Secret {
-    type Event = S;
-}
-// Reported by the check that `upcast_from` names an event.
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> InOlderVersion<S> for NotAnEvent {
-    type Event = S;
-}
-
-/// The `pub` fields of an integration event, by name, for the conversions
-/// generated by `upcast_from` in newer versions, which cannot know whether an
-/// optional field exists in the older one.
-pub trait Fields {
-    /// The field of this name, if the event has one.
-    fn field(&self, name: &str) -> Option<&dyn Any>;
-}
-
-/// The field `name` of `source`, whose [`Name`] is `N`.
-///
-/// # Panics
-///
-/// Only if an event's [`Fields`] and [`Field`] impls disagree, which the
-/// macros, writing both from one field list, never produce.
-#[inline]
-fn read<'a, S, N>(source: &'a S, name: &str) -> &'a S::Type
-where
-    S: Field<N> + Fields,
-    S::Type: Any,
-{
-    match source.field(name).and_then(<dyn Any>::downcast_ref) {
-        Some(value) => value,
-        None => panic!("an event's field accessors disagree with its field types"),
+/// The name in `fields` closest to `name` by edit distance (adjacent
+/// transpositions count as one edit), if within a third of the longer
+/// name's length (at least 1), as the macros' own suggestions are; else one
+/// that `name` begins, or that begins `name`, whole words at a time
+/// (`sale_price` for `sale_price_cents`).
+const fn closest(fields: &[FieldInfo], name: &str) -> Option<&'static str> {
+    match closest_by_distance(fields, name) {
+        Some(close) => Some(close),
+        None => word_prefix(fields, name),
     }
+}
+
+/// A name in `fields` that `name` is the first words of, or that is the
+/// first words of `name`.
+const fn word_prefix(fields: &[FieldInfo], name: &str) -> Option<&'static str> {
+    let mut i = 0;
+    while i < fields.len() {
+        let candidate = fields[i].name;
+        if !name.is_empty() && (begins_words(candidate, name) || begins_words(name, candidate)) {
+            return Some(candidate);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether `whole` is `part` followed by `_` and more.
+const fn begins_words(whole: &str, part: &str) -> bool {
+    let (whole, part) = (whole.as_bytes(), part.as_bytes());
+    if part.is_empty() || whole.len() <= part.len() || whole[part.len()] != b'_' {
+        return false;
+    }
+    let mut i = 0;
+    while i < part.len() {
+        if !whole[i].eq_ignore_ascii_case(&part[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn closest_by_distance(fields: &[FieldInfo], name: &str) -> Option<&'static str> {
+    let mut best: Option<(&'static str, usize)> = None;
+    let mut i = 0;
+    while i < fields.len() {
+        let candidate = fields[i].name;
+        let longer = if candidate.len() > name.len() {
+            candidate.len()
+        } else {
+            name.len()
+        };
+        let limit = if longer / 3 > 1 { longer / 3 } else { 1 };
+        if let Some(distance) = edit_distance(candidate.as_bytes(), name.as_bytes()) {
+            let better = match best {
+                Some((_, d)) => distance < d,
+                None => true,
+            };
+            if distance <= limit && better {
+                best = Some((candidate, distance));
+            }
+        }
+        i += 1;
+    }
+    match best {
+        Some((candidate, _)) => Some(candidate),
+        None => None,
+    }
+}
+
+/// The optimal-string-alignment distance of `a` and `b`, ASCII letters
+/// compared without case; `None` for names of more than 63 bytes.
+const fn edit_distance(a: &[u8], b: &[u8]) -> Option<usize> {
+    const MAX: usize = 64;
+    if a.len() >= MAX || b.len() >= MAX {
+        return None;
+    }
+    let mut before = [0usize; MAX];
+    let mut last = [0usize; MAX];
+    let mut row = [0usize; MAX];
+    let mut j = 0;
+    while j <= b.len() {
+        last[j] = j;
+        j += 1;
+    }
+    let mut i = 1;
+    while i <= a.len() {
+        row[0] = i;
+        let mut j = 1;
+        while j <= b.len() {
+            let cost = if a[i - 1].eq_ignore_ascii_case(&b[j - 1]) {
+                0
+            } else {
+                1
+            };
+            let mut best = last[j] + 1;
+            if row[j - 1] + 1 < best {
+                best = row[j - 1] + 1;
+            }
+            if last[j - 1] + cost < best {
+                best = last[j - 1] + cost;
+            }
+            if i > 1
+                && j > 1
+                && a[i - 1].eq_ignore_ascii_case(&b[j - 2])
+                && a[i - 2].eq_ignore_ascii_case(&b[j - 1])
+                && before[j - 2] + 1 < best
+            {
+                best = before[j - 2] + 1;
+            }
+            row[j] = best;
+            j += 1;
+        }
+        before = last;
+        last = row;
+        i += 1;
+    }
+    Some(last[b.len()])
 }
 
 /// Fails a compile-time check of the generated code with `message`, reported
@@ -278,160 +475,41 @@ pub const fn fail(message: &str) -> ! {
     panic!("{}", message)
 }
 
-/// Data that may leave its domain event: not `secret`.
-#[diagnostic::on_unimplemented(
-    message = "this field of `{S}` is `secret`, and a `secret` field never leaves its domain event",
-    label = "reads a `secret` field of `{S}`",
-    note = "give the field another source, or drop it"
-)]
-pub trait NotSecret<S: ?Sized> {}
-
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> NotSecret<S> for Plain {}
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> NotSecret<S> for Pii {}
-// Reported by `Owner` alone.
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> NotSecret<S> for NoSuchField {}
-
-/// Data that may go into a field of data class `T`: personal data only into
-/// `pii` fields, so that the contract declares it.
-#[diagnostic::on_unimplemented(
-    message = "this field of `{S}` is personal data (`pii`), and the field it maps into is not marked `#[event(pii)]`",
-    label = "reads a `pii` field of `{S}`",
-    note = "mark the field `#[event(pii)]` so the contract declares it"
-)]
-pub trait FlowsInto<T, S: ?Sized> {}
-
-#[diagnostic::do_not_recommend]
-impl<T, S: ?Sized> FlowsInto<T, S> for Plain {}
-#[diagnostic::do_not_recommend]
-impl<S: ?Sized> FlowsInto<Pii, S> for Pii {}
-// Reported by `NotSecret` alone.
-#[diagnostic::do_not_recommend]
-impl<T, S: ?Sized> FlowsInto<T, S> for Secret {}
-// Reported by `Owner` alone.
-#[diagnostic::do_not_recommend]
-impl<T, S: ?Sized> FlowsInto<T, S> for NoSuchField {}
-
-/// What a field holds, for the personal-data rules of mappings ([`NotSecret`],
-/// [`FlowsInto`]).
-pub trait DataClass {}
-
-/// A field that is neither personal nor secret.
-#[derive(Debug)]
-pub enum Plain {}
-
-/// An `#[event(pii)]` field.
-#[derive(Debug)]
-pub enum Pii {}
-
-/// An `#[event(secret)]` field.
-#[derive(Debug)]
-pub enum Secret {}
-
-impl DataClass for Plain {}
-impl DataClass for Pii {}
-impl DataClass for Secret {}
-
-/// A source field's value, converted into the target field's type.
-#[inline]
-pub fn convert<T: Clone + Into<U>, U>(value: &T) -> U {
-    value.clone().into()
-}
-
 pub use crate::model::event::EventKind;
 
-/// A `default = value` converted into the field's type.
-#[inline]
-pub fn into<T: Into<U>, U>(value: T) -> U {
-    value.into()
+/// Fails with `start`, `earlier` and `end` when `earlier`, the event of the
+/// module that declares the same type before this one, is not empty.
+#[track_caller]
+pub const fn check_first_of_type(earlier: &str, start: &str, end: &str) {
+    if earlier.is_empty() {
+        return;
+    }
+    let text = Text::new().push(start).push(earlier).push(end);
+    match core::str::from_utf8(text.bytes.split_at(text.len).0) {
+        Ok(message) => fail(message),
+        Err(_) => fail(start),
+    }
 }
 
-/// A field of an older version, for a generated upcast: named `name`, whose
-/// [`Name`] is `N`. Called as
-/// `upcast((&&UpcastField::<Older, N>::new(&older, "name")).older())`: method
-/// lookup tries the impl of [`UpcastPresent`] for `&UpcastField` first, which
-/// exists only when `Older` has the field, then falls back to that of
-/// [`UpcastAbsent`] for `UpcastField`.
+/// The kind of `S`, if `S` is an event: `KindOf::<S>::KIND` is the inherent
+/// constant where `S: Event` holds and [`NoKind`]'s `None` otherwise, so
+/// that a source that is no event is reported by a message of the macro
+/// that names it.
 #[derive(Debug)]
-pub struct UpcastField<'a, S, N>(&'a S, &'static str, PhantomData<N>);
+pub struct KindOf<S>(PhantomData<S>);
 
-impl<'a, S, N> UpcastField<'a, S, N> {
-    /// Field `name` of `older`.
-    #[inline(always)]
-    pub const fn new(older: &'a S, name: &'static str) -> Self {
-        UpcastField(older, name, PhantomData)
-    }
+impl<S: crate::Event> KindOf<S> {
+    /// The kind of `S`.
+    pub const KIND: Option<EventKind> = Some(S::KIND);
 }
 
-/// The older version has the field.
-pub trait UpcastPresent<'a> {
-    /// The field's type in the older version.
-    type Value;
-    /// The older value.
-    fn older(&self) -> Present<'a, Self::Value>;
+/// The fallback of [`KindOf`] for a type that is no event.
+pub trait NoKind {
+    /// No kind.
+    const KIND: Option<EventKind> = None;
 }
 
-impl<'a, S, N> UpcastPresent<'a> for &UpcastField<'a, S, N>
-where
-    S: Field<N> + Fields,
-    S::Type: Any,
-{
-    type Value = S::Type;
-    #[inline]
-    fn older(&self) -> Present<'a, S::Type> {
-        Present(read::<S, N>(self.0, self.1))
-    }
-}
-
-/// The older version lacks the field.
-pub trait UpcastAbsent {
-    /// Nothing.
-    fn older(&self) -> Absent;
-}
-
-impl<S, N> UpcastAbsent for UpcastField<'_, S, N> {
-    #[inline]
-    fn older(&self) -> Absent {
-        Absent
-    }
-}
-
-/// The value of a field the older version has.
-#[derive(Debug)]
-pub struct Present<'a, V>(&'a V);
-
-/// A field the older version lacks.
-#[derive(Debug)]
-pub struct Absent;
-
-/// What an upcast field starts at: the older value converted with `Into`,
-/// or the default.
-pub trait Upcast<T> {
-    /// The value.
-    fn upcast(self) -> T;
-}
-
-impl<V: Clone + Into<T>, T> Upcast<T> for Present<'_, V> {
-    #[inline]
-    fn upcast(self) -> T {
-        self.0.clone().into()
-    }
-}
-
-impl<T: Default> Upcast<T> for Absent {
-    #[inline]
-    fn upcast(self) -> T {
-        T::default()
-    }
-}
-
-/// A field of the newer version, from what [`UpcastField`] found in the older.
-#[inline]
-pub fn upcast<V: Upcast<T>, T>(value: V) -> T {
-    value.upcast()
-}
+impl<S> NoKind for KindOf<S> {}
 
 /// Whether two strings are equal, in a const context.
 #[must_use]
@@ -456,8 +534,67 @@ pub use crate::model::envelope::Envelope;
 /// The error of a version that no `upcast_from` chain of `E` covers.
 #[must_use]
 pub fn no_upcast_path<E: crate::Event>(version: u32) -> DecodeError {
-    DecodeError::NoUpcastPath {
-        found: format!("{}.v{version}", E::TYPE_NAME),
-        target: E::FULL_TYPE,
+    DecodeError::no_upcast_path::<E>(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Data, FieldInfo, Reach, closest, crate_of, edit_distance, readable};
+
+    const fn field(name: &'static str) -> FieldInfo {
+        FieldInfo {
+            name,
+            data: Data::Plain,
+            reach: Reach::Pub,
+        }
+    }
+
+    const FIELDS: &[FieldInfo] = &[
+        field("product_id"),
+        field("sale_price_cents"),
+        field("merchant_email"),
+    ];
+
+    #[test]
+    fn a_close_name_is_suggested_and_a_distant_one_is_not() {
+        assert_eq!(
+            closest(FIELDS, "sale_prcie_cents"),
+            Some("sale_price_cents")
+        );
+        assert_eq!(closest(FIELDS, "product_di"), Some("product_id"));
+        assert_eq!(closest(FIELDS, "Merchant_Email"), Some("merchant_email"));
+        assert_eq!(closest(FIELDS, "title"), None);
+        assert_eq!(closest(&[], "title"), None);
+    }
+
+    #[test]
+    fn the_first_words_of_a_name_suggest_it() {
+        assert_eq!(closest(FIELDS, "sale_price"), Some("sale_price_cents"));
+        assert_eq!(
+            closest(FIELDS, "merchant_email_address"),
+            Some("merchant_email")
+        );
+        assert_eq!(closest(FIELDS, "sale"), Some("sale_price_cents"));
+        assert_eq!(closest(FIELDS, "sal"), None);
+    }
+
+    #[test]
+    fn edit_distance_counts_a_swap_as_one() {
+        assert_eq!(edit_distance(b"pii", b"pli"), Some(1));
+        assert_eq!(edit_distance(b"ab", b"ba"), Some(1));
+        assert_eq!(edit_distance(b"", b"abc"), Some(3));
+        assert_eq!(edit_distance(b"kitten", b"sitting"), Some(3));
+        assert_eq!(edit_distance(&[b'a'; 64], b"a"), None);
+    }
+
+    #[test]
+    fn crate_fields_are_read_within_their_crate_only() {
+        assert_eq!(crate_of("shop::catalog::events"), "shop");
+        assert_eq!(crate_of("shop"), "shop");
+        assert!(readable(Reach::Pub, "shop::catalog", "billing"));
+        assert!(readable(Reach::Crate, "shop::catalog", "shop::public"));
+        assert!(!readable(Reach::Crate, "shop::catalog", "billing::public"));
+        assert!(!readable(Reach::Crate, "shop::catalog", "shopping::public"));
+        assert!(!readable(Reach::Private, "shop::catalog", "shop::catalog"));
     }
 }

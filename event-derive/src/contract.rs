@@ -165,6 +165,34 @@ fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
     Ok(())
 }
 
+/// The struct's `#[serde(rename_all = "..")]`: the rule and where it is.
+fn rename_all(attrs: &[Attribute]) -> Option<(String, proc_macro2::Span)> {
+    let mut found = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename_all") {
+                let span = meta.path.get_ident().map(syn::Ident::span);
+                if let (Some(rule), Some(span)) = (renamed(&meta)?, span) {
+                    found = Some((rule, span));
+                }
+                Ok(())
+            } else {
+                skip_value(&meta)
+            }
+        });
+    }
+    found
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// A snake_case field name under serde's `rename_all` rule.
 fn apply_rename_all(rule: &str, field: &str) -> String {
     let words: Vec<&str> = field.split('_').filter(|w| !w.is_empty()).collect();
@@ -212,7 +240,7 @@ pub fn type_text(ty: &Type) -> String {
     out
 }
 
-fn is_option(ty: &Type) -> bool {
+pub fn is_option(ty: &Type) -> bool {
     match ty {
         Type::Path(path) => path
             .path
@@ -319,6 +347,33 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
         .map(String::as_str)
         .filter(|name| !current.iter().any(|w| w.name == *name))
         .collect();
+
+    // A `rename_all` that renames fields of the snapshot: one error at it,
+    // naming them, rather than one per field that is gone and one per field
+    // that is new.
+    if let Some((rule, span)) = rename_all(&input.item.attrs) {
+        let renamed: Vec<String> = current
+            .iter()
+            .filter_map(|w| {
+                let rust_name = w.field.ident.unraw().to_string();
+                (w.name != rust_name
+                    && w.name == apply_rename_all(&rule, &rust_name)
+                    && !properties.contains_key(&w.name)
+                    && properties.contains_key(&rust_name))
+                .then(|| format!("`{rust_name}` to `{}`", w.name))
+            })
+            .collect();
+        if !renamed.is_empty() {
+            errors.at(
+                span,
+                format_args!(
+                    "`rename_all = \"{rule}\"` renames fields of the frozen contract `{shown}` on the wire ({}), and consumers still read the old names: drop `rename_all`, {new_version}",
+                    list(&renamed)
+                ),
+            );
+            return;
+        }
+    }
 
     // One field gone and one new of the same type: a rename.
     if let ([gone], [new]) = (removed.as_slice(), added.as_slice())
@@ -480,6 +535,38 @@ mod tests {
         assert_eq!(type_text(&ty), "Option<Vec<u64>>");
         let ty: Type = syn::parse_quote!(std::collections::BTreeMap<String, [u8; 4]>);
         assert_eq!(type_text(&ty), "std::collections::BTreeMap<String,[u8;4]>");
+    }
+
+    #[test]
+    fn the_struct_rename_all_is_found_among_other_serde_options() {
+        let item: syn::DeriveInput = syn::parse_quote!(
+            #[serde(deny_unknown_fields)]
+            #[serde(default, rename_all = "camelCase", tag = "t")]
+            struct S {}
+        );
+        let (rule, _) = rename_all(&item.attrs).expect("rename_all");
+        assert_eq!(rule, "camelCase");
+        let item: syn::DeriveInput = syn::parse_quote!(
+            #[serde(rename_all(serialize = "UPPERCASE", deserialize = "kebab-case"))]
+            struct S {}
+        );
+        assert_eq!(
+            rename_all(&item.attrs).map(|(r, _)| r).as_deref(),
+            Some("kebab-case")
+        );
+        let item: syn::DeriveInput = syn::parse_quote!(
+            #[serde(rename = "s")]
+            struct S {}
+        );
+        assert!(rename_all(&item.attrs).is_none());
+    }
+
+    #[test]
+    fn lists_read_as_a_sentence() {
+        let items = |xs: &[&str]| xs.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert_eq!(list(&items(&["a"])), "a");
+        assert_eq!(list(&items(&["a", "b"])), "a and b");
+        assert_eq!(list(&items(&["a", "b", "c"])), "a, b and c");
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub fn emit(
     };
     let rust_name = ident.unraw().to_string();
     let debug = redacting_debug(input, krate);
-    let unique = uniqueness_guard(input, resolved);
+    let unique = uniqueness_guard(input, resolved, krate);
     let generic_warning = resolved.generic_name.as_ref().map(|note| {
         // A deprecated item used at the struct's name: a real warning on
         // stable Rust, pointing where the fix goes.
@@ -164,40 +164,78 @@ fn redacting_debug(input: &Input, krate: &Path) -> Option<TokenStream> {
     })
 }
 
-/// A hidden type alias named after the event's kind, type name and version,
-/// so that two events of one module claiming the same type fail to compile,
-/// with both struct names underlined. An alias, not a constant: it gives the
-/// compiler no body to check.
-fn uniqueness_guard(input: &Input, resolved: &Resolved) -> TokenStream {
-    let kind = input.kind.as_str().to_ascii_uppercase();
+/// The check that no earlier event of this module (or of a module around
+/// it, before it) declares the same kind, type name and version, reported
+/// at this event's name in one sentence that names both events.
+///
+/// Each event invokes the macro named after its type
+/// (`integration_event_type_product_updated_v1`) and then defines it. The
+/// invocation finds, by `macro_rules!` scoping, the definition of an earlier
+/// event of the type, which defines a constant holding that event's name;
+/// without one it finds the fallback glob-imported from the event's own
+/// hidden module, which defines the constant empty. A constant check at the
+/// event's name fails when it is not.
+fn uniqueness_guard(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
+    let kind = input.kind.as_str();
     let mut encoded = String::new();
-    // Only ASCII letters and digits go into the identifier as they are;
-    // everything else (including what an invalid `name = ".."` holds, which
-    // is reported elsewhere) is spelled out, so the name is always a valid,
-    // upper-case identifier and distinct names stay distinct.
+    // A valid type name is ASCII letters, digits and dots, which map one to
+    // one; anything else (in an invalid `name = ".."`, reported elsewhere)
+    // is spelled out, so the name is always a valid identifier.
     for c in resolved.type_name.chars() {
         match c {
             '.' => encoded.push('_'),
-            c if c.is_ascii_alphanumeric() => encoded.push(c.to_ascii_uppercase()),
+            c if c.is_ascii_alphanumeric() => encoded.push(c.to_ascii_lowercase()),
             c => {
-                let _ = std::fmt::Write::write_fmt(
-                    &mut encoded,
-                    format_args!("__{:X}__", u32::from(c)),
-                );
+                let _ =
+                    std::fmt::Write::write_fmt(&mut encoded, format_args!("_x{:x}_", u32::from(c)));
             }
         }
     }
-    let name = format!(
-        "__{kind}_EVENT_TYPE_{encoded}_V{}_IS_DECLARED_MORE_THAN_ONCE",
-        resolved.version
+    let ident = input.ident();
+    let key = Ident::new(
+        &format!("{kind}_event_type_{encoded}_v{}", resolved.version),
+        Span::call_site(),
     );
-    let span = input.ident().span();
-    let guard = Ident::new(&name, span);
-    // The whole item takes the name's span: rustc underlines the item, not
-    // its identifier, when a name is defined twice.
-    quote_spanned! {span=>
+    let module = Ident::new(
+        &format!("{}_event_type_fallback", ident.unraw()),
+        Span::call_site(),
+    );
+    let name = ident.unraw().to_string();
+    let earlier = Ident::new(
+        &format!("{name}_event_type_declared_before"),
+        Span::call_site(),
+    );
+    let message_start = format!(
+        "`{name}` declares the {kind} event type `{type_name}` version {version}, which `",
+        type_name = resolved.type_name,
+        version = resolved.version
+    );
+    let message_end = "` declares already; give one of them another `name = \"..\"` or `version`";
+    let dollar = proc_macro2::Punct::new('$', proc_macro2::Spacing::Alone);
+    // At this event's name, where a duplicate is reported.
+    let check = super::mapping::respan(
+        quote! {
+            const _: () = #krate::__private::check_first_of_type(#earlier, #message_start, #message_end);
+        },
+        ident.span(),
+    );
+    quote! {
         #[doc(hidden)]
-        #[allow(dead_code, non_camel_case_types)]
-        type #guard = ();
+        #[allow(non_snake_case)]
+        mod #module {
+            #[allow(unused_imports)]
+            pub(super) use #krate::__private::no_earlier_event_of_this_type as #key;
+        }
+        #[allow(unused_imports)]
+        use #module::*;
+        #key! { #earlier }
+        #check
+        #[allow(unused_macros)]
+        macro_rules! #key {
+            (#dollar earlier:ident) => {
+                #[allow(non_upper_case_globals)]
+                const #dollar earlier: &::core::primitive::str = #name;
+            };
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! `maps_from`.
 
 use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::{Ident, Path};
 
@@ -41,7 +41,7 @@ pub fn name_chunks(name: &str) -> Vec<u128> {
         .collect()
 }
 
-/// The name a field is found by at run time, in `__private::Fields`.
+/// A field's name as the checks of mappings know it.
 pub fn field_name(name: &Ident) -> String {
     name.unraw().to_string()
 }
@@ -73,94 +73,21 @@ fn last_segment_span(path: &Path) -> Span {
         .map_or_else(Span::call_site, |s| s.ident.span())
 }
 
-/// `Field<Name>` for each `pub` field: its type and whether it is personal
-/// or secret, for the events mapping from this one. The impls have no
-/// bodies: mappings read fields directly. Integration events, which newer
-/// versions upcast from, also get `Fields`, one accessor by name for all
-/// their fields.
-pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
-    let ident = input.ident();
-    let private = quote!(#krate::__private);
-    // Only `pub` fields: a trait impl may not name a less visible type
-    // (E0446), and only public fields are part of what other events map from.
-    let public: Vec<_> = input
-        .fields
-        .iter()
-        .filter(|f| matches!(f.vis, syn::Visibility::Public(_)))
-        .collect();
-    let impls = public.iter().map(|field| {
-        let ty = field.ty;
-        let name = field_name_type(&private, field.ident);
-        let data = data_class(field);
-        quote! {
-            #[automatically_derived]
-            #[allow(deprecated)]
-            impl #private::Field<#name> for #ident {
-                type Type = #ty;
-                type Data = #private::#data;
-            }
+/// Who can read a field: `Pub`, `Crate` or `Private` (`pub(super)`,
+/// `pub(in ..)` and private fields, which a mapping elsewhere cannot be
+/// known to see).
+fn reach(vis: &syn::Visibility) -> &'static str {
+    match vis {
+        syn::Visibility::Public(_) => "Pub",
+        syn::Visibility::Restricted(r) if r.in_token.is_none() && r.path.is_ident("crate") => {
+            "Crate"
         }
-    });
-    let accessor = (input.kind == Kind::Integration).then(|| {
-        let arms = public.iter().map(|field| {
-            let member = field.ident;
-            let name = field_name(member);
-            quote!(#name => ::core::option::Option::Some(&self.#member),)
-        });
-        quote! {
-            #[automatically_derived]
-            #[allow(deprecated)]
-            impl #private::Fields for #ident {
-                #[inline]
-                fn field(
-                    &self,
-                    name: &::core::primitive::str,
-                ) -> ::core::option::Option<&dyn ::core::any::Any> {
-                    match name {
-                        #(#arms)*
-                        _ => ::core::option::Option::None,
-                    }
-                }
-            }
-        }
-    });
-    quote! {
-        #(#impls)*
-        #accessor
-    }
-}
-
-/// Reads `field` of `source` (an expression of type `&Source`, the event
-/// `source_ty`) through `__private::Source::event`, at `span`: a missing field
-/// is one error, with our message, and a type that does not convert is
-/// reported there too. Needs the probe's traits in scope
-/// ([`probe_traits`]).
-pub fn read_field(
-    private: &TokenStream,
-    source: TokenStream,
-    source_ty: &Path,
-    field: &Ident,
-    target_data: &TokenStream,
-    span: Span,
-) -> TokenStream {
-    let name = field_name_type(private, field);
-    respan(
-        quote!(#private::convert(&#private::Source::new(#source).event::<#private::#target_data, _>((&&&#private::Probe::<#source_ty, #name>::NEW).class()).#field)),
-        span,
-    )
-}
-
-/// Brings the methods of the field probe into scope, for [`read_field`].
-pub fn probe_traits(private: &TokenStream) -> TokenStream {
-    quote! {
-        // Only one of them is used where every field is found, or none is.
-        #[allow(unused_imports)]
-        use #private::{FieldFound as _, FieldMissing as _, SourceNotAnEvent as _};
+        _ => "Private",
     }
 }
 
 /// The data class of a field: `Secret`, `Pii` or `Plain`.
-pub fn data_class(field: &crate::ast::Field) -> TokenStream {
+fn data(field: &crate::ast::Field) -> TokenStream {
     if field.attrs.secret.is_some() {
         quote!(Secret)
     } else if field.attrs.pii.is_some() {
@@ -168,6 +95,161 @@ pub fn data_class(field: &crate::ast::Field) -> TokenStream {
     } else {
         quote!(Plain)
     }
+}
+
+/// The field table every event gets (each field's name, data class and
+/// visibility, for the compile-time checks of the events mapping or
+/// upcasting from it), and `Field<Name>` for each `pub` and `pub(crate)`
+/// field, which those events read it through.
+pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
+    let ident = input.ident();
+    let private = quote!(#krate::__private);
+    let infos = input.fields.iter().map(|field| {
+        let name = field_name(field.ident);
+        let data = data(field);
+        let reach = Ident::new(reach(field.vis), Span::call_site());
+        quote!(#private::FieldInfo {
+            name: #name,
+            data: #private::Data::#data,
+            reach: #private::Reach::#reach,
+        },)
+    });
+    let impls = input
+        .fields
+        .iter()
+        .filter(|f| reach(f.vis) != "Private")
+        .map(|field| {
+            let ty = field.ty;
+            let member = field.ident;
+            let name = field_name_type(&private, field.ident);
+            quote! {
+                #[automatically_derived]
+                #[allow(deprecated)]
+                impl #private::Field<#name> for #ident {
+                    type Type = #ty;
+                    #[inline(always)]
+                    fn get(&self) -> &#ty {
+                        &self.#member
+                    }
+                }
+            }
+        });
+    quote! {
+        #[automatically_derived]
+        #[allow(deprecated)]
+        impl #private::FieldTable for #ident {
+            const FIELDS: &'static [#private::FieldInfo] = &[#(#infos)*];
+            const MODULE: &'static ::core::primitive::str = ::core::module_path!();
+        }
+        #(#impls)*
+    }
+}
+
+/// Reads `field` of `source` (an expression of type `&Source`, the event
+/// `source_ty`) into a value of type `target_ty`, converted with `Into`, at
+/// `span`. A field the source lacks is no error here: the check of
+/// [`source_check`] reports it; a type that does not convert is reported by
+/// the conversion, at `span`. Needs `Unreadable` in scope.
+pub fn read_field(
+    private: &TokenStream,
+    source: TokenStream,
+    source_ty: &Path,
+    field: &Ident,
+    target_ty: &syn::Type,
+    span: Span,
+) -> TokenStream {
+    let name = field_name_type(private, field);
+    let read = quote!(#private::Probe::<#source_ty, #name, #target_ty>::NEW.read(#source));
+    respan(
+        quote!(::core::convert::Into::into(::core::clone::Clone::clone(#read))),
+        span,
+    )
+}
+
+/// What a mapping reads from `source` for `field`: a constant that fails,
+/// at `span`, with a message in the user's words when the source event has
+/// no such field, cannot show it, or it is `secret`, or `pii` and the
+/// target field is not.
+fn source_check(
+    input: &Input,
+    krate: &Path,
+    source: &Path,
+    field: &crate::ast::Field,
+    from: &Ident,
+    span: Span,
+) -> TokenStream {
+    let private = quote!(#krate::__private);
+    let source_name = path_text(source);
+    let from_name = field_name(from);
+    let target = field_name(field.ident);
+    let target_event = input.ident().unraw().to_string();
+    let explicit = !std::ptr::eq(from, field.ident);
+    let from_key = if input.sources().len() > 1 {
+        format!("from({source_name})")
+    } else {
+        "from".to_owned()
+    };
+    let missing = if explicit {
+        let message =
+            format!("`{from_key} = {from_name}`: `{source_name}` has no field `{from_name}`");
+        quote!(#private::Missing {
+            message: #message,
+            suggest: "; did you mean `",
+            again: "",
+            suggest_end: "`?",
+            otherwise: "",
+            fields: "; its fields are ",
+        })
+    } else {
+        let message = format!(
+            "`{target}` has no source: `{source_name}`, which `{target_event}` maps from, has no field `{target}`"
+        );
+        let again = format!("` there, map from it with `#[event({from_key} = ");
+        let otherwise = format!(
+            "; give the field a source with `#[event({from_key} = field)]`, `#[event(with = function)]`, `#[event(context)]` or `#[event(default)]`"
+        );
+        quote!(#private::Missing {
+            message: #message,
+            suggest: "; if it is `",
+            again: #again,
+            suggest_end: ")]`",
+            otherwise: #otherwise,
+            fields: "",
+        })
+    };
+    let hidden = format!(
+        "the field `{from_name}` of `{source_name}` is private, so `{target_event}` cannot map from it; make it `pub` (or `pub(crate)` when both events are in one crate)"
+    );
+    let secret = format!(
+        "the field `{from_name}` of `{source_name}` is `secret`, and a `secret` field never leaves its domain event; give `{target}` another source, or drop it"
+    );
+    let personal = format!(
+        "the field `{from_name}` of `{source_name}` is personal data (`pii`), and `{target}` is not marked so; mark `{target}` with `#[event(pii)]` so that the contract declares it"
+    );
+    let into_pii = field.attrs.pii.is_some();
+    respan(
+        quote! {
+            #[allow(deprecated)]
+            const _: () = {
+                #[allow(unused_imports)]
+                use #private::NoTable as _;
+                #private::check_source_field(
+                    #private::Table::<#source>::FIELDS,
+                    #private::Table::<#source>::MODULE,
+                    #private::SourceField {
+                        name: #from_name,
+                        into_pii: #into_pii,
+                        module: ::core::module_path!(),
+                        missing: #missing,
+                        hidden: #hidden,
+                        secret: #secret,
+                        personal: #personal,
+                    },
+                )
+            };
+        },
+        span,
+    )
 }
 
 /// The context type, `MapsFrom` and `From` impls, and the compile-time checks
@@ -234,6 +316,7 @@ fn mapping(
     let private = quote!(#krate::__private);
     let mut reads_source = false;
     let mut reads_fields = false;
+    let mut checks = Vec::new();
     let values = input
         .fields
         .iter()
@@ -247,12 +330,13 @@ fn mapping(
                     // At the field (or its `from`), where a missing,
                     // secret, undeclared personal or unconvertible source
                     // field is reported.
+                    checks.push(source_check(input, krate, source, field, from, from.span()));
                     read_field(
                         &private,
                         quote!(source),
                         source,
                         from,
-                        &data_class(field),
+                        field.ty,
                         from.span(),
                     )
                 }
@@ -262,7 +346,14 @@ fn mapping(
                 }
                 FieldSource::Context => quote!(context.#name),
                 FieldSource::Default(None) => quote!(::core::default::Default::default()),
-                FieldSource::Default(Some(expr)) => quote!(#private::into(#expr)),
+                FieldSource::Default(Some(expr)) => {
+                    let span = expr
+                        .clone()
+                        .into_iter()
+                        .next()
+                        .map_or_else(Span::call_site, |t| t.span());
+                    quote_spanned!(span=> ::core::convert::Into::into(#expr))
+                }
             };
             quote!(#name: #value,)
         })
@@ -277,7 +368,12 @@ fn mapping(
     } else {
         quote!(context: Self::Context)
     };
-    let probe = reads_fields.then(|| probe_traits(&private));
+    let probe = reads_fields.then(|| {
+        quote! {
+            #[allow(unused_imports)]
+            use #private::Unreadable as _;
+        }
+    });
     let kind_check = kind_check(input, krate, source);
     let from_impl = no_context.then(|| {
         quote! {
@@ -303,6 +399,7 @@ fn mapping(
             }
         }
         #from_impl
+        #(#checks)*
         // The source's kind: a constant, evaluated even by `cargo check`.
         #[allow(deprecated)]
         const _: () = #kind_check;
@@ -310,10 +407,11 @@ fn mapping(
 }
 
 /// An integration event maps only from domain events; a notification from
-/// domain or integration events. The message names the kind it was given.
+/// domain or integration events. The message names the kind it was given,
+/// or says how to declare a source that is no event.
 fn kind_check(input: &Input, krate: &Path, source: &Path) -> TokenStream {
     let name = path_text(source);
-    let (integration, notification) = match input.kind {
+    let (integration, notification, not_an_event) = match input.kind {
         Kind::Integration => (
             Some(format!(
                 "`maps_from = {name}`: `{name}` is an integration event, but an integration event maps only from domain events; map from the domain event behind `{name}`"
@@ -321,26 +419,38 @@ fn kind_check(input: &Input, krate: &Path, source: &Path) -> TokenStream {
             format!(
                 "`maps_from = {name}`: `{name}` is a notification, but an integration event maps only from domain events"
             ),
+            format!(
+                "`maps_from = {name}`: `{name}` is not a domain event; declare it with `#[domain_event]`"
+            ),
         ),
         Kind::Notification | Kind::Domain => (
             None,
             format!(
                 "`maps_from = {name}`: `{name}` is a notification, but a notification maps only from domain or integration events"
             ),
+            format!(
+                "`maps_from = {name}`: `{name}` is not an event; declare it with `#[domain_event]`, or with `#[integration_event(version = N)]` for a contract"
+            ),
         ),
     };
+    let private = quote!(#krate::__private);
     let integration_arm = match integration {
         Some(message) => {
-            quote!(#krate::__private::EventKind::Integration => #krate::__private::fail(#message),)
+            quote!(::core::option::Option::Some(#private::EventKind::Integration) => #private::fail(#message),)
         }
-        None => quote!(#krate::__private::EventKind::Integration => {}),
+        None => quote!(::core::option::Option::Some(#private::EventKind::Integration) => {}),
     };
     respan(
         quote! {
-            match <#source as #krate::Event>::KIND {
-                #krate::__private::EventKind::Domain => {}
-                #integration_arm
-                #krate::__private::EventKind::Notification => #krate::__private::fail(#notification),
+            {
+                #[allow(unused_imports)]
+                use #private::NoKind as _;
+                match #private::KindOf::<#source>::KIND {
+                    ::core::option::Option::Some(#private::EventKind::Domain) => {}
+                    #integration_arm
+                    ::core::option::Option::Some(#private::EventKind::Notification) => #private::fail(#notification),
+                    ::core::option::Option::None => #private::fail(#not_an_event),
+                }
             }
         },
         last_segment_span(source),
@@ -353,7 +463,10 @@ mod tests {
     use quote::quote;
     use syn::Ident;
 
-    use super::{field_name, field_name_type, name_chunks};
+    use super::{field_impls, field_name, field_name_type, name_chunks};
+    use crate::ast::Input;
+    use crate::attr::{Kind, MacroArgs};
+    use crate::errors::Errors;
 
     /// 64-bit FNV-1a, the hash fields were once told apart by.
     fn fnv1a(name: &str) -> u64 {
@@ -439,5 +552,38 @@ mod tests {
             )
         );
         assert_eq!(name_type("r#kind"), name_type("kind"));
+    }
+
+    #[test]
+    fn the_table_lists_every_field_and_only_pub_and_crate_fields_are_read() {
+        let item: syn::DeriveInput = syn::parse_quote!(
+            pub struct PriceSet {
+                pub product_id: String,
+                pub(crate) price_cents: u32,
+                pub(super) currency: String,
+                #[event(secret)]
+                cost_cents: u32,
+            }
+        );
+        let mut errors = Errors::default();
+        let args = MacroArgs::parse(Kind::Domain, quote!(), &mut errors);
+        let input = Input::from_syn(Kind::Domain, args, &item, &mut errors).expect("an event");
+        let out = field_impls(&input, &syn::parse_quote!(::event_core)).to_string();
+        for (name, data, reach) in [
+            ("product_id", "Plain", "Pub"),
+            ("price_cents", "Plain", "Crate"),
+            ("currency", "Plain", "Private"),
+            ("cost_cents", "Secret", "Private"),
+        ] {
+            let info = format!(
+                "name : \"{name}\" , data : :: event_core :: __private :: Data :: {data} , reach : :: event_core :: __private :: Reach :: {reach}"
+            );
+            assert!(out.contains(&info), "{name}: {out}");
+        }
+        let readers = |member: &str| out.matches(&format!("& self . {member}")).count();
+        assert_eq!(readers("product_id"), 1, "{out}");
+        assert_eq!(readers("price_cents"), 1, "{out}");
+        assert_eq!(readers("currency"), 0, "{out}");
+        assert_eq!(readers("cost_cents"), 0, "{out}");
     }
 }

@@ -5,10 +5,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::Path;
 
-use super::mapping::{field_name, field_name_type, probe_traits, respan};
+use super::mapping::{field_name, field_name_type, respan};
 use crate::ast::Input;
 use crate::attr::{Kind, path_text};
-use crate::contract::optional_fields;
+use crate::contract::{is_option, optional_fields};
 use crate::valid::Resolved;
 
 /// The `decode_version` override of an event with `upcast_from`: older
@@ -49,13 +49,12 @@ pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
     let Some(older) = &input.args.upcast_from else {
         return TokenStream::new();
     };
-    let private = quote!(#krate::__private);
     let check = older_version_check(krate, older, resolved);
     let conversion = input
         .args
         .upcast_manual
         .is_none()
-        .then(|| conversion(input, &private, older));
+        .then(|| conversion(input, krate, resolved, older));
     quote! {
         #check
         #conversion
@@ -63,48 +62,83 @@ pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
 }
 
 /// `From<Older>`: fields the older version has are converted with `Into`;
-/// fields new in this version must be optional and start at their default.
-/// A new required field fails to compile at the field: its value must come
-/// from a hand-written conversion (`upcast = "manual"`).
-fn conversion(input: &Input, private: &TokenStream, older: &Path) -> TokenStream {
+/// fields new in this version must be optional and start empty (or at their
+/// default). A new required field fails to compile at the field, by a
+/// constant check: its value must come from a hand-written conversion
+/// (`upcast = "manual"`).
+fn conversion(input: &Input, krate: &Path, resolved: &Resolved, older: &Path) -> TokenStream {
+    let private = quote!(#krate::__private);
     let ident = input.ident();
     let optional = optional_fields(input);
+    let older_name = path_text(older);
+    let mut checks = Vec::new();
     let fields = input.fields.iter().zip(optional).map(|(field, optional)| {
         let name = field.ident;
+        let ty = field.ty;
+        let name_type = field_name_type(&private, name);
+        let probe = quote!(#private::Probe::<#older, #name_type, #ty>::NEW);
+        // Versions of one event carry the same data: no personal-data rule
+        // between them (integration events have no secrets). At the field,
+        // where an older value that does not convert is reported.
         let value = if optional {
-            let name_type = field_name_type(private, name);
-            let name_str = field_name(name);
-            // At the field, where an older value that does not convert is
-            // reported.
+            let empty = if is_option(ty) {
+                quote!(::core::option::Option::None)
+            } else {
+                quote!(::core::default::Default::default())
+            };
             respan(
-                quote!(#private::upcast((&&#private::UpcastField::<#older, #name_type>::new(&older, #name_str)).older())),
+                quote!(match #probe.older(&older) {
+                    ::core::option::Option::Some(value) => ::core::convert::Into::into(::core::clone::Clone::clone(value)),
+                    ::core::option::Option::None => #empty,
+                }),
                 name.span(),
             )
         } else {
-            // Versions of one event carry the same data: no personal-data
-            // rule between them (integration events have no secrets). At
-            // the field, where a required field new in this version is
-            // reported.
-            let name_type = field_name_type(private, name);
+            let field_name = field_name(name);
+            let missing = format!(
+                "`{field_name}` is new in version {} and required, and `{older_name}`, the version it upcasts from, has no such field, so an upcast event would have no value for it; make it an `Option`, give it `#[serde(default)]`, or write the conversion yourself with `upcast = \"manual\"`",
+                resolved.version
+            );
+            let hidden = format!(
+                "the field `{field_name}` of `{older_name}` is private, so version {} cannot upcast it; make it `pub`",
+                resolved.version
+            );
+            checks.push(respan(
+                quote! {
+                    #[allow(deprecated)]
+                    const _: () = {
+                        #[allow(unused_imports)]
+                        use #private::NoTable as _;
+                        #private::check_older_field(
+                            #private::Table::<#older>::FIELDS,
+                            #private::Table::<#older>::MODULE,
+                            ::core::module_path!(),
+                            #field_name,
+                            #missing,
+                            #hidden,
+                        )
+                    };
+                },
+                name.span(),
+            ));
             respan(
-                quote!(#private::convert(&#private::Older::new(&older).event((&&&#private::Probe::<#older, #name_type>::NEW).class()).#name)),
+                quote!(::core::convert::Into::into(::core::clone::Clone::clone(#probe.read(&older)))),
                 name.span(),
             )
         };
         quote!(#name: #value,)
-    });
-    let probe = probe_traits(private);
+    }).collect::<Vec<_>>();
     quote! {
         #[automatically_derived]
         #[allow(deprecated)]
         impl ::core::convert::From<#older> for #ident {
             fn from(older: #older) -> Self {
-                #probe
                 #[allow(unused_imports)]
-                use #private::{UpcastAbsent as _, UpcastPresent as _};
+                use #private::Unreadable as _;
                 #ident { #(#fields)* }
             }
         }
+        #(#checks)*
     }
 }
 
@@ -129,6 +163,9 @@ fn older_version_check(krate: &Path, older: &Path, resolved: &Resolved) -> Token
         quote! {
             #[allow(deprecated)]
             const _: () = {
+                // The error of an older version that is no integration event
+                // is the decoder's, word for word, so it shows once.
+                let _ = <#older as #krate::IntegrationEvent>::decode_version;
                 if !#krate::__private::str_eq(<#older as #krate::Event>::TYPE_NAME, #type_name) {
                     #krate::__private::fail(#other_type)
                 }

@@ -1,0 +1,10 @@
+#![deny(deprecated)]
+
+use event_core::prelude::*;
+
+#[domain_event]
+pub struct OrderModified {
+    pub order_id: String,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+#![deny(deprecated)]
+
+use event_core::prelude::*;
+
+#[domain_event]
+pub struct DraftSaved {
+    pub draft_id: String,
+}
+
+fn main() {}
