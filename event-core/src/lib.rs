@@ -46,7 +46,7 @@ pub mod compat;
 // Delivery.
 pub use delivery::retry;
 #[cfg(feature = "tokio")]
-pub use delivery::{integration, notify, relay};
+pub use delivery::{dead_letter, integration, notify, relay};
 
 /// Mapping domain events to integration events and notifications, and the
 /// translators that do it on the domain bus.

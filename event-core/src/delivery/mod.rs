@@ -7,6 +7,8 @@
 
 pub mod bus;
 #[cfg(feature = "tokio")]
+pub mod dead_letter;
+#[cfg(feature = "tokio")]
 pub mod integration;
 #[cfg(feature = "tokio")]
 pub mod notify;

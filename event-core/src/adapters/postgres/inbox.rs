@@ -9,100 +9,15 @@ use sqlx::{PgConnection, PgPool, Row};
 
 use super::{PgConfig, count};
 use crate::delivery::bus::BoxError;
+use crate::delivery::dead_letter::{InboxDeadLetter, InboxOutcome};
 use crate::delivery::integration::Received;
 use crate::delivery::retry::{RetryDecision, RetryPolicy};
-use crate::delivery::transport::{Delivery, Transport, TransportError};
-use crate::encoding::message::Message;
+use crate::delivery::transport::{Delivery, Transport};
 use crate::model::envelope::Envelope;
 use crate::model::event::Event;
 
-/// What became of one delivered event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InboxOutcome {
-    /// Handled now, for the first time.
-    Processed,
-    /// Handled before: skipped.
-    Duplicate,
-    /// Failed too often: moved to the inbox's dead letters.
-    DeadLettered,
-}
-
-/// A delivery a consumer gave up on, kept for an operator to inspect, then
-/// [requeue](PgInbox::requeue) or [discard](PgInbox::discard).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct InboxDeadLetter {
-    /// The consumer that gave up.
-    pub consumer: String,
-    /// The event id.
-    pub event_id: String,
-    /// The full event type of the message.
-    pub event_type: String,
-    /// The message's headers.
-    pub headers: Vec<(String, String)>,
-    /// The message's bytes: the envelope's CloudEvents JSON, or whatever
-    /// arrived instead.
-    pub payload: Vec<u8>,
-    /// The delivery attempt that failed last (1 for the first delivery).
-    pub attempts: u32,
-    /// The last error.
-    pub last_error: String,
-    /// When the first failure this inbox recorded for the event happened, in
-    /// milliseconds since the Unix epoch; `None` when it is not known (a
-    /// delivery buried at a later attempt whose earlier failures were not
-    /// recorded here).
-    pub first_failed_at_ms: Option<i64>,
-    /// When the last failure happened and the event was dead-lettered, in
-    /// milliseconds since the Unix epoch.
-    pub last_failed_at_ms: i64,
-}
-
-impl InboxDeadLetter {
-    /// The message as it was delivered.
-    #[must_use]
-    pub fn message(&self) -> Message {
-        Message {
-            id: self.event_id.clone(),
-            event_type: self.event_type.clone(),
-            headers: self.headers.clone(),
-            payload: self.payload.clone(),
-        }
-    }
-}
-
-/// Why a dead letter was not requeued.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum RequeueError {
-    /// The inbox's database failed.
-    Storage(sqlx::Error),
-    /// The transport did not take the message back; the dead letter is kept.
-    Transport(TransportError),
-}
-
-impl fmt::Display for RequeueError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RequeueError::Storage(e) => write!(f, "the inbox could not be read or written: {e}"),
-            RequeueError::Transport(e) => write!(f, "the message could not be requeued: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for RequeueError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            RequeueError::Storage(e) => Some(e),
-            RequeueError::Transport(e) => Some(e),
-        }
-    }
-}
-
-impl From<sqlx::Error> for RequeueError {
-    fn from(error: sqlx::Error) -> Self {
-        RequeueError::Storage(error)
-    }
-}
+/// Why an inbox dead letter was not requeued.
+pub type RequeueError = crate::delivery::dead_letter::RequeueError<sqlx::Error>;
 
 /// The statements of one schema, written once.
 #[derive(Debug)]

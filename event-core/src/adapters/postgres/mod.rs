@@ -54,9 +54,10 @@ mod outbox;
 
 pub use sqlx;
 
+pub use crate::delivery::dead_letter::{DeadLetter, InboxDeadLetter, InboxOutcome};
 pub use crate::delivery::relay::{Relay, RelayConfig, RelayStats};
-pub use inbox::{InboxDeadLetter, InboxOutcome, PgInbox, RequeueError};
-pub use outbox::{DeadLetter, PgOutbox, PgUnitOfWork};
+pub use inbox::{PgInbox, RequeueError};
+pub use outbox::{PgOutbox, PgUnitOfWork};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -10,6 +10,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
 
 use super::{PgConfig, count, millis};
 use crate::delivery::bus::BoxError;
+use crate::delivery::dead_letter::DeadLetter;
 use crate::delivery::relay::{Claim, ClaimedRow, OutboxStore};
 use crate::delivery::unit::{Staged, UnitOfWork};
 use crate::encoding::message::Message;
@@ -214,30 +215,6 @@ impl fmt::Debug for PgOutbox {
             .field("listening", &self.listener.is_some())
             .finish_non_exhaustive()
     }
-}
-
-/// A message the relay gave up on, with why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct DeadLetter {
-    /// The event id.
-    pub id: String,
-    /// The full event type.
-    pub event_type: String,
-    /// The headers stored beside the payload.
-    pub headers: Vec<(String, String)>,
-    /// The envelope's bytes, as appended.
-    pub payload: Vec<u8>,
-    /// How many publishes were rejected.
-    pub attempts: u32,
-    /// The last error.
-    pub last_error: String,
-    /// The first failed publish, in milliseconds since the Unix epoch; the
-    /// time it was buried for a row that was corrupt from the start.
-    pub first_failure_ms: i64,
-    /// The last failed publish (when it was buried), in milliseconds since
-    /// the Unix epoch.
-    pub last_failure_ms: i64,
 }
 
 fn read_dead_letter(row: &PgRow) -> Result<DeadLetter, sqlx::Error> {

@@ -1,7 +1,6 @@
 //! The idempotent consumer: an inbox of processed (event id, consumer)
 //! pairs, written in the consumer's own transaction.
 
-use core::fmt;
 use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
 
@@ -10,23 +9,12 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{count, now_ms};
 use crate::delivery::bus::BoxError;
+use crate::delivery::dead_letter::{InboxDeadLetter, InboxOutcome};
 use crate::delivery::integration::Received;
 use crate::delivery::retry::{RetryDecision, RetryPolicy};
-use crate::delivery::transport::{Delivery, Transport, TransportError};
-use crate::encoding::message::Message;
+use crate::delivery::transport::{Delivery, Transport};
 use crate::model::envelope::Envelope;
 use crate::model::event::Event;
-
-/// What became of one delivered event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InboxOutcome {
-    /// Handled now, for the first time.
-    Processed,
-    /// Handled before: skipped.
-    Duplicate,
-    /// Failed too often: moved to the inbox's dead letters.
-    DeadLettered,
-}
 
 /// The inbox on SQLite. The consumer's state change and the inbox row commit
 /// in one transaction, so an event is applied exactly once however often it
@@ -34,81 +22,8 @@ pub enum InboxOutcome {
 #[derive(Debug, Clone, Copy)]
 pub struct SqliteInbox;
 
-/// A delivery a consumer gave up on, kept for an operator to inspect, then
-/// [requeue](SqliteInbox::requeue) or [discard](SqliteInbox::discard).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InboxDeadLetter {
-    /// The consumer that gave up.
-    pub consumer: String,
-    /// The event id.
-    pub event_id: String,
-    /// The full event type of the message.
-    pub event_type: String,
-    /// The message's headers.
-    pub headers: Vec<(String, String)>,
-    /// The message's bytes: the envelope's CloudEvents JSON, or whatever
-    /// arrived instead.
-    pub payload: Vec<u8>,
-    /// The delivery attempt that failed last (1 for the first delivery).
-    pub attempts: u32,
-    /// The last error.
-    pub last_error: String,
-    /// When the first failure this inbox recorded for the event happened, in
-    /// milliseconds since the Unix epoch; `None` when it is not known (a
-    /// delivery buried at a later attempt whose earlier failures were not
-    /// recorded here).
-    pub first_failed_at_ms: Option<i64>,
-    /// When the last failure happened and the event was dead-lettered, in
-    /// milliseconds since the Unix epoch.
-    pub last_failed_at_ms: i64,
-}
-
-impl InboxDeadLetter {
-    /// The message as it was delivered.
-    #[must_use]
-    pub fn message(&self) -> Message {
-        Message {
-            id: self.event_id.clone(),
-            event_type: self.event_type.clone(),
-            headers: self.headers.clone(),
-            payload: self.payload.clone(),
-        }
-    }
-}
-
-/// Why a dead letter was not requeued.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum RequeueError {
-    /// The inbox's database failed.
-    Storage(rusqlite::Error),
-    /// The transport did not take the message back; the dead letter is kept.
-    Transport(TransportError),
-}
-
-impl fmt::Display for RequeueError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RequeueError::Storage(e) => write!(f, "the inbox could not be read or written: {e}"),
-            RequeueError::Transport(e) => write!(f, "the message could not be requeued: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for RequeueError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            RequeueError::Storage(e) => Some(e),
-            RequeueError::Transport(e) => Some(e),
-        }
-    }
-}
-
-impl From<rusqlite::Error> for RequeueError {
-    fn from(error: rusqlite::Error) -> Self {
-        RequeueError::Storage(error)
-    }
-}
+/// Why an inbox dead letter was not requeued.
+pub type RequeueError = crate::delivery::dead_letter::RequeueError<rusqlite::Error>;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS event_inbox (

@@ -33,11 +33,11 @@ mod relay;
 mod transport;
 
 // Shown in the docs as `relay`'s, as before the layers.
+pub use crate::delivery::dead_letter::{DeadLetter, InboxDeadLetter, InboxOutcome};
 #[doc(no_inline)]
 pub use crate::delivery::relay::{Relay, RelayConfig, RelayStats};
-pub use inbox::{InboxDeadLetter, RequeueError};
-pub use inbox::{InboxOutcome, MemoryInbox, SqliteInbox};
-pub use outbox::{DeadLetter, SqliteOutbox, SqliteUnitOfWork};
+pub use inbox::{MemoryInbox, RequeueError, SqliteInbox};
+pub use outbox::{SqliteOutbox, SqliteUnitOfWork};
 pub use transport::{SqliteSubscription, SqliteTransport};
 
 /// Milliseconds since the Unix epoch, the time unit of every table here.

@@ -4,6 +4,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{count, now_ms};
+use crate::delivery::dead_letter::DeadLetter;
 use crate::delivery::unit::{Staged, UnitOfWork};
 use crate::encoding::message::Message;
 
@@ -118,30 +119,6 @@ impl UnitOfWork for SqliteUnitOfWork<'_> {
 /// or transaction to work in; the outbox holds no state of its own.
 #[derive(Debug, Clone, Copy)]
 pub struct SqliteOutbox;
-
-/// A message the relay gave up on, with why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct DeadLetter {
-    /// The event id.
-    pub id: String,
-    /// The full event type.
-    pub event_type: String,
-    /// The headers stored beside the payload.
-    pub headers: Vec<(String, String)>,
-    /// The envelope's bytes, as appended.
-    pub payload: Vec<u8>,
-    /// How many publishes were rejected.
-    pub attempts: u32,
-    /// The last error.
-    pub last_error: String,
-    /// The first failed publish, in milliseconds since the Unix epoch; the
-    /// time it was buried for a row that was corrupt from the start.
-    pub first_failure_ms: i64,
-    /// The last failed publish (when it was buried), in milliseconds since
-    /// the Unix epoch.
-    pub last_failure_ms: i64,
-}
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS event_outbox (
