@@ -19,7 +19,7 @@ const EXEMPT: [&str; 3] = ["lib.rs", "__private.rs", "trace.rs"];
 
 /// The public modules at the crate root that are faces of a layer's module,
 /// with that layer (and, for an adapter, the adapter).
-const FACES: [(&str, &str, Option<&str>); 14] = [
+const FACES: [(&str, &str, Option<&str>); 15] = [
     ("prelude", "model", None),
     ("registry", "model", None),
     ("binding", "encoding", None),
@@ -33,6 +33,7 @@ const FACES: [(&str, &str, Option<&str>); 14] = [
     ("integration", "delivery", None),
     ("notify", "delivery", None),
     ("sqlite", "adapters", Some("sqlite")),
+    ("rabbitmq", "adapters", Some("rabbitmq")),
     ("contracts", "contracts", None),
 ];
 

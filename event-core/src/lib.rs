@@ -91,6 +91,8 @@ pub mod transport {
 }
 
 // Adapters.
+#[cfg(feature = "rabbitmq")]
+pub use adapters::rabbitmq;
 #[cfg(feature = "sqlite")]
 pub use adapters::sqlite;
 

@@ -39,13 +39,21 @@ pub fn services_required() -> bool {
 /// What a test does when `service` cannot be reached: fails when services
 /// are required, otherwise prints a visible notice and returns `None`, for
 /// the test to return early.
-pub fn unreachable<T>(test: &str, service: &str, url: &str, error: impl std::fmt::Display) -> Option<T> {
+pub fn unreachable<T>(
+    test: &str,
+    service: &str,
+    url: &str,
+    error: impl std::fmt::Display,
+) -> Option<T> {
     let message = format!("{service} at {url} cannot be reached ({error})");
     assert!(
         !services_required(),
         "{test}: {message}; EVENT_CORE_REQUIRE_SERVICES=1 requires it"
     );
-    eprintln!("\nNOTICE: {test} skipped: {message}. Set {} or start the server (see compose.yaml).\n", variable_of(service));
+    eprintln!(
+        "\nNOTICE: {test} skipped: {message}. Set {} or start the server (see compose.yaml).\n",
+        variable_of(service)
+    );
     None
 }
 

@@ -4,5 +4,7 @@
 
 #[cfg(feature = "tokio")]
 pub mod memory;
+#[cfg(feature = "rabbitmq")]
+pub mod rabbitmq;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
