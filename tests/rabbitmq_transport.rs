@@ -584,6 +584,8 @@ fn the_transport_and_its_subscriptions_recover_after_the_connection_drops() {
         let transport = RabbitMqTransport::new(through(&url, proxy.port))
             .with_exchange(direct.exchange().to_owned());
         let mut billing = transport.subscribe(SHIPPED, "billing").await.unwrap();
+        // A group with no subscription open.
+        transport.declare(SHIPPED, "audit").await.unwrap();
         transport.publish(message("p-1")).await.unwrap();
         let before = next(&mut billing).await;
         assert_eq!((parcel(&before).as_str(), before.attempt), ("p-1", 1));
@@ -605,6 +607,11 @@ fn the_transport_and_its_subscriptions_recover_after_the_connection_drops() {
             Err(TransportError::Unavailable(_))
         ));
 
+        // Meanwhile the broker loses the group with no subscription (its
+        // queue deleted): the transport declares it again when it reconnects.
+        direct.delete_group(SHIPPED, "audit").await.unwrap();
+        assert_rejected(direct.ready(SHIPPED, "audit").await, "a deleted group");
+
         proxy.restore();
         // The next publish connects again; the subscription resumes and
         // gets the unsettled delivery again, counted, then the new one.
@@ -616,10 +623,12 @@ fn the_transport_and_its_subscriptions_recover_after_the_connection_drops() {
         assert_eq!((parcel(&after).as_str(), after.attempt), ("p-2", 1));
         after.ack().await.unwrap();
         wait_ready(&direct, "billing", 0).await;
+        // Declared again before p-2 was published: it kept p-2 (not p-1).
+        wait_ready(&direct, "audit", 1).await;
 
         billing.close().await;
         transport.close().await;
         drop(proxy);
-        clean_up(&direct, &["billing"]).await;
+        clean_up(&direct, &["billing", "audit"]).await;
     });
 }

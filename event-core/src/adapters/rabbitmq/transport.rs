@@ -50,7 +50,8 @@ use crate::encoding::message::Message;
 /// dead-lettered back to the group's queue); no plugin is needed.
 ///
 /// The connection is opened on first use. When it drops, the next publish,
-/// declaration or fetch opens a new one and declares the topology again;
+/// declaration or fetch opens a new one and declares the topology again
+/// (the exchange, and every group declared through this transport);
 /// subscriptions resume consuming. Deliveries received on the lost
 /// connection cannot be settled any more: the broker delivers them again.
 ///
@@ -80,6 +81,9 @@ struct Shared {
     link: tokio::sync::Mutex<Option<Link>>,
     /// The wait queues declared through this transport, by group queue.
     wait_queues: Mutex<HashSet<(String, String)>>,
+    /// The groups declared through this transport, (event type, consumer):
+    /// declared again on every new connection.
+    groups: Mutex<HashSet<(String, String)>>,
 }
 
 /// A connection and its channel for publishing and declaring, in confirm
@@ -98,6 +102,12 @@ struct Publish<'a> {
     mandatory: bool,
     body: &'a [u8],
     properties: BasicProperties,
+}
+
+/// Locks a set whose updates are single inserts and removals, so a
+/// poisoned lock is usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Numbers the consumer tags of this process.
@@ -145,6 +155,7 @@ impl RabbitMqTransport {
                 prefetch: 64,
                 link: tokio::sync::Mutex::new(None),
                 wait_queues: Mutex::new(HashSet::new()),
+                groups: Mutex::new(HashSet::new()),
             }),
         }
     }
@@ -250,7 +261,8 @@ impl RabbitMqTransport {
     }
 
     /// Deletes the queue of the group `consumer` of `event_type` and the
-    /// wait queues this transport declared for it, with their messages.
+    /// wait queues this transport declared for it, with their messages; the
+    /// transport no longer declares it again on a new connection.
     /// Close the group's subscriptions first
     /// ([`RabbitMqSubscription::close`]): the broker cancels the consumers of
     /// a deleted queue, and a subscription being dropped at that moment can
@@ -266,11 +278,7 @@ impl RabbitMqTransport {
     ) -> Result<(), TransportError> {
         let queue = self.queue_name(event_type, consumer)?;
         let waits: Vec<String> = {
-            let mut known = self
-                .shared
-                .wait_queues
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut known = lock(&self.shared.wait_queues);
             let waits = known
                 .iter()
                 .filter(|(group, _)| *group == queue)
@@ -279,6 +287,7 @@ impl RabbitMqTransport {
             known.retain(|(group, _)| *group != queue);
             waits
         };
+        lock(&self.shared.groups).remove(&(event_type.to_owned(), consumer.to_owned()));
         let link = self.shared.link().await?;
         for name in waits.iter().chain([&queue]) {
             link.channel
@@ -328,6 +337,7 @@ impl Shared {
             prefetch: self.prefetch,
             link: tokio::sync::Mutex::new(None),
             wait_queues: Mutex::new(HashSet::new()),
+            groups: Mutex::new(HashSet::new()),
         }
     }
 
@@ -342,9 +352,9 @@ impl Shared {
         {
             return Ok(link.clone());
         }
-        let connection = match slot.take() {
-            Some(link) if link.connection.status().connected() => link.connection,
-            _ => Arc::new(self.open_connection().await?),
+        let (connection, new) = match slot.take() {
+            Some(link) if link.connection.status().connected() => (link.connection, false),
+            _ => (Arc::new(self.open_connection().await?), true),
         };
         let channel = connection
             .create_channel()
@@ -370,6 +380,14 @@ impl Shared {
             connection,
             channel,
         };
+        if new {
+            // The topology again, in case the broker lost it (a node
+            // replaced, a queue deleted while the connection was down).
+            let groups: Vec<(String, String)> = lock(&self.groups).iter().cloned().collect();
+            for (event_type, consumer) in groups {
+                self.declare_queue(&link, &event_type, &consumer).await?;
+            }
+        }
         *slot = Some(link.clone());
         Ok(link)
     }
@@ -386,8 +404,21 @@ impl Shared {
             .map_err(|e| map_error(&e))
     }
 
-    /// Declares the group's queue and binds it; returns its name.
+    /// Declares the group's queue and binds it, and remembers the group to
+    /// declare it again on a new connection; returns the queue's name.
     async fn declare_group(
+        &self,
+        link: &Link,
+        event_type: &str,
+        consumer: &str,
+    ) -> Result<ShortString, TransportError> {
+        let queue = self.declare_queue(link, event_type, consumer).await?;
+        lock(&self.groups).insert((event_type.to_owned(), consumer.to_owned()));
+        Ok(queue)
+    }
+
+    /// Declares the group's queue and binds it; returns its name.
+    async fn declare_queue(
         &self,
         link: &Link,
         event_type: &str,
@@ -703,11 +734,7 @@ impl Settle {
             )
             .await
             .map_err(|e| map_error(&e))?;
-        self.shared
-            .wait_queues
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert((self.queue.clone(), wait));
+        lock(&self.shared.wait_queues).insert((self.queue.clone(), wait));
         let properties = wire::republished(&self.properties, self.attempt.saturating_add(1));
         let publish = Publish {
             exchange: ShortString::from(""),
