@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use event_core::integration::{Consumer, IntegrationPublisher, encode};
+use event_core::integration::{ConsumeError, Consumer, IntegrationPublisher, encode};
 use event_core::prelude::*;
 use event_core::rabbitmq::{ContentMode, RabbitMqSubscription, RabbitMqTransport};
 use event_core::transport::{Delivery, Message, Subscription, Transport, TransportError};
@@ -483,6 +483,76 @@ fn bad_input_is_a_typed_error_and_the_transport_goes_on() {
 
         billing.close().await;
         structured.close().await;
+        clean_up(&transport, &["billing"]).await;
+    });
+}
+
+#[test]
+fn a_malformed_delivery_reaches_the_consumer_as_a_typed_decode_error() {
+    let url = services::amqp_url();
+    runtime().block_on(async {
+        let Some(transport) = transport("malformed_delivery", &url).await else {
+            return;
+        };
+        transport.declare(SHIPPED, "billing").await.unwrap();
+        // Another producer's message in binary mode, of a CloudEvents
+        // version this library does not read, straight into the group.
+        let (connection, channel) = raw_channel(&url).await;
+        let mut headers = FieldTable::default();
+        headers
+            .insert(
+                "cloudEvents_specversion".into(),
+                AMQPValue::LongString("0.3".into()),
+            )
+            .insert(
+                "cloudEvents_id".into(),
+                AMQPValue::LongString("bad-1".into()),
+            );
+        let properties = lapin::BasicProperties::default()
+            .with_message_id("bad-1".into())
+            .with_content_type("application/json".into())
+            .with_headers(headers);
+        let queue = transport.queue_name(SHIPPED, "billing").unwrap();
+        channel
+            .basic_publish(
+                "".into(),
+                queue.as_str().into(),
+                Default::default(),
+                br#"{"parcel_id":"p-1"}"#,
+                properties,
+            )
+            .await
+            .unwrap();
+        connection.close(200, "done".into()).await.unwrap();
+
+        let mut billing =
+            Consumer::<ParcelShippedIntegrationEvent, _>::subscribe(&transport, "billing")
+                .await
+                .unwrap();
+        let next = tokio::time::timeout(BOUND, billing.next())
+            .await
+            .unwrap()
+            .unwrap();
+        match next {
+            Err(ConsumeError::Decode { error, delivery }) => {
+                // Its attributes do not decode, so the subscription hands
+                // it over as it came, and the consumer's decode of it fails
+                // with a typed error saying what is wrong.
+                assert!(!error.to_string().is_empty());
+                // Handed over as it came, unsettled: the consumer buries it.
+                assert_eq!(delivery.message.id, "bad-1");
+                assert_eq!(delivery.attempt, 1);
+                assert_eq!(
+                    delivery.message.header("cloudEvents_specversion"),
+                    Some("0.3")
+                );
+                delivery.ack().await.unwrap();
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+        wait_ready(&transport, "billing", 0).await;
+
+        drop(billing);
         clean_up(&transport, &["billing"]).await;
     });
 }
