@@ -19,7 +19,7 @@ const EXEMPT: [&str; 3] = ["lib.rs", "__private.rs", "trace.rs"];
 
 /// The public modules at the crate root that are faces of a layer's module,
 /// with that layer (and, for an adapter, the adapter).
-const FACES: [(&str, &str, Option<&str>); 17] = [
+const FACES: [(&str, &str, Option<&str>); 18] = [
     ("prelude", "model", None),
     ("registry", "model", None),
     ("binding", "encoding", None),
@@ -36,6 +36,7 @@ const FACES: [(&str, &str, Option<&str>); 17] = [
     ("sqlite", "adapters", Some("sqlite")),
     ("nats", "adapters", Some("nats")),
     ("postgres", "adapters", Some("postgres")),
+    ("rabbitmq", "adapters", Some("rabbitmq")),
     ("contracts", "contracts", None),
 ];
 

@@ -95,6 +95,8 @@ pub mod transport {
 pub use adapters::nats;
 #[cfg(feature = "postgres")]
 pub use adapters::postgres;
+#[cfg(feature = "rabbitmq")]
+pub use adapters::rabbitmq;
 #[cfg(feature = "sqlite")]
 pub use adapters::sqlite;
 
