@@ -520,9 +520,26 @@ fn killed_producers_relays_and_consumers_lose_nothing_and_apply_each_order_once(
                 .unwrap();
             stream.info().await.unwrap().state.messages
         };
+        // Deliveries to the group, redeliveries of what killed consumers
+        // held included.
+        let delivered = {
+            let name = transport.consumer_name(OrderPlacedIntegrationEvent::FULL_TYPE, GROUP);
+            let stream = transport
+                .jetstream()
+                .get_stream(&transport.config().stream)
+                .await
+                .unwrap();
+            stream
+                .consumer_info(&name)
+                .await
+                .unwrap()
+                .delivered
+                .consumer_sequence
+        };
         eprintln!(
             "{USE_CASES} use cases, {committed} committed; {KILLS} kills (stage, orders not \
-             yet through it): {left_at_kills:?}; {stored} messages stored in the stream; {:?}",
+             yet through it): {left_at_kills:?}; {stored} messages stored in the stream, \
+             {delivered} deliveries to the consumers; {:?}",
             started.elapsed()
         );
         assert_eq!(
