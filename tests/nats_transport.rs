@@ -325,21 +325,6 @@ fn a_nacked_delivery_comes_again_and_a_delayed_one_not_before_its_delay() {
 }
 
 #[test]
-fn a_delivery_dropped_unsettled_comes_again() {
-    run(async {
-        let Some((transport, _stream)) = setup("nats_drop", |c| c).await else {
-            return;
-        };
-        let mut billing = transport.subscribe(SHIPPED, "billing").await.unwrap();
-        transport.publish(message("p-1")).await.unwrap();
-        drop(next(&mut billing).await);
-        let again = next(&mut billing).await;
-        assert_eq!(again.attempt, 2);
-        again.ack().await.unwrap();
-    });
-}
-
-#[test]
 fn a_message_delivered_too_often_becomes_a_dead_letter_and_can_be_requeued() {
     run(async {
         let Some((transport, _stream)) = setup("nats_dead", |c| c.with_max_deliver(Some(2))).await
