@@ -5,13 +5,13 @@
 //! No assertion depends on how long something took: waits observe the
 //! server's state (its counts, its timestamps) within a generous bound.
 
+#[path = "support/proxy.rs"]
+mod proxy;
 #[path = "support/services.rs"]
 mod services;
 mod support;
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use proxy::Proxy;
 use std::time::Duration;
 
 use event_core::integration::{ConsumeError, Consumer, IntegrationPublisher, encode};
@@ -631,70 +631,6 @@ fn publishing_where_no_stream_captures_the_subject_is_unavailable() {
     });
 }
 
-/// A TCP proxy in front of the server, which a test cuts and restores: cut,
-/// it closes every connection and those that come.
-struct Proxy {
-    address: SocketAddr,
-    cut: Arc<AtomicBool>,
-    connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
-    accept: tokio::task::JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(server: &str) -> Proxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let cut = Arc::new(AtomicBool::new(false));
-        let connections = Arc::new(Mutex::new(Vec::new()));
-        let server = server.to_owned();
-        let accept = tokio::spawn({
-            let cut = Arc::clone(&cut);
-            let connections = Arc::clone(&connections);
-            async move {
-                loop {
-                    let Ok((mut inbound, _)) = listener.accept().await else {
-                        return;
-                    };
-                    if cut.load(Ordering::SeqCst) {
-                        continue;
-                    }
-                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&server).await else {
-                        continue;
-                    };
-                    let forward = tokio::spawn(async move {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    });
-                    connections.lock().unwrap().push(forward.abort_handle());
-                }
-            }
-        });
-        Proxy {
-            address,
-            cut,
-            connections,
-            accept,
-        }
-    }
-
-    fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        for connection in self.connections.lock().unwrap().drain(..) {
-            connection.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.cut.store(false, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.cut();
-        self.accept.abort();
-    }
-}
-
 /// `host:port` of a `nats://host:port` URL.
 fn server_address(url: &str) -> String {
     let rest = url.split("://").nth(1).unwrap_or(url);
@@ -708,7 +644,7 @@ fn publishing_and_subscriptions_recover_after_the_connection_drops() {
         let Some((direct, _stream)) = setup("nats_recover", |c| c).await else {
             return;
         };
-        let proxy = Proxy::start(&server_address(&services::nats_url())).await;
+        let proxy = Proxy::start(server_address(&services::nats_url())).await;
         let config = direct
             .config()
             .clone()

@@ -10,9 +10,12 @@
 
 #[path = "support/postgres.rs"]
 mod pg;
+#[path = "support/proxy.rs"]
+mod proxy;
 #[path = "support/services.rs"]
 mod services;
 
+use proxy::Proxy;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -579,59 +582,15 @@ fn a_delayed_retry_is_published_when_it_falls_due_without_a_notification() {
     });
 }
 
-/// A TCP proxy to the test server that the test can take down (refusing
-/// new connections and cutting the open ones) and bring back up.
-struct Proxy {
-    port: u16,
-    up: Arc<Mutex<bool>>,
-    open: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
-}
-
-impl Proxy {
-    async fn start(target: (String, u16)) -> Proxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(Mutex::new(true));
-        let open: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
-        let (accepting, connections) = (up.clone(), open.clone());
-        tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                if !*accepting.lock().unwrap() {
-                    continue;
-                }
-                let target = target.clone();
-                let copy = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                connections.lock().unwrap().push(copy.abort_handle());
-            }
-        });
-        Proxy { port, up, open }
-    }
-
-    fn down(&self) {
-        *self.up.lock().unwrap() = false;
-        for connection in self.open.lock().unwrap().drain(..) {
-            connection.abort();
-        }
-    }
-
-    fn up(&self) {
-        *self.up.lock().unwrap() = true;
-    }
-}
-
 #[test]
 fn a_relay_rides_out_a_database_that_is_unreachable_for_a_while() {
     pg::run("outage", |db| async move {
         let options: sqlx::postgres::PgConnectOptions = services::database_url().parse().unwrap();
-        let proxy = Proxy::start((options.get_host().to_owned(), options.get_port())).await;
+        let proxy = Proxy::start(format!("{}:{}", options.get_host(), options.get_port())).await;
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(2))
-            .connect_with(options.host("127.0.0.1").port(proxy.port))
+            .connect_with(options.host("127.0.0.1").port(proxy.port()))
             .await
             .unwrap();
         let outbox = PgOutbox::new(pool, &db.config).unwrap();
@@ -658,7 +617,7 @@ fn a_relay_rides_out_a_database_that_is_unreachable_for_a_while() {
         .await;
 
         // The database is unreachable for the relay; rows keep coming.
-        proxy.down();
+        proxy.cut();
         let during: Vec<Message> = (20..40).map(|n| keyed(&format!("k{}", n % 4), n)).collect();
         append(&direct, &during).await;
         wait_for("the relay has met the outage", || {
@@ -672,7 +631,7 @@ fn a_relay_rides_out_a_database_that_is_unreachable_for_a_while() {
         ));
 
         // Back: the relay publishes everything, each key in order.
-        proxy.up();
+        proxy.restore();
         wait_for("every row is published", || {
             let direct = direct.clone();
             async move { direct.pending().await.unwrap() == 0 }

@@ -8,13 +8,14 @@
 //! deletes them at its end. Without a reachable broker each test prints a
 //! notice and passes, unless `EVENT_CORE_REQUIRE_SERVICES=1`.
 
+#[path = "support/proxy.rs"]
+mod proxy;
 #[path = "support/services.rs"]
 mod services;
 mod support;
 
+use proxy::Proxy;
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use event_core::integration::{ConsumeError, Consumer, IntegrationPublisher, encode};
@@ -557,66 +558,6 @@ fn a_malformed_delivery_reaches_the_consumer_as_a_typed_decode_error() {
     });
 }
 
-/// A TCP proxy to the broker that the test can cut (dropping every
-/// connection and refusing new ones) and restore.
-struct Proxy {
-    port: u16,
-    cut: Arc<AtomicBool>,
-    connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
-    accept: tokio::task::JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(target: String) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let cut = Arc::new(AtomicBool::new(false));
-        let connections = Arc::new(Mutex::new(Vec::new()));
-        let accept = tokio::spawn({
-            let (cut, connections) = (Arc::clone(&cut), Arc::clone(&connections));
-            async move {
-                while let Ok((mut inbound, _)) = listener.accept().await {
-                    if cut.load(Ordering::SeqCst) {
-                        continue;
-                    }
-                    let target = target.clone();
-                    let task = tokio::spawn(async move {
-                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                            let _ =
-                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                        }
-                    });
-                    connections.lock().unwrap().push(task.abort_handle());
-                }
-            }
-        });
-        Proxy {
-            port,
-            cut,
-            connections,
-            accept,
-        }
-    }
-
-    fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        for connection in self.connections.lock().unwrap().drain(..) {
-            connection.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.cut.store(false, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.cut();
-        self.accept.abort();
-    }
-}
-
 /// The `host:port` of an AMQP URL.
 fn authority(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -651,7 +592,7 @@ fn the_transport_and_its_subscriptions_recover_after_the_connection_drops() {
             return;
         };
         let proxy = Proxy::start(authority(&url)).await;
-        let transport = RabbitMqTransport::new(through(&url, proxy.port))
+        let transport = RabbitMqTransport::new(through(&url, proxy.port()))
             .with_exchange(direct.exchange().to_owned());
         let mut billing = transport.subscribe(SHIPPED, "billing").await.unwrap();
         // A group with no subscription open.
