@@ -676,3 +676,32 @@ async fn work<S: OutboxStore, T: Transport>(
     }
     Ok(())
 }
+
+/// An outbox row as the message a relay may publish: every store keeps the
+/// headers as a JSON array of `[name, value]` pairs beside the payload, and
+/// a row is published only if its payload is an envelope of its own id and
+/// type, so that bytes written wrong are not passed on. The error says what
+/// is wrong, for the dead letter.
+pub(crate) fn stored_message(
+    id: String,
+    event_type: String,
+    headers: &str,
+    payload: Vec<u8>,
+) -> Result<Message, String> {
+    let headers: Vec<(String, String)> =
+        serde_json::from_str(headers).map_err(|e| format!("headers are not valid: {e}"))?;
+    let envelope: serde_json::Value =
+        serde_json::from_slice(&payload).map_err(|e| format!("payload is not JSON: {e}"))?;
+    if envelope.get("id").and_then(serde_json::Value::as_str) != Some(id.as_str()) {
+        return Err(format!("payload is not the envelope of event `{id}`"));
+    }
+    if envelope.get("type").and_then(serde_json::Value::as_str) != Some(event_type.as_str()) {
+        return Err(format!("payload is not an envelope of type `{event_type}`"));
+    }
+    Ok(Message {
+        id,
+        event_type,
+        headers,
+        payload,
+    })
+}

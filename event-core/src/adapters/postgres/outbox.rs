@@ -11,7 +11,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
 use super::{PgConfig, count, millis};
 use crate::delivery::bus::BoxError;
 use crate::delivery::dead_letter::DeadLetter;
-use crate::delivery::relay::{Claim, ClaimedRow, OutboxStore};
+use crate::delivery::relay::{Claim, ClaimedRow, OutboxStore, stored_message};
 use crate::delivery::unit::{Staged, UnitOfWork};
 use crate::encoding::message::Message;
 
@@ -526,34 +526,8 @@ fn read_claimed(row: &PgRow) -> Result<ClaimedRow, sqlx::Error> {
             seq,
             generation: generation as u64,
         },
-        message: validate(id, event_type, &headers, payload),
+        message: stored_message(id, event_type, &headers, payload),
         attempts: u32::try_from(attempts).unwrap_or_default(),
-    })
-}
-
-/// A row is published only if its payload is an envelope of its own id and
-/// type: bytes that were written wrong are not passed on.
-fn validate(
-    id: String,
-    event_type: String,
-    headers: &str,
-    payload: Vec<u8>,
-) -> Result<Message, String> {
-    let headers: Vec<(String, String)> =
-        serde_json::from_str(headers).map_err(|e| format!("headers are not valid: {e}"))?;
-    let envelope: serde_json::Value =
-        serde_json::from_slice(&payload).map_err(|e| format!("payload is not JSON: {e}"))?;
-    if envelope.get("id").and_then(serde_json::Value::as_str) != Some(id.as_str()) {
-        return Err(format!("payload is not the envelope of event `{id}`"));
-    }
-    if envelope.get("type").and_then(serde_json::Value::as_str) != Some(event_type.as_str()) {
-        return Err(format!("payload is not an envelope of type `{event_type}`"));
-    }
-    Ok(Message {
-        id,
-        event_type,
-        headers,
-        payload,
     })
 }
 

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::now_ms;
 use crate::delivery::bus::BoxError;
-use crate::delivery::relay::{Claim, ClaimedRow, OutboxStore};
+use crate::delivery::relay::{Claim, ClaimedRow, OutboxStore, stored_message};
 use crate::encoding::message::Message;
 
 /// Milliseconds of a duration, saturating.
@@ -193,7 +193,7 @@ fn read_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Message, Str
     };
     Ok(match (id, event_type, headers, payload) {
         (Ok(id), Ok(event_type), Ok(headers), Ok(payload)) => {
-            validate(id, event_type, &headers, payload)
+            stored_message(id, event_type, &headers, payload)
         }
         (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => Err(e),
     })
@@ -206,31 +206,5 @@ fn text(value: ValueRef<'_>, column: &str) -> rusqlite::Result<Result<String, St
             String::from_utf8(bytes.to_vec()).map_err(|_| format!("{column} is not UTF-8"))
         }
         _ => Err(format!("{column} is not text")),
-    })
-}
-
-/// A row is published only if its payload is an envelope of its own id and
-/// type: bytes that were written wrong are not passed on.
-fn validate(
-    id: String,
-    event_type: String,
-    headers: &str,
-    payload: Vec<u8>,
-) -> Result<Message, String> {
-    let headers: Vec<(String, String)> =
-        serde_json::from_str(headers).map_err(|e| format!("headers are not valid: {e}"))?;
-    let envelope: serde_json::Value =
-        serde_json::from_slice(&payload).map_err(|e| format!("payload is not JSON: {e}"))?;
-    if envelope.get("id").and_then(serde_json::Value::as_str) != Some(id.as_str()) {
-        return Err(format!("payload is not the envelope of event `{id}`"));
-    }
-    if envelope.get("type").and_then(serde_json::Value::as_str) != Some(event_type.as_str()) {
-        return Err(format!("payload is not an envelope of type `{event_type}`"));
-    }
-    Ok(Message {
-        id,
-        event_type,
-        headers,
-        payload,
     })
 }
