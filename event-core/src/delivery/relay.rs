@@ -682,6 +682,7 @@ async fn work<S: OutboxStore, T: Transport>(
 /// a row is published only if its payload is an envelope of its own id and
 /// type, so that bytes written wrong are not passed on. The error says what
 /// is wrong, for the dead letter.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn stored_message(
     id: String,
     event_type: String,
