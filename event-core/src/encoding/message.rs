@@ -70,12 +70,10 @@ impl Message {
         let binary = [&binding::HTTP, &binding::KAFKA, &binding::AMQP]
             .into_iter()
             .find_map(|mapping| {
-                let prefix = mapping.prefix;
                 self.headers.iter().find_map(|(name, value)| {
-                    let rest = name.get(..prefix.len())?;
-                    (rest.eq_ignore_ascii_case(prefix)
-                        && name[prefix.len()..].eq_ignore_ascii_case(headers::PARTITION_KEY))
-                    .then_some((mapping, value.as_str()))
+                    binding::strip_prefix(name, mapping.prefix)?
+                        .eq_ignore_ascii_case(headers::PARTITION_KEY)
+                        .then_some((mapping, value.as_str()))
                 })
             });
         match binary {

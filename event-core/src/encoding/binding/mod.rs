@@ -198,7 +198,7 @@ pub fn from_headers_with<'a>(
     binary(attributes, content_type, body, mapping, limits)
 }
 
-fn strip_prefix<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
+pub(crate) fn strip_prefix<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
     let head = name.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| &name[prefix.len()..])
