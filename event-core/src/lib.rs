@@ -45,6 +45,8 @@ pub mod compat;
 
 // Delivery.
 pub use delivery::retry;
+#[cfg(feature = "testing")]
+pub use delivery::testing;
 #[cfg(feature = "tokio")]
 pub use delivery::{dead_letter, integration, notify, relay};
 

@@ -15,6 +15,8 @@ pub mod notify;
 #[cfg(feature = "tokio")]
 pub mod relay;
 pub mod retry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod translate;
 #[cfg(feature = "tokio")]
 pub mod transport;

@@ -12,5 +12,7 @@ pub mod mapping;
 pub mod registry;
 pub mod rules;
 pub mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 pub mod uuid7;

@@ -52,9 +52,15 @@ impl core::hash::Hash for Timestamp {
 const MAX_OFFSET_MINUTES: i16 = 23 * 60 + 59;
 
 impl Timestamp {
-    /// The current time of the system clock.
+    /// The current time of the system clock (with the `testing` feature,
+    /// the deterministic clock of `event_core::testing::deterministic` while
+    /// one of its guards lives on this thread).
     #[must_use]
     pub fn now() -> Self {
+        #[cfg(feature = "testing")]
+        if let Some(time) = crate::model::testing::next_time() {
+            return time;
+        }
         Self::from(SystemTime::now())
     }
 

@@ -19,6 +19,12 @@ static LAST: AtomicU64 = AtomicU64::new(0);
 
 /// A new UUID v7 as lower-case hyphenated text.
 pub(crate) fn new_v7() -> String {
+    // The deterministic ids of `event_core::testing`: timestamp and counter
+    // zero, the id's number in the random bits.
+    #[cfg(feature = "testing")]
+    if let Some(n) = crate::model::testing::next_id() {
+        return format_v7(0, n);
+    }
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
