@@ -244,7 +244,7 @@ pub fn diff_events(actual: &[Message], expected: &[Value]) -> Option<String> {
         };
         match expected {
             Value::Object(attributes) => {
-                for (name, want) in attributes {
+                for (name, want) in sorted(attributes) {
                     let got = event.get(name).unwrap_or(&Value::Null);
                     diff_value(&format!("{path}.{name}"), want, got, &mut lines);
                 }
@@ -263,14 +263,14 @@ pub fn diff_events(actual: &[Message], expected: &[Value]) -> Option<String> {
 fn diff_value(path: &str, want: &Value, got: &Value, lines: &mut Vec<String>) {
     match (want, got) {
         (Value::Object(want), Value::Object(got)) => {
-            for (key, w) in want {
+            for (key, w) in sorted(want) {
                 let child = format!("{path}.{key}");
                 match got.get(key) {
                     Some(g) => diff_value(&child, w, g, lines),
                     None => lines.push(format!("{child}: expected {}, actual absent", short(w))),
                 }
             }
-            for (key, g) in got {
+            for (key, g) in sorted(got) {
                 if !want.contains_key(key) {
                     lines.push(format!(
                         "{path}.{key}: expected absent, actual {}",
@@ -297,6 +297,14 @@ fn diff_value(path: &str, want: &Value, got: &Value, lines: &mut Vec<String>) {
             short(g)
         )),
     }
+}
+
+/// The entries of `map` in the order of their keys, whether or not
+/// serde_json keeps insertion order (its `preserve_order` feature).
+fn sorted(map: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries
 }
 
 /// The longest value text a diff line shows.
