@@ -135,5 +135,6 @@ pub mod prelude {
     pub use crate::model::event::{
         DomainEvent, Event, EventKind, IntegrationEvent, NotificationEvent,
     };
+    #[doc(no_inline)]
     pub use event_derive::{domain_event, integration_event, notification_event};
 }
