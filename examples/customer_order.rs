@@ -71,7 +71,7 @@ async fn run() -> Result<(), BoxError> {
             password_hash: "argon2id$v=19$...".into(),
         },
     );
-    println!("customer context: {created:?}\n");
+    println!("customer context:\n{}\n", created.to_redacted_json()?);
     // The use case's unit of work; with no database, it commits by
     // publishing what it staged.
     let mut work = Staged::new();
@@ -82,7 +82,7 @@ async fn run() -> Result<(), BoxError> {
         let received = received?;
         println!(
             "order context receives:\n{}\n",
-            received.envelope.to_json()?
+            received.envelope.to_redacted_json()?
         );
         customers
             .may_order

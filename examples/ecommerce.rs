@@ -143,8 +143,10 @@ fn put_product_on_sale(
     Ok(event)
 }
 
+/// The envelope's CloudEvents JSON as it goes on the wire, the values of its
+/// `pii` and `secret` fields redacted.
 fn print_json<E: Event>(heading: &str, envelope: &Envelope<E>) {
-    match envelope.to_json() {
+    match envelope.to_redacted_json() {
         Ok(json) => println!("{heading}:\n{json}\n"),
         Err(error) => println!("{heading}: not encodable: {error}\n"),
     }
@@ -218,8 +220,8 @@ async fn run() -> Result<(), BoxError> {
         received.ack().await?;
     }
 
-    let note = SaleStartedNotification::from(domain.data());
-    println!("the merchant would be told: {note:?}\n");
+    let note = Envelope::new("/catalog", SaleStartedNotification::from(domain.data()));
+    print_json("the merchant would be told", &note);
 
     println!("Registry:");
     for descriptor in registry::all() {

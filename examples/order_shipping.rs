@@ -60,8 +60,10 @@ pub struct OrderShippedNotification {
 /// Every envelope of the run, as (step, id, causation id, correlation id).
 type Trail = Arc<Mutex<Vec<(String, String, String, String)>>>;
 
+/// Prints the envelope's CloudEvents JSON as it goes on the wire, the values
+/// of its `pii` and `secret` fields redacted, and adds it to the trail.
 fn record<E: Event>(trail: &Trail, step: &str, envelope: &Envelope<E>) {
-    match envelope.to_json() {
+    match envelope.to_redacted_json() {
         Ok(json) => println!("{step}:\n{json}\n"),
         Err(error) => println!("{step}: not encodable: {error}\n"),
     }

@@ -78,28 +78,12 @@ fn nats_config(name: &str) -> NatsConfig {
     NatsConfig::new(name.to_uppercase(), name).with_fetch_expiry(Duration::from_secs(1))
 }
 
-/// The envelope as CloudEvents JSON, with the fields its schema marks `pii`
-/// or `secret` replaced by `"<redacted>"`.
+/// The envelope's CloudEvents JSON as it goes on the wire, the values of its
+/// `pii` and `secret` fields redacted.
 fn shown<E: Event>(envelope: &Envelope<E>) -> String {
-    let Ok(json) = envelope.to_json() else {
-        return "(not encodable)".to_owned();
-    };
-    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&json) else {
-        return "(not JSON)".to_owned();
-    };
-    let schema = E::schema();
-    if let (Some(data), Some(properties)) = (
-        value.get_mut("data").and_then(|d| d.as_object_mut()),
-        schema.get("properties"),
-    ) {
-        for (field, property) in properties.as_object().into_iter().flatten() {
-            let marked = |key: &str| property.get(key) == Some(&serde_json::Value::Bool(true));
-            if (marked("x-pii") || marked("x-secret")) && data.contains_key(field) {
-                data.insert(field.clone(), "<redacted>".into());
-            }
-        }
-    }
-    serde_json::to_string_pretty(&value).unwrap_or(json)
+    envelope
+        .to_redacted_json()
+        .unwrap_or_else(|error| format!("(not encodable: {error})"))
 }
 
 async fn connect_db() -> Result<PgPool, BoxError> {

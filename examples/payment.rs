@@ -56,8 +56,10 @@ pub struct PaymentReceiptNotification {
     pub customer_email: String,
 }
 
+/// The envelope's CloudEvents JSON as it goes on the wire, the values of its
+/// `pii` and `secret` fields redacted.
 fn print<E: Event>(who: &str, envelope: &Envelope<E>) {
-    match envelope.to_json() {
+    match envelope.to_redacted_json() {
         Ok(json) => println!("{who}:\n{json}\n"),
         Err(error) => println!("{who}: not encodable: {error}\n"),
     }

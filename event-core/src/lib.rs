@@ -1,12 +1,16 @@
-// The README's examples include the `tokio` parts, so it is the crate's
-// documentation (and doctests) when that feature is on, as under the README's
-// `cargo test --workspace` and on docs.rs.
-#![cfg_attr(feature = "tokio", doc = include_str!("../README.md"))]
+// The README is the crate's documentation whatever the features. Its
+// examples include the `tokio` parts (and its quick start compiles as
+// written), so its doctests run when that feature is on, as under the
+// README's `cargo test --workspace`; with fewer features (`cfg(doctest)` is
+// set while rustdoc collects doctests) the docs still show the whole guide.
+#![cfg_attr(any(feature = "tokio", not(doctest)), doc = include_str!("../README.md"))]
 #![cfg_attr(
-    not(feature = "tokio"),
-    doc = "Typed domain, integration and notification events, checked at compile time. \
-           See the README, or these docs built with the `tokio` feature, for the guide."
+    all(not(feature = "tokio"), doctest),
+    doc = "The README's examples run as doctests with the `tokio` feature."
 )]
+// docs.rs passes `--cfg docsrs` (see `[package.metadata.docs.rs]`): every
+// item behind a feature shows a badge naming the feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
@@ -46,8 +50,10 @@ pub mod compat;
 // Delivery.
 pub use delivery::retry;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub use delivery::testing;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use delivery::{dead_letter, integration, notify, relay};
 
 /// Mapping domain events to integration events and notifications, and the
@@ -58,6 +64,7 @@ pub mod mapping {
 }
 
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod transport {
     //! Moving encoded envelopes to a broker and back.
     //!
@@ -94,12 +101,16 @@ pub mod transport {
 
 // Adapters.
 #[cfg(feature = "nats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
 pub use adapters::nats;
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use adapters::postgres;
 #[cfg(feature = "rabbitmq")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rabbitmq")))]
 pub use adapters::rabbitmq;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use adapters::sqlite;
 
 #[doc(no_inline)]
@@ -124,5 +135,6 @@ pub mod prelude {
     pub use crate::model::event::{
         DomainEvent, Event, EventKind, IntegrationEvent, NotificationEvent,
     };
+    #[doc(no_inline)]
     pub use event_derive::{domain_event, integration_event, notification_event};
 }

@@ -110,6 +110,7 @@ impl Staged {
     /// The transport's error; the refused message and those after it stay
     /// staged, in order, so that a later call can publish them.
     #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn publish<T: crate::delivery::transport::Transport>(
         &mut self,
         transport: &T,

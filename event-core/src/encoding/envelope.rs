@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::encoding::cloudevent::wire::Wire;
 use crate::encoding::cloudevent::{self, CloudEvent, Data, ExtensionValue, rules};
@@ -23,6 +24,50 @@ impl<E: Event> Envelope<E> {
     /// a map whose keys are not strings.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)
+    }
+
+    /// The CloudEvents JSON of this envelope as [`Envelope::to_json`] writes
+    /// it, attributes and fields in the same order, with the value of each
+    /// field of the event that its schema marks `pii` or `secret` (nested
+    /// events and lists included) replaced by `"<redacted>"`: the wire
+    /// format, fit for a log or a printout. Never send it: it no longer
+    /// holds the event.
+    ///
+    /// ```
+    /// use event_core::prelude::*;
+    ///
+    /// /// A customer signed up.
+    /// #[domain_event]
+    /// pub struct CustomerSignedUp {
+    ///     pub customer_id: String,
+    ///     #[event(pii)]
+    ///     pub email: String,
+    ///     #[event(secret)]
+    ///     pub password_hash: String,
+    /// }
+    ///
+    /// let envelope = Envelope::new("/accounts", CustomerSignedUp {
+    ///     customer_id: "c-1".into(),
+    ///     email: "ada@example.com".into(),
+    ///     password_hash: "$argon2id$v=19$abc".into(),
+    /// });
+    /// let shown = envelope.to_redacted_json()?;
+    /// assert!(shown.contains(r#""data":{"customer_id":"c-1","email":"<redacted>","password_hash":"<redacted>"}"#));
+    /// assert!(!shown.contains("ada@example.com"));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Envelope::to_json`].
+    pub fn to_redacted_json(&self) -> Result<String, serde_json::Error> {
+        let json = self.to_json()?;
+        let schema = E::schema();
+        let raw: Box<RawValue> = serde_json::from_str(&json)?;
+        let mut out = String::with_capacity(json.len());
+        let envelope_schema = serde_json::json!({ "properties": { "data": schema } });
+        redact_raw(&raw, &envelope_schema, &schema, 0, &mut out)?;
+        Ok(out)
     }
 
     /// Reads an envelope of `E` from CloudEvents JSON; see
@@ -231,5 +276,88 @@ impl<'de, E: Event> Deserialize<'de> for Envelope<E> {
         let value = serde_json::Value::deserialize(deserializer)?;
         let bytes = serde_json::to_vec(&value).map_err(serde::de::Error::custom)?;
         decode::decode::<E>(&bytes).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Writes `raw` to `out` with the values `schema` marks `x-pii` or
+/// `x-secret` replaced by `"<redacted>"`, through nested objects, arrays and
+/// `$ref`s into `root`; the rest is written as it was, in its order.
+fn redact_raw(
+    raw: &RawValue,
+    schema: &serde_json::Value,
+    root: &serde_json::Value,
+    depth: usize,
+    out: &mut String,
+) -> Result<(), serde_json::Error> {
+    use serde_json::Value;
+    let schema = match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => reference
+            .strip_prefix('#')
+            .and_then(|pointer| root.pointer(pointer))
+            .unwrap_or(schema),
+        None => schema,
+    };
+    let marked = |s: &Value| {
+        s.get("x-pii") == Some(&Value::Bool(true)) || s.get("x-secret") == Some(&Value::Bool(true))
+    };
+    let text = raw.get();
+    if depth > 32 {
+        out.push_str(text);
+    } else if text.starts_with('{') {
+        let Ordered(fields) = serde_json::from_str(text)?;
+        out.push('{');
+        for (i, (name, value)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&serde_json::to_string(name)?);
+            out.push(':');
+            match schema.get("properties").and_then(|p| p.get(name)) {
+                Some(property) if marked(property) => out.push_str("\"<redacted>\""),
+                Some(property) => redact_raw(value, property, root, depth + 1, out)?,
+                None => out.push_str(value.get()),
+            }
+        }
+        out.push('}');
+    } else if text.starts_with('[') {
+        let items: Vec<Box<RawValue>> = serde_json::from_str(text)?;
+        let item_schema = schema.get("items").unwrap_or(&Value::Null);
+        out.push('[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            redact_raw(item, item_schema, root, depth + 1, out)?;
+        }
+        out.push(']');
+    } else {
+        out.push_str(text);
+    }
+    Ok(())
+}
+
+/// The members of a JSON object in the order written.
+struct Ordered(Vec<(String, Box<RawValue>)>);
+
+impl<'de> Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Ordered(members))
+            }
+        }
+        deserializer.deserialize_map(Members)
     }
 }

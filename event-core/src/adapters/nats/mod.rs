@@ -80,6 +80,10 @@
 //! transport.declare("parcel.shipped.v1", "billing").await?;
 //! # Ok(()) }
 //! ```
+//!
+//! [`async_nats`] is re-exported, for a service that connects its own
+//! client and hands it to [`NatsTransport::new`]: a client of another
+//! version of `async-nats` is another type.
 
 mod subject;
 mod subscription;
@@ -90,6 +94,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, stream};
 
+pub use async_nats;
 pub use subscription::NatsSubscription;
 
 use crate::delivery::retry::RetryPolicy;

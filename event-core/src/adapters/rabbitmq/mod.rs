@@ -23,9 +23,15 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! [`lapin`] is re-exported, for a service that talks to the broker itself
+//! beside the transport (declares its own queues, looks at a queue in a
+//! test) with the client version this crate was built with.
 
 mod transport;
 mod wire;
 
 pub use transport::{RabbitMqSubscription, RabbitMqTransport};
 pub use wire::ContentMode;
+
+pub use lapin;

@@ -26,6 +26,11 @@
 //! assert_eq!(SqliteOutbox::pending(&conn)?, 1);
 //! # Ok::<(), rusqlite::Error>(())
 //! ```
+//!
+//! [`rusqlite`] is re-exported: the `Connection` and `Transaction` these
+//! functions take are `event_core::sqlite::rusqlite`'s, so a service names
+//! them from there and needs no `rusqlite` dependency of its own (one of its
+//! own must be the same version, 0.41, for the types to match).
 
 mod inbox;
 mod outbox;
@@ -39,6 +44,8 @@ pub use crate::delivery::relay::{Relay, RelayConfig, RelayStats};
 pub use inbox::{MemoryInbox, RequeueError, SqliteInbox};
 pub use outbox::{SqliteOutbox, SqliteUnitOfWork};
 pub use transport::{SqliteSubscription, SqliteTransport};
+
+pub use rusqlite;
 
 /// Milliseconds since the Unix epoch, the time unit of every table here.
 pub(crate) fn now_ms() -> i64 {

@@ -33,6 +33,7 @@
 //! ```
 
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 
 use serde_json::value::RawValue;
