@@ -27,6 +27,8 @@ mod tests {
             "/schemas/integration/product.updated.v1.json"
         ))
         .unwrap();
-        assert!(schema.contains("\"$id\": \"urn:event:integration:product.updated.v1\""));
+        assert!(
+            schema.contains("\"$id\": \"urn:event:shop-events:integration:product.updated.v1\"")
+        );
     }
 }
