@@ -28,6 +28,7 @@ use serde_json::Value;
 use event_compat::Compatibility;
 
 use crate::model::event::{Event, EventKind};
+pub use crate::model::schema::VOCABULARY;
 
 /// What the registry knows of one declared event.
 #[derive(Debug, Clone, Copy)]

@@ -31,6 +31,23 @@ use crate::model::event::Event;
 /// ```
 pub const DEFAULT_SCHEMA_BASE: &str = "urn:event:";
 
+/// The event-core vocabulary: a JSON Schema 2020-12 meta-schema
+/// (`event-core/schema/vocabulary.json`) that documents the `x-` keywords
+/// of event schemas (`x-event-type`, `x-event-version`, `x-event-kind`,
+/// `x-rust-type`, `x-pii`, `x-secret`) and the integer `format`s with their
+/// ranges. A strict validator accepts every event schema once it knows
+/// them; ajv, for example, with `addKeyword` for each entry of its
+/// `properties` and `addFormat` for each `$defs` entry named `format-*`.
+///
+/// ```
+/// let vocabulary: serde_json::Value =
+///     serde_json::from_str(event_core::registry::VOCABULARY).unwrap();
+/// assert_eq!(vocabulary["$id"], "urn:event-core:meta:2020-12");
+/// assert!(vocabulary["properties"]["x-pii"].is_object());
+/// assert_eq!(vocabulary["$defs"]["format-uint8"]["maximum"], 255);
+/// ```
+pub const VOCABULARY: &str = include_str!("../../schema/vocabulary.json");
+
 pub(crate) fn event_schema<E: Event>() -> Value {
     let mut schema = SchemaSettings::draft2020_12()
         .into_generator()
