@@ -19,6 +19,11 @@ fn every_shop_events_schema_passes_the_meta_schema_and_ajv_strict() {
     let _ = std::fs::remove_dir_all(&dir);
     let exported = event_core::registry::export(&dir).expect("the schemas are written");
     assert_eq!(exported.files.len(), shop_events::events().len());
+    // The vocabulary goes with the schemas.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("vocabulary.json")).unwrap(),
+        event_core::registry::VOCABULARY
+    );
     let files: Vec<_> = exported.files.iter().map(|f| dir.join(f)).collect();
     node::check_schemas(TEST, &files);
 }

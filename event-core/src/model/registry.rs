@@ -357,9 +357,10 @@ pub struct Exported {
 }
 
 /// Writes the JSON Schema of every registered event to `dir`, one file per
-/// version in a folder per kind (`integration/product.updated.v2.json`), and
-/// an `index.json` listing type, version, kind, Rust path, schema id and file
-/// of each. Call it from a build script to regenerate the schemas on every
+/// version in a folder per kind (`integration/product.updated.v2.json`), an
+/// `index.json` listing type, version, kind, Rust path, schema id and file
+/// of each, and `vocabulary.json`, the [`VOCABULARY`] that documents the
+/// schemas' `x-` keywords and integer formats for strict validators. Call it from a build script to regenerate the schemas on every
 /// build:
 ///
 /// ```no_run
@@ -401,5 +402,6 @@ pub fn export(dir: &std::path::Path) -> std::io::Result<Exported> {
     let mut text = serde_json::to_string_pretty(&index)?;
     text.push('\n');
     std::fs::write(dir.join("index.json"), text)?;
+    std::fs::write(dir.join("vocabulary.json"), VOCABULARY)?;
     Ok(Exported { files })
 }

@@ -1,6 +1,6 @@
 //! The event catalog: what a program's events are, who produces and consumes
 //! them, and how their versions follow one another, from the
-//! [registry](crate::registry).
+//! [`registry`].
 //!
 //! A [`Catalog`] renders in three [`Format`]s:
 //!
