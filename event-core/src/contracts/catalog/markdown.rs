@@ -302,7 +302,7 @@ fn version_section(catalog: &Catalog, out: &mut String, descriptor: &EventDescri
             .iter()
             .map(|c| match c {
                 Consumer::Event(target) => link(Some(descriptor.kind), *target),
-                Consumer::Named(name) => format!("consumer `{name}`"),
+                Consumer::Named(name) => format!("consumer `{}`", cell(name)),
             })
             .collect();
         let _ = writeln!(out, "- Maps to and consumed by: {}", targets.join(", "));
@@ -319,7 +319,7 @@ fn version_section(catalog: &Catalog, out: &mut String, descriptor: &EventDescri
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {} | {} | {} |",
-                field.name,
+                cell(&field.name),
                 cell(&field.ty),
                 if field.required { "yes" } else { "no" },
                 field.mark.unwrap_or(""),

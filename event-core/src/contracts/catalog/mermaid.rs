@@ -53,7 +53,12 @@ pub(super) fn flow(catalog: &Catalog) -> String {
     if !named.is_empty() {
         out.push_str("  subgraph consumers[\"Consumers\"]\n");
         for name in &named {
-            let _ = writeln!(out, "    consumer_{}([\"{name}\"])", ident(name));
+            let _ = writeln!(
+                out,
+                "    consumer_{}([\"{}\"])",
+                ident(name),
+                name.replace('"', "#quot;")
+            );
         }
         out.push_str("  end\n");
     }
