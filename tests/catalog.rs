@@ -198,7 +198,7 @@ fn the_markdown_pages_show_kinds_fields_marks_and_mappings() {
     assert!(index.contains("```mermaid\nflowchart LR\n"), "{index}");
 
     let sale = page("domain/product.put.on.sale.md");
-    assert!(sale.contains("Domain event · versions 1"), "{sale}");
+    assert!(sale.contains("Domain event · version 1 ·"), "{sale}");
     assert!(
         sale.contains(
             "| `merchant_email` | string | yes | pii | Where the merchant is told about the sale. |"
@@ -206,7 +206,7 @@ fn the_markdown_pages_show_kinds_fields_marks_and_mappings() {
         "{sale}"
     );
     assert!(
-        sale.contains("- Maps and consumed by:") || sale.contains("- Maps to and consumed by: [integration `product.updated` v2](../integration/product.updated.md#version-2), [notification `sale.started` v1](../notification/sale.started.md#version-1)"),
+        sale.contains("- Maps to and consumed by: [integration `product.updated` v2](../integration/product.updated.md#version-2), [notification `sale.started` v1](../notification/sale.started.md#version-1)"),
         "{sale}"
     );
 
@@ -242,6 +242,10 @@ fn upcast_paths_secrets_and_version_lineage_are_shown() {
     assert!(!left.contains("- to version 4"), "{left}");
     assert!(
         left.contains("- Upcast from: [integration `shipment.left` v2](../integration/shipment.left.md#version-2)"),
+        "{left}"
+    );
+    assert!(
+        left.contains("Integration event · versions 1, 2, 3, 4 ·"),
         "{left}"
     );
     // Newest first.

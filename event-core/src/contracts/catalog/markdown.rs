@@ -225,8 +225,13 @@ fn event_page(
     let numbers: Vec<String> = versions.iter().map(|d| d.version.to_string()).collect();
     let _ = writeln!(
         out,
-        "{} · versions {} · [all events](../index.md)\n",
+        "{} · {} {} · [all events](../index.md)\n",
         kind_title(kind),
+        if numbers.len() == 1 {
+            "version"
+        } else {
+            "versions"
+        },
         numbers.join(", ")
     );
     if let Some(text) = description(&latest_schema) {
