@@ -18,7 +18,7 @@ const meta = new Ajv2020({ strict: false, validateFormats: false });
 const validSchema = meta.getSchema('https://json-schema.org/draft/2020-12/schema');
 
 // Strict mode, with the vocabulary's keywords and formats and nothing else.
-const strict = new Ajv2020({ strict: true, allowUnionTypes: true });
+const strict = new Ajv2020({ strict: true });
 addFormats(strict);
 for (const [keyword, schema] of Object.entries(vocabulary.properties)) {
   strict.addKeyword({ keyword, metaSchema: schema });
