@@ -93,7 +93,7 @@ fn json_has_exactly_the_cloudevents_attributes() {
     assert_eq!(json["datacontenttype"], "application/json");
     assert_eq!(
         json["dataschema"],
-        "urn:event:integration:order.confirmed.v2"
+        "urn:event:event-core-suite:integration:order.confirmed.v2"
     );
     assert_eq!(json["data"], serde_json::json!({ "order_id": "o-1" }));
     for key in &keys {

@@ -64,7 +64,7 @@ fn type_names_versions_and_kinds() {
     assert_eq!(ProductUpdatedIntegrationEvent::KIND, EventKind::Integration);
     assert_eq!(
         ProductUpdatedIntegrationEvent::SCHEMA_ID,
-        "urn:event:integration:product.updated.v2"
+        "urn:event:event-core-suite:integration:product.updated.v2"
     );
 
     assert_eq!(StockLevelIntegrationEventV1::TYPE_NAME, "stock.level");

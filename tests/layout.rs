@@ -19,7 +19,7 @@ const EXEMPT: [&str; 3] = ["lib.rs", "__private.rs", "trace.rs"];
 
 /// The public modules at the crate root that are faces of a layer's module,
 /// with that layer (and, for an adapter, the adapter).
-const FACES: [(&str, &str, Option<&str>); 19] = [
+const FACES: [(&str, &str, Option<&str>); 20] = [
     ("prelude", "model", None),
     ("registry", "model", None),
     ("binding", "encoding", None),
@@ -39,6 +39,7 @@ const FACES: [(&str, &str, Option<&str>); 19] = [
     ("postgres", "adapters", Some("postgres")),
     ("rabbitmq", "adapters", Some("rabbitmq")),
     ("contracts", "contracts", None),
+    ("catalog", "contracts", None),
 ];
 
 fn rank(layer: &str) -> usize {

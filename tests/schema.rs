@@ -30,7 +30,7 @@ fn domain_event_schema() {
         CustomerRegistered::schema(),
         json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": "urn:event:domain:customer.registered.v1",
+            "$id": "urn:event:event-core-suite:domain:customer.registered.v1",
             "title": "CustomerRegistered",
             "description": "A customer registered in the shop.",
             "type": "object",
@@ -84,7 +84,53 @@ fn integration_event_schema_with_name_and_base() {
     assert_eq!(schema["required"], json!(["product_id", "price_cents"]));
     assert_eq!(
         schema["properties"]["price_cents"],
-        json!({ "type": "integer", "format": "uint64", "minimum": 0, "x-rust-type": "u64" })
+        json!({
+            "type": "integer",
+            "format": "uint64",
+            "minimum": 0,
+            "maximum": u64::MAX,
+            "x-rust-type": "u64"
+        })
+    );
+}
+
+/// Readings of a sensor, in every integer width.
+#[domain_event]
+pub struct SensorRead {
+    pub a: u8,
+    pub b: i8,
+    pub c: u16,
+    pub d: i16,
+    pub e: u32,
+    pub f: i32,
+    pub g: Option<i64>,
+    pub h: Vec<usize>,
+    pub i: isize,
+    pub j: f64,
+}
+
+/// Validators that ignore `format` still enforce each integer's width: the
+/// range is written as `minimum` and `maximum` beside it.
+#[test]
+fn integer_fields_carry_their_range() {
+    let schema = SensorRead::schema();
+    let p = &schema["properties"];
+    let range = |field: &serde_json::Value| (field["minimum"].clone(), field["maximum"].clone());
+    assert_eq!(range(&p["a"]), (json!(0), json!(255)));
+    assert_eq!(range(&p["b"]), (json!(-128), json!(127)));
+    assert_eq!(range(&p["c"]), (json!(0), json!(65_535)));
+    assert_eq!(range(&p["d"]), (json!(-32_768), json!(32_767)));
+    assert_eq!(range(&p["e"]), (json!(0), json!(u32::MAX)));
+    assert_eq!(range(&p["f"]), (json!(i32::MIN), json!(i32::MAX)));
+    assert_eq!(range(&p["g"]), (json!(i64::MIN), json!(i64::MAX)));
+    assert_eq!(range(&p["h"]["items"]), (json!(0), json!(u64::MAX)));
+    assert_eq!(range(&p["i"]), (json!(i64::MIN), json!(i64::MAX)));
+    assert_eq!(p["a"]["format"], "uint8", "the format stays");
+    assert!(p["j"].get("maximum").is_none(), "{}", p["j"]);
+    // The default `$id` names the package that declares the event.
+    assert_eq!(
+        schema["$id"],
+        format!("urn:event:{}:domain:sensor.read.v1", env!("CARGO_PKG_NAME"))
     );
 }
 
@@ -98,7 +144,10 @@ pub struct ParcelShippedNotification {
 #[test]
 fn notification_schema() {
     let schema = ParcelShippedNotification::schema();
-    assert_eq!(schema["$id"], "urn:event:notification:parcel.shipped.v1");
+    assert_eq!(
+        schema["$id"],
+        "urn:event:event-core-suite:notification:parcel.shipped.v1"
+    );
     assert_eq!(schema["x-event-kind"], "notification");
     assert_eq!(
         schema["properties"]["phone_number"],

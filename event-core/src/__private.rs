@@ -511,6 +511,26 @@ pub trait NoKind {
 
 impl<S> NoKind for KindOf<S> {}
 
+/// The registry's reference to `S`, if `S` is an event: `RefOf::<S>::REF`
+/// is the inherent constant where `S: Event` holds and [`NoRef`]'s `None`
+/// otherwise, so that a `maps_from` or `upcast_from` that names no event is
+/// reported once, by the check that names it.
+#[derive(Debug)]
+pub struct RefOf<S>(PhantomData<S>);
+
+impl<S: crate::Event> RefOf<S> {
+    /// The reference to `S`.
+    pub const REF: Option<crate::registry::EventRef> = Some(crate::registry::EventRef::of::<S>());
+}
+
+/// The fallback of [`RefOf`] for a type that is no event.
+pub trait NoRef {
+    /// No reference.
+    const REF: Option<crate::registry::EventRef> = None;
+}
+
+impl<S> NoRef for RefOf<S> {}
+
 /// Whether two strings are equal, in a const context.
 #[must_use]
 pub const fn str_eq(a: &str, b: &str) -> bool {

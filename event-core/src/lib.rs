@@ -43,7 +43,9 @@ pub use model::registry;
 // Encoding.
 pub use encoding::{binding, cloudevent, decode};
 
-// Contracts: the checker lives in the contracts layer's folder.
+// Contracts: the catalog, and the checker, which lives in the contracts
+// layer's folder.
+pub use contracts::catalog;
 #[path = "contracts/compat.rs"]
 pub mod compat;
 

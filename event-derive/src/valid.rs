@@ -15,6 +15,23 @@ use crate::naming::{self, DomainName};
 pub const SCHEMA_BASE_ENV: &str = "EVENT_CORE_SCHEMA_BASE";
 const DEFAULT_SCHEMA_BASE: &str = "urn:event:";
 
+/// The default base of a package's events: `urn:event:<package>:`, so that
+/// two packages' events of the same type have different `$id`s; the shared
+/// `urn:event:` outside cargo (or for a name a URN cannot hold as it is).
+fn default_schema_base(package: Option<&str>) -> String {
+    match package {
+        Some(name)
+            if !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')) =>
+        {
+            format!("{DEFAULT_SCHEMA_BASE}{name}:")
+        }
+        _ => DEFAULT_SCHEMA_BASE.to_owned(),
+    }
+}
+
 /// What an event resolves to once its rules are checked.
 pub struct Resolved {
     pub type_name: String,
@@ -94,6 +111,7 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
     let base = schema_base(
         input.args.schema_base.as_ref(),
         std::env::var(SCHEMA_BASE_ENV).ok(),
+        std::env::var("CARGO_PKG_NAME").ok().as_deref(),
         errors,
     );
 
@@ -299,8 +317,13 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
 }
 
 /// The schema base: the event's `schema_base = ".."`, else the environment
-/// variable's value, else the default.
-fn schema_base(attr: Option<&LitStr>, env: Option<String>, errors: &mut Errors) -> String {
+/// variable's value, else the default of the package.
+fn schema_base(
+    attr: Option<&LitStr>,
+    env: Option<String>,
+    package: Option<&str>,
+    errors: &mut Errors,
+) -> String {
     if let Some(lit) = attr {
         let value = lit.value();
         if let Err(message) = check_schema_base(&value) {
@@ -309,7 +332,7 @@ fn schema_base(attr: Option<&LitStr>, env: Option<String>, errors: &mut Errors) 
         return value;
     }
     let Some(value) = env else {
-        return DEFAULT_SCHEMA_BASE.to_owned();
+        return default_schema_base(package);
     };
     if let Err(message) = check_schema_base(&value) {
         errors.at(
@@ -325,7 +348,9 @@ fn schema_base(attr: Option<&LitStr>, env: Option<String>, errors: &mut Errors) 
 fn check_schema_base(base: &str) -> Result<(), String> {
     const EXAMPLES: &str = "like `https://schemas.example.com/events/` or `urn:acme:events:`";
     if base.is_empty() {
-        return Err("the schema base is empty; leave it out for the default `urn:event:`".into());
+        return Err(
+            "the schema base is empty; leave it out for the default `urn:event:<package>:`".into(),
+        );
     }
     if base.chars().any(char::is_whitespace) {
         return Err(format!(
@@ -390,15 +415,35 @@ mod tests {
         let attr: LitStr = syn::parse_quote!("https://a.example/events/");
         let env = Some("urn:acme:".to_owned());
         assert_eq!(
-            schema_base(Some(&attr), env.clone(), &mut errors),
+            schema_base(Some(&attr), env.clone(), Some("shop"), &mut errors),
             "https://a.example/events/"
         );
-        assert_eq!(schema_base(None, env, &mut errors), "urn:acme:");
-        assert_eq!(schema_base(None, None, &mut errors), DEFAULT_SCHEMA_BASE);
+        assert_eq!(
+            schema_base(None, env, Some("shop"), &mut errors),
+            "urn:acme:"
+        );
+        assert_eq!(
+            schema_base(None, None, Some("shop-events"), &mut errors),
+            "urn:event:shop-events:"
+        );
+        assert_eq!(
+            schema_base(None, None, None, &mut errors),
+            DEFAULT_SCHEMA_BASE
+        );
+        assert_eq!(
+            schema_base(None, None, Some("odd name"), &mut errors),
+            DEFAULT_SCHEMA_BASE
+        );
         assert!(errors.is_empty());
+        assert!(check_schema_base(&default_schema_base(Some("shop_events-2"))).is_ok());
 
         assert_eq!(
-            schema_base(None, Some("https://a.example/events".into()), &mut errors),
+            schema_base(
+                None,
+                Some("https://a.example/events".into()),
+                Some("shop"),
+                &mut errors
+            ),
             "https://a.example/events"
         );
         assert!(

@@ -4,6 +4,7 @@
 //! events compat [--mode MODE] [--format text|json] OLD.json NEW.json
 //! events envelope check [--max-size BYTES] [--max-depth N] FILE|-
 //! events schema export [--manifest-path PATH] [--out DIR]
+//! events catalog --format asyncapi|markdown|mermaid [--manifest-path PATH] [--out DIR]
 //! events contracts check [--manifest-path PATH] [--freeze]
 //! ```
 //!
@@ -39,7 +40,7 @@ pub(crate) fn one_line(message: &str) -> String {
 
 fn cli() -> Command {
     Command::new("events")
-        .about("Schema compatibility, CloudEvents checks, schema export and contract checks for event-core")
+        .about("Schema compatibility, CloudEvents checks, schema export, event catalogs and contract checks for event-core")
         .version(env!("CARGO_PKG_VERSION"))
         .subcommand_required(true)
         .arg_required_else_help(true)
@@ -65,6 +66,25 @@ fn cli() -> Command {
                                 .default_value("schemas")
                                 .help("The folder to write (relative to the current directory)"),
                         ),
+                ),
+        )
+        .subcommand(
+            Command::new("catalog")
+                .about("The catalog of a package's events: an AsyncAPI 3.0 document, Markdown pages or Mermaid diagrams")
+                .arg(
+                    Arg::new("format")
+                        .long("format")
+                        .value_name("FORMAT")
+                        .required(true)
+                        .value_parser(["asyncapi", "markdown", "mermaid"])
+                        .help("asyncapi (asyncapi.json), markdown (index.md and a page per event) or mermaid (flow.mmd, versions.mmd)"),
+                )
+                .arg(package::manifest_arg())
+                .arg(
+                    Arg::new("out")
+                        .long("out")
+                        .value_name("DIR")
+                        .help("The folder to write the files to (default: print them)"),
                 ),
         )
         .subcommand(
@@ -105,6 +125,7 @@ fn main() -> ExitCode {
             Some(("export", args)) => package::export(args),
             _ => Err(Failure::Usage("no such schema command".into())),
         },
+        Some(("catalog", args)) => package::catalog(args),
         Some(("contracts", args)) => match args.subcommand() {
             Some(("check", args)) => package::check(args),
             _ => Err(Failure::Usage("no such contracts command".into())),

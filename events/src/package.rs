@@ -1,5 +1,6 @@
-//! `events schema export` and `events contracts check`: what the build-time
-//! export and `check_contracts!()` do, for a package, from outside its tests.
+//! `events schema export`, `events catalog` and `events contracts check`:
+//! what the build-time export and catalog and `check_contracts!()` do, for a
+//! package, from outside its tests.
 //!
 //! A package's events are known only to a program that links it: the
 //! registry is filled at link time. So both commands write a small runner
@@ -25,6 +26,7 @@ pub(crate) fn manifest_arg() -> Arg {
 /// What the runner needs to know of the package.
 struct Package {
     name: String,
+    version: String,
     manifest_dir: PathBuf,
     target_dir: PathBuf,
     workspace_root: PathBuf,
@@ -132,6 +134,7 @@ fn locate(args: &ArgMatches) -> Result<Package, Failure> {
     let manifest_path = PathBuf::from(text(package, "manifest_path").unwrap_or_default());
     Ok(Package {
         name,
+        version: text(package, "version").unwrap_or("0.0.0").to_owned(),
         manifest_dir: manifest_path
             .parent()
             .map(Path::to_path_buf)
@@ -196,6 +199,39 @@ fn main() -> ExitCode {{
                 }}
             }}
         }}
+        Some("catalog") => {{
+            let Some(format) = args.get(1).and_then(|f| f.parse::<event_core::catalog::Format>().ok()) else {{
+                eprintln!("events: no such catalog format");
+                return ExitCode::from(2);
+            }};
+            let catalog = event_core::catalog::Catalog::from_registry().version({version});
+            match args.get(2) {{
+                Some(dir) => match catalog.write(format, std::path::Path::new(dir)) {{
+                    Ok(files) => {{
+                        println!("{{}} file(s) written to {{dir}}", files.len());
+                        ExitCode::SUCCESS
+                    }}
+                    Err(error) => {{
+                        eprintln!("events: {{dir}}: {{error}}");
+                        ExitCode::from(2)
+                    }}
+                }},
+                None => {{
+                    let pages = catalog.render(format);
+                    let many = pages.len() > 1;
+                    for page in pages {{
+                        if many {{
+                            match format {{
+                                event_core::catalog::Format::Mermaid => println!("%% {{}}", page.path),
+                                _ => println!("<!-- {{}} -->", page.path),
+                            }}
+                        }}
+                        print!("{{}}", page.text);
+                    }}
+                    ExitCode::SUCCESS
+                }}
+            }}
+        }}
         Some("check") => {{
             let contracts = event_core::contracts::Contracts::of_package({name}, {dir}, "events_runner");
             match contracts.check() {{
@@ -218,6 +254,7 @@ fn main() -> ExitCode {{
         core = package.event_core_name,
         name = toml(&package.name),
         dir = toml(&package.manifest_dir.to_string_lossy()),
+        version = toml(&package.version),
     );
     write(&dir.join("Cargo.toml"), &manifest)?;
     write(&dir.join("src/main.rs"), &main)?;
@@ -261,6 +298,28 @@ pub(crate) fn export(args: &ArgMatches) -> Result<(), Failure> {
         .map_or("schemas", String::as_str);
     let out = std::path::absolute(out).map_err(|e| Failure::Usage(format!("{out}: {e}")))?;
     run_runner(&package, &["export", &out.to_string_lossy()], false)
+}
+
+pub(crate) fn catalog(args: &ArgMatches) -> Result<(), Failure> {
+    let format = args
+        .get_one::<String>("format")
+        .map_or("markdown", String::as_str);
+    if let Err(error) = format.parse::<event_core::catalog::Format>() {
+        return Err(Failure::Usage(error.to_string()));
+    }
+    let package = locate(args)?;
+    match args.get_one::<String>("out") {
+        Some(out) => {
+            let out =
+                std::path::absolute(out).map_err(|e| Failure::Usage(format!("{out}: {e}")))?;
+            run_runner(
+                &package,
+                &["catalog", format, &out.to_string_lossy()],
+                false,
+            )
+        }
+        None => run_runner(&package, &["catalog", format], false),
+    }
 }
 
 pub(crate) fn check(args: &ArgMatches) -> Result<(), Failure> {

@@ -229,7 +229,7 @@ fn no_input_makes_it_panic() {
 }
 
 #[test]
-fn schema_export_and_contracts_check_work_on_a_package() {
+fn schema_export_catalog_and_contracts_check_work_on_a_package() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let package = fixture::parcel_events(root, tmp.join("parcel-events-cli"));
@@ -253,6 +253,76 @@ fn schema_export_and_contracts_check_work_on_a_package() {
         serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
     let listed = index.to_string();
     assert!(listed.contains("parcel.sent"), "{listed}");
+
+    // The catalog, printed and written.
+    let asyncapi = events(
+        &[
+            "catalog",
+            "--format",
+            "asyncapi",
+            "--manifest-path",
+            &manifest,
+        ],
+        None,
+    );
+    assert_eq!(asyncapi.status.code(), Some(0), "{}", stderr(&asyncapi));
+    let document: serde_json::Value = serde_json::from_slice(&asyncapi.stdout).unwrap();
+    assert_eq!(document["asyncapi"], "3.0.0");
+    assert_eq!(document["info"]["title"], "parcel-events events");
+    assert_eq!(document["info"]["version"], "0.0.0");
+    assert_eq!(
+        document["channels"]["parcel.sent.v1"]["address"],
+        "parcel.sent.v1"
+    );
+    assert_eq!(
+        document["components"]["messages"]["parcel.lost.v1"]["payload"]["$id"],
+        "urn:event:parcel-events:integration:parcel.lost.v1",
+        "the default schema base names the package"
+    );
+    let pages = tmp.join("parcel-events-cli-catalog");
+    let _ = std::fs::remove_dir_all(&pages);
+    let markdown = events(
+        &[
+            "catalog",
+            "--format",
+            "markdown",
+            "--manifest-path",
+            &manifest,
+            "--out",
+            &pages.to_string_lossy(),
+        ],
+        None,
+    );
+    assert_eq!(markdown.status.code(), Some(0), "{}", stderr(&markdown));
+    let index = std::fs::read_to_string(pages.join("index.md")).unwrap();
+    assert!(
+        index.contains("[`parcel.sent`](integration/parcel.sent.md)"),
+        "{index}"
+    );
+    let page = std::fs::read_to_string(pages.join("integration/parcel.sent.md")).unwrap();
+    assert!(page.contains("A parcel was sent."), "{page}");
+    let mermaid = events(
+        &[
+            "catalog",
+            "--format",
+            "mermaid",
+            "--manifest-path",
+            &manifest,
+        ],
+        None,
+    );
+    assert_eq!(mermaid.status.code(), Some(0), "{}", stderr(&mermaid));
+    let diagrams = stdout(&mermaid);
+    assert!(
+        diagrams.starts_with("%% flow.mmd\nflowchart LR\n"),
+        "{diagrams}"
+    );
+    assert!(diagrams.contains("%% versions.mmd\n"), "{diagrams}");
+    let wrong = events(
+        &["catalog", "--format", "html", "--manifest-path", &manifest],
+        None,
+    );
+    assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
 
     let check = events(&["contracts", "check", "--manifest-path", &manifest], None);
     assert_eq!(

@@ -27,6 +27,8 @@
 //! snapshot of a frozen version that changed compatibly; it writes nothing
 //! when `CI=true`.
 
+pub mod catalog;
+
 use core::fmt;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

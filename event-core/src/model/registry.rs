@@ -28,6 +28,7 @@ use serde_json::Value;
 use event_compat::Compatibility;
 
 use crate::model::event::{Event, EventKind};
+pub use crate::model::schema::VOCABULARY;
 
 /// What the registry knows of one declared event.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +53,62 @@ pub struct EventDescriptor {
     /// (or would be written), and how it must stay compatible with the
     /// previous version.
     pub contract: Option<ContractInfo>,
+    /// The events this one maps from (`maps_from = [..]`), as generated code
+    /// gives them: `None` for a source the macro reported as no event.
+    maps_from: &'static [Option<EventRef>],
+    /// The previous version this one upcasts from (`upcast_from = Older`).
+    upcast_from: Option<EventRef>,
     schema: fn() -> Value,
+}
+
+/// A reference to a declared event: its kind, type name and version.
+///
+/// ```
+/// use event_core::prelude::*;
+/// use event_core::registry::EventRef;
+///
+/// /// A parcel was handed to the carrier.
+/// #[domain_event]
+/// pub struct ParcelHandedOver {
+///     pub parcel_id: String,
+/// }
+///
+/// let parcel = EventRef::of::<ParcelHandedOver>();
+/// assert_eq!(parcel.type_name, "parcel.handed.over");
+/// assert_eq!(parcel.to_string(), "domain parcel.handed.over.v1");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventRef {
+    /// The event's kind.
+    pub kind: EventKind,
+    /// Its type name: `product.updated`.
+    pub type_name: &'static str,
+    /// Its version.
+    pub version: u32,
+}
+
+impl EventRef {
+    /// The reference to `E`.
+    #[must_use]
+    pub const fn of<E: Event>() -> Self {
+        EventRef {
+            kind: E::KIND,
+            type_name: E::TYPE_NAME,
+            version: E::VERSION,
+        }
+    }
+
+    /// The registered event this refers to, if one is.
+    #[must_use]
+    pub fn descriptor(&self) -> Option<&'static EventDescriptor> {
+        find(self.kind, self.type_name, self.version)
+    }
+}
+
+impl fmt::Display for EventRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}.v{}", self.kind, self.type_name, self.version)
+    }
 }
 
 /// The cargo package that declares an event: every crate of a package (its
@@ -90,6 +146,8 @@ impl EventDescriptor {
             module_path,
             package: None,
             contract: None,
+            maps_from: &[],
+            upcast_from: None,
             schema: <E as Event>::schema,
         }
     }
@@ -110,6 +168,45 @@ impl EventDescriptor {
             compatibility,
         });
         self
+    }
+
+    /// The same descriptor, mapped from `sources` (`maps_from = [..]`).
+    #[must_use]
+    pub const fn mapping_from(mut self, sources: &'static [Option<EventRef>]) -> Self {
+        self.maps_from = sources;
+        self
+    }
+
+    /// The same descriptor, upcast from the previous version `older`
+    /// (`upcast_from = Older`).
+    #[must_use]
+    pub const fn upcasting_from(mut self, older: Option<EventRef>) -> Self {
+        self.upcast_from = older;
+        self
+    }
+
+    /// The events this one maps from (`maps_from = [..]`), in the order the
+    /// attribute names them; empty for an event without `maps_from`.
+    #[must_use]
+    pub fn maps_from(&self) -> Vec<EventRef> {
+        self.maps_from.iter().flatten().copied().collect()
+    }
+
+    /// The previous version this one is upcast from when an older envelope
+    /// is decoded (`upcast_from = Older`).
+    #[must_use]
+    pub fn upcast_from(&self) -> Option<EventRef> {
+        self.upcast_from
+    }
+
+    /// This event as an [`EventRef`].
+    #[must_use]
+    pub const fn event_ref(&self) -> EventRef {
+        EventRef {
+            kind: self.kind,
+            type_name: self.type_name,
+            version: self.version,
+        }
     }
 
     /// The event's JSON Schema, as [`Event::schema`] builds it.
@@ -260,9 +357,10 @@ pub struct Exported {
 }
 
 /// Writes the JSON Schema of every registered event to `dir`, one file per
-/// version in a folder per kind (`integration/product.updated.v2.json`), and
-/// an `index.json` listing type, version, kind, Rust path, schema id and file
-/// of each. Call it from a build script to regenerate the schemas on every
+/// version in a folder per kind (`integration/product.updated.v2.json`), an
+/// `index.json` listing type, version, kind, Rust path, schema id and file
+/// of each, and `vocabulary.json`, the [`VOCABULARY`] that documents the
+/// schemas' `x-` keywords and integer formats for strict validators. Call it from a build script to regenerate the schemas on every
 /// build:
 ///
 /// ```no_run
@@ -304,5 +402,6 @@ pub fn export(dir: &std::path::Path) -> std::io::Result<Exported> {
     let mut text = serde_json::to_string_pretty(&index)?;
     text.push('\n');
     std::fs::write(dir.join("index.json"), text)?;
+    std::fs::write(dir.join("vocabulary.json"), VOCABULARY)?;
     Ok(Exported { files })
 }

@@ -93,6 +93,30 @@ pub fn emit(
         ))
     });
 
+    // What the catalog shows of the event's links: the events it maps from
+    // and the version it upcasts from. A source that is no event is `None`
+    // here, its error being the mapping check's.
+    let sources = input.sources();
+    let mapping_from = (!sources.is_empty()).then(|| {
+        quote!(.mapping_from({
+            #[allow(unused_imports)]
+            use #krate::__private::NoRef as _;
+            const SOURCES: &[::core::option::Option<#krate::registry::EventRef>] =
+                &[#(#krate::__private::RefOf::<#sources>::REF),*];
+            SOURCES
+        }))
+    });
+    let upcasting_from = (input.kind == Kind::Integration)
+        .then_some(input.args.upcast_from.as_ref())
+        .flatten()
+        .map(|older| {
+            quote!(.upcasting_from({
+                #[allow(unused_imports)]
+                use #krate::__private::NoRef as _;
+                #krate::__private::RefOf::<#older>::REF
+            }))
+        });
+
     // Each item allows `deprecated` itself, so that an old version marked
     // `#[deprecated]` does not make its own generated code warn.
     quote! {
@@ -127,7 +151,7 @@ pub fn emit(
             let descriptor = #krate::__private::EventDescriptor::of::<#ident>(
                 ::core::module_path!(),
                 #rust_name,
-            ) #in_package #with_contract;
+            ) #in_package #with_contract #mapping_from #upcasting_from;
             #track_contract
             #track_env
             #track_verbs

@@ -27,6 +27,35 @@ mod tests {
             "/schemas/integration/product.updated.v1.json"
         ))
         .unwrap();
-        assert!(schema.contains("\"$id\": \"urn:event:integration:product.updated.v1\""));
+        assert!(
+            schema.contains("\"$id\": \"urn:event:shop-events:integration:product.updated.v1\"")
+        );
+    }
+
+    #[test]
+    fn the_build_script_wrote_the_catalog() {
+        let read = |file: &str| {
+            std::fs::read_to_string(
+                std::path::Path::new(env!("OUT_DIR"))
+                    .join("catalog")
+                    .join(file),
+            )
+            .unwrap()
+        };
+        let index = read("index.md");
+        assert!(index.starts_with("# shop-events events\n"), "{index}");
+        assert!(index.contains("`customer_email` (pii)"), "{index}");
+        let flow = read("flow.mmd");
+        assert!(
+            flow.contains(
+                "domain_product_put_on_sale_v1 -->|maps to| integration_product_updated_v1"
+            ),
+            "{flow}"
+        );
+        let asyncapi = read("asyncapi.json");
+        assert!(
+            asyncapi.contains("\"send.product.updated.v1\""),
+            "{asyncapi}"
+        );
     }
 }
