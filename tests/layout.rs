@@ -19,7 +19,7 @@ const EXEMPT: [&str; 3] = ["lib.rs", "__private.rs", "trace.rs"];
 
 /// The public modules at the crate root that are faces of a layer's module,
 /// with that layer (and, for an adapter, the adapter).
-const FACES: [(&str, &str, Option<&str>); 19] = [
+const FACES: [(&str, &str, Option<&str>); 20] = [
     ("prelude", "model", None),
     ("registry", "model", None),
     ("binding", "encoding", None),
@@ -34,6 +34,7 @@ const FACES: [(&str, &str, Option<&str>); 19] = [
     ("integration", "delivery", None),
     ("notify", "delivery", None),
     ("dead_letter", "delivery", None),
+    ("host", "delivery", None),
     ("sqlite", "adapters", Some("sqlite")),
     ("nats", "adapters", Some("nats")),
     ("postgres", "adapters", Some("postgres")),

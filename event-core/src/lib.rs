@@ -48,7 +48,7 @@ pub use delivery::retry;
 #[cfg(feature = "testing")]
 pub use delivery::testing;
 #[cfg(feature = "tokio")]
-pub use delivery::{dead_letter, integration, notify, relay};
+pub use delivery::{dead_letter, host, integration, notify, relay};
 
 /// Mapping domain events to integration events and notifications, and the
 /// translators that do it on the domain bus.
