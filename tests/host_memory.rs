@@ -322,6 +322,25 @@ fn shutdown_releases_what_is_unfinished_and_a_restart_handles_it_once() {
 }
 
 #[test]
+fn two_handlers_of_one_type_are_a_typed_error() {
+    block_on(async {
+        let error = Host::new(InMemoryTransport::new())
+            .consumer("desk", MemoryInbox::new())
+            .handle::<BookLentIntegrationEventV2>(async |(), _| Ok(()))
+            .handle::<BookLentIntegrationEvent>(async |(), _| Ok(()))
+            .run(async {})
+            .await
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains(BookLentIntegrationEvent::FULL_TYPE)
+                && message.contains("two handlers"),
+            "{message}"
+        );
+    });
+}
+
+#[test]
 fn a_consumer_without_handlers_is_a_typed_error() {
     block_on(async {
         let error = Host::new(InMemoryTransport::new())

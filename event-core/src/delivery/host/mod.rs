@@ -77,6 +77,8 @@ use core::marker::PhantomData;
 use core::time::Duration;
 use std::sync::Arc;
 
+// The settling the SQLite inbox shares with the one in memory.
+#[cfg(feature = "sqlite")]
 pub(crate) use inbox::Settlement;
 pub use inbox::{Inbox, MemoryInbox};
 pub use metrics::{Metrics, MetricsSnapshot};
@@ -175,7 +177,9 @@ impl<T: Transport> Host<T> {
     /// # Errors
     ///
     /// [`HostError::Subscribe`] when a subscription is refused at the start;
-    /// [`HostError::NoHandlers`] for a consumer without handlers. Failures
+    /// [`HostError::NoHandlers`] for a consumer without handlers;
+    /// [`HostError::SameType`] for a consumer with two handlers of one
+    /// type. Failures
     /// while running (a broker that drops, a handler that fails) are retried
     /// and counted, not returned.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<Summary, HostError> {
@@ -342,6 +346,17 @@ pub enum HostError {
         /// The consumer.
         consumer: String,
     },
+    /// Two handlers of one consumer would receive the same event type
+    /// (the same event twice, or a version and a newer one that upcasts
+    /// from it): they would compete for its messages.
+    SameType {
+        /// The consumer.
+        consumer: String,
+        /// The full event type both would receive.
+        event_type: &'static str,
+        /// The types the two handlers take.
+        handlers: [&'static str; 2],
+    },
 }
 
 impl fmt::Display for HostError {
@@ -359,6 +374,16 @@ impl fmt::Display for HostError {
                 f,
                 "consumer `{consumer}` has no handler: add one with `.handle::<YourIntegrationEvent>(..)`"
             ),
+            HostError::SameType {
+                consumer,
+                event_type,
+                handlers: [first, second],
+            } => write!(
+                f,
+                "consumer `{consumer}` has two handlers that receive `{event_type}` \
+                 (the handlers of `{first}` and `{second}`): keep the one of the newest \
+                 version, or give the other its own consumer"
+            ),
         }
     }
 }
@@ -367,7 +392,7 @@ impl std::error::Error for HostError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             HostError::Subscribe { error, .. } => Some(error),
-            HostError::NoHandlers { .. } => None,
+            HostError::NoHandlers { .. } | HostError::SameType { .. } => None,
         }
     }
 }

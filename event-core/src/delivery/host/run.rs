@@ -40,6 +40,10 @@ pub(crate) struct Shared<I> {
 pub(crate) trait Route<T: Transport, I> {
     fn event_type(&self) -> &'static str;
 
+    /// The full types its subscriptions receive: its own and those it
+    /// upcasts from.
+    fn subscribed_types(&self) -> Vec<&'static str>;
+
     fn declare<'a>(
         &'a self,
         transport: &'a T,
@@ -76,6 +80,10 @@ where
 {
     fn event_type(&self) -> &'static str {
         E::FULL_TYPE
+    }
+
+    fn subscribed_types(&self) -> Vec<&'static str> {
+        Consumer::<E, T::Subscription>::subscribed_types()
     }
 
     fn declare<'a>(
@@ -316,6 +324,19 @@ impl<T: Transport, I: Inbox> Launch<T> for Pending<T, I> {
                 return Err(HostError::NoHandlers {
                     consumer: self.shared.consumer.clone(),
                 });
+            }
+            // Two handlers of one type would compete for its messages.
+            let mut taken = std::collections::HashMap::new();
+            for route in &self.routes {
+                for event_type in route.subscribed_types() {
+                    if let Some(first) = taken.insert(event_type, route.event_type()) {
+                        return Err(HostError::SameType {
+                            consumer: self.shared.consumer.clone(),
+                            event_type,
+                            handlers: [first, route.event_type()],
+                        });
+                    }
+                }
             }
             let mut sources = Vec::new();
             for route in self.routes {
