@@ -246,6 +246,10 @@ impl<T: Transport, I: Inbox> ConsumerBuilder<T, I> {
     /// back and the retry policy decides when the event comes again.
     ///
     /// Messages that do not decode as `E` go to the inbox's dead letters.
+    ///
+    /// The handler lives as long as the host, so it owns what it captures
+    /// (`async move |tx, envelope| ..`, with `Arc`s or `Rc`s of shared
+    /// state); it need not be `Send`.
     #[must_use]
     pub fn handle<E>(
         mut self,
