@@ -354,3 +354,69 @@ fn a_consumer_without_handlers_is_a_typed_error() {
         );
     });
 }
+
+#[test]
+fn a_handler_past_the_deadline_is_released_and_its_key_keeps_its_order() {
+    block_on(async {
+        let transport = InMemoryTransport::new();
+        let inbox = Arc::new(MemoryInbox::new());
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let started = Rc::new(tokio::sync::Notify::new());
+        // The first host's handler never finishes the first message.
+        let host = |stuck: bool| {
+            let (order, started) = (Rc::clone(&order), Rc::clone(&started));
+            Host::new(transport.clone())
+                .shutdown_deadline(Duration::from_millis(20))
+                .consumer("desk", Arc::clone(&inbox))
+                .concurrency(8)
+                .handle::<BookReturnedIntegrationEvent>(async move |(), envelope| {
+                    if stuck {
+                        started.notify_one();
+                        std::future::pending::<()>().await;
+                    }
+                    order.borrow_mut().push(envelope.data().seq);
+                    Ok(())
+                })
+        };
+        let first = host(true);
+        first.declare().await.unwrap();
+        let publisher = IntegrationPublisher::new(transport.clone());
+        for seq in 0..3 {
+            let envelope = Envelope::new(
+                "/library",
+                BookReturnedIntegrationEvent {
+                    book_id: "b-1".into(),
+                    seq,
+                },
+            )
+            .with_partition_key("b-1");
+            publisher.publish(&envelope).await.unwrap();
+        }
+        let metrics = first.metrics();
+        // Stops once the stuck handler ran and the two others wait behind
+        // it.
+        let stop = async {
+            started.notified().await;
+            wait_until("the others were fetched", || {
+                metrics.snapshot().in_flight == 1
+            })
+            .await;
+            tokio::task::yield_now().await;
+        };
+        let summary = first.run(stop).await.unwrap();
+        let desk = &summary.consumers[0];
+        assert!(!desk.finished_in_time);
+        assert_eq!(desk.metrics.handled, 0);
+        assert_eq!(desk.metrics.released, 3, "{desk:?}");
+        assert_eq!(desk.metrics.in_flight, 0);
+
+        let second = host(false);
+        let metrics = second.metrics();
+        second
+            .run(until(metrics, |m| m.handled == 3))
+            .await
+            .unwrap();
+        assert_eq!(*order.borrow(), [0, 1, 2]);
+        assert_eq!(inbox.processed("desk"), 3);
+    });
+}

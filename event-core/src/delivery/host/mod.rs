@@ -165,10 +165,11 @@ impl<T: Transport> Host<T> {
 
     /// Subscribes every consumer, then handles deliveries until `shutdown`
     /// resolves (or every subscription closes). On shutdown it stops
-    /// fetching, releases the deliveries fetched but not started, lets the
-    /// handlers in flight finish within the [shutdown
-    /// deadline](Self::shutdown_deadline), releases those that did not, and
-    /// returns what each consumer did.
+    /// fetching, lets the handlers in flight finish within the [shutdown
+    /// deadline](Self::shutdown_deadline), releases those that did not, then
+    /// the deliveries fetched but not started (after the ones they waited
+    /// behind, so a transport that keeps the order of what it is given back
+    /// keeps each key's order), and returns what each consumer did.
     ///
     /// A release is a negative acknowledgement: the transport delivers the
     /// message again, to this consumer or the next one to start, and the

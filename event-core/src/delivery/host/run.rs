@@ -563,16 +563,12 @@ async fn drive(
         }
     }
 
-    // Shutdown: what was fetched but not started goes back first.
-    let mut released = 0_u64;
-    for job in lanes.into_values().flatten() {
-        job.release().await;
-        released += 1;
-    }
+    // Shutdown: fetching stops; what it brought meanwhile waits with the
+    // jobs queued behind a key.
+    let mut late = Vec::new();
     while let Some((fetcher, fetched)) = fetching.next().await {
         if let Fetched::Job(job) = fetched {
-            job.release().await;
-            released += 1;
+            late.push(job);
         }
         idle.push(fetcher);
     }
@@ -584,13 +580,20 @@ async fn drive(
     };
     let finished_in_time = tokio::time::timeout(deadline, drain).await.is_ok();
     // Dropping a handler that did not finish rolls its transaction back and
-    // releases its delivery.
+    // releases its delivery; the jobs that were to follow it are released
+    // after it, in their order, so that a transport that keeps the order of
+    // what it is given back delivers a key's messages in order again.
     let unfinished = running.len() as u64;
     drop(running);
     for _ in 0..unfinished {
         metrics.stopped();
     }
-    metrics.add(Counter::Released, released + unfinished);
+    let mut released = unfinished;
+    for job in lanes.into_values().flatten().chain(late) {
+        job.release().await;
+        released += 1;
+    }
+    metrics.add(Counter::Released, released);
     drop(idle);
     ConsumerSummary {
         consumer,
