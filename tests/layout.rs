@@ -34,6 +34,7 @@ const FACES: [(&str, &str, Option<&str>); 20] = [
     ("integration", "delivery", None),
     ("notify", "delivery", None),
     ("dead_letter", "delivery", None),
+    ("host", "delivery", None),
     ("sqlite", "adapters", Some("sqlite")),
     ("nats", "adapters", Some("nats")),
     ("postgres", "adapters", Some("postgres")),

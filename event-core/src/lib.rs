@@ -56,7 +56,7 @@ pub use delivery::retry;
 pub use delivery::testing;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub use delivery::{dead_letter, integration, notify, relay};
+pub use delivery::{dead_letter, host, integration, notify, relay};
 
 /// Mapping domain events to integration events and notifications, and the
 /// translators that do it on the domain bus.

@@ -1,13 +1,15 @@
 //! Delivery: the domain bus and its unit of work, the translators, retries,
 //! and (feature `tokio`) the storage and transport traits the adapters
 //! implement ([`OutboxStore`](relay::OutboxStore), [`Transport`](transport::Transport)),
-//! the relay, the integration publisher and consumer, and the notification
-//! dispatcher. Imports the event model, encoding and contracts; never an
-//! adapter.
+//! the relay, the integration publisher and consumer, the hosted consumer
+//! runtime, and the notification dispatcher. Imports the event model,
+//! encoding and contracts; never an adapter.
 
 pub mod bus;
 #[cfg(feature = "tokio")]
 pub mod dead_letter;
+#[cfg(feature = "tokio")]
+pub mod host;
 #[cfg(feature = "tokio")]
 pub mod integration;
 #[cfg(feature = "tokio")]

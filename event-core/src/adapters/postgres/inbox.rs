@@ -10,11 +10,12 @@ use sqlx::{PgConnection, PgPool, Row};
 use super::{PgConfig, count};
 use crate::delivery::bus::BoxError;
 use crate::delivery::dead_letter::{InboxDeadLetter, InboxOutcome};
+use crate::delivery::host::Inbox;
 use crate::delivery::integration::Received;
 use crate::delivery::retry::{RetryDecision, RetryPolicy};
 use crate::delivery::transport::{Delivery, Transport};
 use crate::model::envelope::Envelope;
-use crate::model::event::Event;
+use crate::model::event::{Event, IntegrationEvent};
 
 /// Why an inbox dead letter was not requeued.
 pub type RequeueError = crate::delivery::dead_letter::RequeueError<sqlx::Error>;
@@ -490,5 +491,63 @@ impl PgInbox {
             .fetch_one(&self.pool)
             .await?;
         Ok(count(n))
+    }
+}
+
+/// The hosted consumer's inbox: each handler runs in a transaction of the
+/// pool that also records the event, as [`PgInbox::deliver`] does.
+///
+/// ```no_run
+/// use event_core::host::Host;
+/// use event_core::postgres::{PgConfig, PgInbox, sqlx};
+/// use event_core::prelude::*;
+/// use event_core::transport::InMemoryTransport;
+///
+/// /// A payment was captured.
+/// #[integration_event(version = 1)]
+/// pub struct PaymentCapturedIntegrationEvent { pub payment_id: String }
+///
+/// # async fn run(
+/// #     pool: sqlx::PgPool,
+/// #     transport: InMemoryTransport,
+/// #     shutdown: impl Future<Output = ()>,
+/// # ) -> Result<(), event_core::BoxError> {
+/// let inbox = PgInbox::new(pool, &PgConfig::default())?;
+/// Host::new(transport)
+///     .consumer("ledger", inbox)
+///     .handle::<PaymentCapturedIntegrationEvent>(async |tx, envelope| {
+///         sqlx::query("INSERT INTO payments (id) VALUES ($1)")
+///             .bind(&envelope.data().payment_id)
+///             .execute(&mut *tx)
+///             .await?;
+///         Ok(())
+///     })
+///     .run(shutdown)
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+impl Inbox for PgInbox {
+    type Tx<'t> = &'t mut PgConnection;
+
+    async fn deliver<E, F>(
+        &self,
+        consumer: &str,
+        received: Received<E>,
+        policy: &RetryPolicy,
+        handler: &F,
+    ) -> Result<InboxOutcome, BoxError>
+    where
+        E: IntegrationEvent,
+        F: AsyncFn(Self::Tx<'_>, &Envelope<E>) -> Result<(), BoxError>,
+    {
+        PgInbox::deliver(self, consumer, received, policy, async |tx, envelope| {
+            handler(tx, envelope).await
+        })
+        .await
+    }
+
+    async fn bury(&self, consumer: &str, delivery: &Delivery, error: &str) -> Result<(), BoxError> {
+        Ok(PgInbox::bury(self, consumer, delivery, error).await?)
     }
 }

@@ -1,8 +1,7 @@
 //! The idempotent consumer: an inbox of processed (event id, consumer)
 //! pairs, written in the consumer's own transaction.
 
-use std::collections::HashSet;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Arc;
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -10,11 +9,12 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use super::{count, now_ms};
 use crate::delivery::bus::BoxError;
 use crate::delivery::dead_letter::{InboxDeadLetter, InboxOutcome};
+use crate::delivery::host::{Inbox, Settlement};
 use crate::delivery::integration::Received;
-use crate::delivery::retry::{RetryDecision, RetryPolicy};
+use crate::delivery::retry::RetryPolicy;
 use crate::delivery::transport::{Delivery, Transport};
 use crate::model::envelope::Envelope;
-use crate::model::event::Event;
+use crate::model::event::{Event, IntegrationEvent};
 
 /// The inbox on SQLite. The consumer's state change and the inbox row commit
 /// in one transaction, so an event is applied exactly once however often it
@@ -173,6 +173,34 @@ impl SqliteInbox {
         Ok(outcome)
     }
 
+    /// [`apply`](Self::apply) with an async handler, which may hold the
+    /// transaction across `.await`s.
+    async fn apply_async<E, F>(
+        conn: &mut Connection,
+        consumer: &str,
+        envelope: &Envelope<E>,
+        failed_before: bool,
+        handler: F,
+    ) -> Result<InboxOutcome, BoxError>
+    where
+        F: AsyncFnOnce(&Transaction<'_>, &Envelope<E>) -> Result<(), BoxError>,
+    {
+        let tx = conn.transaction()?;
+        let event_id = envelope.id().as_str();
+        if failed_before {
+            tx.execute(
+                "DELETE FROM event_inbox_failures WHERE consumer = ?1 AND event_id = ?2",
+                params![consumer, event_id],
+            )?;
+        }
+        let outcome = Self::record(&tx, consumer, event_id)?;
+        if outcome == InboxOutcome::Processed {
+            handler(&tx, envelope).await?;
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+
     /// Handles a received envelope and settles its delivery, following
     /// `policy`: acknowledged when processed or a duplicate; when the
     /// handler fails, the failure is recorded and the delivery negatively
@@ -197,30 +225,29 @@ impl SqliteInbox {
         handler: impl FnOnce(&Transaction<'_>, &Envelope<E>) -> Result<(), BoxError>,
     ) -> Result<InboxOutcome, BoxError> {
         let failed_before = received.delivery.attempt > 1;
-        let error = match Self::apply(conn, consumer, &received.envelope, failed_before, handler) {
-            Ok(outcome) => {
-                received.ack().await?;
-                return Ok(outcome);
-            }
+        let applied = Self::apply(conn, consumer, &received.envelope, failed_before, handler);
+        let settlement = Self::settlement(conn, consumer, &received.delivery, policy, applied)?;
+        settlement.settle(received.delivery).await
+    }
+
+    /// How to settle a delivery once it was applied: acknowledged when it
+    /// was, otherwise with the failure recorded and the policy's decision
+    /// (the delivery buried when it gives up).
+    fn settlement(
+        conn: &Connection,
+        consumer: &str,
+        delivery: &Delivery,
+        policy: &RetryPolicy,
+        applied: Result<InboxOutcome, BoxError>,
+    ) -> rusqlite::Result<Settlement> {
+        let error = match applied {
+            Ok(outcome) => return Ok(Settlement::Ack(outcome)),
             Err(error) => error,
         };
-        let recorded =
-            Self::record_failure(conn, consumer, &received.delivery, &error.to_string())?;
-        match policy.decide(received.delivery.attempt.max(recorded)) {
-            RetryDecision::DeadLetter => {
-                Self::bury(conn, consumer, &received.delivery, &error.to_string())?;
-                received.ack().await?;
-                Ok(InboxOutcome::DeadLettered)
-            }
-            RetryDecision::Immediately => {
-                received.nack().await?;
-                Err(error)
-            }
-            RetryDecision::After(delay) => {
-                received.nack_after(delay).await?;
-                Err(error)
-            }
-        }
+        let recorded = Self::record_failure(conn, consumer, delivery, &error.to_string())?;
+        Settlement::after_failure(policy, delivery, recorded, error, |error| {
+            Self::bury(conn, consumer, delivery, error)
+        })
     }
 
     /// Records one more failure of a delivery; returns how many are recorded.
@@ -409,40 +436,94 @@ impl SqliteInbox {
     }
 }
 
-/// An inbox in memory, for tests and consumers whose state is in memory too.
-#[derive(Debug, Default)]
-pub struct MemoryInbox {
-    seen: Mutex<HashSet<(String, String)>>,
+/// A SQLite connection holding a consumer's inbox (and, usually, the
+/// consumer's own tables), for the [`Host`](crate::host::Host): its
+/// handlers take turns on it, each in a transaction that also records the
+/// event, as [`SqliteInbox::deliver`] does. Clones share the connection.
+///
+/// ```
+/// use event_core::host::Host;
+/// use event_core::prelude::*;
+/// use event_core::sqlite::InboxConnection;
+/// use event_core::transport::InMemoryTransport;
+///
+/// /// A loan was returned.
+/// #[integration_event(version = 1)]
+/// pub struct LoanReturnedIntegrationEvent { pub loan_id: String }
+///
+/// let conn = rusqlite::Connection::open_in_memory()?;
+/// conn.execute("CREATE TABLE returns (loan_id TEXT PRIMARY KEY)", [])?;
+/// let inbox = InboxConnection::new(conn)?;
+/// let host = Host::new(InMemoryTransport::new())
+///     .consumer("shelf", inbox.clone())
+///     .handle::<LoanReturnedIntegrationEvent>(async |tx, envelope| {
+///         tx.execute("INSERT INTO returns (loan_id) VALUES (?1)", [&envelope.data().loan_id])?;
+///         Ok(())
+///     });
+/// # drop(host);
+/// # Ok::<(), event_core::BoxError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct InboxConnection {
+    conn: Arc<tokio::sync::Mutex<Connection>>,
 }
 
-impl MemoryInbox {
-    /// An empty inbox.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Runs `handler` unless `consumer` processed this event before; the
-    /// event counts as processed only if the handler succeeds.
+impl InboxConnection {
+    /// The inbox on `conn`, its tables created if they do not exist
+    /// ([`SqliteInbox::install`]).
     ///
     /// # Errors
     ///
-    /// The handler's error.
-    pub fn handle<E>(
+    /// SQLite's error.
+    pub fn new(conn: Connection) -> rusqlite::Result<Self> {
+        SqliteInbox::install(&conn)?;
+        Ok(InboxConnection {
+            conn: Arc::new(tokio::sync::Mutex::new(conn)),
+        })
+    }
+
+    /// The connection, once no handler is using it: to read the consumer's
+    /// state, or the inbox's ([`SqliteInbox::processed`],
+    /// [`SqliteInbox::dead_letters`]).
+    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().await
+    }
+}
+
+impl Inbox for InboxConnection {
+    type Tx<'t> = &'t Transaction<'t>;
+
+    async fn deliver<E, F>(
         &self,
         consumer: &str,
-        envelope: &Envelope<E>,
-        handler: impl FnOnce(&Envelope<E>) -> Result<(), BoxError>,
-    ) -> Result<InboxOutcome, BoxError> {
-        let key = (consumer.to_owned(), envelope.id().to_string());
-        // The lock is held across the handler, so two deliveries of one
-        // event cannot both run it.
-        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        if seen.contains(&key) {
-            return Ok(InboxOutcome::Duplicate);
-        }
-        handler(envelope)?;
-        seen.insert(key);
-        Ok(InboxOutcome::Processed)
+        received: Received<E>,
+        policy: &RetryPolicy,
+        handler: &F,
+    ) -> Result<InboxOutcome, BoxError>
+    where
+        E: IntegrationEvent,
+        F: AsyncFn(Self::Tx<'_>, &Envelope<E>) -> Result<(), BoxError>,
+    {
+        let settlement = {
+            // Released before the transport is told, so the next handler
+            // need not wait for the broker.
+            let mut conn = self.conn.lock().await;
+            let failed_before = received.delivery.attempt > 1;
+            let applied = SqliteInbox::apply_async(
+                &mut conn,
+                consumer,
+                &received.envelope,
+                failed_before,
+                async |tx, envelope| handler(tx, envelope).await,
+            )
+            .await;
+            SqliteInbox::settlement(&conn, consumer, &received.delivery, policy, applied)?
+        };
+        settlement.settle(received.delivery).await
+    }
+
+    async fn bury(&self, consumer: &str, delivery: &Delivery, error: &str) -> Result<(), BoxError> {
+        let conn = self.conn.lock().await;
+        Ok(SqliteInbox::bury(&conn, consumer, delivery, error)?)
     }
 }

@@ -39,9 +39,12 @@ mod transport;
 
 // Shown in the docs as `relay`'s, as before the layers.
 pub use crate::delivery::dead_letter::{DeadLetter, InboxDeadLetter, InboxOutcome};
+/// The inbox in memory, here since before the hosted consumer runtime.
+#[doc(no_inline)]
+pub use crate::delivery::host::MemoryInbox;
 #[doc(no_inline)]
 pub use crate::delivery::relay::{Relay, RelayConfig, RelayStats};
-pub use inbox::{MemoryInbox, RequeueError, SqliteInbox};
+pub use inbox::{InboxConnection, RequeueError, SqliteInbox};
 pub use outbox::{SqliteOutbox, SqliteUnitOfWork};
 pub use transport::{SqliteSubscription, SqliteTransport};
 

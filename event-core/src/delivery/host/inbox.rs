@@ -1,0 +1,395 @@
+//! What the host asks of an inbox ([`Inbox`]), the settling every inbox
+//! shares, and the inbox in memory.
+
+use core::future::Future;
+use core::time::Duration;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::Notify;
+
+use crate::delivery::bus::BoxError;
+use crate::delivery::dead_letter::{InboxDeadLetter, InboxOutcome};
+use crate::delivery::integration::Received;
+use crate::delivery::retry::{RetryDecision, RetryPolicy};
+use crate::delivery::transport::Delivery;
+use crate::model::envelope::Envelope;
+use crate::model::event::IntegrationEvent;
+
+/// An idempotent consumer's store, as the [`Host`](super::Host) drives it:
+/// each delivery is handled in the inbox's transaction together with the
+/// row that marks it processed, then settled with the transport following
+/// the retry policy; a message that cannot be decoded is buried in the
+/// inbox's dead letters.
+///
+/// Implemented by [`MemoryInbox`], by SQLite's `InboxConnection` and by
+/// PostgreSQL's `PgInbox`, and by an [`Arc`] of any of them.
+pub trait Inbox: 'static {
+    /// What a handler receives to make its change in the inbox's
+    /// transaction: `&Transaction` on SQLite, `&mut PgConnection` on
+    /// PostgreSQL, `()` in memory.
+    type Tx<'t>;
+
+    /// Handles `received` once with `handler`, in one transaction with the
+    /// inbox row, and settles the delivery: acknowledged when processed or
+    /// a duplicate; on failure, the failure recorded and the delivery
+    /// released to come again at once or after the policy's delay, or
+    /// moved to the dead letters once the policy gives up.
+    ///
+    /// # Errors
+    ///
+    /// The handler's error when the event will come again, or the store's
+    /// or transport's.
+    fn deliver<E, F>(
+        &self,
+        consumer: &str,
+        received: Received<E>,
+        policy: &RetryPolicy,
+        handler: &F,
+    ) -> impl Future<Output = Result<InboxOutcome, BoxError>>
+    where
+        E: IntegrationEvent,
+        F: AsyncFn(Self::Tx<'_>, &Envelope<E>) -> Result<(), BoxError>;
+
+    /// Moves a delivery that cannot be handled (its bytes do not decode) to
+    /// the dead letters of `consumer`; the caller acknowledges it after.
+    ///
+    /// # Errors
+    ///
+    /// The store's error; the delivery is then released to come again.
+    fn bury(
+        &self,
+        consumer: &str,
+        delivery: &Delivery,
+        error: &str,
+    ) -> impl Future<Output = Result<(), BoxError>>;
+}
+
+impl<I: Inbox> Inbox for Arc<I> {
+    type Tx<'t> = I::Tx<'t>;
+
+    fn deliver<E, F>(
+        &self,
+        consumer: &str,
+        received: Received<E>,
+        policy: &RetryPolicy,
+        handler: &F,
+    ) -> impl Future<Output = Result<InboxOutcome, BoxError>>
+    where
+        E: IntegrationEvent,
+        F: AsyncFn(Self::Tx<'_>, &Envelope<E>) -> Result<(), BoxError>,
+    {
+        (**self).deliver(consumer, received, policy, handler)
+    }
+
+    fn bury(
+        &self,
+        consumer: &str,
+        delivery: &Delivery,
+        error: &str,
+    ) -> impl Future<Output = Result<(), BoxError>> {
+        (**self).bury(consumer, delivery, error)
+    }
+}
+
+/// How a handled delivery is to be settled with the transport; the same for
+/// every inbox once it has written what it keeps.
+#[derive(Debug)]
+pub(crate) enum Settlement {
+    /// Acknowledge: processed, a duplicate, or dead-lettered.
+    Ack(InboxOutcome),
+    /// Release, to come again after `delay` (at once when zero).
+    Retry {
+        /// The wait before the next delivery.
+        delay: Duration,
+        /// Why it failed.
+        error: BoxError,
+    },
+}
+
+impl Settlement {
+    /// What the policy says after a failure, counting the delivery's attempt
+    /// or the failures `recorded` by the inbox, whichever is more; `bury`
+    /// moves the delivery to the dead letters when the policy gives up.
+    pub(crate) fn after_failure<S>(
+        policy: &RetryPolicy,
+        delivery: &Delivery,
+        recorded: u32,
+        error: BoxError,
+        bury: impl FnOnce(&str) -> Result<(), S>,
+    ) -> Result<Self, S> {
+        Ok(match policy.decide(delivery.attempt.max(recorded)) {
+            RetryDecision::DeadLetter => {
+                bury(&error.to_string())?;
+                Settlement::Ack(InboxOutcome::DeadLettered)
+            }
+            RetryDecision::Immediately => Settlement::Retry {
+                delay: Duration::ZERO,
+                error,
+            },
+            RetryDecision::After(delay) => Settlement::Retry { delay, error },
+        })
+    }
+
+    /// Tells the transport.
+    pub(crate) async fn settle(self, delivery: Delivery) -> Result<InboxOutcome, BoxError> {
+        match self {
+            Settlement::Ack(outcome) => {
+                delivery.ack().await?;
+                Ok(outcome)
+            }
+            Settlement::Retry { delay, error } => {
+                delivery.nack_after(delay).await?;
+                Err(error)
+            }
+        }
+    }
+}
+
+/// An inbox in memory, for tests and consumers whose state is in memory
+/// too: it remembers the (consumer, event id) pairs processed, the failures
+/// of each event, and the dead letters, for as long as it lives.
+///
+/// ```
+/// use event_core::host::MemoryInbox;
+/// use event_core::prelude::*;
+///
+/// /// A book was lent.
+/// #[integration_event(version = 1)]
+/// pub struct BookLentIntegrationEvent { pub book_id: String }
+///
+/// let inbox = MemoryInbox::new();
+/// let envelope = Envelope::new("/library", BookLentIntegrationEvent { book_id: "b-1".into() });
+/// let mut lent = 0;
+/// inbox.handle("shelf", &envelope, |_| { lent += 1; Ok(()) })?;
+/// inbox.handle("shelf", &envelope, |_| { lent += 1; Ok(()) })?;
+/// assert_eq!(lent, 1);
+/// assert_eq!(inbox.processed("shelf"), 1);
+/// # Ok::<(), event_core::BoxError>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryInbox {
+    state: Mutex<State>,
+    /// Wakes deliveries waiting for another delivery of the same event.
+    settled: Notify,
+}
+
+type Key = (String, String);
+
+#[derive(Debug, Default)]
+struct State {
+    seen: HashSet<Key>,
+    /// Events a delivery is handling now.
+    busy: HashSet<Key>,
+    failures: HashMap<Key, u32>,
+    dead: Vec<InboxDeadLetter>,
+}
+
+/// Every update keeps the state consistent, so a poisoned lock is usable.
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> i64 {
+    let now = crate::model::time::Timestamp::now();
+    now.unix_seconds() * 1000 + i64::from(now.subsec_nanos() / 1_000_000)
+}
+
+/// Frees an event a delivery claimed, however the delivery ends.
+struct Claim<'a> {
+    inbox: &'a MemoryInbox,
+    key: Option<Key>,
+}
+
+impl Claim<'_> {
+    /// Frees the event under the caller's lock; the event's key.
+    fn finish(mut self, state: &mut State, key: Key) -> Key {
+        self.key = None;
+        state.busy.remove(&key);
+        key
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            lock(&self.inbox.state).busy.remove(&key);
+        }
+        self.inbox.settled.notify_waiters();
+    }
+}
+
+impl MemoryInbox {
+    /// An empty inbox.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs `handler` unless `consumer` processed this event before; the
+    /// event counts as processed only if the handler succeeds.
+    ///
+    /// # Errors
+    ///
+    /// The handler's error.
+    pub fn handle<E>(
+        &self,
+        consumer: &str,
+        envelope: &Envelope<E>,
+        handler: impl FnOnce(&Envelope<E>) -> Result<(), BoxError>,
+    ) -> Result<InboxOutcome, BoxError> {
+        let key = (consumer.to_owned(), envelope.id().to_string());
+        // The lock is held across the handler, so two deliveries of one
+        // event cannot both run it.
+        let mut state = lock(&self.state);
+        if state.seen.contains(&key) {
+            return Ok(InboxOutcome::Duplicate);
+        }
+        handler(envelope)?;
+        state.seen.insert(key);
+        Ok(InboxOutcome::Processed)
+    }
+
+    /// Handles a received envelope with an async `handler` and settles its
+    /// delivery following `policy`, as the SQLite and PostgreSQL inboxes'
+    /// `deliver` do: acknowledged when processed or a duplicate; on failure,
+    /// the failure counted and the delivery released to come again (at once
+    /// or after the policy's delay), or dead-lettered and acknowledged once
+    /// the policy gives up. A second delivery of an event being handled
+    /// waits for the first to finish.
+    ///
+    /// # Errors
+    ///
+    /// The handler's error when the event will come again, or the
+    /// transport's.
+    pub async fn deliver<E, F>(
+        &self,
+        consumer: &str,
+        received: Received<E>,
+        policy: &RetryPolicy,
+        handler: F,
+    ) -> Result<InboxOutcome, BoxError>
+    where
+        F: AsyncFnOnce(&Envelope<E>) -> Result<(), BoxError>,
+    {
+        let Received { envelope, delivery } = received;
+        let key = (consumer.to_owned(), envelope.id().to_string());
+        let Some(claim) = self.claim(&key).await else {
+            delivery.ack().await?;
+            return Ok(InboxOutcome::Duplicate);
+        };
+        let settlement = match handler(&envelope).await {
+            Ok(()) => {
+                let mut state = lock(&self.state);
+                let key = claim.finish(&mut state, key);
+                state.failures.remove(&key);
+                state.seen.insert(key);
+                Settlement::Ack(InboxOutcome::Processed)
+            }
+            Err(error) => {
+                let mut state = lock(&self.state);
+                let key = claim.finish(&mut state, key);
+                let failures = state.failures.entry(key.clone()).or_default();
+                *failures = failures.saturating_add(1);
+                let recorded = *failures;
+                Settlement::after_failure(policy, &delivery, recorded, error, |error| {
+                    Self::bury_locked(&mut state, consumer, &delivery, error);
+                    Ok::<(), BoxError>(())
+                })?
+            }
+        };
+        settlement.settle(delivery).await
+    }
+
+    /// Claims the event for one delivery; `None` when it was processed.
+    async fn claim(&self, key: &Key) -> Option<Claim<'_>> {
+        loop {
+            // Created before looking: a claim freed in between wakes it.
+            let freed = self.settled.notified();
+            {
+                let mut state = lock(&self.state);
+                if state.seen.contains(key) {
+                    return None;
+                }
+                if state.busy.insert(key.clone()) {
+                    return Some(Claim {
+                        inbox: self,
+                        key: Some(key.clone()),
+                    });
+                }
+            }
+            freed.await;
+        }
+    }
+
+    fn bury_locked(state: &mut State, consumer: &str, delivery: &Delivery, error: &str) {
+        let key = (consumer.to_owned(), delivery.message.id.clone());
+        let recorded = state.failures.remove(&key);
+        let now = now_ms();
+        state
+            .dead
+            .retain(|dead| !(dead.consumer == consumer && dead.event_id == delivery.message.id));
+        state.dead.push(InboxDeadLetter {
+            consumer: consumer.to_owned(),
+            event_id: delivery.message.id.clone(),
+            event_type: delivery.message.event_type.clone(),
+            headers: delivery.message.headers.clone(),
+            payload: delivery.message.payload.clone(),
+            attempts: delivery.attempt,
+            last_error: error.to_owned(),
+            first_failed_at_ms: (recorded.is_some() || delivery.attempt <= 1).then_some(now),
+            last_failed_at_ms: now,
+        });
+    }
+
+    /// Moves a delivery `consumer` cannot process to the dead letters;
+    /// burying an event again replaces its dead letter.
+    pub fn bury(&self, consumer: &str, delivery: &Delivery, error: &str) {
+        Self::bury_locked(&mut lock(&self.state), consumer, delivery, error);
+    }
+
+    /// The dead letters of `consumer`, oldest first.
+    #[must_use]
+    pub fn dead_letters(&self, consumer: &str) -> Vec<InboxDeadLetter> {
+        lock(&self.state)
+            .dead
+            .iter()
+            .filter(|dead| dead.consumer == consumer)
+            .cloned()
+            .collect()
+    }
+
+    /// How many events `consumer` has processed.
+    #[must_use]
+    pub fn processed(&self, consumer: &str) -> u64 {
+        let state = lock(&self.state);
+        state.seen.iter().filter(|(c, _)| c == consumer).count() as u64
+    }
+}
+
+impl Inbox for MemoryInbox {
+    type Tx<'t> = ();
+
+    async fn deliver<E, F>(
+        &self,
+        consumer: &str,
+        received: Received<E>,
+        policy: &RetryPolicy,
+        handler: &F,
+    ) -> Result<InboxOutcome, BoxError>
+    where
+        E: IntegrationEvent,
+        F: AsyncFn((), &Envelope<E>) -> Result<(), BoxError>,
+    {
+        MemoryInbox::deliver(self, consumer, received, policy, async |envelope| {
+            handler((), envelope).await
+        })
+        .await
+    }
+
+    async fn bury(&self, consumer: &str, delivery: &Delivery, error: &str) -> Result<(), BoxError> {
+        MemoryInbox::bury(self, consumer, delivery, error);
+        Ok(())
+    }
+}

@@ -1,0 +1,114 @@
+//! Counters of a hosted consumer, readable while it runs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The counters of one hosted consumer: a cheap, cloneable handle to
+/// atomics the host updates as it goes, for a user to read or export
+/// (to Prometheus, a log line, a health endpoint) without any dependency.
+///
+/// ```
+/// use event_core::host::Metrics;
+///
+/// let metrics = Metrics::default();
+/// let snapshot = metrics.snapshot();
+/// assert_eq!(snapshot.handled, 0);
+/// assert_eq!(snapshot.in_flight, 0);
+/// // No transport reports its lag to the host yet.
+/// assert_eq!(snapshot.lag, None);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    counters: Arc<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    handled: AtomicU64,
+    duplicates: AtomicU64,
+    retried: AtomicU64,
+    dead_lettered: AtomicU64,
+    in_flight: AtomicU64,
+    released: AtomicU64,
+    transport_errors: AtomicU64,
+}
+
+/// The counters of a [`Metrics`] at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct MetricsSnapshot {
+    /// Events handled for the first time (their effect committed with the
+    /// inbox row).
+    pub handled: u64,
+    /// Deliveries of events handled before, skipped by the inbox.
+    pub duplicates: u64,
+    /// Deliveries that failed and were released to come again (at once or
+    /// after the retry policy's delay), or whose settling failed.
+    pub retried: u64,
+    /// Deliveries moved to the inbox's dead letters: handlers that failed
+    /// for good, and messages that do not decode.
+    pub dead_lettered: u64,
+    /// Deliveries being handled now.
+    pub in_flight: u64,
+    /// Deliveries given back unhandled at shutdown: fetched but not started,
+    /// or still running at the deadline.
+    pub released: u64,
+    /// Failed attempts to fetch from the transport (each retried after a
+    /// pause).
+    pub transport_errors: u64,
+    /// Messages waiting for the consumer on the broker, when the transport
+    /// reports it; `None` with every transport of this crate today.
+    pub lag: Option<u64>,
+}
+
+impl Metrics {
+    /// The counters now.
+    #[must_use]
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let c = &*self.counters;
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        MetricsSnapshot {
+            handled: read(&c.handled),
+            duplicates: read(&c.duplicates),
+            retried: read(&c.retried),
+            dead_lettered: read(&c.dead_lettered),
+            in_flight: read(&c.in_flight),
+            released: read(&c.released),
+            transport_errors: read(&c.transport_errors),
+            lag: None,
+        }
+    }
+
+    pub(super) fn add(&self, counter: Counter, n: u64) {
+        let c = &*self.counters;
+        let atomic = match counter {
+            Counter::Handled => &c.handled,
+            Counter::Duplicates => &c.duplicates,
+            Counter::Retried => &c.retried,
+            Counter::DeadLettered => &c.dead_lettered,
+            Counter::InFlight => &c.in_flight,
+            Counter::Released => &c.released,
+            Counter::TransportErrors => &c.transport_errors,
+        };
+        atomic.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(super) fn started(&self) {
+        self.add(Counter::InFlight, 1);
+    }
+
+    pub(super) fn stopped(&self) {
+        self.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Counter {
+    Handled,
+    Duplicates,
+    Retried,
+    DeadLettered,
+    InFlight,
+    Released,
+    TransportErrors,
+}

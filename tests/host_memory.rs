@@ -1,0 +1,422 @@
+//! The hosted consumer runtime on the in-memory transport and inbox:
+//! handlers receive, the inbox skips duplicates and redeliveries, older
+//! versions arrive upcast, deliveries with one partition key are handled in
+//! order while others run beside them, failures are retried then
+//! dead-lettered (undecodable messages too), the counters match, and
+//! shutdown gives back what it did not handle.
+
+mod support;
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use event_core::host::{Host, MemoryInbox, Metrics};
+use event_core::integration::{IntegrationPublisher, encode};
+use event_core::prelude::*;
+use event_core::retry::RetryPolicy;
+use event_core::transport::{InMemoryTransport, Message, Transport};
+use support::{block_on, wait_until};
+
+/// A book was lent (first version).
+#[integration_event(version = 1)]
+pub struct BookLentIntegrationEvent {
+    pub book_id: String,
+}
+
+/// A book was lent, to a member.
+#[integration_event(version = 2, upcast_from = BookLentIntegrationEvent)]
+pub struct BookLentIntegrationEventV2 {
+    pub book_id: String,
+    #[serde(default)]
+    pub member_id: Option<String>,
+}
+
+/// A book came back.
+#[integration_event(version = 1)]
+pub struct BookReturnedIntegrationEvent {
+    pub book_id: String,
+    pub seq: u32,
+}
+
+fn lent_v1(book: &str) -> Envelope<BookLentIntegrationEvent> {
+    Envelope::new(
+        "/library",
+        BookLentIntegrationEvent {
+            book_id: book.into(),
+        },
+    )
+}
+
+fn lent_v2(book: &str, member: &str) -> Envelope<BookLentIntegrationEventV2> {
+    Envelope::new(
+        "/library",
+        BookLentIntegrationEventV2 {
+            book_id: book.into(),
+            member_id: Some(member.into()),
+        },
+    )
+}
+
+/// Resolves once `done` holds for the metrics.
+async fn until(metrics: Metrics, done: impl Fn(&event_core::host::MetricsSnapshot) -> bool) {
+    wait_until("the host did its work", || done(&metrics.snapshot())).await;
+}
+
+#[test]
+fn handlers_receive_once_and_old_versions_arrive_upcast() {
+    block_on(async {
+        let transport = InMemoryTransport::new();
+        let inbox = Arc::new(MemoryInbox::new());
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let returned = Rc::new(Cell::new(0));
+        let (lent, back) = (Rc::clone(&seen), Rc::clone(&returned));
+        let host = Host::new(transport.clone())
+            .consumer("desk", Arc::clone(&inbox))
+            .handle::<BookLentIntegrationEventV2>(async move |(), envelope| {
+                let data = envelope.data();
+                lent.borrow_mut()
+                    .push((data.book_id.clone(), data.member_id.clone()));
+                Ok(())
+            })
+            .handle::<BookReturnedIntegrationEvent>(async move |(), _| {
+                back.set(back.get() + 1);
+                Ok(())
+            });
+        let metrics = host.metrics();
+        host.declare().await.unwrap();
+
+        let publisher = IntegrationPublisher::new(transport.clone());
+        let first = lent_v2("b-1", "m-1");
+        publisher.publish(&first).await.unwrap();
+        publisher.publish(&lent_v1("b-2")).await.unwrap();
+        // The broker delivers the first one twice.
+        publisher.publish(&first).await.unwrap();
+        let returned_event = Envelope::new(
+            "/library",
+            BookReturnedIntegrationEvent {
+                book_id: "b-1".into(),
+                seq: 1,
+            },
+        );
+        publisher.publish(&returned_event).await.unwrap();
+
+        let summary = host
+            .run(until(metrics, |m| m.handled == 3 && m.duplicates == 1))
+            .await
+            .unwrap();
+
+        let mut seen = seen.borrow().clone();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                ("b-1".to_owned(), Some("m-1".to_owned())),
+                ("b-2".to_owned(), None)
+            ]
+        );
+        assert_eq!(returned.get(), 1);
+        assert_eq!(inbox.processed("desk"), 3);
+        let desk = &summary.consumers[0];
+        assert_eq!(desk.consumer, "desk");
+        assert_eq!(
+            (desk.metrics.handled, desk.metrics.duplicates),
+            (3, 1),
+            "{desk:?}"
+        );
+        assert_eq!(desk.metrics.in_flight, 0);
+        assert!(desk.finished_in_time);
+    });
+}
+
+#[test]
+fn one_key_in_order_while_keys_run_side_by_side() {
+    block_on(async {
+        const KEYS: u32 = 4;
+        const EACH: u32 = 50;
+        let transport = InMemoryTransport::new();
+        let order: Rc<RefCell<BTreeMap<String, Vec<u32>>>> = Rc::default();
+        let (running, most) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        let (log, now, max) = (Rc::clone(&order), Rc::clone(&running), Rc::clone(&most));
+        let host = Host::new(transport.clone())
+            .consumer("desk", MemoryInbox::new())
+            .concurrency(8)
+            .handle::<BookReturnedIntegrationEvent>(async move |(), envelope| {
+                now.set(now.get() + 1);
+                max.set(max.get().max(now.get()));
+                // Gives the other handlers their turn.
+                for _ in 0..3 {
+                    tokio::task::yield_now().await;
+                }
+                let data = envelope.data();
+                log.borrow_mut()
+                    .entry(data.book_id.clone())
+                    .or_default()
+                    .push(data.seq);
+                now.set(now.get() - 1);
+                Ok(())
+            });
+        let metrics = host.metrics();
+        host.declare().await.unwrap();
+
+        let publisher = IntegrationPublisher::new(transport.clone());
+        for seq in 0..EACH {
+            for key in 0..KEYS {
+                let book = format!("b-{key}");
+                let envelope = Envelope::new(
+                    "/library",
+                    BookReturnedIntegrationEvent {
+                        book_id: book.clone(),
+                        seq,
+                    },
+                )
+                .with_partition_key(book);
+                publisher.publish(&envelope).await.unwrap();
+            }
+        }
+        let summary = host
+            .run(until(metrics, |m| m.handled == u64::from(KEYS * EACH)))
+            .await
+            .unwrap();
+
+        let order = order.borrow();
+        assert_eq!(order.len(), KEYS as usize);
+        for (key, seqs) in order.iter() {
+            assert_eq!(*seqs, (0..EACH).collect::<Vec<_>>(), "key {key}");
+        }
+        assert!(most.get() > 1, "the handlers never overlapped");
+        assert!(most.get() <= 8, "{} ran at once", most.get());
+        assert_eq!(summary.consumers[0].metrics.handled, u64::from(KEYS * EACH));
+    });
+}
+
+#[test]
+fn failures_are_retried_then_dead_lettered_and_counted() {
+    block_on(async {
+        let transport = InMemoryTransport::new();
+        let inbox = Arc::new(MemoryInbox::new());
+        let attempts = Rc::new(Cell::new(0));
+        let tries = Rc::clone(&attempts);
+        let policy = RetryPolicy {
+            immediate_retries: 1,
+            delayed_retries: 1,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+        };
+        let host = Host::new(transport.clone())
+            .consumer("desk", Arc::clone(&inbox))
+            .retry(policy)
+            .handle::<BookLentIntegrationEventV2>(async move |(), envelope| {
+                if envelope.data().book_id == "poison" {
+                    tries.set(tries.get() + 1);
+                    return Err("the shelf is full".into());
+                }
+                Ok(())
+            });
+        let metrics = host.metrics();
+        host.declare().await.unwrap();
+
+        let publisher = IntegrationPublisher::new(transport.clone());
+        let poison = lent_v2("poison", "m-1");
+        publisher.publish(&poison).await.unwrap();
+        publisher.publish(&lent_v2("fine", "m-2")).await.unwrap();
+        // Bytes that are no event at all, under the handler's type.
+        let garbage = Message {
+            id: "not-json".into(),
+            event_type: BookLentIntegrationEventV2::FULL_TYPE.into(),
+            headers: Vec::new(),
+            payload: b"{ not json".to_vec(),
+        };
+        transport.publish(garbage).await.unwrap();
+
+        let summary = host
+            .run(until(metrics, |m| m.dead_lettered == 2 && m.handled == 1))
+            .await
+            .unwrap();
+
+        assert_eq!(attempts.get(), 3, "1 + 1 immediate + 1 delayed");
+        let m = summary.consumers[0].metrics;
+        assert_eq!(
+            (m.handled, m.retried, m.dead_lettered, m.duplicates),
+            (1, 2, 2, 0),
+            "{m:?}"
+        );
+        let dead = inbox.dead_letters("desk");
+        let mut ids: Vec<_> = dead.iter().map(|d| d.event_id.as_str()).collect();
+        ids.sort_unstable();
+        let mut expected = vec![poison.id().as_str(), "not-json"];
+        expected.sort_unstable();
+        assert_eq!(ids, expected);
+        let buried = dead
+            .iter()
+            .find(|d| d.event_id == poison.id().as_str())
+            .unwrap();
+        assert_eq!(buried.attempts, 3);
+        assert_eq!(buried.last_error, "the shelf is full");
+        assert_eq!(buried.message(), encode(&poison).unwrap());
+        assert_eq!(inbox.processed("desk"), 1);
+    });
+}
+
+#[test]
+fn shutdown_releases_what_is_unfinished_and_a_restart_handles_it_once() {
+    block_on(async {
+        const N: u32 = 200;
+        let transport = InMemoryTransport::new();
+        let inbox = Arc::new(MemoryInbox::new());
+        let effects: Rc<RefCell<BTreeMap<u32, u32>>> = Rc::default();
+        // The first host is asked to stop by its 50th handler.
+        let stop = Rc::new(tokio::sync::Notify::new());
+        let host = |effects: Rc<RefCell<BTreeMap<u32, u32>>>, stop: Rc<tokio::sync::Notify>| {
+            Host::new(transport.clone())
+                .shutdown_deadline(Duration::from_millis(1))
+                .consumer("desk", Arc::clone(&inbox))
+                .concurrency(8)
+                .handle::<BookReturnedIntegrationEvent>(async move |(), envelope| {
+                    tokio::task::yield_now().await;
+                    let mut effects = effects.borrow_mut();
+                    *effects.entry(envelope.data().seq).or_default() += 1;
+                    if effects.len() == 50 {
+                        stop.notify_one();
+                    }
+                    Ok(())
+                })
+        };
+        let first = host(Rc::clone(&effects), Rc::clone(&stop));
+        first.declare().await.unwrap();
+        let publisher = IntegrationPublisher::new(transport.clone());
+        for seq in 0..N {
+            let envelope = Envelope::new(
+                "/library",
+                BookReturnedIntegrationEvent {
+                    book_id: "b".into(),
+                    seq,
+                },
+            );
+            publisher.publish(&envelope).await.unwrap();
+        }
+        let summary = first.run(stop.notified()).await.unwrap();
+        let stopped = summary.consumers[0].metrics;
+        assert!(stopped.handled < u64::from(N), "{stopped:?}");
+
+        let second = host(Rc::clone(&effects), Rc::default());
+        let metrics = second.metrics();
+        let restarted = second
+            .run(until(metrics, |m| {
+                m.handled + stopped.handled >= u64::from(N)
+            }))
+            .await
+            .unwrap();
+
+        let effects = effects.borrow();
+        assert_eq!(effects.len(), N as usize);
+        assert!(effects.values().all(|n| *n == 1), "{effects:?}");
+        assert_eq!(
+            stopped.handled + restarted.consumers[0].metrics.handled,
+            u64::from(N)
+        );
+        assert_eq!(inbox.processed("desk"), u64::from(N));
+    });
+}
+
+#[test]
+fn two_handlers_of_one_type_are_a_typed_error() {
+    block_on(async {
+        let error = Host::new(InMemoryTransport::new())
+            .consumer("desk", MemoryInbox::new())
+            .handle::<BookLentIntegrationEventV2>(async |(), _| Ok(()))
+            .handle::<BookLentIntegrationEvent>(async |(), _| Ok(()))
+            .run(async {})
+            .await
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains(BookLentIntegrationEvent::FULL_TYPE)
+                && message.contains("two handlers"),
+            "{message}"
+        );
+    });
+}
+
+#[test]
+fn a_consumer_without_handlers_is_a_typed_error() {
+    block_on(async {
+        let error = Host::new(InMemoryTransport::new())
+            .consumer("desk", MemoryInbox::new())
+            .run(async {})
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("`desk` has no handler"),
+            "{error}"
+        );
+    });
+}
+
+#[test]
+fn a_handler_past_the_deadline_is_released_and_its_key_keeps_its_order() {
+    block_on(async {
+        let transport = InMemoryTransport::new();
+        let inbox = Arc::new(MemoryInbox::new());
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let started = Rc::new(tokio::sync::Notify::new());
+        // The first host's handler never finishes the first message.
+        let host = |stuck: bool| {
+            let (order, started) = (Rc::clone(&order), Rc::clone(&started));
+            Host::new(transport.clone())
+                .shutdown_deadline(Duration::from_millis(20))
+                .consumer("desk", Arc::clone(&inbox))
+                .concurrency(8)
+                .handle::<BookReturnedIntegrationEvent>(async move |(), envelope| {
+                    if stuck {
+                        started.notify_one();
+                        std::future::pending::<()>().await;
+                    }
+                    order.borrow_mut().push(envelope.data().seq);
+                    Ok(())
+                })
+        };
+        let first = host(true);
+        first.declare().await.unwrap();
+        let publisher = IntegrationPublisher::new(transport.clone());
+        for seq in 0..3 {
+            let envelope = Envelope::new(
+                "/library",
+                BookReturnedIntegrationEvent {
+                    book_id: "b-1".into(),
+                    seq,
+                },
+            )
+            .with_partition_key("b-1");
+            publisher.publish(&envelope).await.unwrap();
+        }
+        let metrics = first.metrics();
+        // Stops once the stuck handler ran and the two others wait behind
+        // it.
+        let stop = async {
+            started.notified().await;
+            wait_until("the others were fetched", || {
+                metrics.snapshot().in_flight == 1
+            })
+            .await;
+            tokio::task::yield_now().await;
+        };
+        let summary = first.run(stop).await.unwrap();
+        let desk = &summary.consumers[0];
+        assert!(!desk.finished_in_time);
+        assert_eq!(desk.metrics.handled, 0);
+        assert_eq!(desk.metrics.released, 3, "{desk:?}");
+        assert_eq!(desk.metrics.in_flight, 0);
+
+        let second = host(false);
+        let metrics = second.metrics();
+        second
+            .run(until(metrics, |m| m.handled == 3))
+            .await
+            .unwrap();
+        assert_eq!(*order.borrow(), [0, 1, 2]);
+        assert_eq!(inbox.processed("desk"), 3);
+    });
+}
