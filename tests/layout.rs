@@ -19,7 +19,7 @@ const EXEMPT: [&str; 3] = ["lib.rs", "__private.rs", "trace.rs"];
 
 /// The public modules at the crate root that are faces of a layer's module,
 /// with that layer (and, for an adapter, the adapter).
-const FACES: [(&str, &str, Option<&str>); 20] = [
+const FACES: [(&str, &str, Option<&str>); 21] = [
     ("prelude", "model", None),
     ("registry", "model", None),
     ("binding", "encoding", None),
