@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use crate::delivery::bus::TxKind;
 use crate::encoding::message::{Message, encode};
 use crate::model::envelope::Envelope;
 use crate::model::event::IntegrationEvent;
@@ -148,5 +149,26 @@ impl UnitOfWork for Staged {
     #[inline]
     fn staged(&mut self) -> &mut Staged {
         self
+    }
+}
+
+/// A unit of work that lends what the [`TxKind`] `K` borrows (its
+/// transaction) to the async handlers of a `DomainBus<K>`, beside the
+/// messages they stage. [`DomainBus::publish_async`](crate::DomainBus::publish_async)
+/// takes one.
+///
+/// Every unit of work lends `()`, for a bus that lends nothing; the SQLite
+/// adapter's `SqliteUnitOfWork` lends its `&rusqlite::Transaction` for
+/// `SqliteTx`, the PostgreSQL adapter's `PgUnitOfWork` its
+/// `&mut PgConnection` for `PgTx`.
+pub trait LendTx<K: TxKind>: UnitOfWork {
+    /// The borrow and where the handlers stage, for one dispatch.
+    fn lend_tx(&mut self) -> (K::Borrow<'_>, &mut Staged);
+}
+
+impl<U: UnitOfWork + ?Sized> LendTx<()> for U {
+    #[inline]
+    fn lend_tx(&mut self) -> ((), &mut Staged) {
+        ((), self.staged())
     }
 }

@@ -37,7 +37,7 @@ pub use crate::delivery::dead_letter::{DeadLetter, InboxDeadLetter, InboxOutcome
 #[doc(no_inline)]
 pub use crate::delivery::relay::{Relay, RelayConfig, RelayStats};
 pub use inbox::{MemoryInbox, RequeueError, SqliteInbox};
-pub use outbox::{SqliteOutbox, SqliteUnitOfWork};
+pub use outbox::{SqliteOutbox, SqliteTx, SqliteUnitOfWork};
 pub use transport::{SqliteSubscription, SqliteTransport};
 
 /// Milliseconds since the Unix epoch, the time unit of every table here.
