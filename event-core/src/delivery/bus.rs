@@ -85,7 +85,7 @@ impl TxKind for () {
     type Future<'t> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 't>>;
     type Enrich<'t, T: 't> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send + 't>>;
 
-    fn reborrow<'s>((): &'s mut ()) {}
+    fn reborrow((): &mut ()) {}
 
     fn then<'t, T: 't>(
         future: Self::Enrich<'t, T>,
@@ -481,6 +481,8 @@ fn handle_span<E: DomainEvent>(_envelope: &Envelope<E>) {
 
 /// The dispatch error of a synchronous handler's failure.
 #[cold]
+// Boxed by the handler, so that its result is one word on the hot path.
+#[allow(clippy::boxed_local)]
 fn failed<E: DomainEvent>(failure: Box<HandlerFailure>) -> DispatchError {
     trace_debug!(
         handler = failure.handler.as_str(),
