@@ -504,6 +504,7 @@ fn handle_span<E: DomainEvent>(_envelope: &Envelope<E>) {
 
 /// The dispatch error of a synchronous handler's failure.
 #[cold]
+#[inline(never)]
 // Boxed by the handler, so that its result is one word on the hot path.
 #[allow(clippy::boxed_local)]
 fn failed<E: DomainEvent>(failure: Box<HandlerFailure>) -> DispatchError {
