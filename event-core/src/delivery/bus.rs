@@ -449,7 +449,14 @@ impl<K: TxKind> DomainBus<K> {
                     #[cfg(feature = "tracing")]
                     let running = tracing::Instrument::instrument(
                         running,
-                        tracing::debug_span!("handle", handler = name.as_str()),
+                        tracing::debug_span!(
+                            "handle",
+                            handler = name.as_str(),
+                            event_id = envelope.id().as_str(),
+                            event_type = E::FULL_TYPE,
+                            correlation_id = envelope.correlation_id().as_str(),
+                            causation_id = envelope.causation_id().map(|c| c.as_str()),
+                        ),
                     );
                     if let Err(error) = running.await {
                         trace_debug!(handler = name.as_str(), error = %error, "handler failed");
@@ -499,6 +506,8 @@ fn handle_span<E: DomainEvent>(_envelope: &Envelope<E>) {
         "handle",
         event_id = _envelope.id().as_str(),
         event_type = E::FULL_TYPE,
+        correlation_id = _envelope.correlation_id().as_str(),
+        causation_id = _envelope.causation_id().map(|c| c.as_str()),
     );
 }
 
