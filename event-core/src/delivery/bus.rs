@@ -61,6 +61,10 @@ pub trait TxKind: 'static {
 
     /// The future of an async handler: boxed, and `Send` whenever the borrow
     /// can be sent to another thread.
+    // A lifetime and no type parameter: with one (`Future<'t, T>`), the
+    // compiler cannot prove the dispatch's future `Send` while it awaits a
+    // handler ("higher-ranked lifetime error"), so enrichment has its own
+    // type below, and only this one is awaited by the dispatch.
     type Future<'t>: Future<Output = Result<(), BoxError>> + 't;
 
     /// The future of an async enrichment or mapping, which yields a `T`:
