@@ -161,6 +161,11 @@ impl UnitOfWork for Staged {
 /// adapter's `SqliteUnitOfWork` lends its `&rusqlite::Transaction` for
 /// `SqliteTx`, the PostgreSQL adapter's `PgUnitOfWork` its
 /// `&mut PgConnection` for `PgTx`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not lend what the async handlers of a `DomainBus<{K}>` borrow",
+    label = "not a unit of work with that transaction",
+    note = "publish a `DomainBus<SqliteTx>` into a `SqliteUnitOfWork` and a `DomainBus<PgTx>` into a `PgUnitOfWork`; a `DomainBus` lends nothing and takes any unit of work"
+)]
 pub trait LendTx<K: TxKind>: UnitOfWork {
     /// The borrow and where the handlers stage, for one dispatch.
     fn lend_tx(&mut self) -> (K::Borrow<'_>, &mut Staged);
