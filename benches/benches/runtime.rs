@@ -3,8 +3,10 @@
 //! `cargo bench --manifest-path benches/Cargo.toml --bench runtime`
 
 use std::hint::black_box;
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -97,8 +99,39 @@ fn bus(c: &mut Criterion) {
                 }
             })
         });
+        // The same synchronous handlers through the async dispatch, and as
+        // many async handlers (a boxed future each), polled to completion
+        // without a runtime: what the async path costs over the sync one.
+        group.bench_function(format!("publish_async-sync-handlers/{handlers}"), |b| {
+            b.iter(|| ready(bus.publish_async(&mut work, black_box(&envelope))).unwrap())
+        });
+        let mut async_bus = DomainBus::new();
+        for _ in 0..handlers {
+            let counter = Arc::clone(&counter);
+            async_bus.subscribe_async(move |e: &Envelope<ProductPutOnSale>, ()| {
+                let counter = Arc::clone(&counter);
+                Box::pin(async move {
+                    counter.fetch_add(u64::from(e.data().sale_price_cents), Ordering::Relaxed);
+                    Ok(())
+                })
+            });
+        }
+        group.bench_function(format!("publish_async/{handlers}"), |b| {
+            b.iter(|| ready(async_bus.publish_async(&mut work, black_box(&envelope))).unwrap())
+        });
     }
     group.finish();
+}
+
+/// The output of a future that completes on its first poll, as the bus's
+/// are when their handlers do not wait.
+fn ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        Poll::Ready(output) => output,
+        Poll::Pending => unreachable!("the handlers do not wait"),
+    }
 }
 
 fn messages(count: usize) -> Vec<Message> {

@@ -117,8 +117,10 @@ pub use adapters::sqlite;
 
 #[doc(no_inline)]
 pub use decode::DecodeError;
-pub use delivery::bus::{BoxError, DispatchError, DomainBus, Handler};
-pub use delivery::unit::{Staged, UnitOfWork};
+pub use delivery::bus::{
+    AsyncPublishRequired, BoxError, DispatchError, DomainBus, Handler, TxKind,
+};
+pub use delivery::unit::{LendTx, Staged, UnitOfWork};
 pub use encoding::message::{Message, encode};
 pub use event_derive::{domain_event, integration_event, notification_event};
 pub use mapping::MapsFrom;

@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use crate::delivery::bus::TxKind;
 use crate::encoding::message::{Message, encode};
 use crate::model::envelope::Envelope;
 use crate::model::event::IntegrationEvent;
@@ -149,5 +150,31 @@ impl UnitOfWork for Staged {
     #[inline]
     fn staged(&mut self) -> &mut Staged {
         self
+    }
+}
+
+/// A unit of work that lends what the [`TxKind`] `K` borrows (its
+/// transaction) to the async handlers of a `DomainBus<K>`, beside the
+/// messages they stage. [`DomainBus::publish_async`](crate::DomainBus::publish_async)
+/// takes one.
+///
+/// Every unit of work lends `()`, for a bus that lends nothing; the SQLite
+/// adapter's `SqliteUnitOfWork` lends its `&rusqlite::Transaction` for
+/// `SqliteTx`, the PostgreSQL adapter's `PgUnitOfWork` its
+/// `&mut PgConnection` for `PgTx`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not lend what the async handlers of a `DomainBus<{K}>` borrow",
+    label = "not a unit of work with that transaction",
+    note = "publish a `DomainBus<SqliteTx>` into a `SqliteUnitOfWork` and a `DomainBus<PgTx>` into a `PgUnitOfWork`; a `DomainBus` lends nothing and takes any unit of work"
+)]
+pub trait LendTx<K: TxKind>: UnitOfWork {
+    /// The borrow and where the handlers stage, for one dispatch.
+    fn lend_tx(&mut self) -> (K::Borrow<'_>, &mut Staged);
+}
+
+impl<U: UnitOfWork + ?Sized> LendTx<()> for U {
+    #[inline]
+    fn lend_tx(&mut self) -> ((), &mut Staged) {
+        ((), self.staged())
     }
 }

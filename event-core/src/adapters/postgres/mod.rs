@@ -57,7 +57,7 @@ pub use sqlx;
 pub use crate::delivery::dead_letter::{DeadLetter, InboxDeadLetter, InboxOutcome};
 pub use crate::delivery::relay::{Relay, RelayConfig, RelayStats};
 pub use inbox::{PgInbox, RequeueError};
-pub use outbox::{PgOutbox, PgUnitOfWork};
+pub use outbox::{PgOutbox, PgTx, PgUnitOfWork};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,6 +2,8 @@
 //! functions.
 
 use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,10 +11,10 @@ use sqlx::postgres::{PgListener, PgRow};
 use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
 
 use super::{PgConfig, count, millis};
-use crate::delivery::bus::BoxError;
+use crate::delivery::bus::{BoxError, TxKind};
 use crate::delivery::dead_letter::DeadLetter;
 use crate::delivery::relay::{Claim, ClaimedRow, OutboxStore, stored_message};
-use crate::delivery::unit::{Staged, UnitOfWork};
+use crate::delivery::unit::{LendTx, Staged, UnitOfWork};
 use crate::encoding::message::Message;
 
 /// The statements of one schema, written once.
@@ -792,5 +794,77 @@ impl<'c> PgUnitOfWork<'c> {
 impl UnitOfWork for PgUnitOfWork<'_> {
     fn staged(&mut self) -> &mut Staged {
         &mut self.staged
+    }
+}
+
+impl LendTx<PgTx> for PgUnitOfWork<'_> {
+    fn lend_tx(&mut self) -> (&mut PgConnection, &mut Staged) {
+        (&mut *self.tx, &mut self.staged)
+    }
+}
+
+/// The [`TxKind`] of a `DomainBus<PgTx>`, whose async handlers and
+/// translators borrow the use case's transaction as a `&mut PgConnection`:
+/// they query in the unit of work's transaction, see what it has not
+/// committed yet, and what they stage is appended to the outbox when it
+/// commits. Their futures are `Send`, and so is `publish_async`'s on a
+/// [`PgUnitOfWork`]: a use case may run in a spawned task.
+///
+/// ```no_run
+/// use event_core::prelude::*;
+/// use event_core::postgres::{PgOutbox, PgTx, sqlx};
+/// use event_core::{BoxError, DomainBus};
+///
+/// /// A book was lent.
+/// #[domain_event]
+/// pub struct BookLent { pub book_id: String }
+///
+/// /// A book was lent, for other contexts.
+/// #[integration_event(version = 1, maps_from = BookLent)]
+/// pub struct BookLentIntegrationEvent {
+///     pub book_id: String,
+///     #[event(context)]
+///     pub title: String,
+/// }
+///
+/// # async fn run(outbox: PgOutbox) -> Result<(), Box<dyn std::error::Error>> {
+/// let mut bus = DomainBus::<PgTx>::default();
+/// bus.translate_async::<BookLent, BookLentIntegrationEvent>(|e, conn| {
+///     Box::pin(async move {
+///         let title: String = sqlx::query_scalar("SELECT title FROM books WHERE id = $1")
+///             .bind(&e.data().book_id)
+///             .fetch_one(conn)
+///             .await?;
+///         Ok::<_, BoxError>(BookLentIntegrationEventContext { title })
+///     })
+/// });
+///
+/// let mut work = outbox.begin().await?;
+/// sqlx::query("INSERT INTO books (id, title) VALUES ('b-1', 'Dune')")
+///     .execute(work.connection())
+///     .await?;
+/// let lent = Envelope::new("/library", BookLent { book_id: "b-1".into() });
+/// bus.publish_async(&mut work, &lent).await?;
+/// assert_eq!(work.commit().await?, 1);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub enum PgTx {}
+
+impl TxKind for PgTx {
+    type Borrow<'t> = &'t mut PgConnection;
+    type Future<'t> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 't>>;
+    type Enrich<'t, T: 't> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send + 't>>;
+
+    fn reborrow<'s>(borrow: &'s mut &mut PgConnection) -> &'s mut PgConnection {
+        borrow
+    }
+
+    fn then<'t, T: 't>(
+        future: Self::Enrich<'t, T>,
+        f: impl FnOnce(Result<T, BoxError>) -> Result<(), BoxError> + Send + 't,
+    ) -> Self::Future<'t> {
+        Box::pin(async move { f(future.await) })
     }
 }

@@ -45,7 +45,7 @@ pub use crate::delivery::host::MemoryInbox;
 #[doc(no_inline)]
 pub use crate::delivery::relay::{Relay, RelayConfig, RelayStats};
 pub use inbox::{InboxConnection, RequeueError, SqliteInbox};
-pub use outbox::{SqliteOutbox, SqliteUnitOfWork};
+pub use outbox::{SqliteOutbox, SqliteTx, SqliteUnitOfWork};
 pub use transport::{SqliteSubscription, SqliteTransport};
 
 pub use rusqlite;

@@ -1,11 +1,15 @@
 //! The outbox table and its operator functions.
 
+use core::future::Future;
+use core::pin::Pin;
+
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{count, now_ms};
+use crate::delivery::bus::{BoxError, TxKind};
 use crate::delivery::dead_letter::DeadLetter;
-use crate::delivery::unit::{Staged, UnitOfWork};
+use crate::delivery::unit::{LendTx, Staged, UnitOfWork};
 use crate::encoding::message::Message;
 
 /// A use case's unit of work on SQLite: its transaction, and the integration
@@ -112,6 +116,83 @@ impl<'c> SqliteUnitOfWork<'c> {
 impl UnitOfWork for SqliteUnitOfWork<'_> {
     fn staged(&mut self) -> &mut Staged {
         &mut self.staged
+    }
+}
+
+impl LendTx<SqliteTx> for SqliteUnitOfWork<'_> {
+    fn lend_tx(&mut self) -> (&Transaction<'_>, &mut Staged) {
+        (&self.tx, &mut self.staged)
+    }
+}
+
+/// The [`TxKind`] of a `DomainBus<SqliteTx>`, whose async handlers and
+/// translators borrow the use case's `&rusqlite::Transaction`: they read
+/// and write in the unit of work's transaction, see what it has not
+/// committed yet, and what they stage is stored in the outbox when it
+/// commits. Their futures are not `Send` (a SQLite connection stays on one
+/// thread): `publish_async` runs on the use case's thread, on a
+/// current-thread runtime or inside `block_on`.
+///
+/// ```
+/// use event_core::prelude::*;
+/// use event_core::sqlite::{SqliteOutbox, SqliteTx, SqliteUnitOfWork};
+/// use event_core::{BoxError, DomainBus};
+///
+/// /// A book was lent.
+/// #[domain_event]
+/// pub struct BookLent { pub book_id: String }
+///
+/// /// A book was lent, for other contexts.
+/// #[integration_event(version = 1, maps_from = BookLent)]
+/// pub struct BookLentIntegrationEvent {
+///     pub book_id: String,
+///     #[event(context)]
+///     pub title: String,
+/// }
+///
+/// let mut bus = DomainBus::<SqliteTx>::default();
+/// bus.translate_async::<BookLent, BookLentIntegrationEvent>(|e, tx| {
+///     Box::pin(async move {
+///         let title = tx.query_row(
+///             "SELECT title FROM books WHERE id = ?1",
+///             [&e.data().book_id],
+///             |row| row.get(0),
+///         )?;
+///         Ok::<_, BoxError>(BookLentIntegrationEventContext { title })
+///     })
+/// });
+///
+/// let mut conn = rusqlite::Connection::open_in_memory()?;
+/// SqliteOutbox::install(&conn)?;
+/// conn.execute("CREATE TABLE books (id TEXT PRIMARY KEY, title TEXT)", [])?;
+///
+/// let mut work = SqliteUnitOfWork::begin(&mut conn)?;
+/// // Not committed yet, and read by the translator all the same.
+/// work.transaction().execute("INSERT INTO books VALUES ('b-1', 'Dune')", [])?;
+/// let lent = Envelope::new("/library", BookLent { book_id: "b-1".into() });
+/// let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+/// runtime.block_on(bus.publish_async(&mut work, &lent))?;
+/// assert_eq!(work.commit()?, 1);
+/// assert_eq!(SqliteOutbox::pending(&conn)?, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub enum SqliteTx {}
+
+impl TxKind for SqliteTx {
+    type Borrow<'t> = &'t Transaction<'t>;
+    type Future<'t> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + 't>>;
+    type Enrich<'t, T: 't> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + 't>>;
+
+    fn reborrow<'s>(borrow: &'s mut &Transaction<'_>) -> &'s Transaction<'s> {
+        borrow
+    }
+
+    fn then<'t, T: 't>(
+        future: Self::Enrich<'t, T>,
+        f: impl FnOnce(Result<T, BoxError>) -> Result<(), BoxError> + Send + 't,
+    ) -> Self::Future<'t> {
+        Box::pin(async move { f(future.await) })
     }
 }
 
