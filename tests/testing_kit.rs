@@ -1,5 +1,6 @@
 //! The test kit (`event_core::testing`): deterministic ids and times,
-//! event assertions with a diff, and given/when/then over a translator.
+//! event assertions with a diff, given/when/then over a translator, and
+//! the consumer harness.
 
 use event_core::prelude::*;
 use event_core::{DomainBus, encode, testing};
@@ -232,4 +233,335 @@ fn a_failing_use_case_stages_nothing() {
         Err::<(), _>("refused")
     });
     assert_eq!(result.unwrap_err(), "refused");
+}
+
+// The consumer harness: a hosted consumer fed a script of messages.
+
+mod harness {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::rc::Rc;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use event_core::host::MemoryInbox;
+    use event_core::prelude::*;
+    use event_core::retry::RetryPolicy;
+    use event_core::sqlite::{InboxConnection, SqliteInbox};
+    use event_core::testing::{self, HarnessError, Outcome};
+
+    /// A book was lent (first version).
+    #[integration_event(version = 1)]
+    pub struct BookLentIntegrationEvent {
+        pub book_id: String,
+    }
+
+    /// A book was lent, to a member.
+    #[integration_event(version = 2, upcast_from = BookLentIntegrationEvent)]
+    pub struct BookLentIntegrationEventV2 {
+        pub book_id: String,
+        #[serde(default)]
+        pub member_id: Option<String>,
+    }
+
+    /// A book came back.
+    #[integration_event(version = 1)]
+    pub struct BookReturnedIntegrationEvent {
+        pub book_id: String,
+    }
+
+    fn lent(book: &str, member: &str) -> Envelope<BookLentIntegrationEventV2> {
+        Envelope::new(
+            "/library",
+            BookLentIntegrationEventV2 {
+                book_id: book.into(),
+                member_id: Some(member.into()),
+            },
+        )
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    /// One immediate retry, one delayed, then the dead letters.
+    const POLICY: RetryPolicy = RetryPolicy {
+        immediate_retries: 1,
+        delayed_retries: 1,
+        base_delay: Duration::from_secs(30),
+        max_delay: Duration::from_secs(30),
+    };
+
+    #[test]
+    fn duplicates_redeliveries_old_versions_undecodable_and_failures() {
+        block_on(async {
+            let inbox = Arc::new(MemoryInbox::new());
+            // The service's state: book -> who has it.
+            let loans = Rc::new(RefCell::new(BTreeMap::new()));
+            let state = Rc::clone(&loans);
+            let first = lent("b-1", "m-1");
+            let old = Envelope::new(
+                "/library",
+                BookLentIntegrationEvent {
+                    book_id: "b-3".into(),
+                },
+            );
+            let report = testing::consumer("loans", Arc::clone(&inbox))
+                .retry(POLICY)
+                .handle::<BookLentIntegrationEventV2>(async move |(), envelope| {
+                    let event = envelope.data();
+                    let member = event.member_id.clone().unwrap_or_else(|| "?".into());
+                    let mut loans = state.borrow_mut();
+                    let (holder, times) = loans
+                        .entry(event.book_id.clone())
+                        .or_insert((member.clone(), 0));
+                    *holder = member;
+                    *times += 1;
+                    Ok(())
+                })
+                .deliver(&first)
+                .deliver(&first)
+                .redeliver(&lent("b-2", "m-2"), 3)
+                .deliver(&old)
+                .undecodable(BookLentIntegrationEventV2::FULL_TYPE, "not json")
+                .failing(&lent("b-4", "m-4"), 1)
+                .failing(&lent("b-5", "m-5"), 5)
+                .run()
+                .await
+                .unwrap();
+
+            report.assert_outcomes(&[
+                Outcome::Processed,
+                Outcome::Duplicate,
+                Outcome::Processed,
+                Outcome::Processed,
+                Outcome::DeadLettered,
+                Outcome::Retried,
+                Outcome::Processed,
+                Outcome::Retried,
+                Outcome::Retried,
+                Outcome::DeadLettered,
+            ]);
+            assert_eq!(
+                report.final_outcomes(),
+                [
+                    Outcome::Processed,
+                    Outcome::Duplicate,
+                    Outcome::Processed,
+                    Outcome::Processed,
+                    Outcome::DeadLettered,
+                    Outcome::Processed,
+                    Outcome::DeadLettered,
+                ]
+            );
+            let d = report.deliveries();
+            // The redelivery kept the attempt the transport told.
+            assert_eq!(d[2].attempt, 3);
+            // The old version was sent as it was and handled upcast.
+            assert_eq!(d[3].event_type, BookLentIntegrationEvent::FULL_TYPE);
+            // The failing ones: at once, then after the policy's delay.
+            assert_eq!((d[5].attempt, d[6].attempt), (1, 2));
+            assert_eq!(d[5].retry_after, Some(Duration::ZERO));
+            let delay = d[8].retry_after.unwrap();
+            assert!(
+                delay > Duration::ZERO && delay <= Duration::from_secs(30),
+                "{report}"
+            );
+            assert_eq!(d[9].attempt, 3);
+            assert!(
+                d[7].error.as_deref().unwrap().contains("scripted"),
+                "{report}"
+            );
+
+            // Each book's effect once (b-5 never).
+            let books: Vec<_> = loans.borrow().clone().into_iter().collect();
+            assert_eq!(
+                books,
+                [
+                    ("b-1".to_owned(), ("m-1".to_owned(), 1)),
+                    ("b-2".to_owned(), ("m-2".to_owned(), 1)),
+                    // The first version has no member: upcast to `None`.
+                    ("b-3".to_owned(), ("?".to_owned(), 1)),
+                    ("b-4".to_owned(), ("m-4".to_owned(), 1)),
+                ]
+            );
+            assert_eq!(inbox.processed("loans"), 4);
+            let dead: Vec<_> = inbox
+                .dead_letters("loans")
+                .into_iter()
+                .map(|d| d.event_id)
+                .collect();
+            assert_eq!(dead, ["undecodable-5".to_owned(), lent_id(&report, 9)]);
+            let metrics = report.metrics();
+            assert_eq!(
+                (
+                    metrics.handled,
+                    metrics.duplicates,
+                    metrics.retried,
+                    metrics.dead_lettered
+                ),
+                (4, 1, 3, 2)
+            );
+        });
+    }
+
+    fn lent_id(report: &testing::Report, delivery: usize) -> String {
+        report.deliveries()[delivery].event_id.clone()
+    }
+
+    #[test]
+    fn a_redelivery_past_the_policys_attempts_is_dead_lettered_at_its_first_failure() {
+        block_on(async {
+            let inbox = Arc::new(MemoryInbox::new());
+            let late = lent("b-1", "m-1");
+            let report = testing::consumer("loans", Arc::clone(&inbox))
+                .retry(POLICY)
+                .handle::<BookLentIntegrationEventV2>(async |(), _| {
+                    Err("the shelf is locked".into())
+                })
+                .redeliver(&late, 3)
+                .run()
+                .await
+                .unwrap();
+            report.assert_outcomes(&[Outcome::DeadLettered]);
+            assert_eq!(
+                inbox.dead_letters("loans")[0].last_error,
+                "the shelf is locked"
+            );
+        });
+    }
+
+    #[test]
+    fn the_users_sqlite_inbox_keeps_the_effects_once() {
+        block_on(async {
+            let conn = rusqlite::Connection::open_in_memory().unwrap();
+            conn.execute(
+                "CREATE TABLE loans (book_id TEXT PRIMARY KEY, member_id TEXT)",
+                [],
+            )
+            .unwrap();
+            let inbox = InboxConnection::new(conn).unwrap();
+            let first = lent("b-1", "m-1");
+            let returned = Envelope::new(
+                "/library",
+                BookReturnedIntegrationEvent {
+                    book_id: "b-1".into(),
+                },
+            );
+            let report = testing::consumer("loans", inbox.clone())
+                .handle::<BookLentIntegrationEventV2>(async |tx, envelope| {
+                    let event = envelope.data();
+                    tx.execute(
+                        "INSERT INTO loans (book_id, member_id) VALUES (?1, ?2)",
+                        (&event.book_id, &event.member_id),
+                    )?;
+                    Ok(())
+                })
+                .handle::<BookReturnedIntegrationEvent>(async |tx, envelope| {
+                    tx.execute(
+                        "DELETE FROM loans WHERE book_id = ?1",
+                        [&envelope.data().book_id],
+                    )?;
+                    Ok(())
+                })
+                .deliver(&first)
+                .redeliver(&first, 2)
+                .deliver(&lent("b-2", "m-2"))
+                .deliver(&returned)
+                .run()
+                .await
+                .unwrap();
+            report.assert_outcomes(&[
+                Outcome::Processed,
+                Outcome::Duplicate,
+                Outcome::Processed,
+                Outcome::Processed,
+            ]);
+            let conn = inbox.lock().await;
+            let loans: Vec<(String, String)> = conn
+                .prepare("SELECT book_id, member_id FROM loans ORDER BY book_id")
+                .unwrap()
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(loans, [("b-2".to_owned(), "m-2".to_owned())]);
+            assert_eq!(SqliteInbox::processed(&conn, "loans").unwrap(), 3);
+        });
+    }
+
+    #[test]
+    fn a_message_no_handler_takes_is_a_typed_error() {
+        block_on(async {
+            let returned = Envelope::new(
+                "/library",
+                BookReturnedIntegrationEvent {
+                    book_id: "b-1".into(),
+                },
+            );
+            let error = testing::consumer("loans", MemoryInbox::new())
+                .handle::<BookLentIntegrationEventV2>(async |(), _| Ok(()))
+                .deliver(&returned)
+                .run()
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&error, HarnessError::NotHandled { step: 0, event_type, .. }
+                    if event_type == BookReturnedIntegrationEvent::FULL_TYPE),
+                "{error}"
+            );
+            assert!(error.to_string().contains(".handle::<"), "{error}");
+        });
+    }
+
+    #[test]
+    fn a_policy_that_never_gives_up_is_reported_not_looped_on() {
+        block_on(async {
+            let forever = RetryPolicy {
+                immediate_retries: u32::MAX,
+                ..RetryPolicy::none()
+            };
+            let error = testing::consumer("loans", MemoryInbox::new())
+                .retry(forever)
+                .handle::<BookLentIntegrationEventV2>(async |(), _| Ok(()))
+                .failing(&lent("b-1", "m-1"), u32::MAX)
+                .run()
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(error, HarnessError::NeverSettled { step: 0, deliveries } if deliveries == testing::MAX_DELIVERIES),
+                "{error}"
+            );
+        });
+    }
+
+    #[test]
+    fn differing_outcomes_name_the_delivery_and_show_the_run() {
+        block_on(async {
+            let first = lent("b-1", "m-1");
+            let report = testing::consumer("loans", MemoryInbox::new())
+                .handle::<BookLentIntegrationEventV2>(async |(), _| Ok(()))
+                .deliver(&first)
+                .deliver(&first)
+                .run()
+                .await
+                .unwrap();
+            let panic = catch_unwind(AssertUnwindSafe(|| {
+                report.assert_outcomes(&[Outcome::Processed, Outcome::Processed]);
+            }))
+            .unwrap_err();
+            let message = panic.downcast_ref::<String>().unwrap();
+            let want = format!(
+                "delivery 1 (step 1, `{}` attempt 1): expected Processed, actual Duplicate",
+                BookLentIntegrationEventV2::FULL_TYPE
+            );
+            assert!(message.contains(&want), "{message}");
+            assert!(message.contains(first.id().as_str()), "{message}");
+        });
+    }
 }

@@ -1,6 +1,7 @@
 //! A test kit for a service's own tests (feature `testing`): deterministic
-//! ids and times, assertions on events with a readable diff, and a unit of
-//! work to run a use case against.
+//! ids and times, assertions on events with a readable diff, a unit of
+//! work to run a use case against, and a harness that feeds a hosted
+//! consumer a script of messages ([`consumer`]).
 //!
 //! A given/when/then over a translator:
 //!
@@ -44,6 +45,13 @@ use crate::delivery::bus::DomainBus;
 use crate::delivery::unit::Staged;
 use crate::encoding::message::Message;
 use crate::model::testing::{self as clock, Sequence};
+
+#[cfg(feature = "tokio")]
+mod harness;
+#[cfg(feature = "tokio")]
+pub use harness::{
+    ConsumerHarness, Handled, HarnessError, MAX_DELIVERIES, Outcome, Report, STEP_BOUND, consumer,
+};
 
 /// Makes ids and times on this thread predictable until the returned guard
 /// is dropped.
