@@ -10,24 +10,29 @@
 //!   `ProductUpdatedIntegrationEvent` and puts it in the outbox.
 //!
 //! Once the use case has committed, the outbox is flushed to the transport and
-//! the storefront context receives the integration event. The use case knows
-//! nothing of either handler, nor of the integration event.
+//! the storefront context, a hosted consumer, receives the integration event
+//! and updates its shelf. The use case knows nothing of either handler, nor
+//! of the integration event.
 //!
 //! The output shows both envelopes as CloudEvents JSON (the integration
 //! envelope's `causationid` is the domain envelope's `id`), then the registry
 //! of every declared event and the JSON Schema of the integration event.
 //!
-//! Run it with `cargo run --example ecommerce`.
+//! Run it with `cargo run --example ecommerce`; its tests, written with the
+//! test kit, with `cargo test --example ecommerce`.
 //!
 //! The two integration events are published contracts: their snapshots are
 //! committed in `examples/contracts/`, the macros check the structs against
-//! them at compile time, and the test at the end of this file (run by
+//! them at compile time, and a test at the end of this file (run by
 //! `cargo test --workspace`) fails if a snapshot is edited.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use event_core::integration::Consumer;
+use event_core::host::{Host, MemoryInbox};
 use event_core::prelude::*;
 use event_core::transport::InMemoryTransport;
 use event_core::{BoxError, DomainBus, Staged, registry};
@@ -152,8 +157,62 @@ fn print_json<E: Event>(heading: &str, envelope: &Envelope<E>) {
     }
 }
 
+/// The catalog's bus: recommendations react to the domain event on their
+/// own; the translator enriches it by a query on the catalog, then maps it.
+fn catalog_bus(products: &Arc<Products>) -> DomainBus {
+    let mut bus = DomainBus::new();
+    bus.subscribe(|e: &Envelope<ProductPutOnSale>| -> Result<(), BoxError> {
+        println!(
+            "recommendations: recalculated for {} at {} cents\n",
+            e.data().product_id,
+            e.data().sale_price_cents
+        );
+        Ok(())
+    });
+    let catalog = Arc::clone(products);
+    bus.translate::<ProductPutOnSale, ProductUpdatedIntegrationEvent>(move |e| {
+        let product = catalog
+            .get(&e.data().product_id)
+            .ok_or("the product is gone")?;
+        Ok(ProductUpdatedIntegrationEventContext {
+            title: product.title,
+        })
+    });
+    bus
+}
+
+/// The storefront's view: product -> (title, price shown).
+type Shelf = Rc<RefCell<BTreeMap<String, (String, Option<u64>)>>>;
+
+/// The storefront's handler: the shelf shows the new title and price.
+fn storefront_handler(
+    shelf: Shelf,
+) -> impl AsyncFn((), &Envelope<ProductUpdatedIntegrationEvent>) -> Result<(), BoxError> + 'static {
+    async move |(), envelope| {
+        print_json(
+            "storefront receives ProductUpdatedIntegrationEvent",
+            envelope,
+        );
+        println!(
+            "storefront: caused by {}\n",
+            envelope.causation_id().map_or("-", |id| id.as_str()),
+        );
+        let product = envelope.data();
+        let mut shelf = shelf.borrow_mut();
+        let entry = shelf
+            .entry(product.product_id.clone())
+            .or_insert_with(|| (String::new(), None));
+        entry.0.clone_from(&product.title);
+        if product.price_cents.is_some() {
+            entry.1 = product.price_cents;
+        }
+        Ok(())
+    }
+}
+
 fn main() -> Result<(), BoxError> {
     tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()?
         .block_on(run())
 }
@@ -168,29 +227,16 @@ async fn run() -> Result<(), BoxError> {
     });
 
     let transport = InMemoryTransport::new();
-    let mut storefront =
-        Consumer::<ProductUpdatedIntegrationEvent, _>::subscribe(&transport, "storefront").await?;
+    // The storefront: a hosted consumer, its group declared before anything
+    // is published.
+    let shelf = Shelf::default();
+    let storefront = Host::new(transport.clone())
+        .consumer("storefront", MemoryInbox::new())
+        .handle::<ProductUpdatedIntegrationEvent>(storefront_handler(Rc::clone(&shelf)));
+    let metrics = storefront.metrics();
+    storefront.declare().await?;
 
-    let mut bus = DomainBus::new();
-    // Recommendations react to the domain event on their own.
-    bus.subscribe(|e: &Envelope<ProductPutOnSale>| -> Result<(), BoxError> {
-        println!(
-            "recommendations: recalculated for {} at {} cents\n",
-            e.data().product_id,
-            e.data().sale_price_cents
-        );
-        Ok(())
-    });
-    // The translator: enrichment by a query on the catalog, then the mapping.
-    let catalog = Arc::clone(&products);
-    bus.translate::<ProductPutOnSale, ProductUpdatedIntegrationEvent>(move |e| {
-        let product = catalog
-            .get(&e.data().product_id)
-            .ok_or("the product is gone")?;
-        Ok(ProductUpdatedIntegrationEventContext {
-            title: product.title,
-        })
-    });
+    let bus = catalog_bus(&products);
 
     let mut work = Staged::new();
     let domain = put_product_on_sale(&products, &bus, &mut work, "p-7", 2_900)?;
@@ -203,22 +249,19 @@ async fn run() -> Result<(), BoxError> {
     let sent = work.publish(&transport).await?;
     println!("outbox: {sent} integration event(s) published\n");
 
-    if let Some(received) = storefront.next().await {
-        let received = received?;
-        print_json(
-            "storefront receives ProductUpdatedIntegrationEvent",
-            &received.envelope,
-        );
-        println!(
-            "linked: causationid {} = domain id {}\n",
-            received
-                .envelope
-                .causation_id()
-                .map_or("-", |id| id.as_str()),
-            domain.id()
-        );
-        received.ack().await?;
-    }
+    // The storefront runs until it has handled the update; a service
+    // passes `tokio::signal::ctrl_c()`.
+    let handled = async {
+        while metrics.snapshot().handled < 1 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    };
+    storefront.run(handled).await?;
+    println!(
+        "linked: the domain event's id {} is the update's causationid\n",
+        domain.id()
+    );
+    println!("storefront shelf: {:?}\n", shelf.borrow());
 
     let note = Envelope::new("/catalog", SaleStartedNotification::from(domain.data()));
     print_json("the merchant would be told", &note);
@@ -245,6 +288,106 @@ async fn run() -> Result<(), BoxError> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use event_core::testing::{self, Outcome};
+    use serde_json::json;
+
+    fn kettle() -> Arc<Products> {
+        let products = Arc::new(Products::default());
+        products.save(Product {
+            id: "p-7".into(),
+            title: "Stovetop kettle".into(),
+            price_cents: 3_900,
+            merchant_email: "kettles@example.com".into(),
+        });
+        products
+    }
+
+    /// Given a kettle in the catalog, when it is put on sale, then the
+    /// update goes out enriched with its title, without the merchant's
+    /// email.
+    #[test]
+    fn a_sale_publishes_the_enriched_update() {
+        let _ids = testing::deterministic();
+        let products = kettle();
+        let mut domain = None;
+        let staged = testing::staged(&catalog_bus(&products), |bus, work| {
+            domain = Some(put_product_on_sale(&products, bus, work, "p-7", 2_900)?);
+            Ok::<_, BoxError>(())
+        })
+        .unwrap();
+        let domain = domain.unwrap();
+        testing::assert_events(
+            &staged,
+            &[json!({
+                "type": ProductUpdatedIntegrationEvent::FULL_TYPE,
+                "source": "/shop/catalog",
+                "causationid": domain.id().as_str(),
+                "data": {
+                    "productId": "p-7",
+                    "priceCents": 2_900,
+                    "unitsInStock": null,
+                    "title": "Stovetop kettle",
+                },
+            })],
+        );
+    }
+
+    /// A sale of an unknown product fails, and publishes nothing.
+    #[test]
+    fn no_sale_of_an_unknown_product() {
+        let products = kettle();
+        let sale = testing::staged(&catalog_bus(&products), |bus, work| {
+            put_product_on_sale(&products, bus, work, "p-404", 100)
+        });
+        assert!(sale.is_err());
+    }
+
+    /// The storefront shows each update once, and dead-letters what it
+    /// cannot read.
+    #[test]
+    fn the_storefront_shelf_follows_the_updates() {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let shelf = Shelf::default();
+                let update = |price, units| {
+                    Envelope::new(
+                        "/shop/catalog",
+                        ProductUpdatedIntegrationEvent {
+                            product_id: "p-7".into(),
+                            price_cents: price,
+                            units_in_stock: units,
+                            title: "Stovetop kettle".into(),
+                        },
+                    )
+                };
+                let sale = update(Some(2_900), None);
+                let report = testing::consumer("storefront", MemoryInbox::new())
+                    .handle::<ProductUpdatedIntegrationEvent>(storefront_handler(Rc::clone(&shelf)))
+                    .deliver(&sale)
+                    .redeliver(&sale, 2)
+                    .deliver(&update(None, Some(4)))
+                    .undecodable(ProductUpdatedIntegrationEvent::FULL_TYPE, "{\"data\": 7}")
+                    .run()
+                    .await
+                    .unwrap();
+                report.assert_outcomes(&[
+                    Outcome::Processed,
+                    Outcome::Duplicate,
+                    Outcome::Processed,
+                    Outcome::DeadLettered,
+                ]);
+                // A stock update keeps the sale price shown.
+                assert_eq!(
+                    shelf.borrow().get("p-7"),
+                    Some(&("Stovetop kettle".to_owned(), Some(2_900)))
+                );
+            });
+    }
+
     /// Frozen contracts still match, and each version is compatible with
     /// the one before. `EVENT_CONTRACTS=freeze cargo test --example ecommerce`
     /// freezes new versions.
