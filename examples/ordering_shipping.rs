@@ -3,10 +3,10 @@
 //! The ordering service places orders: each order row and its
 //! `OrderPlacedIntegrationEvent` commit in one transaction through the
 //! PostgreSQL outbox (schema `<name>_ordering`), and a relay publishes the
-//! outbox to a NATS JetStream stream. The shipping service consumes the
-//! event through the PostgreSQL inbox (its own schema, `<name>_shipping`)
-//! and records a shipment in the same transaction, once per order however
-//! often the event is delivered.
+//! outbox to a NATS JetStream stream. The shipping service is a hosted
+//! consumer of the event, with the PostgreSQL inbox (its own schema,
+//! `<name>_shipping`): its handler records a shipment in the inbox's
+//! transaction, once per order however often the event is delivered.
 //!
 //! ```sh
 //! # both services, as two child processes of this one; the schemas and the
@@ -23,18 +23,21 @@
 //! prints the envelopes it sends or receives as their CloudEvents JSON, the
 //! fields marked `pii` shown as `"<redacted>"`, and ends after the given
 //! number of orders (10 by default) with a summary.
+//!
+//! Its tests, written with the test kit, run with
+//! `cargo test --example ordering_shipping` (the shipping handler's against
+//! PostgreSQL, skipped with a notice when it cannot be reached).
 
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-use event_core::integration::Consumer;
+use event_core::host::Host;
 use event_core::nats::{NatsConfig, NatsTransport, StreamSettings};
 use event_core::postgres::sqlx::postgres::PgPoolOptions;
-use event_core::postgres::sqlx::{self, PgPool};
-use event_core::postgres::{InboxOutcome, PgConfig, PgInbox, PgOutbox, migrate};
+use event_core::postgres::sqlx::{self, PgConnection, PgPool};
+use event_core::postgres::{PgConfig, PgInbox, PgOutbox, migrate};
 use event_core::prelude::*;
 use event_core::relay::{Relay, RelayConfig};
-use event_core::retry::RetryPolicy;
 use event_core::{BoxError, Envelope, UnitOfWork};
 
 /// An order was placed; for shipping and invoicing.
@@ -103,6 +106,61 @@ async fn connect_nats(name: &str) -> Result<NatsTransport, BoxError> {
     Ok(transport)
 }
 
+/// The `n`-th order of the run `run`, its id its partition key: what the
+/// ordering service tells the others.
+fn placed(run: u32, n: u64) -> Envelope<OrderPlacedIntegrationEvent> {
+    let order_id = format!("o-{run}-{n}");
+    Envelope::new(
+        "/ordering",
+        OrderPlacedIntegrationEvent {
+            order_id: order_id.clone(),
+            total_cents: 1_000 + n * 250,
+            customer_email: format!("customer{n}@example.com"),
+            shipping_address: format!("{n} Harbour Street, Portsmouth"),
+        },
+    )
+    .with_partition_key(&order_id)
+}
+
+/// The shipping service's handler: a shipment for the order, recorded in
+/// `table` in the inbox's transaction.
+fn ship(
+    table: String,
+) -> impl AsyncFn(&mut PgConnection, &Envelope<OrderPlacedIntegrationEvent>) -> Result<(), BoxError>
++ 'static {
+    async move |tx, e| {
+        println!("[shipping] received\n{}", shown(e));
+        let order_id = &e.data().order_id;
+        let parcel_id = format!("p-{order_id}");
+        sqlx::query(&format!(
+            "INSERT INTO {table} (order_id, parcel_id) VALUES ($1, $2)"
+        ))
+        .bind(order_id)
+        .bind(&parcel_id)
+        .execute(&mut *tx)
+        .await?;
+        println!("[shipping] shipped {order_id} as parcel {parcel_id}");
+        Ok(())
+    }
+}
+
+/// The shipping service's table of shipments in `schema`.
+fn shipments_table(schema: &str) -> String {
+    format!("\"{schema}\".shipments")
+}
+
+/// Creates the shipments table.
+async fn create_shipments(pool: &PgPool, table: &str) -> Result<(), BoxError> {
+    sqlx::raw_sql(&format!(
+        "CREATE TABLE IF NOT EXISTS {table} (
+             order_id TEXT PRIMARY KEY, parcel_id TEXT NOT NULL,
+             shipped_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    ))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// The ordering service: places `orders` orders, relays them to NATS, and
 /// ends once the outbox is empty.
 async fn ordering(orders: u64) -> Result<(), BoxError> {
@@ -160,18 +218,9 @@ async fn ordering(orders: u64) -> Result<(), BoxError> {
 
     let run = std::process::id();
     for n in 1..=orders {
-        let order_id = format!("o-{run}-{n}");
-        let total_cents = 1_000 + n * 250;
-        let envelope = Envelope::new(
-            "/ordering",
-            OrderPlacedIntegrationEvent {
-                order_id: order_id.clone(),
-                total_cents,
-                customer_email: format!("customer{n}@example.com"),
-                shipping_address: format!("{n} Harbour Street, Portsmouth"),
-            },
-        )
-        .with_partition_key(&order_id);
+        let envelope = placed(run, n);
+        let order_id = envelope.data().order_id.clone();
+        let total_cents = envelope.data().total_cents;
         let mut work = outbox.begin().await?;
         sqlx::query(&format!(
             "INSERT INTO {table} (id, total_cents) VALUES ($1, $2)"
@@ -210,76 +259,61 @@ async fn ordering(orders: u64) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// The shipping service: ships each order it hears of once, until it
-/// shipped `orders`.
+/// The shipping service: a hosted consumer that ships each order it hears
+/// of once, until it shipped `orders`.
 async fn shipping(orders: u64) -> Result<(), BoxError> {
     let name = name();
     let pool = connect_db().await?;
     let config = PgConfig::new(format!("{name}_shipping"));
     migrate(&pool, &config).await?;
-    let table = format!("\"{}\".shipments", config.schema);
-    sqlx::raw_sql(&format!(
-        "CREATE TABLE IF NOT EXISTS {table} (
-             order_id TEXT PRIMARY KEY, parcel_id TEXT NOT NULL,
-             shipped_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-    ))
-    .execute(&pool)
-    .await?;
+    let table = shipments_table(&config.schema);
+    create_shipments(&pool, &table).await?;
     let inbox = PgInbox::new(pool.clone(), &config)?;
     let transport = connect_nats(&name).await?;
-    let mut placed =
-        Consumer::<OrderPlacedIntegrationEvent, _>::subscribe(&transport, GROUP).await?;
+    let host = Host::new(transport)
+        .consumer(GROUP, inbox)
+        .handle::<OrderPlacedIntegrationEvent>(ship(table.clone()));
+    let metrics = host.metrics();
+    // The consumer group exists from now on: what ordering publishes waits
+    // for it.
+    host.declare().await?;
     println!(
         "[shipping] subscribed to {}",
         OrderPlacedIntegrationEvent::FULL_TYPE
     );
 
-    let policy = RetryPolicy::default();
-    let (mut shipped, mut duplicates) = (0, 0);
-    while shipped < orders {
-        let Ok(next) = tokio::time::timeout(PATIENCE, placed.next()).await else {
-            return Err(format!("no order for {PATIENCE:?}; {shipped} shipped").into());
-        };
-        let Some(received) = next else {
-            return Err("the subscription ended".into());
-        };
-        let received = received?;
-        println!("[shipping] received\n{}", shown(&received.envelope));
-        let order_id = received.envelope.data().order_id.clone();
-        let parcel_id = format!("p-{order_id}");
-        let outcome = inbox
-            .deliver(GROUP, received, &policy, async |tx, e| {
-                sqlx::query(&format!(
-                    "INSERT INTO {table} (order_id, parcel_id) VALUES ($1, $2)"
-                ))
-                .bind(&e.data().order_id)
-                .bind(&parcel_id)
-                .execute(&mut *tx)
-                .await?;
-                Ok(())
-            })
-            .await;
-        match outcome {
-            Ok(InboxOutcome::Processed) => {
-                shipped += 1;
-                println!("[shipping] shipped {order_id} as parcel {parcel_id}");
+    // Runs until `orders` are shipped, or nothing happened for a while; a
+    // service that runs for good passes `tokio::signal::ctrl_c()`.
+    let mut stalled = false;
+    let done = async {
+        let (mut seen, mut since) = (0, tokio::time::Instant::now());
+        loop {
+            let now = metrics.snapshot();
+            if now.handled >= orders {
+                break;
             }
-            Ok(InboxOutcome::Duplicate) => {
-                duplicates += 1;
-                println!("[shipping] {order_id} was shipped before; delivery acknowledged");
+            let progress = now.handled + now.duplicates + now.retried + now.dead_lettered;
+            if progress != seen {
+                (seen, since) = (progress, tokio::time::Instant::now());
+            } else if since.elapsed() > PATIENCE {
+                stalled = true;
+                break;
             }
-            Ok(InboxOutcome::DeadLettered) => {
-                println!("[shipping] {order_id} moved to the dead letters");
-            }
-            Err(error) => println!("[shipping] {order_id} will come again: {error}"),
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    };
+    let summary = host.run(done).await?;
+    let counters = summary.consumers[0].metrics;
+    if stalled {
+        return Err(format!("no order for {PATIENCE:?}; {} shipped", counters.handled).into());
     }
     let recorded: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
         .fetch_one(&pool)
         .await?;
     println!(
-        "[shipping] done: {shipped} orders shipped, {duplicates} duplicate deliveries \
-         absorbed ({recorded} in {table})"
+        "[shipping] done: {} orders shipped, {} duplicate deliveries absorbed, {} retried \
+         ({recorded} in {table})",
+        counters.handled, counters.duplicates, counters.retried
     );
     pool.close().await;
     Ok(())
@@ -380,5 +414,114 @@ fn main() -> ExitCode {
             eprintln!("ordering_shipping: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+#[path = "../tests/support/services.rs"]
+mod services;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use event_core::Staged;
+    use event_core::testing::{self, Outcome};
+    use serde_json::json;
+
+    /// Given the run and the order's number, when ordering places it, then
+    /// the event goes out keyed by the order, with the customer's data.
+    #[test]
+    fn an_order_is_published_keyed_by_its_id() {
+        let _ids = testing::deterministic();
+        let mut work = Staged::new();
+        work.stage(&placed(7, 2)).unwrap();
+        testing::assert_events(
+            &work.into_messages(),
+            &[json!({
+                "type": OrderPlacedIntegrationEvent::FULL_TYPE,
+                "source": "/ordering",
+                "partitionkey": "o-7-2",
+                "time": "2026-01-01T00:00:00Z",
+                "data": {
+                    "order_id": "o-7-2",
+                    "total_cents": 1_500,
+                    "customer_email": "customer2@example.com",
+                    "shipping_address": "2 Harbour Street, Portsmouth",
+                },
+            })],
+        );
+    }
+
+    /// The shipping handler, on the PostgreSQL inbox: each order shipped
+    /// once, however often and however late it comes; a shipment that
+    /// cannot be written (its order shipped under another event id) is
+    /// retried, then dead-lettered, and leaves nothing behind.
+    #[test]
+    fn shipping_ships_each_order_once() {
+        const TEST: &str = "ordering_shipping::shipping_ships_each_order_once";
+        runtime().unwrap().block_on(async {
+            let url = services::database_url();
+            let pool = match PgPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(&url)
+                .await
+            {
+                Ok(pool) => pool,
+                Err(error) => {
+                    return services::unreachable(TEST, "PostgreSQL", &url, error)
+                        .unwrap_or_default();
+                }
+            };
+            let config = PgConfig::new(services::unique_name("example_shipping"));
+            migrate(&pool, &config).await.unwrap();
+            let table = shipments_table(&config.schema);
+            create_shipments(&pool, &table).await.unwrap();
+            let inbox = PgInbox::new(pool.clone(), &config).unwrap();
+
+            let first = placed(7, 1);
+            // The same order again, under a new event id.
+            let again = placed(7, 1);
+            let report = testing::consumer(GROUP, inbox)
+                .retry(event_core::retry::RetryPolicy {
+                    immediate_retries: 1,
+                    ..event_core::retry::RetryPolicy::none()
+                })
+                .handle::<OrderPlacedIntegrationEvent>(ship(table.clone()))
+                .deliver(&first)
+                .redeliver(&first, 4)
+                .deliver(&placed(7, 2))
+                .deliver(&again)
+                .run()
+                .await;
+            let shipped: Vec<(String, String)> = sqlx::query_as(&format!(
+                "SELECT order_id, parcel_id FROM {table} ORDER BY order_id"
+            ))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            let _ = sqlx::raw_sql(&format!(
+                "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+                config.schema
+            ))
+            .execute(&pool)
+            .await;
+            pool.close().await;
+
+            report.unwrap().assert_outcomes(&[
+                Outcome::Processed,
+                Outcome::Duplicate,
+                Outcome::Processed,
+                Outcome::Retried,
+                Outcome::DeadLettered,
+            ]);
+            assert_eq!(
+                shipped,
+                [
+                    ("o-7-1".to_owned(), "p-o-7-1".to_owned()),
+                    ("o-7-2".to_owned(), "p-o-7-2".to_owned()),
+                ]
+            );
+        });
     }
 }
