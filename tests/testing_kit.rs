@@ -396,7 +396,7 @@ mod harness {
                 .into_iter()
                 .map(|d| d.event_id)
                 .collect();
-            assert_eq!(dead, ["undecodable-5".to_owned(), lent_id(&report, 9)]);
+            assert_eq!(dead, ["undecodable-4".to_owned(), lent_id(&report, 9)]);
             let metrics = report.metrics();
             assert_eq!(
                 (

@@ -194,12 +194,13 @@ impl<I: Inbox> ConsumerHarness<I> {
 
     /// Delivers a message of type `event_type` whose payload is `payload`,
     /// which does not decode (e.g. `b"not json"`): it should go to the
-    /// inbox's dead letters.
+    /// inbox's dead letters. Its event id is `undecodable-<step>`, the step
+    /// counted from 0.
     #[must_use]
     pub fn undecodable(mut self, event_type: &str, payload: impl Into<Vec<u8>>) -> Self {
-        let n = self.steps.len() + 1;
+        let step = self.steps.len();
         let message = Message {
-            id: format!("undecodable-{n}"),
+            id: format!("undecodable-{step}"),
             event_type: event_type.to_owned(),
             headers: vec![(
                 "content-type".to_owned(),
