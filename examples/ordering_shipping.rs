@@ -453,8 +453,8 @@ mod tests {
     }
 
     /// The shipping handler, on the PostgreSQL inbox: each order shipped
-    /// once, however often and however late it comes; a shipment that
-    /// cannot be written (its order shipped under another event id) is
+    /// once, however often and however late it comes, its shipment rolled
+    /// back with an attempt that fails; a shipment that cannot be written (its order shipped under another event id) is
     /// retried, then dead-lettered, and leaves nothing behind.
     #[test]
     fn shipping_ships_each_order_once() {
@@ -491,6 +491,8 @@ mod tests {
                 .deliver(&first)
                 .redeliver(&first, 4)
                 .deliver(&placed(7, 2))
+                // The shipment rolls back with the failed attempt.
+                .failing_after(&placed(7, 3), 1)
                 .deliver(&again)
                 .run()
                 .await;
@@ -513,6 +515,8 @@ mod tests {
                 Outcome::Duplicate,
                 Outcome::Processed,
                 Outcome::Retried,
+                Outcome::Processed,
+                Outcome::Retried,
                 Outcome::DeadLettered,
             ]);
             assert_eq!(
@@ -520,6 +524,7 @@ mod tests {
                 [
                     ("o-7-1".to_owned(), "p-o-7-1".to_owned()),
                     ("o-7-2".to_owned(), "p-o-7-2".to_owned()),
+                    ("o-7-3".to_owned(), "p-o-7-3".to_owned()),
                 ]
             );
         });

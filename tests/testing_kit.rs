@@ -472,6 +472,9 @@ mod harness {
                 .deliver(&first)
                 .redeliver(&first, 2)
                 .deliver(&lent("b-2", "m-2"))
+                // Its handler's insert rolls back with the failed attempt,
+                // so the next one can insert it again.
+                .failing_after(&lent("b-3", "m-3"), 1)
                 .deliver(&returned)
                 .run()
                 .await
@@ -479,6 +482,8 @@ mod harness {
             report.assert_outcomes(&[
                 Outcome::Processed,
                 Outcome::Duplicate,
+                Outcome::Processed,
+                Outcome::Retried,
                 Outcome::Processed,
                 Outcome::Processed,
             ]);
@@ -490,8 +495,35 @@ mod harness {
                 .unwrap()
                 .collect::<Result<_, _>>()
                 .unwrap();
-            assert_eq!(loans, [("b-2".to_owned(), "m-2".to_owned())]);
-            assert_eq!(SqliteInbox::processed(&conn, "loans").unwrap(), 3);
+            assert_eq!(
+                loans,
+                [
+                    ("b-2".to_owned(), "m-2".to_owned()),
+                    ("b-3".to_owned(), "m-3".to_owned()),
+                ]
+            );
+            assert_eq!(SqliteInbox::processed(&conn, "loans").unwrap(), 4);
+        });
+    }
+
+    /// With the inbox in memory, the handler's own state is not rolled back:
+    /// a failure after the handler shows each attempt's effect.
+    #[test]
+    fn a_failure_after_the_handler_shows_state_outside_the_transaction() {
+        block_on(async {
+            let calls = Rc::new(RefCell::new(0));
+            let counted = Rc::clone(&calls);
+            let report = testing::consumer("loans", MemoryInbox::new())
+                .handle::<BookLentIntegrationEventV2>(async move |(), _| {
+                    *counted.borrow_mut() += 1;
+                    Ok(())
+                })
+                .failing_after(&lent("b-1", "m-1"), 2)
+                .run()
+                .await
+                .unwrap();
+            report.assert_outcomes(&[Outcome::Retried, Outcome::Retried, Outcome::Processed]);
+            assert_eq!(*calls.borrow(), 3);
         });
     }
 

@@ -138,8 +138,18 @@ impl<I: Inbox> fmt::Debug for ConsumerHarness<I> {
 struct Step {
     message: Message,
     attempt: u32,
-    /// How many of its handler's attempts fail before the handler runs.
+    /// How many of its handling attempts fail, and when.
     failures: u32,
+    fault: Fault,
+}
+
+/// When a scripted failure strikes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// Before the handler is called.
+    Before,
+    /// After the handler succeeded, before the inbox commits.
+    After,
 }
 
 impl<I: Inbox> ConsumerHarness<I> {
@@ -172,7 +182,7 @@ impl<I: Inbox> ConsumerHarness<I> {
     /// handled type to see it upcast.
     #[must_use]
     pub fn deliver<E: Event>(self, envelope: &Envelope<E>) -> Self {
-        self.push(envelope, 1, 0)
+        self.push(envelope, 1, 0, Fault::Before)
     }
 
     /// Delivers `envelope` next as a redelivery: the transport says it is
@@ -180,7 +190,7 @@ impl<I: Inbox> ConsumerHarness<I> {
     /// does after a consumer crashed or released it.
     #[must_use]
     pub fn redeliver<E: Event>(self, envelope: &Envelope<E>, attempt: u32) -> Self {
-        self.push(envelope, attempt.max(1), 0)
+        self.push(envelope, attempt.max(1), 0, Fault::Before)
     }
 
     /// Delivers `envelope` next, and fails its first `failures` handling
@@ -189,7 +199,18 @@ impl<I: Inbox> ConsumerHarness<I> {
     /// dead letters once it gives up.
     #[must_use]
     pub fn failing<E: Event>(self, envelope: &Envelope<E>, failures: u32) -> Self {
-        self.push(envelope, 1, failures)
+        self.push(envelope, 1, failures, Fault::Before)
+    }
+
+    /// Delivers `envelope` next, and fails its first `failures` handling
+    /// attempts after the handler succeeded, before the inbox commits: the
+    /// handler's change must roll back with the attempt. With an inbox whose
+    /// transaction holds the handler's change (SQLite, PostgreSQL) the
+    /// effect is then had once; with [`MemoryInbox`](crate::host::MemoryInbox),
+    /// whose handlers change state of their own, once per attempt.
+    #[must_use]
+    pub fn failing_after<E: Event>(self, envelope: &Envelope<E>, failures: u32) -> Self {
+        self.push(envelope, 1, failures, Fault::After)
     }
 
     /// Delivers a message of type `event_type` whose payload is `payload`,
@@ -212,6 +233,7 @@ impl<I: Inbox> ConsumerHarness<I> {
             message,
             attempt: 1,
             failures: 0,
+            fault: Fault::Before,
         }));
         self
     }
@@ -224,17 +246,25 @@ impl<I: Inbox> ConsumerHarness<I> {
             message,
             attempt: attempt.max(1),
             failures: 0,
+            fault: Fault::Before,
         }));
         self
     }
 
-    fn push<E: Event>(mut self, envelope: &Envelope<E>, attempt: u32, failures: u32) -> Self {
+    fn push<E: Event>(
+        mut self,
+        envelope: &Envelope<E>,
+        attempt: u32,
+        failures: u32,
+        fault: Fault,
+    ) -> Self {
         let step = self.steps.len();
         self.steps.push(match encode(envelope) {
             Ok(message) => Ok(Step {
                 message,
                 attempt,
                 failures,
+                fault,
             }),
             Err(error) => Err(HarnessError::Encode {
                 step,
@@ -298,6 +328,7 @@ async fn feed(board: &Board, steps: Vec<Step>) -> Result<(), HarnessError> {
             message,
             attempt,
             failures,
+            fault,
         },
     ) in steps.into_iter().enumerate()
     {
@@ -311,7 +342,9 @@ async fn feed(board: &Board, steps: Vec<Step>) -> Result<(), HarnessError> {
                 });
             }
             if failures > 0 {
-                *state.faults.entry(message.id.clone()).or_default() += failures;
+                let (left, when) = state.faults.entry(message.id.clone()).or_insert((0, fault));
+                *left = left.saturating_add(failures);
+                *when = fault;
             }
             state.queue.push_back(Pending {
                 step,
@@ -372,8 +405,8 @@ struct State {
     gave_up: Option<usize>,
     /// The event types the consumer subscribed to.
     subscribed: BTreeSet<String>,
-    /// Event id -> how many more handling attempts fail.
-    faults: HashMap<String, u32>,
+    /// Event id -> how many more handling attempts fail, and when.
+    faults: HashMap<String, (u32, Fault)>,
     log: Vec<Handled>,
     published: Vec<Message>,
 }
@@ -572,19 +605,38 @@ impl<I: Inbox> Inbox for Recording<I> {
         F: AsyncFn(Self::Tx<'_>, &Envelope<E>) -> Result<(), BoxError>,
     {
         let id = received.delivery.message.id.clone();
-        let failing = self.board.state().faults.get(&id).is_some_and(|n| *n > 0);
-        let result = if failing {
-            let fail = async |_tx: I::Tx<'_>, _envelope: &Envelope<E>| -> Result<(), BoxError> {
-                let mut state = self.board.state();
-                let left = state.faults.entry(id.clone()).or_default();
+        let fault = match self.board.state().faults.get(&id) {
+            Some((left, when)) if *left > 0 => Some(*when),
+            _ => None,
+        };
+        // Counts one scripted failure down; its error.
+        let injected = || -> BoxError {
+            let mut state = self.board.state();
+            let left = state.faults.get_mut(&id).map_or(0, |(left, _)| {
                 *left = left.saturating_sub(1);
-                Err(Box::new(Injected { left: *left }) as BoxError)
-            };
-            self.inner.deliver(consumer, received, policy, &fail).await
-        } else {
-            self.inner
-                .deliver(consumer, received, policy, handler)
-                .await
+                *left
+            });
+            Box::new(Injected { left })
+        };
+        let result = match fault {
+            None => {
+                self.inner
+                    .deliver(consumer, received, policy, handler)
+                    .await
+            }
+            Some(Fault::Before) => {
+                let fail = async |_tx: I::Tx<'_>,
+                                  _envelope: &Envelope<E>|
+                       -> Result<(), BoxError> { Err(injected()) };
+                self.inner.deliver(consumer, received, policy, &fail).await
+            }
+            Some(Fault::After) => {
+                let fail = async |tx: I::Tx<'_>, envelope: &Envelope<E>| -> Result<(), BoxError> {
+                    handler(tx, envelope).await?;
+                    Err(injected())
+                };
+                self.inner.deliver(consumer, received, policy, &fail).await
+            }
         };
         match &result {
             Ok(outcome) => self.record(Outcome::from(*outcome), None),
