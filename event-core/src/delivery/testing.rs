@@ -1,7 +1,7 @@
 //! A test kit for a service's own tests (feature `testing`): deterministic
 //! ids and times, assertions on events with a readable diff, a unit of
-//! work to run a use case against, and a harness that feeds a hosted
-//! consumer a script of messages ([`consumer`]).
+//! work to run a use case against, and (with the `tokio` feature) a harness
+//! that feeds a hosted consumer a script of messages (`testing::consumer`).
 //!
 //! A given/when/then over a translator:
 //!
