@@ -13,8 +13,9 @@ pub struct ProductPutOnSale {
 
 #[integration_event(version = 1, maps_from = ProductPutOnSale)]
 pub struct ProductUpdatedIntegrationEvent {
+    // No `From<u64>` for `Duration`: the mapping cannot convert the price.
     #[event(from = sale_price_cents)]
-    pub price: String,
+    pub on_sale_for: std::time::Duration,
 }
 
 fn main() {}

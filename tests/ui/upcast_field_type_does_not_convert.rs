@@ -10,8 +10,9 @@ pub struct ProductListedIntegrationEvent {
 #[integration_event(version = 2, upcast_from = ProductListedIntegrationEvent)]
 pub struct ProductListedIntegrationEventV2 {
     pub product_id: String,
+    // No `From<u64>` for `Duration`: the upcast cannot convert the rating.
     #[serde(default)]
-    pub rating: u32,
+    pub rating: std::time::Duration,
 }
 
 fn main() {}
