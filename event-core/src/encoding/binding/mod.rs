@@ -9,7 +9,7 @@
 //! The headers are plain `(name, value)` pairs, so that any HTTP library or
 //! broker client can carry them; [`HeaderMapping`] says how a protocol names
 //! them: [`HTTP`] and [`NATS`] (`ce-`), [`KAFKA`] (`ce_`), [`AMQP`]
-//! (`cloudEvents_`). With the `http` feature, [`http`](self::http) converts
+//! (`cloudEvents_`). With the `http` feature, the module `http` converts
 //! to and from the `http` crate's requests and responses.
 //!
 //! ```
