@@ -487,3 +487,62 @@ fn install_adds_the_new_columns_to_an_older_dead_letter_table() {
     assert_eq!(dead[0].attempts, 5);
     assert_eq!(dead[0].payload, b"{}");
 }
+
+/// How a test delivery was settled.
+#[derive(Debug, Clone, PartialEq)]
+enum Settled {
+    Ack,
+    Nack(Duration),
+}
+
+/// Settles a test delivery by writing down how.
+struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<Settled>>>);
+
+impl event_core::transport::Acknowledge for Recorder {
+    fn ack(self: Box<Self>) -> event_core::transport::BoxFuture<Result<(), TransportError>> {
+        self.0.lock().unwrap().push(Settled::Ack);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn nack(
+        self: Box<Self>,
+        delay: Duration,
+    ) -> event_core::transport::BoxFuture<Result<(), TransportError>> {
+        self.0.lock().unwrap().push(Settled::Nack(delay));
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[test]
+fn a_failure_the_inbox_cannot_record_releases_the_delivery_after_a_pause() {
+    paused(async {
+        let mut conn = database();
+        // The store breaks: the failure of the handler cannot be recorded.
+        conn.execute_batch("DROP TABLE event_inbox_failures;")
+            .unwrap();
+        let settled = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let envelope = payment("p-store");
+        let message = encode(&envelope).unwrap();
+        let delivery = event_core::transport::Delivery::new(message, 1, Recorder(settled.clone()));
+        let received = event_core::integration::Received { envelope, delivery };
+
+        let policy = RetryPolicy::default();
+        let outcome = SqliteInbox::deliver(&mut conn, "ledger", received, &policy, |_, _| {
+            Err("ledger closed".into())
+        })
+        .await;
+
+        // The store's error comes back, and the delivery is not dropped
+        // unsettled (which brings it back at once, one attempt further each
+        // time): it is released to come again after a pause.
+        let error = outcome.unwrap_err().to_string();
+        assert!(error.contains("event_inbox_failures"), "{error}");
+        let settled = settled.lock().unwrap().clone();
+        assert_eq!(settled.len(), 1, "{settled:?}");
+        let Settled::Nack(delay) = settled[0] else {
+            panic!("released with a delay expected, got {settled:?}");
+        };
+        assert!(delay >= policy.base_delay / 2, "{delay:?}");
+        assert_eq!(payments(&conn), 0);
+    });
+}

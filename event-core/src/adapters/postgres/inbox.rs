@@ -10,7 +10,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use super::{PgConfig, count};
 use crate::delivery::bus::BoxError;
 use crate::delivery::dead_letter::{InboxDeadLetter, InboxOutcome};
-use crate::delivery::host::Inbox;
+use crate::delivery::host::{Inbox, Settlement};
 use crate::delivery::integration::Received;
 use crate::delivery::retry::{RetryDecision, RetryPolicy};
 use crate::delivery::transport::{Delivery, Transport};
@@ -332,16 +332,28 @@ impl PgInbox {
             Err(error) => error,
         };
         let text = error.to_string();
-        let recorded: i32 = sqlx::query_scalar(&self.sql.record_failure)
+        let recorded: Result<i32, sqlx::Error> = sqlx::query_scalar(&self.sql.record_failure)
             .bind(consumer)
             .bind(&received.delivery.message.id)
             .bind(&text)
             .fetch_one(&self.pool)
-            .await?;
-        let recorded = u32::try_from(recorded).unwrap_or_default();
+            .await;
+        let recorded = match recorded {
+            Ok(recorded) => u32::try_from(recorded).unwrap_or_default(),
+            // The database is down: released after a pause, not dropped.
+            Err(store) => {
+                return Settlement::store_failed(policy, &received.delivery, store)
+                    .settle(received.delivery)
+                    .await;
+            }
+        };
         match policy.decide(received.delivery.attempt.max(recorded)) {
             RetryDecision::DeadLetter => {
-                self.bury(consumer, &received.delivery, &text).await?;
+                if let Err(store) = self.bury(consumer, &received.delivery, &text).await {
+                    return Settlement::store_failed(policy, &received.delivery, store)
+                        .settle(received.delivery)
+                        .await;
+                }
                 received.ack().await?;
                 Ok(InboxOutcome::DeadLettered)
             }

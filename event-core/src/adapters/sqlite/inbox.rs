@@ -226,7 +226,8 @@ impl SqliteInbox {
     ) -> Result<InboxOutcome, BoxError> {
         let failed_before = received.delivery.attempt > 1;
         let applied = Self::apply(conn, consumer, &received.envelope, failed_before, handler);
-        let settlement = Self::settlement(conn, consumer, &received.delivery, policy, applied)?;
+        let settlement = Self::settlement(conn, consumer, &received.delivery, policy, applied)
+            .unwrap_or_else(|store| Settlement::store_failed(policy, &received.delivery, store));
         settlement.settle(received.delivery).await
     }
 
@@ -517,7 +518,8 @@ impl Inbox for InboxConnection {
                 async |tx, envelope| handler(tx, envelope).await,
             )
             .await;
-            SqliteInbox::settlement(&conn, consumer, &received.delivery, policy, applied)?
+            SqliteInbox::settlement(&conn, consumer, &received.delivery, policy, applied)
+                .unwrap_or_else(|store| Settlement::store_failed(policy, &received.delivery, store))
         };
         settlement.settle(received.delivery).await
     }

@@ -131,6 +131,27 @@ impl Settlement {
         })
     }
 
+    /// The inbox's store failed before the outcome of a delivery could be
+    /// recorded (the database is down or busy): the delivery is released to
+    /// come again after a pause that grows with its attempts, so a store
+    /// that is down is not hammered, and returned with the store's error.
+    /// Dropping it instead would bring it back at once, again and again,
+    /// each time one attempt further towards the dead letters.
+    pub(crate) fn store_failed(
+        policy: &RetryPolicy,
+        delivery: &Delivery,
+        error: impl Into<BoxError>,
+    ) -> Self {
+        const LEAST: Duration = Duration::from_millis(100);
+        let base = policy.base_delay.max(LEAST);
+        let delay =
+            crate::delivery::retry::backoff(base, policy.max_delay.max(base), delivery.attempt);
+        Settlement::Retry {
+            delay,
+            error: error.into(),
+        }
+    }
+
     /// Tells the transport.
     pub(crate) async fn settle(self, delivery: Delivery) -> Result<InboxOutcome, BoxError> {
         match self {

@@ -179,8 +179,18 @@ where
     F: AsyncFn(I::Tx<'_>, &Envelope<E>) -> Result<(), BoxError> + 'static,
 {
     fn key(&self) -> Option<String> {
-        let key = self.received.delivery.message.partition_key();
-        key.map(std::borrow::Cow::into_owned)
+        // The decoded event's own extension: in the JSON body of a
+        // structured message from another producer too, where no header
+        // carries it.
+        match self.received.envelope.partition_key() {
+            Some(key) => Some(key.to_owned()),
+            None => self
+                .received
+                .delivery
+                .message
+                .partition_key()
+                .map(std::borrow::Cow::into_owned),
+        }
     }
 
     fn start(self: Box<Self>) -> LocalBoxFuture<'static, Result<InboxOutcome, BoxError>> {
@@ -422,11 +432,13 @@ fn fetch(
                 }
                 fetcher.source.next().await
             };
-            match select(pin!(next), pin!(stopped(stop))).await {
-                Either::Left((Some(Ok(job)), _)) => Fetched::Job(job),
-                Either::Left((Some(Err(error)), _)) => Fetched::Failed(error),
-                Either::Left((None, _)) => Fetched::Closed,
-                Either::Right(_) => Fetched::Stopped,
+            // The stop first: once it is asked for, no message is taken
+            // only to be released again (which would count as an attempt).
+            match select(pin!(stopped(stop)), pin!(next)).await {
+                Either::Right((Some(Ok(job)), _)) => Fetched::Job(job),
+                Either::Right((Some(Err(error)), _)) => Fetched::Failed(error),
+                Either::Right((None, _)) => Fetched::Closed,
+                Either::Left(_) => Fetched::Stopped,
             }
         };
         (fetcher, fetched)
