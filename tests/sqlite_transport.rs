@@ -201,6 +201,31 @@ fn settling_a_delivery_whose_lease_ended_leaves_the_new_one_alone() {
 }
 
 #[test]
+fn a_delivery_dropped_unsettled_is_visible_again_at_once_whatever_the_lease() {
+    let dir = Dir::new("dropped");
+    block_on(async {
+        // A lease far longer than the test: only the drop can release it.
+        let broker = dir.broker().with_lease(Duration::from_secs(3600));
+        let mut a = broker.subscribe(SHIPPED, "billing").await.unwrap();
+        publish(&broker, [1, 2]).await;
+        let first = now(a.next()).await.unwrap().unwrap().unwrap();
+        assert_eq!(first.attempt, 1);
+        // Given up on, as a consumer does at a shutdown deadline.
+        let id = first.message.id.clone();
+        drop(first);
+
+        // It comes again before the message after it, not an hour later.
+        let again = now(a.next()).await.unwrap().unwrap().unwrap();
+        assert_eq!((again.message.id.as_str(), again.attempt), (id.as_str(), 2));
+        again.ack().await.unwrap();
+        let second = now(a.next()).await.unwrap().unwrap().unwrap();
+        assert_eq!(second.attempt, 1);
+        second.ack().await.unwrap();
+        assert_eq!(broker.waiting("billing").unwrap(), 0);
+    });
+}
+
+#[test]
 fn a_requeued_message_goes_to_one_group_only() {
     let dir = Dir::new("requeue");
     block_on(async {

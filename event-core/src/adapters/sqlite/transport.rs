@@ -271,6 +271,7 @@ impl SqliteSubscription {
                 conn: Arc::clone(&self.transport.conn),
                 seq,
                 attempt,
+                settled: false,
             };
             let message = Message {
                 id,
@@ -301,35 +302,55 @@ impl Subscription for SqliteSubscription {
 
 /// Deletes a copy on ack, makes it visible again on nack. Both touch the copy
 /// only while it is still this delivery's: once its lease ended and another
-/// subscription took it, settling belongs to that one.
+/// subscription took it, settling belongs to that one. A delivery dropped
+/// unsettled (its consumer gave up on it, at a shutdown deadline say) makes
+/// its copy visible again at once rather than when the lease ends, so it
+/// comes again before the later messages of its key released after it.
 struct Settle {
     conn: Arc<Mutex<Connection>>,
     seq: i64,
     attempt: u32,
+    settled: bool,
+}
+
+impl Settle {
+    /// Deletes this delivery's copy (`None`), or makes it visible at the
+    /// given time; either way the delivery is settled.
+    fn settle(&mut self, visible_at: Option<i64>) -> Result<(), TransportError> {
+        self.settled = true;
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        match visible_at {
+            None => conn.execute(
+                "DELETE FROM broker_messages WHERE seq = ?1 AND attempt = ?2",
+                params![self.seq, self.attempt],
+            ),
+            Some(at) => conn.execute(
+                "UPDATE broker_messages SET visible_at = ?1 WHERE seq = ?2 AND attempt = ?3",
+                params![at, self.seq, self.attempt],
+            ),
+        }
+        .map(drop)
+        .map_err(|e| unavailable(&e))
+    }
 }
 
 impl Acknowledge for Settle {
-    fn ack(self: Box<Self>) -> BoxFuture<Result<(), TransportError>> {
-        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = conn
-            .execute(
-                "DELETE FROM broker_messages WHERE seq = ?1 AND attempt = ?2",
-                params![self.seq, self.attempt],
-            )
-            .map(drop)
-            .map_err(|e| unavailable(&e));
+    fn ack(mut self: Box<Self>) -> BoxFuture<Result<(), TransportError>> {
+        let result = self.settle(None);
         Box::pin(async move { result })
     }
 
-    fn nack(self: Box<Self>, delay: Duration) -> BoxFuture<Result<(), TransportError>> {
-        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = conn
-            .execute(
-                "UPDATE broker_messages SET visible_at = ?1 WHERE seq = ?2 AND attempt = ?3",
-                params![visible_after(delay), self.seq, self.attempt],
-            )
-            .map(drop)
-            .map_err(|e| unavailable(&e));
+    fn nack(mut self: Box<Self>, delay: Duration) -> BoxFuture<Result<(), TransportError>> {
+        let result = self.settle(Some(visible_after(delay)));
         Box::pin(async move { result })
+    }
+}
+
+impl Drop for Settle {
+    fn drop(&mut self) {
+        if !self.settled {
+            // Best effort: if it fails, the lease still ends.
+            let _ = self.settle(Some(0));
+        }
     }
 }
