@@ -420,3 +420,36 @@ fn a_handler_past_the_deadline_is_released_and_its_key_keeps_its_order() {
         assert_eq!(inbox.processed("desk"), 3);
     });
 }
+
+#[test]
+fn dropping_the_running_host_leaves_nothing_counted_in_flight() {
+    block_on(async {
+        let transport = InMemoryTransport::new();
+        let inbox = Arc::new(MemoryInbox::new());
+        // The handler never finishes: the host is dropped while it runs.
+        let host = Host::new(transport.clone())
+            .consumer("desk", Arc::clone(&inbox))
+            .handle::<BookLentIntegrationEvent>(async move |(), _| {
+                std::future::pending::<()>().await;
+                Ok(())
+            });
+        let metrics = host.metrics();
+        host.declare().await.unwrap();
+        IntegrationPublisher::new(transport.clone())
+            .publish(&lent_v1("b-1"))
+            .await
+            .unwrap();
+
+        // The host's own future is dropped by whatever awaits it, once the
+        // handler is running (a timeout, another branch of a select).
+        let running = until(metrics.clone(), |m| m.in_flight == 1);
+        let run = host.run(std::future::pending::<()>());
+        tokio::select! {
+            _ = run => panic!("the host stopped on its own"),
+            () = running => {}
+        }
+
+        assert_eq!(metrics.snapshot().in_flight, 0, "{:?}", metrics.snapshot());
+        assert_eq!(inbox.processed("desk"), 0);
+    });
+}

@@ -445,6 +445,24 @@ fn fetch(
     })
 }
 
+/// A job in flight, counted for as long as it lives: one dropped unfinished
+/// (given up at the shutdown deadline, or with the host's own future) stops
+/// counting too.
+struct InFlight(Metrics);
+
+impl InFlight {
+    fn new(metrics: &Metrics) -> Self {
+        metrics.started();
+        InFlight(metrics.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.stopped();
+    }
+}
+
 /// A job that ended, with the partition key it held.
 struct Done {
     key: Option<String>,
@@ -488,14 +506,16 @@ async fn drive(
     // delivered are settled.
     let mut idle = Vec::new();
     let start = |job: Box<dyn Job>, running: &mut FuturesUnordered<_>| {
-        metrics.started();
+        let in_flight = InFlight::new(&metrics);
         let key = job.key();
         let work = job.start();
         running.push(async move {
-            Done {
+            let done = Done {
                 key,
                 outcome: work.await,
-            }
+            };
+            drop(in_flight);
+            done
         });
     };
     let mut stopping = pin!(stopped(stop.clone()));
@@ -531,7 +551,6 @@ async fn drive(
                 };
             }
             Step::Done(done) => {
-                metrics.stopped();
                 count(&metrics, &done.outcome);
                 if let Some(key) = done.key {
                     match lanes.get_mut(&key).and_then(VecDeque::pop_front) {
@@ -586,7 +605,6 @@ async fn drive(
     }
     let drain = async {
         while let Some(done) = running.next().await {
-            metrics.stopped();
             count(&metrics, &done.outcome);
         }
     };
@@ -597,9 +615,6 @@ async fn drive(
     // what it is given back delivers a key's messages in order again.
     let unfinished = running.len() as u64;
     drop(running);
-    for _ in 0..unfinished {
-        metrics.stopped();
-    }
     let mut released = unfinished;
     for job in lanes.into_values().flatten().chain(late) {
         job.release().await;
