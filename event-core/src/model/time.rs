@@ -225,14 +225,24 @@ impl Rfc3339 {
     }
 }
 
-/// Writes `value`, which is below `10^width`, as `width` digits at `at`.
-#[inline(always)]
-fn put_digits(bytes: &mut [u8; RFC3339_MAX], at: usize, width: usize, mut value: u32) {
-    for byte in bytes[at..at + width].iter_mut().rev() {
-        // A digit: the remainder of a division by ten.
-        *byte = b'0' + (value % 10) as u8;
-        value /= 10;
+/// The two-digit numbers 00 to 99, one after the other.
+const PAIRS: [u8; 200] = {
+    let mut pairs = [0u8; 200];
+    let mut n = 0;
+    while n < 100 {
+        pairs[2 * n] = b'0' + (n / 10) as u8;
+        pairs[2 * n + 1] = b'0' + (n % 10) as u8;
+        n += 1;
     }
+    pairs
+};
+
+/// Writes `value`, below 100, as two digits at `at`.
+#[inline(always)]
+fn put2(bytes: &mut [u8; RFC3339_MAX], at: usize, value: u32) {
+    let i = 2 * (value as usize % 100);
+    bytes[at] = PAIRS[i];
+    bytes[at + 1] = PAIRS[i + 1];
 }
 
 impl Timestamp {
@@ -251,15 +261,22 @@ impl Timestamp {
         let (year, month, day) = civil_from_days(days);
         let year = u32::try_from(year).unwrap_or(0);
         let mut bytes = *b"0000-00-00T00:00:00.000000000+00:00";
-        put_digits(&mut bytes, 0, 4, year);
-        put_digits(&mut bytes, 5, 2, month);
-        put_digits(&mut bytes, 8, 2, day);
-        put_digits(&mut bytes, 11, 2, rem / 3600);
-        put_digits(&mut bytes, 14, 2, rem % 3600 / 60);
-        put_digits(&mut bytes, 17, 2, rem % 60);
+        put2(&mut bytes, 0, year / 100);
+        put2(&mut bytes, 2, year % 100);
+        put2(&mut bytes, 5, month);
+        put2(&mut bytes, 8, day);
+        put2(&mut bytes, 11, rem / 3600);
+        put2(&mut bytes, 14, rem % 3600 / 60);
+        put2(&mut bytes, 17, rem % 60);
         let mut len = 19;
         if self.nanos != 0 {
-            put_digits(&mut bytes, 20, 9, self.nanos);
+            let n = self.nanos;
+            put2(&mut bytes, 20, n / 10_000_000);
+            put2(&mut bytes, 22, n / 100_000 % 100);
+            put2(&mut bytes, 24, n / 1000 % 100);
+            put2(&mut bytes, 26, n / 10 % 100);
+            // A digit: the remainder of a division by ten.
+            bytes[28] = b'0' + (n % 10) as u8;
             len = 29;
             while bytes[len - 1] == b'0' {
                 len -= 1;
@@ -272,8 +289,8 @@ impl Timestamp {
             let minutes = u32::from(self.offset.unsigned_abs());
             bytes[len] = if self.offset < 0 { b'-' } else { b'+' };
             bytes[len + 3] = b':';
-            put_digits(&mut bytes, len + 1, 2, minutes / 60);
-            put_digits(&mut bytes, len + 4, 2, minutes % 60);
+            put2(&mut bytes, len + 1, minutes / 60);
+            put2(&mut bytes, len + 4, minutes % 60);
             len += 6;
         }
         Some(Rfc3339 {

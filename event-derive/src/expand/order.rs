@@ -73,8 +73,10 @@ pub fn derives_above_call_site(file: Option<&Path>) -> Vec<&'static str> {
 fn source_text(file: &Path) -> Option<std::sync::Arc<str>> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
+    /// The modification time and length a text was read at.
     type Stamp = (Option<std::time::SystemTime>, u64);
-    static FILES: Mutex<Option<HashMap<std::path::PathBuf, (Stamp, Arc<str>)>>> = Mutex::new(None);
+    type Files = HashMap<std::path::PathBuf, (Stamp, Arc<str>)>;
+    static FILES: Mutex<Option<Files>> = Mutex::new(None);
     let meta = std::fs::metadata(file).ok()?;
     let stamp = (meta.modified().ok(), meta.len());
     let mut files = FILES
