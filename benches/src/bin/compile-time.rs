@@ -296,12 +296,18 @@ fn write_workspace(dir: &Path, event_core: &Path, n: usize) {
     ];
     for (name, dependencies, head, event) in crates {
         let krate = dir.join(name);
-        write(&krate.join("Cargo.toml"), &manifest(name, dependencies, false));
+        write(
+            &krate.join("Cargo.toml"),
+            &manifest(name, dependencies, false),
+        );
         write_sources(&krate, n, head, event);
         if name != "handwritten" {
             // The same crate in a workspace of its own, for the cold build.
             let cold: PathBuf = dir.join(format!("cold-{name}"));
-            write(&cold.join("Cargo.toml"), &manifest(name, dependencies, true));
+            write(
+                &cold.join("Cargo.toml"),
+                &manifest(name, dependencies, true),
+            );
             write_sources(&cold, n, head, event);
         }
     }
