@@ -95,39 +95,48 @@ pub(crate) fn string(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
     let mut start = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        // Eight bytes at a time while none needs an escape.
-        if let Some(chunk) = bytes.get(i..i + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            if !needs_escape(u64::from_le_bytes(word)) {
-                i += 8;
-                continue;
+    // Eight bytes at a time; a word with a byte to escape byte by byte.
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if needs_escape(u64::from_le_bytes(word)) {
+            for at in i..i + 8 {
+                start = escape_at(out, bytes, start, at);
             }
         }
-        let byte = bytes[i];
-        let escape = ESCAPE[usize::from(byte)];
-        if escape != 0 {
-            out.extend_from_slice(&bytes[start..i]);
-            if escape == b'u' {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(&[
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[usize::from(byte >> 4)],
-                    HEX[usize::from(byte & 0xf)],
-                ]);
-            } else {
-                out.extend_from_slice(&[b'\\', escape]);
-            }
-            start = i + 1;
-        }
-        i += 1;
+        i += 8;
+    }
+    for at in i..bytes.len() {
+        start = escape_at(out, bytes, start, at);
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Writes the escape of the byte at `at`, if it needs one, after the
+/// unwritten text from `start`; the new start of the unwritten text.
+#[inline(always)]
+fn escape_at(out: &mut Vec<u8>, bytes: &[u8], start: usize, at: usize) -> usize {
+    let byte = bytes[at];
+    let escape = ESCAPE[usize::from(byte)];
+    if escape == 0 {
+        return start;
+    }
+    out.extend_from_slice(&bytes[start..at]);
+    if escape == b'u' {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(byte >> 4)],
+            HEX[usize::from(byte & 0xf)],
+        ]);
+    } else {
+        out.extend_from_slice(&[b'\\', escape]);
+    }
+    at + 1
 }
 
 /// Appends an integer.
