@@ -2,10 +2,22 @@
 //! (`cloudevents-sdk`), on the same documents.
 //!
 //! `cargo bench --manifest-path benches/Cargo.toml --bench cloudevents`
+//!
+//! Instruction counts, deterministic where the times on a shared machine are
+//! not: run the bench binary under valgrind with `EVENT_CORE_BENCH_CASE` set
+//! to one of `DOCUMENT/decode/event-core`, `DOCUMENT/decode/cloudevents-sdk`,
+//! `DOCUMENT/encode/event-core`, `DOCUMENT/encode/cloudevents-sdk` (DOCUMENT:
+//! `envelope`, `foreign-xml`, `binary`) and `EVENT_CORE_BENCH_CALLS` to N,
+//! then 2N; the difference of the two totals over N is one call:
+//!
+//! ```sh
+//! EVENT_CORE_BENCH_CASE=envelope/encode/event-core EVENT_CORE_BENCH_CALLS=10000 \
+//!   valgrind --tool=callgrind --callgrind-out-file=/dev/null BENCH_BINARY
+//! ```
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use event_core::Envelope;
 use event_core::cloudevent::CloudEvent;
 use event_core_benches::{ProductUpdatedIntegrationEvent, sale};
@@ -46,5 +58,53 @@ fn cloudevents(c: &mut Criterion) {
     }
 }
 
+/// Each case alone, for counting its instructions.
+fn instruction_counts() -> bool {
+    let documents = documents();
+    let mut cases: Vec<(String, Box<dyn FnMut()>)> = Vec::new();
+    for (name, bytes) in documents {
+        let ours = CloudEvent::from_json(&bytes).unwrap();
+        let sdk: cloudevents::Event = serde_json::from_slice(&bytes).unwrap();
+        let b = bytes.clone();
+        cases.push((
+            format!("{name}/decode/event-core"),
+            Box::new(move || {
+                black_box(CloudEvent::from_json(black_box(&b)).unwrap());
+            }),
+        ));
+        let b = bytes.clone();
+        cases.push((
+            format!("{name}/decode/cloudevents-sdk"),
+            Box::new(move || {
+                black_box(serde_json::from_slice::<cloudevents::Event>(black_box(&b)).unwrap());
+            }),
+        ));
+        cases.push((
+            format!("{name}/encode/event-core"),
+            Box::new(move || {
+                black_box(black_box(&ours).to_json_vec());
+            }),
+        ));
+        cases.push((
+            format!("{name}/encode/cloudevents-sdk"),
+            Box::new(move || {
+                black_box(serde_json::to_vec(black_box(&sdk)).unwrap());
+            }),
+        ));
+    }
+    let mut cases: Vec<(&str, &mut dyn FnMut())> = cases
+        .iter_mut()
+        .map(|(name, case)| (name.as_str(), &mut **case as &mut dyn FnMut()))
+        .collect();
+    event_core_benches::instruction_count_run(&mut cases)
+}
+
 criterion_group!(benches, cloudevents);
-criterion_main!(benches);
+
+fn main() {
+    if instruction_counts() {
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,6 +1,13 @@
 //! The runtime's hot paths, each beside its hand-written baseline.
 //!
 //! `cargo bench --manifest-path benches/Cargo.toml --bench runtime`
+//!
+//! Instruction counts of the envelope rows: run the bench binary under
+//! valgrind with `EVENT_CORE_BENCH_CASE` set to `encode/generated`,
+//! `encode/hand-written`, `encode/to_json`, `encode/message`,
+//! `decode/generated` or `decode/hand-written`, and
+//! `EVENT_CORE_BENCH_CALLS` to N, then 2N; the difference of the two totals
+//! over N is one call (see `benches/benches/cloudevents.rs`).
 
 use std::hint::black_box;
 use std::pin::pin;
@@ -9,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use event_core::integration::{Consumer, encode};
 use event_core::retry::RetryPolicy;
 use event_core::sqlite::{Relay, RelayConfig, SqliteInbox, SqliteOutbox};
@@ -46,6 +53,12 @@ fn envelopes(c: &mut Criterion) {
     });
     group.bench_function("encode/hand-written", |b| {
         b.iter(|| serde_json::to_vec(black_box(&hand)).unwrap())
+    });
+    group.bench_function("encode/to_json", |b| {
+        b.iter(|| black_box(&envelope).to_json().unwrap())
+    });
+    group.bench_function("encode/message", |b| {
+        b.iter(|| encode(black_box(&envelope)).unwrap())
     });
     group.bench_function("decode/generated", |b| {
         b.iter(|| {
@@ -266,5 +279,44 @@ fn relay(c: &mut Criterion) {
     group.finish();
 }
 
+/// The envelope rows alone, for counting their instructions.
+fn instruction_counts() -> bool {
+    let parent = Envelope::new("/catalog", sale(1));
+    let envelope =
+        Envelope::caused_by(&parent, ProductUpdatedIntegrationEvent::from(parent.data()));
+    let bytes = envelope.to_json().unwrap().into_bytes();
+    let hand: HandWrittenEnvelope = serde_json::from_slice(&bytes).unwrap();
+    event_core_benches::instruction_count_run(&mut [
+        ("encode/generated", &mut || {
+            black_box(serde_json::to_vec(black_box(&envelope)).unwrap());
+        }),
+        ("encode/hand-written", &mut || {
+            black_box(serde_json::to_vec(black_box(&hand)).unwrap());
+        }),
+        ("encode/to_json", &mut || {
+            black_box(black_box(&envelope).to_json().unwrap());
+        }),
+        ("encode/message", &mut || {
+            black_box(encode(black_box(&envelope)).unwrap());
+        }),
+        ("decode/generated", &mut || {
+            black_box(
+                event_core::decode::decode::<ProductUpdatedIntegrationEvent>(black_box(&bytes))
+                    .unwrap(),
+            );
+        }),
+        ("decode/hand-written", &mut || {
+            black_box(serde_json::from_slice::<HandWrittenEnvelope>(black_box(&bytes)).unwrap());
+        }),
+    ])
+}
+
 criterion_group!(benches, mapping, envelopes, bus, outbox, relay);
-criterion_main!(benches);
+
+fn main() {
+    if instruction_counts() {
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -70,3 +70,27 @@ pub fn sale(n: u64) -> ProductPutOnSale {
         tags: vec!["kitchen".into(), "sale".into()],
     }
 }
+
+/// Runs `case` `calls` times when the environment asks for it
+/// (`EVENT_CORE_BENCH_CASE`, `EVENT_CORE_BENCH_CALLS`, default 10,000) and
+/// returns `true`, so that valgrind counts its instructions without
+/// criterion's warm-up and statistics; `false` when it does not ask. Run it
+/// twice, with N and 2N calls, and the difference over N is the cost of one
+/// call, setup excluded.
+pub fn instruction_count_run(cases: &mut [(&str, &mut dyn FnMut())]) -> bool {
+    let Ok(name) = std::env::var("EVENT_CORE_BENCH_CASE") else {
+        return false;
+    };
+    let calls: usize = std::env::var("EVENT_CORE_BENCH_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000);
+    let Some((_, case)) = cases.iter_mut().find(|(n, _)| *n == name) else {
+        let names: Vec<&str> = cases.iter().map(|(n, _)| *n).collect();
+        panic!("no case `{name}`; the cases: {}", names.join(", "));
+    };
+    for _ in 0..calls {
+        case();
+    }
+    true
+}

@@ -135,12 +135,69 @@ pub struct FieldInfo {
     pub reach: Reach,
 }
 
+impl FieldInfo {
+    /// A field from its name and a code: the data class times 3 plus the
+    /// reach, each counted in declaration order (`Plain`, `Pii`, `Secret`;
+    /// `Pub`, `Crate`, `Private`), so that the generated table is short.
+    #[must_use]
+    pub const fn coded(name: &'static str, code: u8) -> Self {
+        FieldInfo {
+            name,
+            data: match code / 3 {
+                0 => Data::Plain,
+                1 => Data::Pii,
+                _ => Data::Secret,
+            },
+            reach: match code % 3 {
+                0 => Reach::Pub,
+                1 => Reach::Crate,
+                _ => Reach::Private,
+            },
+        }
+    }
+}
+
+/// Annotates the schema of event `E` with its fields' [`FieldTable::SCHEMA`]:
+/// a `#[schemars(transform = ..)]` of the struct, one call where an
+/// `extend` per field would be one each.
+pub fn annotate<E: FieldTable>(schema: &mut schemars::Schema) {
+    annotate_fields(schema, E::SCHEMA);
+}
+
+fn annotate_fields(schema: &mut schemars::Schema, fields: &[(&str, &str, u8)]) {
+    use serde_json::Value;
+    let Some(Value::Object(properties)) = schema.get_mut("properties") else {
+        return;
+    };
+    for &(name, rust_type, code) in fields {
+        let Some(property) = properties.get_mut(name) else {
+            continue;
+        };
+        // A boolean schema (`true` for any value) becomes an object first,
+        // as `extend` makes it.
+        let mut sub = schemars::Schema::try_from(property.take()).unwrap_or_default();
+        sub.insert("x-rust-type".into(), rust_type.into());
+        if code & 1 != 0 {
+            sub.insert("x-pii".into(), true.into());
+        }
+        if code & 2 != 0 {
+            sub.insert("x-secret".into(), true.into());
+        }
+        *property = sub.to_value();
+    }
+}
+
 /// The fields of an event, written by the event macros.
 pub trait FieldTable {
     /// Every field, in declaration order.
     const FIELDS: &'static [FieldInfo];
     /// `module_path!()` where the event is declared.
     const MODULE: &'static str;
+    /// The schema annotations of the fields whose property name the macro
+    /// knows (the others carry theirs as `extend`): the property's name,
+    /// the Rust type as written (`x-rust-type`), and 1 for `pii` (`x-pii`)
+    /// plus 2 for `secret` (`x-secret`).
+    const SCHEMA: &'static [(&'static str, &'static str, u8)] = &[];
 }
 
 /// The [`FieldTable`] of `S`, if `S` is an event: `Table::<S>::FIELDS` is the
@@ -167,67 +224,161 @@ pub trait NoTable {
 
 impl<S> NoTable for Table<S> {}
 
-/// A mapped field's source, as the macro of the target event sees it: the
-/// messages in the user's words, finished by [`check_source_field`].
+/// The checks of one `maps_from` source of an event, all in one constant:
+/// the source's kind ([`Mapping::kind`]), then each field read from it
+/// ([`Mapping::field`], placed at the user's token). The messages are put
+/// together here from the names, so that the generated code holds only
+/// the names.
 #[derive(Debug, Clone, Copy)]
-pub struct SourceField {
-    /// The source field's name.
-    pub name: &'static str,
-    /// Whether the target field is `pii`.
-    pub into_pii: bool,
+pub struct Mapping {
+    /// The source's fields, `None` when it is no event (reported by
+    /// [`Mapping::kind`]).
+    pub fields: Option<&'static [FieldInfo]>,
+    /// `module_path!()` where the source is declared.
+    pub source_module: &'static str,
     /// `module_path!()` of the target event.
     pub module: &'static str,
-    /// When the source lacks the field.
-    pub missing: Missing,
-    /// When the field cannot be read from the target's crate.
-    pub hidden: &'static str,
-    /// When the field is `secret`.
-    pub secret: &'static str,
-    /// When the field is `pii` and the target field is not.
-    pub personal: &'static str,
+    /// The source as written in `maps_from`.
+    pub source: &'static str,
+    /// The target event's name.
+    pub target: &'static str,
+    /// The option that names a field of this source: `from`, or
+    /// `from(Source)` for an event with several sources.
+    pub from_key: &'static str,
+}
+
+impl Mapping {
+    /// Checks the source's kind against the target's, `kind`: an
+    /// integration event maps only from domain events, a notification from
+    /// domain or integration events.
+    #[track_caller]
+    pub const fn kind(self, source: Option<EventKind>, kind: EventKind) {
+        let name = self.source;
+        let start = Text::new()
+            .push("`maps_from = ")
+            .push(name)
+            .push("`: `")
+            .push(name);
+        let integration = matches!(kind, EventKind::Integration);
+        let text = match source {
+            Some(EventKind::Domain) => return,
+            Some(EventKind::Integration) if !integration => return,
+            Some(EventKind::Integration) => start
+                .push("` is an integration event, but an integration event maps only from domain events; map from the domain event behind `")
+                .push(name)
+                .push("`"),
+            Some(EventKind::Notification) if integration => start.push(
+                "` is a notification, but an integration event maps only from domain events",
+            ),
+            Some(EventKind::Notification) => start.push(
+                "` is a notification, but a notification maps only from domain or integration events",
+            ),
+            None if integration => {
+                start.push("` is not a domain event; declare it with `#[domain_event]`")
+            }
+            None => start.push(
+                "` is not an event; declare it with `#[domain_event]`, or with `#[integration_event(version = N)]` for a contract",
+            ),
+        };
+        text.fail()
+    }
+
+    /// Checks the source field `from`, read into the target's field
+    /// `target` (`explicit` when named by `from = ..`, `into_pii` when the
+    /// target field is `pii`): the source has it, the target's crate can
+    /// read it, it is not `secret`, and not `pii` unless the target field
+    /// is.
+    #[track_caller]
+    pub const fn field(self, from: &str, target: &str, explicit: bool, into_pii: bool) {
+        let Some(fields) = self.fields else { return };
+        let Some(found) = find(fields, from) else {
+            let text = Text::new();
+            let parts = if explicit {
+                Missing {
+                    message: text
+                        .push("`")
+                        .push(self.from_key)
+                        .push(" = ")
+                        .push(from)
+                        .push("`: `")
+                        .push(self.source)
+                        .push("` has no field `")
+                        .push(from)
+                        .push("`"),
+                    suggest: "; did you mean `",
+                    again: Text::new(),
+                    suggest_end: "`?",
+                    otherwise: Text::new(),
+                    fields: "; its fields are ",
+                }
+            } else {
+                Missing {
+                    message: text
+                        .push("`")
+                        .push(target)
+                        .push("` has no source: `")
+                        .push(self.source)
+                        .push("`, which `")
+                        .push(self.target)
+                        .push("` maps from, has no field `")
+                        .push(target)
+                        .push("`"),
+                    suggest: "; if it is `",
+                    again: Text::new()
+                        .push("` there, map from it with `#[event(")
+                        .push(self.from_key)
+                        .push(" = "),
+                    suggest_end: ")]`",
+                    otherwise: Text::new()
+                        .push("; give the field a source with `#[event(")
+                        .push(self.from_key)
+                        .push(" = field)]`, `#[event(with = function)]`, `#[event(context)]` or `#[event(default)]`"),
+                    fields: "",
+                }
+            };
+            missing(fields, from, parts)
+        };
+        let about = Text::new()
+            .push("the field `")
+            .push(from)
+            .push("` of `")
+            .push(self.source);
+        if !readable(found.reach, self.source_module, self.module) {
+            about
+                .push("` is private, so `")
+                .push(self.target)
+                .push("` cannot map from it; make it `pub` (or `pub(crate)` when both events are in one crate)")
+                .fail()
+        }
+        match (found.data, into_pii) {
+            (Data::Secret, _) => about
+                .push("` is `secret`, and a `secret` field never leaves its domain event; give `")
+                .push(target)
+                .push("` another source, or drop it")
+                .fail(),
+            (Data::Pii, false) => about
+                .push("` is personal data (`pii`), and `")
+                .push(target)
+                .push("` is not marked so; mark `")
+                .push(target)
+                .push("` with `#[event(pii)]` so that the contract declares it")
+                .fail(),
+            _ => {}
+        }
+    }
 }
 
 /// The message of a missing field: `message`, then, with a field of a close
 /// name, `suggest`, the name, `again` and the name once more when `again` is
 /// not empty, and `suggest_end`; without one, `otherwise`, and the fields
 /// of the event after `fields` when that is not empty.
-#[derive(Debug, Clone, Copy)]
-pub struct Missing {
-    /// The sentence.
-    pub message: &'static str,
-    /// Before a suggested name.
-    pub suggest: &'static str,
-    /// Between the suggested name and its repetition, if any.
-    pub again: &'static str,
-    /// After the suggested name.
-    pub suggest_end: &'static str,
-    /// The end of the message without a suggestion.
-    pub otherwise: &'static str,
-    /// Before the list of the event's fields, if they are listed.
-    pub fields: &'static str,
-}
-
-/// Checks a mapped field's source in `fields` (those of the source event, or
-/// `None` when the source is no event, which another check reports) and
-/// fails the build with the matching message, at the caller's span.
-#[track_caller]
-pub const fn check_source_field(
-    fields: Option<&[FieldInfo]>,
-    source_module: &str,
-    field: SourceField,
-) {
-    let Some(fields) = fields else { return };
-    let Some(found) = find(fields, field.name) else {
-        missing(fields, field.name, field.missing)
-    };
-    if !readable(found.reach, source_module, field.module) {
-        fail(field.hidden)
-    }
-    match (found.data, field.into_pii) {
-        (Data::Secret, _) => fail(field.secret),
-        (Data::Pii, false) => fail(field.personal),
-        _ => {}
-    }
+struct Missing {
+    message: Text,
+    suggest: &'static str,
+    again: Text,
+    suggest_end: &'static str,
+    otherwise: Text,
+    fields: &'static str,
 }
 
 /// Checks that the older version of an upcast (`fields`) has the required
@@ -290,15 +441,15 @@ const fn crate_of(module: &str) -> &str {
 /// Fails with the message of a field `name` that `fields` lack.
 #[track_caller]
 const fn missing(fields: &[FieldInfo], name: &str, parts: Missing) -> ! {
-    let mut text = Text::new().push(parts.message);
+    let mut text = parts.message;
     if let Some(close) = closest(fields, name) {
         text = text.push(parts.suggest).push(close);
-        if !parts.again.is_empty() {
-            text = text.push(parts.again).push(close);
+        if parts.again.len > 0 {
+            text = text.push(parts.again.as_str()).push(close);
         }
         text = text.push(parts.suggest_end);
     } else {
-        text = text.push(parts.otherwise);
+        text = text.push(parts.otherwise.as_str());
         if !parts.fields.is_empty() && !fields.is_empty() {
             text = text.push(parts.fields);
             let mut i = 0;
@@ -311,10 +462,7 @@ const fn missing(fields: &[FieldInfo], name: &str, parts: Missing) -> ! {
             }
         }
     }
-    match core::str::from_utf8(text.bytes.split_at(text.len).0) {
-        Ok(message) => fail(message),
-        Err(_) => fail(parts.message),
-    }
+    text.fail()
 }
 
 /// A message assembled at compile time; cut at a character boundary when
@@ -330,6 +478,20 @@ impl Text {
             bytes: [0; 2048],
             len: 0,
         }
+    }
+
+    /// The text so far.
+    const fn as_str(&self) -> &str {
+        match core::str::from_utf8(self.bytes.split_at(self.len).0) {
+            Ok(text) => text,
+            Err(_) => "",
+        }
+    }
+
+    /// Fails the build with the text, at the caller's span.
+    #[track_caller]
+    const fn fail(&self) -> ! {
+        fail(self.as_str())
     }
 
     const fn push(mut self, part: &str) -> Self {
@@ -484,11 +646,7 @@ pub const fn check_first_of_type(earlier: &str, start: &str, end: &str) {
     if earlier.is_empty() {
         return;
     }
-    let text = Text::new().push(start).push(earlier).push(end);
-    match core::str::from_utf8(text.bytes.split_at(text.len).0) {
-        Ok(message) => fail(message),
-        Err(_) => fail(start),
-    }
+    Text::new().push(start).push(earlier).push(end).fail()
 }
 
 /// The kind of `S`, if `S` is an event: `KindOf::<S>::KIND` is the inherent

@@ -1,92 +1,210 @@
-//! Compile time of the macros against the hand-written equivalent.
+//! Compile time of the macros against the derives users already write, and
+//! against the hand-written equivalent of everything the macros generate.
 //!
 //! ```sh
-//! cargo run --release --manifest-path benches/Cargo.toml --bin compile-time -- [N] [RUNS] [COLD_RUNS]
+//! cargo run --release --manifest-path benches/Cargo.toml --bin compile-time -- [N] [PAIRS] [COLD_PAIRS]
 //! ```
 //!
-//! Generates two crates with N domain events and N integration events mapped
-//! from them (a personal field, a renamed field and a context field among
-//! them): one declares them with the macros, the other writes out the same
-//! derives, trait impls, schema annotations, registrations and mappings. With
-//! the dependencies built, it times `cargo check` and `cargo build` of each
-//! crate from a clean state of that crate only, alternating the two, RUNS
-//! times, and prints the medians and the ratio. Then it times the cold build
-//! of a crate using event-core with default features against one using the
-//! serde, serde_json and schemars derives alone, COLD_RUNS times each.
-//! Defaults: N = 200, RUNS = 5, COLD_RUNS = 1.
+//! Generates three crates, each with N domain events and N integration
+//! events mapped from them (`maps_from`), six fields each (a personal field,
+//! a renamed field and a context field among them), spread over ten files:
+//!
+//! - `macros` declares them with `#[domain_event]` and `#[integration_event]`;
+//! - `plain` writes the same structs with the derives users already have,
+//!   `#[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq)]`,
+//!   and hand-written `From` impls for the mappings (the headline baseline:
+//!   what adopting the macros costs over those derives);
+//! - `handwritten` writes out what the macros generate: the derives, the
+//!   trait impls, schema annotations, registrations and mappings.
+//!
+//! With the dependencies built, each round times, for every crate in an
+//! order that alternates from one round to the next: `touch` of one of its
+//! files then `cargo check` (the edit-compile loop), the same with
+//! `cargo build`, and `cargo check` and `cargo build` after `cargo clean -p`
+//! of the crate alone. It prints the median wall and CPU times (user and
+//! system, of cargo and the compilers it ran) and the medians of the
+//! per-round ratios. Then COLD_PAIRS times it builds `macros` and `plain`
+//! from an empty target folder (dependencies included, event-core for the
+//! first), alternating, and compares the CPU time (user + system) of the
+//! build, which two cores shared with other work measure better than the
+//! wall time. Defaults: N = 200, PAIRS = 5, COLD_PAIRS = 2.
+//!
+//! `-- --generate` writes the crates (under `target/compile-bench`) and
+//! stops, for looking at them with other tools.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// The crates, in the order of the table.
+const CRATES: [&str; 3] = ["macros", "plain", "handwritten"];
+/// The files each crate's events are spread over.
+const FILES: usize = 10;
+
+/// What is timed in each round.
+#[derive(Clone, Copy)]
+enum Step {
+    TouchCheck,
+    TouchBuild,
+    CleanCheck,
+    CleanBuild,
+}
+
+const STEPS: [(Step, &str); 4] = [
+    (Step::TouchCheck, "touch one file + `cargo check`"),
+    (Step::TouchBuild, "touch one file + `cargo build`"),
+    (Step::CleanCheck, "clean package + `cargo check`"),
+    (Step::CleanBuild, "clean package + `cargo build`"),
+];
+
 fn main() {
+    let generate_only = std::env::args().any(|a| a == "--generate");
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
     let n = args.first().copied().unwrap_or(200);
-    let runs = args.get(1).copied().unwrap_or(5).max(1);
-    let cold_runs = args.get(2).copied().unwrap_or(1);
+    let pairs = args.get(1).copied().unwrap_or(5).max(1);
+    let cold_pairs = args.get(2).copied().unwrap_or(2);
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let repo = repo.canonicalize().unwrap_or(repo);
     let dir = repo.join("target").join("compile-bench");
     let event_core = repo.join("event-core");
 
     write_workspace(&dir, &event_core, n);
+    if generate_only {
+        println!("written to {}", dir.display());
+        return;
+    }
     println!(
-        "N = {n} events of each kind, {runs} runs, machine with {} cores",
+        "N = {n} events of each kind, {pairs} rounds, {cold_pairs} cold pairs, machine with {} cores",
         cores()
     );
-    // Dependencies first, so that only the crates themselves are timed.
-    cargo(
-        &dir,
-        &["build", "--offline", "-p", "macros", "-p", "handwritten"],
-    );
-    cargo(
-        &dir,
-        &["check", "--offline", "-p", "macros", "-p", "handwritten"],
-    );
+    // Dependencies first, so that only the crates themselves are timed; and
+    // a first build of each, so that every touch finds an incremental cache.
+    for command in ["build", "check"] {
+        let mut args = vec![command, "--offline"];
+        for krate in CRATES {
+            args.extend(["-p", krate]);
+        }
+        cargo(&dir, &args);
+    }
 
-    let mut times: [[Vec<Duration>; 2]; 2] = Default::default();
-    for _ in 0..runs {
-        for (c, command) in ["check", "build"].iter().enumerate() {
-            for (k, krate) in ["macros", "handwritten"].iter().enumerate() {
-                cargo(&dir, &["clean", "--offline", "-p", krate]);
-                let start = Instant::now();
-                cargo(&dir, &[command, "--offline", "-p", krate]);
-                times[c][k].push(start.elapsed());
+    // [wall, cpu][step][crate]; ratios[wall, cpu][step][0] macros / plain,
+    // [1] macros / hand-written.
+    let mut times: [Vec<[Vec<Duration>; 3]>; 2] = Default::default();
+    let mut ratios: [Vec<[Vec<f64>; 2]>; 2] = Default::default();
+    for m in 0..2 {
+        times[m] = vec![Default::default(); STEPS.len()];
+        ratios[m] = vec![Default::default(); STEPS.len()];
+    }
+    for round in 0..pairs {
+        for (s, (step, _)) in STEPS.iter().enumerate() {
+            let mut order = [0, 1, 2];
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            let mut this = [[Duration::ZERO; 3]; 2];
+            for k in order {
+                let (wall, cpu) = time_step(&dir, CRATES[k], *step);
+                this[0][k] = wall;
+                this[1][k] = cpu;
+            }
+            for m in 0..2 {
+                for k in 0..3 {
+                    times[m][s][k].push(this[m][k]);
+                }
+                let [macros, plain, hand] = this[m].map(|t| t.as_secs_f64());
+                ratios[m][s][0].push(macros / plain);
+                ratios[m][s][1].push(macros / hand);
             }
         }
+        eprintln!("round {} of {pairs} done", round + 1);
     }
-    println!("\n| command | macros (median) | hand-written (median) | macros / hand-written |");
-    println!("|---|---|---|---|");
-    for (c, command) in ["cargo check", "cargo build"].iter().enumerate() {
-        let macros = median(&mut times[c][0]);
-        let hand = median(&mut times[c][1]);
+    for (m, measure) in ["wall time", "CPU time (user + system)"].iter().enumerate() {
         println!(
-            "| `{command}`, N = {n} | {:.2} s | {:.2} s | {:.2} |",
-            macros.as_secs_f64(),
-            hand.as_secs_f64(),
-            macros.as_secs_f64() / hand.as_secs_f64()
+            "\n{measure}, medians of {pairs} rounds; the ratios are the medians of each round's ratio\n"
         );
+        println!(
+            "| what, N = {n} | macros | plain derives | macros / plain | hand-written | macros / hand-written |"
+        );
+        println!("|---|---|---|---|---|---|");
+        for (s, (_, label)) in STEPS.iter().enumerate() {
+            let [macros, plain, hand] = &mut times[m][s];
+            println!(
+                "| {label} | {:.2} s | {:.2} s | {:.2} | {:.2} s | {:.2} |",
+                median(macros).as_secs_f64(),
+                median(plain).as_secs_f64(),
+                median_f(&mut ratios[m][s][0]),
+                median(hand).as_secs_f64(),
+                median_f(&mut ratios[m][s][1]),
+            );
+        }
     }
 
-    if cold_runs > 0 {
-        let (mut with_core, mut alone) = (Vec::new(), Vec::new());
-        for _ in 0..cold_runs {
-            with_core.push(cold_build(&dir.join("cold-event-core"), COLD_EVENT_CORE));
-            alone.push(cold_build(&dir.join("cold-serde"), COLD_SERDE));
+    if cold_pairs > 0 {
+        let mut cpu: [Vec<Duration>; 2] = Default::default();
+        let mut wall: [Vec<Duration>; 2] = Default::default();
+        let mut cold_ratios = Vec::new();
+        for round in 0..cold_pairs {
+            let mut order = [0, 1];
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            let mut this = [Duration::ZERO; 2];
+            for k in order {
+                let (w, c) = cold_build(&dir.join(format!("cold-{}", CRATES[k])));
+                wall[k].push(w);
+                cpu[k].push(c);
+                this[k] = c;
+            }
+            cold_ratios.push(this[0].as_secs_f64() / this[1].as_secs_f64());
+            eprintln!("cold pair {} of {cold_pairs} done", round + 1);
         }
-        let with_core = median(&mut with_core);
-        let alone = median(&mut alone);
         println!(
-            "| cold `cargo build`, event-core default features / serde + serde_json + schemars | {:.2} s | {:.2} s | {:.2} |",
-            with_core.as_secs_f64(),
-            alone.as_secs_f64(),
-            with_core.as_secs_f64() / alone.as_secs_f64()
+            "| cold `cargo build`, dependencies included, CPU time (wall) | {:.1} s ({:.1} s) | {:.1} s ({:.1} s) | {:.2} | | |",
+            median(&mut cpu[0]).as_secs_f64(),
+            median(&mut wall[0]).as_secs_f64(),
+            median(&mut cpu[1]).as_secs_f64(),
+            median(&mut wall[1]).as_secs_f64(),
+            median_f(&mut cold_ratios),
         );
     }
+}
+
+/// The wall time and the CPU time (user and system, of cargo and the
+/// compilers it ran) of one step.
+fn time_step(dir: &Path, krate: &str, step: Step) -> (Duration, Duration) {
+    let command = match step {
+        Step::TouchCheck | Step::CleanCheck => "check",
+        Step::TouchBuild | Step::CleanBuild => "build",
+    };
+    match step {
+        Step::TouchCheck | Step::TouchBuild => {
+            // Up to date first (a clean step of the round before removed
+            // the crate's files), so that the touch finds its cache.
+            cargo(dir, &[command, "--offline", "-p", krate]);
+            touch(&dir.join(krate).join("src/part0.rs"));
+        }
+        Step::CleanCheck | Step::CleanBuild => {
+            cargo(dir, &["clean", "--offline", "-p", krate]);
+        }
+    }
+    let cpu = children_cpu();
+    let start = Instant::now();
+    cargo(dir, &[command, "--offline", "-p", krate]);
+    (start.elapsed(), children_cpu() - cpu)
+}
+
+/// Sets the file's modification time to now, as an editor saving it does.
+fn touch(path: &Path) {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .expect("the generated file");
+    file.set_modified(std::time::SystemTime::now())
+        .expect("a settable modification time");
 }
 
 fn cores() -> usize {
@@ -98,11 +216,17 @@ fn median(times: &mut [Duration]) -> Duration {
     times[times.len() / 2]
 }
 
+fn median_f(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 fn cargo(dir: &Path, args: &[&str]) {
     let status = Command::new(env!("CARGO"))
         .args(args)
         .current_dir(dir)
         .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_JOBS")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
@@ -114,88 +238,108 @@ fn cargo(dir: &Path, args: &[&str]) {
     );
 }
 
-/// The time of a build from an empty target folder.
-fn cold_build(dir: &Path, lib: &str) -> Duration {
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(dir.join("src/lib.rs"), lib).unwrap();
+/// The CPU time (user and system) of the waited-for children of this
+/// process so far, from `/proc/self/stat`; zero where that cannot be read.
+fn children_cpu() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // After the command name in parentheses: fields 16 and 17 (cutime,
+    // cstime), in clock ticks of 1/100 s on Linux.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = [13, 14]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
+/// The wall and CPU time of a build from an empty target folder.
+fn cold_build(dir: &Path) -> (Duration, Duration) {
     let _ = std::fs::remove_dir_all(dir.join("target"));
+    let cpu = children_cpu();
     let start = Instant::now();
     cargo(dir, &["build", "--offline"]);
-    start.elapsed()
+    (start.elapsed(), children_cpu() - cpu)
 }
-
-/// One event declared with the macro, event-core with default features.
-const COLD_EVENT_CORE: &str = "//! Cold build: event-core.
-use event_core::prelude::*;
-
-/// A thing happened.
-#[domain_event]
-pub struct ThingHappened {
-    pub id: String,
-}
-";
-
-/// The same struct with the serde, serde_json and schemars derives alone.
-const COLD_SERDE: &str = "//! Cold build: serde, serde_json and schemars alone.
-
-/// A thing happened.
-#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Debug, Clone, PartialEq)]
-pub struct ThingHappened {
-    pub id: String,
-}
-
-/// Its JSON.
-pub fn json(thing: &ThingHappened) -> String {
-    serde_json::to_string(thing).unwrap_or_default()
-}
-";
 
 fn write(path: &Path, text: &str) {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).unwrap();
     }
-    std::fs::write(path, text).unwrap();
+    // Unchanged files keep their time, so that a run after another one
+    // starts from the same incremental state.
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+fn manifest(name: &str, dependencies: &str, own_workspace: bool) -> String {
+    let workspace = if own_workspace { "\n[workspace]\n" } else { "" };
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n{workspace}\n[dependencies]\n{dependencies}"
+    )
 }
 
 fn write_workspace(dir: &Path, event_core: &Path, n: usize) {
-    let core = event_core.display();
+    let core = format!("event-core = {{ path = \"{}\" }}\n", event_core.display());
+    let plain = "serde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\nschemars = \"1.2\"\n";
     write(
         &dir.join("Cargo.toml"),
-        "[workspace]\nmembers = [\"macros\", \"handwritten\"]\nexclude = [\"cold-event-core\", \"cold-serde\"]\nresolver = \"3\"\n",
+        "[workspace]\nmembers = [\"macros\", \"plain\", \"handwritten\"]\nexclude = [\"cold-macros\", \"cold-plain\"]\nresolver = \"3\"\n",
     );
-    for krate in ["macros", "handwritten"] {
+    let crates: [(&str, &str, Source, Source); 3] = [
+        ("macros", &core, macros_head, macros_event),
+        ("plain", plain, plain_head, plain_event),
+        ("handwritten", &core, handwritten_head, handwritten_event),
+    ];
+    for (name, dependencies, head, event) in crates {
+        let krate = dir.join(name);
         write(
-            &dir.join(krate).join("Cargo.toml"),
-            &format!(
-                "[package]\nname = \"{krate}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\nevent-core = {{ path = \"{core}\" }}\n"
-            ),
+            &krate.join("Cargo.toml"),
+            &manifest(name, dependencies, false),
         );
+        write_sources(&krate, n, head, event);
+        if name != "handwritten" {
+            // The same crate in a workspace of its own, for the cold build.
+            let cold: PathBuf = dir.join(format!("cold-{name}"));
+            write(
+                &cold.join("Cargo.toml"),
+                &manifest(name, dependencies, true),
+            );
+            write_sources(&cold, n, head, event);
+        }
     }
-    write(&dir.join("macros/src/lib.rs"), &macros_crate(n));
-    write(&dir.join("handwritten/src/lib.rs"), &handwritten_crate(n));
-
-    let cold = dir.join("cold-event-core");
-    write(
-        &cold.join("Cargo.toml"),
-        &format!(
-            "[package]\nname = \"cold-event-core\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[dependencies]\nevent-core = {{ path = \"{core}\" }}\n"
-        ),
-    );
-    let serde = dir.join("cold-serde");
-    write(
-        &serde.join("Cargo.toml"),
-        "[package]\nname = \"cold-serde\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[dependencies]\nserde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\nschemars = \"1.2\"\n",
-    );
 }
 
-fn macros_crate(n: usize) -> String {
-    let mut out = String::from(
-        "//! Generated: events declared with the macros.\n#![allow(missing_docs)]\nuse event_core::prelude::*;\n\n",
-    );
-    for i in 0..n {
-        let _ = write!(
-            out,
-            r#"/// Thing {i} was placed.
+/// The text of a file's head (given the file's number) or of an event
+/// (given its number).
+type Source = fn(usize) -> String;
+
+/// `lib.rs` declaring the files, each file its share of the N events.
+fn write_sources(krate: &Path, n: usize, head: Source, event: Source) {
+    let mut lib = String::from("//! Generated events.\n#![allow(missing_docs)]\n\n");
+    for file in 0..FILES {
+        let _ = writeln!(lib, "pub mod part{file};");
+    }
+    write(&krate.join("src/lib.rs"), &lib);
+    for file in 0..FILES {
+        let mut text = head(file);
+        for i in (file..n).step_by(FILES) {
+            text.push_str(&event(i));
+        }
+        write(&krate.join(format!("src/part{file}.rs")), &text);
+    }
+}
+
+fn macros_head(file: usize) -> String {
+    format!("//! Events, part {file}.\nuse event_core::prelude::*;\n\n")
+}
+
+fn macros_event(i: usize) -> String {
+    format!(
+        r#"/// Thing {i} was placed.
 #[domain_event]
 pub struct Thing{i}Placed {{
     pub id: String,
@@ -203,6 +347,8 @@ pub struct Thing{i}Placed {{
     #[event(pii)]
     pub email: String,
     pub note: Option<String>,
+    pub quantity: u16,
+    pub tags: Vec<String>,
 }}
 
 /// Thing {i}, for other contexts.
@@ -215,23 +361,71 @@ pub struct Thing{i}PlacedIntegrationEvent {{
     pub email: String,
     #[event(context)]
     pub title: String,
+    pub quantity: u32,
+    pub tags: Vec<String>,
 }}
 
 "#
-        );
-    }
-    out
+    )
 }
 
-fn handwritten_crate(n: usize) -> String {
-    let mut out = String::from(
-        "//! Generated: the same events written out by hand.\n#![allow(missing_docs)]\nuse event_core::__private::{inventory, schemars, serde, EventDescriptor};\nuse event_core::{DomainEvent, Event, EventKind, IntegrationEvent, MapsFrom};\n\n",
-    );
-    for i in 0..n {
-        let type_name = format!("thing{i}.placed");
-        let _ = write!(
-            out,
-            r#"/// Thing {i} was placed.
+fn plain_head(file: usize) -> String {
+    format!(
+        "//! Events, part {file}.\nuse schemars::JsonSchema;\nuse serde::{{Deserialize, Serialize}};\n\n"
+    )
+}
+
+fn plain_event(i: usize) -> String {
+    format!(
+        r#"/// Thing {i} was placed.
+#[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq)]
+pub struct Thing{i}Placed {{
+    pub id: String,
+    pub amount_cents: u32,
+    pub email: String,
+    pub note: Option<String>,
+    pub quantity: u16,
+    pub tags: Vec<String>,
+}}
+
+/// Thing {i}, for other contexts.
+#[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq)]
+pub struct Thing{i}PlacedIntegrationEvent {{
+    pub id: String,
+    pub total_cents: u64,
+    pub email: String,
+    pub title: String,
+    pub quantity: u32,
+    pub tags: Vec<String>,
+}}
+
+impl From<(&Thing{i}Placed, String)> for Thing{i}PlacedIntegrationEvent {{
+    fn from((source, title): (&Thing{i}Placed, String)) -> Self {{
+        Thing{i}PlacedIntegrationEvent {{
+            id: source.id.clone(),
+            total_cents: source.amount_cents.into(),
+            email: source.email.clone(),
+            title,
+            quantity: source.quantity.into(),
+            tags: source.tags.clone(),
+        }}
+    }}
+}}
+
+"#
+    )
+}
+
+fn handwritten_head(file: usize) -> String {
+    format!(
+        "//! Events, part {file}.\nuse event_core::__private::{{inventory, schemars, serde, EventDescriptor}};\nuse event_core::{{DomainEvent, Event, EventKind, IntegrationEvent, MapsFrom}};\n\n"
+    )
+}
+
+fn handwritten_event(i: usize) -> String {
+    let type_name = format!("thing{i}.placed");
+    format!(
+        r#"/// Thing {i} was placed.
 #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Debug, Clone, PartialEq)]
 #[serde(crate = "event_core::__private::serde")]
 #[schemars(crate = "event_core::__private::schemars")]
@@ -244,6 +438,10 @@ pub struct Thing{i}Placed {{
     pub email: String,
     #[schemars(extend("x-rust-type" = "Option<String>"))]
     pub note: Option<String>,
+    #[schemars(extend("x-rust-type" = "u16"))]
+    pub quantity: u16,
+    #[schemars(extend("x-rust-type" = "Vec<String>"))]
+    pub tags: Vec<String>,
 }}
 
 impl Event for Thing{i}Placed {{
@@ -269,6 +467,10 @@ pub struct Thing{i}PlacedIntegrationEvent {{
     pub email: String,
     #[schemars(extend("x-rust-type" = "String"))]
     pub title: String,
+    #[schemars(extend("x-rust-type" = "u32"))]
+    pub quantity: u32,
+    #[schemars(extend("x-rust-type" = "Vec<String>"))]
+    pub tags: Vec<String>,
 }}
 
 impl Event for Thing{i}PlacedIntegrationEvent {{
@@ -295,12 +497,12 @@ impl MapsFrom<Thing{i}Placed> for Thing{i}PlacedIntegrationEvent {{
             total_cents: source.amount_cents.into(),
             email: source.email.clone(),
             title: context.title,
+            quantity: source.quantity.into(),
+            tags: source.tags.clone(),
         }}
     }}
 }}
 
 "#
-        );
-    }
-    out
+    )
 }

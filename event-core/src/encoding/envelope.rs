@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use crate::encoding::cloudevent::wire::Wire;
 use crate::encoding::cloudevent::{self, CloudEvent, Data, ExtensionValue, rules};
 use crate::encoding::decode;
+use crate::encoding::json_text::JsonText;
 use crate::model::envelope::{CorrelationId, Envelope, EventId};
 use crate::model::error::{DecodeError, echo};
 use crate::model::event::Event;
@@ -23,7 +24,50 @@ impl<E: Event> Envelope<E> {
     /// or the event's `Serialize` failed: a hand-written impl that fails, or
     /// a map whose keys are not strings.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(self)
+        let mut out = Vec::with_capacity(256);
+        self.write_json(&mut out)?;
+        // Strings and serde_json's text only: UTF-8 throughout.
+        String::from_utf8(out).map_err(serde::ser::Error::custom)
+    }
+
+    /// Appends the CloudEvents JSON of this envelope to `out`: the same
+    /// text as its `Serialize` impl gives serde_json, the attributes
+    /// written straight into the buffer and the data by serde_json.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        if let Some(error) = &self.invalid {
+            return Err(serde::ser::Error::custom(error));
+        }
+        let mut json = JsonText::object(out);
+        json.raw("specversion", "\"1.0\"");
+        json.string("id", self.id.as_str());
+        json.string("source", &self.source);
+        json.string("type", E::FULL_TYPE);
+        if let Some(time) = &self.time {
+            cloudevent::time_member(&mut json, time);
+        }
+        if let Some(content_type) = &self.content_type {
+            json.string("datacontenttype", content_type);
+        }
+        if let Some(schema) = &self.dataschema {
+            json.string("dataschema", schema);
+        }
+        if let Some(subject) = &self.subject {
+            json.string("subject", subject);
+        }
+        if !self.correlation_implied {
+            json.string("correlationid", self.correlation_id.as_str());
+        }
+        if let Some(causation) = &self.causation_id {
+            json.string("causationid", causation.as_str());
+        }
+        if let Some(traceparent) = &self.traceparent {
+            json.string("traceparent", traceparent);
+        }
+        cloudevent::extension_members(&mut json, &self.extensions);
+        json.key("data");
+        serde_json::to_writer(&mut *json.out(), &self.data)?;
+        json.end();
+        Ok(())
     }
 
     /// The CloudEvents JSON of this envelope as [`Envelope::to_json`] writes

@@ -157,29 +157,72 @@ pub mod headers {
 /// the event's `Serialize` failed (a hand-written impl that fails, or a map
 /// with non-string keys).
 pub fn encode<E: Event>(envelope: &Envelope<E>) -> Result<Message, serde_json::Error> {
-    let mut headers = vec![
-        (
-            headers::CONTENT_TYPE.to_owned(),
-            binding::STRUCTURED_CONTENT_TYPE.to_owned(),
-        ),
-        (
-            headers::CORRELATION_ID.to_owned(),
-            envelope.correlation_id().to_string(),
-        ),
-    ];
-    if let Some(causation) = envelope.causation_id() {
-        headers.push((headers::CAUSATION_ID.to_owned(), causation.to_string()));
+    let causation = envelope.causation_id();
+    let traceparent = envelope.traceparent();
+    let key = envelope.partition_key();
+    let mut headers = Vec::with_capacity(
+        2 + usize::from(causation.is_some())
+            + usize::from(traceparent.is_some())
+            + usize::from(key.is_some()),
+    );
+    headers.push((
+        headers::CONTENT_TYPE.to_owned(),
+        binding::STRUCTURED_CONTENT_TYPE.to_owned(),
+    ));
+    headers.push((
+        headers::CORRELATION_ID.to_owned(),
+        envelope.correlation_id().as_str().to_owned(),
+    ));
+    if let Some(causation) = causation {
+        headers.push((
+            headers::CAUSATION_ID.to_owned(),
+            causation.as_str().to_owned(),
+        ));
     }
-    if let Some(traceparent) = envelope.traceparent() {
+    if let Some(traceparent) = traceparent {
         headers.push((headers::TRACEPARENT.to_owned(), traceparent.to_owned()));
     }
-    if let Some(key) = envelope.partition_key() {
+    if let Some(key) = key {
         headers.push((headers::PARTITION_KEY.to_owned(), key.to_owned()));
     }
     Ok(Message {
-        id: envelope.id().to_string(),
+        id: envelope.id().as_str().to_owned(),
         event_type: E::FULL_TYPE.to_owned(),
         headers,
-        payload: serde_json::to_vec(envelope)?,
+        payload: payload(envelope)?,
     })
+}
+
+std::thread_local! {
+    /// The buffer payloads are written into before they are copied out in
+    /// one allocation of their exact size.
+    static SCRATCH: core::cell::RefCell<Vec<u8>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// A larger buffer is not kept for the next payload.
+const SCRATCH_KEPT: usize = 64 * 1024;
+
+/// The envelope's JSON in a vector allocated once: written into this
+/// thread's buffer, then copied.
+fn payload<E: Event>(envelope: &Envelope<E>) -> Result<Vec<u8>, serde_json::Error> {
+    let fresh = || {
+        let mut out = Vec::with_capacity(512);
+        envelope.write_json(&mut out).map(|()| out)
+    };
+    SCRATCH
+        .try_with(|scratch| {
+            // An event's `Serialize` that encodes another envelope finds the
+            // buffer in use.
+            let Ok(mut buffer) = scratch.try_borrow_mut() else {
+                return fresh();
+            };
+            buffer.clear();
+            let written = envelope.write_json(&mut buffer);
+            let payload = buffer.as_slice().to_vec();
+            if buffer.capacity() > SCRATCH_KEPT {
+                *buffer = Vec::new();
+            }
+            written.map(|()| payload)
+        })
+        .unwrap_or_else(|_| fresh())
 }

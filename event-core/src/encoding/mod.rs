@@ -6,4 +6,5 @@ pub mod binding;
 pub mod cloudevent;
 pub mod decode;
 pub mod envelope;
+mod json_text;
 pub mod message;

@@ -198,72 +198,131 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.offset != 0 {
-            return self.fmt_with_offset(f);
+        match self.rfc3339() {
+            Some(text) => f.write_str(text.as_str()),
+            None => self.fmt_outside_rfc3339(f),
         }
-        let days = self.secs.div_euclid(86_400);
-        let rem = self.secs.rem_euclid(86_400).unsigned_abs();
-        let (year, month, day) = civil_from_days(days);
-        if !(0..=9999).contains(&year) {
-            // Outside four-digit years, the general path.
-            let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
-            write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")?;
-            if self.nanos != 0 {
-                let (mut digits, mut width) = (self.nanos, 9);
-                while digits % 10 == 0 {
-                    digits /= 10;
-                    width -= 1;
-                }
-                write!(f, ".{digits:0width$}")?;
-            }
-            return f.write_str("Z");
-        }
-        // Encoding an envelope writes one of these each time: digits into a
-        // stack buffer, one write.
-        let mut buf = *b"0000-00-00T00:00:00.000000000Z";
-        let put = |buf: &mut [u8; 30], at: usize, width: usize, mut value: u64| {
-            for i in (at..at + width).rev() {
-                buf[i] = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
-        };
-        put(&mut buf, 0, 4, year.unsigned_abs());
-        put(&mut buf, 5, 2, u64::from(month));
-        put(&mut buf, 8, 2, u64::from(day));
-        put(&mut buf, 11, 2, rem / 3600);
-        put(&mut buf, 14, 2, rem % 3600 / 60);
-        put(&mut buf, 17, 2, rem % 60);
-        let len = if self.nanos == 0 {
-            buf[19] = b'Z';
-            20
-        } else {
-            put(&mut buf, 20, 9, u64::from(self.nanos));
-            let mut end = 29;
-            while buf[end - 1] == b'0' {
-                end -= 1;
-            }
-            buf[end] = b'Z';
-            end + 1
-        };
-        // Only ASCII digits and separators were written.
-        f.write_str(core::str::from_utf8(&buf[..len]).map_err(|_| fmt::Error)?)
     }
 }
 
+/// The longest RFC 3339 text [`Timestamp::rfc3339`] writes:
+/// `9999-12-31T23:59:59.999999999+23:59`.
+const RFC3339_MAX: usize = 35;
+
+/// A timestamp's RFC 3339 text in a buffer of its own, written without the
+/// `fmt` machinery: encoding an envelope writes one each time.
+#[derive(Clone, Copy)]
+pub(crate) struct Rfc3339 {
+    bytes: [u8; RFC3339_MAX],
+    len: u8,
+}
+
+impl Rfc3339 {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are written.
+        core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+/// The two-digit numbers 00 to 99, one after the other.
+const PAIRS: [u8; 200] = {
+    let mut pairs = [0u8; 200];
+    let mut n = 0;
+    while n < 100 {
+        pairs[2 * n] = b'0' + (n / 10) as u8;
+        pairs[2 * n + 1] = b'0' + (n % 10) as u8;
+        n += 1;
+    }
+    pairs
+};
+
+/// Writes `value`, below 100, as two digits at `at`.
+#[inline(always)]
+fn put2(bytes: &mut [u8; RFC3339_MAX], at: usize, value: u32) {
+    let i = 2 * (value as usize % 100);
+    bytes[at] = PAIRS[i];
+    bytes[at + 1] = PAIRS[i + 1];
+}
+
 impl Timestamp {
-    /// The local time at the offset, then the offset: `+02:00`.
-    fn fmt_with_offset(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// The RFC 3339 text, fixed-width fields written straight into a
+    /// buffer; `None` when the year at the offset is outside 0000 to 9999
+    /// (see [`Timestamp::is_rfc3339`]), which [`fmt::Display`] writes its
+    /// own way.
+    pub(crate) fn rfc3339(self) -> Option<Rfc3339> {
+        let local = self.secs.checked_add(i64::from(self.offset) * 60)?;
+        if !(MIN_SECS..=MAX_SECS).contains(&local) {
+            return None;
+        }
+        let days = local.div_euclid(86_400);
+        // Both below 2^32: the second of the day, a year of 0000 to 9999.
+        let rem = u32::try_from(local.rem_euclid(86_400)).unwrap_or(0);
+        let (year, month, day) = civil_from_days(days);
+        let year = u32::try_from(year).unwrap_or(0);
+        let mut bytes = *b"0000-00-00T00:00:00.000000000+00:00";
+        put2(&mut bytes, 0, year / 100);
+        put2(&mut bytes, 2, year % 100);
+        put2(&mut bytes, 5, month);
+        put2(&mut bytes, 8, day);
+        put2(&mut bytes, 11, rem / 3600);
+        put2(&mut bytes, 14, rem % 3600 / 60);
+        put2(&mut bytes, 17, rem % 60);
+        let mut len = 19;
+        if self.nanos != 0 {
+            let n = self.nanos;
+            put2(&mut bytes, 20, n / 10_000_000);
+            put2(&mut bytes, 22, n / 100_000 % 100);
+            put2(&mut bytes, 24, n / 1000 % 100);
+            put2(&mut bytes, 26, n / 10 % 100);
+            // A digit: the remainder of a division by ten.
+            bytes[28] = b'0' + (n % 10) as u8;
+            len = 29;
+            while bytes[len - 1] == b'0' {
+                len -= 1;
+            }
+        }
+        if self.offset == 0 {
+            bytes[len] = b'Z';
+            len += 1;
+        } else {
+            let minutes = u32::from(self.offset.unsigned_abs());
+            bytes[len] = if self.offset < 0 { b'-' } else { b'+' };
+            bytes[len + 3] = b':';
+            put2(&mut bytes, len + 1, minutes / 60);
+            put2(&mut bytes, len + 4, minutes % 60);
+            len += 6;
+        }
+        Some(Rfc3339 {
+            bytes,
+            // At most 35.
+            len: len as u8,
+        })
+    }
+
+    /// A timestamp whose year at its offset has more or fewer than four
+    /// digits: no RFC 3339 text, written in the same shape in UTC.
+    fn fmt_outside_rfc3339(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let local = self.secs.saturating_add(i64::from(self.offset) * 60);
-        let utc = Timestamp {
-            secs: local,
-            nanos: self.nanos,
-            offset: 0,
-        };
-        let text = utc.to_string();
-        let text = text.strip_suffix('Z').unwrap_or(&text);
+        let days = local.div_euclid(86_400);
+        let rem = local.rem_euclid(86_400).unsigned_abs();
+        let (year, month, day) = civil_from_days(days);
+        let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+        write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")?;
+        if self.nanos != 0 {
+            let (mut digits, mut width) = (self.nanos, 9);
+            while digits % 10 == 0 {
+                digits /= 10;
+                width -= 1;
+            }
+            write!(f, ".{digits:0width$}")?;
+        }
+        if self.offset == 0 {
+            return f.write_str("Z");
+        }
         let sign = if self.offset < 0 { '-' } else { '+' };
         let minutes = self.offset.unsigned_abs();
-        write!(f, "{text}{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+        write!(f, "{sign}{:02}:{:02}", minutes / 60, minutes % 60)
     }
 }
 
@@ -369,7 +428,10 @@ fn parse(b: &[u8]) -> Option<Timestamp> {
 
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        match self.rfc3339() {
+            Some(text) => serializer.serialize_str(text.as_str()),
+            None => serializer.collect_str(self),
+        }
     }
 }
 
@@ -403,6 +465,91 @@ mod tests {
         assert_eq!(
             Timestamp::from_unix(951_782_400, 0).unwrap().to_string(),
             "2000-02-29T00:00:00Z"
+        );
+    }
+
+    /// The text as the `fmt` machinery writes it, field by field.
+    fn reference(t: Timestamp) -> String {
+        let local = t.unix_seconds() + i64::from(t.offset_minutes()) * 60;
+        let (year, month, day) = civil_from_days(local.div_euclid(86_400));
+        let rem = local.rem_euclid(86_400);
+        let mut text = format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        );
+        if t.subsec_nanos() != 0 {
+            let fraction = format!("{:09}", t.subsec_nanos());
+            text.push('.');
+            text.push_str(fraction.trim_end_matches('0'));
+        }
+        match t.offset_minutes() {
+            0 => text.push('Z'),
+            m => {
+                let sign = if m < 0 { '-' } else { '+' };
+                let m = m.unsigned_abs();
+                text.push_str(&format!("{sign}{:02}:{:02}", m / 60, m % 60));
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn the_fixed_width_writer_writes_what_fmt_would() {
+        // A simple generator: the same values every run.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let span = (MAX_SECS - MIN_SECS) as u64;
+        for i in 0..20_000 {
+            let secs = MIN_SECS + (next() % span) as i64;
+            let nanos = match i % 4 {
+                0 => 0,
+                1 => (next() % 1000) as u32 * 1_000_000,
+                _ => (next() % 1_000_000_000) as u32,
+            };
+            let offset = match i % 3 {
+                0 => 0,
+                _ => (next() % 2879) as i16 - 1439,
+            };
+            let Some(t) = Timestamp::from_unix(secs, nanos).and_then(|t| t.with_offset(offset))
+            else {
+                continue;
+            };
+            if !t.is_rfc3339() {
+                assert!(t.rfc3339().is_none());
+                continue;
+            }
+            let text = t.rfc3339().map(|text| text.as_str().to_owned());
+            assert_eq!(
+                text.as_deref(),
+                Some(reference(t).as_str()),
+                "{secs} {nanos} {offset}"
+            );
+            assert_eq!(t.to_string(), reference(t));
+            assert_eq!(
+                serde_json::to_string(&t).unwrap(),
+                format!("\"{}\"", reference(t))
+            );
+        }
+        for (secs, text) in [
+            (MIN_SECS, "0000-01-01T00:00:00Z"),
+            (MAX_SECS, "9999-12-31T23:59:59Z"),
+            (MAX_SECS + 1, "10000-01-01T00:00:00Z"),
+        ] {
+            assert_eq!(Timestamp::from_unix(secs, 0).unwrap().to_string(), text);
+        }
+        let before = Timestamp::from_unix(MIN_SECS - 1, 500_000_000).unwrap();
+        assert!(before.rfc3339().is_none());
+        assert_eq!(before.to_string(), "-001-12-31T23:59:59.5Z");
+        assert_eq!(
+            before.with_offset(-60).unwrap().to_string(),
+            "-001-12-31T22:59:59.5-01:00"
         );
     }
 

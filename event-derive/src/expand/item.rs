@@ -3,6 +3,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
+use syn::ext::IdentExt;
 use syn::{Attribute, Data, DeriveInput, Path, parse_quote};
 
 use crate::ast::Input;
@@ -31,15 +32,115 @@ fn strip(item: &mut DeriveInput) {
     }
 }
 
-pub fn emit(input: &Input, krate: &Path) -> TokenStream {
+/// serde's name for `field` under the container's `rename_all` rule
+/// (`None` without one), as serde's derive spells it; `None` for a rule it
+/// does not know, or a field name that is not ASCII.
+fn wire_name(rule: Option<&str>, field: &str) -> Option<String> {
+    if !field.is_ascii() {
+        return None;
+    }
+    let pascal = || {
+        let mut out = String::with_capacity(field.len());
+        let mut capitalize = true;
+        for c in field.chars() {
+            if c == '_' {
+                capitalize = true;
+            } else if capitalize {
+                out.push(c.to_ascii_uppercase());
+                capitalize = false;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    Some(match rule {
+        None | Some("lowercase" | "snake_case") => field.to_owned(),
+        Some("UPPERCASE" | "SCREAMING_SNAKE_CASE") => field.to_ascii_uppercase(),
+        Some("PascalCase") => pascal(),
+        Some("camelCase") => {
+            let pascal = pascal();
+            let mut chars = pascal.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_lowercase().to_string() + chars.as_str()
+            })
+        }
+        Some("kebab-case") => field.replace('_', "-"),
+        Some("SCREAMING-KEBAB-CASE") => field.to_ascii_uppercase().replace('_', "-"),
+        Some(_) => return None,
+    })
+}
+
+/// The container's `rename_all` rule (`Some(None)` without one), when the
+/// container attributes leave the schema an object whose properties are
+/// the fields under that rule; `None` otherwise (a `tag`, `transparent`,
+/// `from`, a rule per direction, the user's own `#[schemars(..)]`).
+fn plain_container(attrs: &[Attribute]) -> Option<Option<String>> {
+    let mut rule = None;
+    for attr in attrs {
+        if attr.path().is_ident("schemars") {
+            return None;
+        }
+        if !attr.path().is_ident("serde") {
+            continue;
+        }
+        let mut plain = true;
+        let read = attr.parse_nested_meta(|meta| {
+            let key = meta.path.get_ident().map(ToString::to_string);
+            match key.as_deref() {
+                Some("rename_all") if meta.input.peek(syn::Token![=]) => {
+                    let value: syn::LitStr = meta.value()?.parse()?;
+                    rule = Some(value.value());
+                }
+                Some("deny_unknown_fields") => {}
+                Some("default" | "rename" | "bound" | "crate" | "expecting")
+                    if meta.input.peek(syn::Token![=]) =>
+                {
+                    meta.value()?.parse::<syn::Expr>()?;
+                }
+                Some("default") => {}
+                _ => plain = false,
+            }
+            Ok(())
+        });
+        if read.is_err() || !plain {
+            return None;
+        }
+    }
+    Some(rule)
+}
+
+/// The struct, and the entries of its schema annotations table
+/// (`FieldTable::SCHEMA`) when it has one.
+pub fn emit(input: &Input, krate: &Path) -> (TokenStream, Option<TokenStream>) {
     let mut item = input.item.clone();
     strip(&mut item);
+    let private = quote!(#krate::__private);
 
+    // The fields' schema annotations: one transform of the struct's schema
+    // for the fields whose property name is known here, which leaves the
+    // schema derive one call to write; `extend` on the others.
+    let container = plain_container(&item.attrs);
+    let mut annotations = Vec::new();
     if let Data::Struct(data) = &mut item.data {
         for (field, model) in data.fields.iter_mut().zip(&input.fields) {
             // The type as written, so that a frozen contract can tell a
             // changed type even where the JSON type is the same (u32, u64).
             let rust_type = crate::contract::type_text(model.ty);
+            let own_attrs = field
+                .attrs
+                .iter()
+                .any(|a| a.path().is_ident("serde") || a.path().is_ident("schemars"));
+            let name = container
+                .as_ref()
+                .filter(|_| !own_attrs)
+                .and_then(|rule| wire_name(rule.as_deref(), &model.ident.unraw().to_string()));
+            if let Some(name) = name {
+                let code = u8::from(model.attrs.pii.is_some())
+                    | u8::from(model.attrs.secret.is_some()) << 1;
+                annotations.push(quote!((#name, #rust_type, #code),));
+                continue;
+            }
             field
                 .attrs
                 .push(parse_quote!(#[schemars(extend("x-rust-type" = #rust_type))]));
@@ -57,7 +158,6 @@ pub fn emit(input: &Input, krate: &Path) -> TokenStream {
     }
 
     let derived = &input.derived;
-    let private = quote!(#krate::__private);
     let mut derives: Vec<TokenStream> = Vec::new();
     if !derived.serialize {
         derives.push(quote!(#private::serde::Serialize));
@@ -91,6 +191,12 @@ pub fn emit(input: &Input, krate: &Path) -> TokenStream {
     let schemars_path = format!("{}::__private::schemars", path_text(krate));
     attrs.push(parse_quote!(#[serde(crate = #serde_path)]));
     attrs.push(parse_quote!(#[schemars(crate = #schemars_path)]));
+    let annotations = (!annotations.is_empty()).then(|| {
+        // A path: the schema derive reads only simple expressions.
+        let ident = &item.ident;
+        attrs.push(parse_quote!(#[schemars(transform = #private::annotate::<#ident>)]));
+        quote!(#(#annotations)*)
+    });
     item.attrs = attrs;
-    item.into_token_stream()
+    (item.into_token_stream(), annotations)
 }

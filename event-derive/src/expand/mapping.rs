@@ -86,33 +86,39 @@ fn reach(vis: &syn::Visibility) -> &'static str {
     }
 }
 
-/// The data class of a field: `Secret`, `Pii` or `Plain`.
-fn data(field: &crate::ast::Field) -> TokenStream {
-    if field.attrs.secret.is_some() {
-        quote!(Secret)
+/// The code of a field's data class and reach in the field table
+/// (`__private::FieldInfo::coded`): the class (plain, pii, secret) times 3
+/// plus the reach (pub, crate, private).
+fn code(field: &crate::ast::Field) -> u8 {
+    let data = if field.attrs.secret.is_some() {
+        2
     } else if field.attrs.pii.is_some() {
-        quote!(Pii)
+        1
     } else {
-        quote!(Plain)
-    }
+        0
+    };
+    let reach = match reach(field.vis) {
+        "Pub" => 0,
+        "Crate" => 1,
+        _ => 2,
+    };
+    data * 3 + reach
 }
 
 /// The field table every event gets (each field's name, data class and
 /// visibility, for the compile-time checks of the events mapping or
 /// upcasting from it), and `Field<Name>` for each `pub` and `pub(crate)`
 /// field, which those events read it through.
-pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
+pub fn field_impls(input: &Input, krate: &Path, annotations: Option<TokenStream>) -> TokenStream {
     let ident = input.ident();
     let private = quote!(#krate::__private);
     let infos = input.fields.iter().map(|field| {
         let name = field_name(field.ident);
-        let data = data(field);
-        let reach = Ident::new(reach(field.vis), Span::call_site());
-        quote!(#private::FieldInfo {
-            name: #name,
-            data: #private::Data::#data,
-            reach: #private::Reach::#reach,
-        },)
+        let code = Literal::u8_unsuffixed(code(field));
+        quote!(#private::FieldInfo::coded(#name, #code),)
+    });
+    let schema = annotations.map(|entries| {
+        quote!(const SCHEMA: &'static [(&'static ::core::primitive::str, &'static ::core::primitive::str, u8)] = &[#entries];)
     });
     let impls = input
         .fields
@@ -140,6 +146,7 @@ pub fn field_impls(input: &Input, krate: &Path) -> TokenStream {
         impl #private::FieldTable for #ident {
             const FIELDS: &'static [#private::FieldInfo] = &[#(#infos)*];
             const MODULE: &'static ::core::primitive::str = ::core::module_path!();
+            #schema
         }
         #(#impls)*
     }
@@ -166,90 +173,63 @@ pub fn read_field(
     )
 }
 
-/// What a mapping reads from `source` for `field`: a constant that fails,
-/// at `span`, with a message in the user's words when the source event has
-/// no such field, cannot show it, or it is `secret`, or `pii` and the
-/// target field is not.
-fn source_check(
+/// The check of what a mapping reads from its source for `field`, a call in
+/// the mapping's constant ([`mapping_checks`]) placed at `span`: it fails
+/// with a message in the user's words when the source event has no such
+/// field, cannot show it, or it is `secret`, or `pii` and the target field
+/// is not.
+fn source_check(field: &crate::ast::Field, from: &Ident, span: Span) -> TokenStream {
+    let from_name = field_name(from);
+    let target = field_name(field.ident);
+    let explicit = !std::ptr::eq(from, field.ident);
+    let into_pii = field.attrs.pii.is_some();
+    respan(
+        quote!(mapping.field(#from_name, #target, #explicit, #into_pii);),
+        span,
+    )
+}
+
+/// The one constant of a mapping's checks: the source's kind, at the source
+/// in `maps_from`, then each field read, at the field.
+fn mapping_checks(
     input: &Input,
     krate: &Path,
     source: &Path,
-    field: &crate::ast::Field,
-    from: &Ident,
-    span: Span,
+    fields: &[TokenStream],
 ) -> TokenStream {
     let private = quote!(#krate::__private);
     let source_name = path_text(source);
-    let from_name = field_name(from);
-    let target = field_name(field.ident);
     let target_event = input.ident().unraw().to_string();
-    let explicit = !std::ptr::eq(from, field.ident);
     let from_key = if input.sources().len() > 1 {
         format!("from({source_name})")
     } else {
         "from".to_owned()
     };
-    let missing = if explicit {
-        let message =
-            format!("`{from_key} = {from_name}`: `{source_name}` has no field `{from_name}`");
-        quote!(#private::Missing {
-            message: #message,
-            suggest: "; did you mean `",
-            again: "",
-            suggest_end: "`?",
-            otherwise: "",
-            fields: "; its fields are ",
-        })
-    } else {
-        let message = format!(
-            "`{target}` has no source: `{source_name}`, which `{target_event}` maps from, has no field `{target}`"
-        );
-        let again = format!("` there, map from it with `#[event({from_key} = ");
-        let otherwise = format!(
-            "; give the field a source with `#[event({from_key} = field)]`, `#[event(with = function)]`, `#[event(context)]` or `#[event(default)]`"
-        );
-        quote!(#private::Missing {
-            message: #message,
-            suggest: "; if it is `",
-            again: #again,
-            suggest_end: ")]`",
-            otherwise: #otherwise,
-            fields: "",
-        })
+    let kind = match input.kind {
+        Kind::Integration => quote!(Integration),
+        Kind::Notification => quote!(Notification),
+        Kind::Domain => quote!(Domain),
     };
-    let hidden = format!(
-        "the field `{from_name}` of `{source_name}` is private, so `{target_event}` cannot map from it; make it `pub` (or `pub(crate)` when both events are in one crate)"
+    let kind_check = respan(
+        quote!(mapping.kind(#private::KindOf::<#source>::KIND, #private::EventKind::#kind);),
+        last_segment_span(source),
     );
-    let secret = format!(
-        "the field `{from_name}` of `{source_name}` is `secret`, and a `secret` field never leaves its domain event; give `{target}` another source, or drop it"
-    );
-    let personal = format!(
-        "the field `{from_name}` of `{source_name}` is personal data (`pii`), and `{target}` is not marked so; mark `{target}` with `#[event(pii)]` so that the contract declares it"
-    );
-    let into_pii = field.attrs.pii.is_some();
-    respan(
-        quote! {
-            #[allow(deprecated)]
-            const _: () = {
-                #[allow(unused_imports)]
-                use #private::NoTable as _;
-                #private::check_source_field(
-                    #private::Table::<#source>::FIELDS,
-                    #private::Table::<#source>::MODULE,
-                    #private::SourceField {
-                        name: #from_name,
-                        into_pii: #into_pii,
-                        module: ::core::module_path!(),
-                        missing: #missing,
-                        hidden: #hidden,
-                        secret: #secret,
-                        personal: #personal,
-                    },
-                )
+    quote! {
+        #[allow(deprecated, unused_imports)]
+        const _: () = {
+            use #private::{NoKind as _, NoTable as _};
+            let mapping = #private::Mapping {
+                fields: #private::Table::<#source>::FIELDS,
+                source_module: #private::Table::<#source>::MODULE,
+                module: ::core::module_path!(),
+                source: #source_name,
+                target: #target_event,
+                from_key: #from_key,
             };
-        },
-        span,
-    )
+            #kind_check
+            #(#fields)*
+        };
+    }
 }
 
 /// The context type, `MapsFrom` and `From` impls, and the compile-time checks
@@ -330,7 +310,7 @@ fn mapping(
                     // At the field (or its `from`), where a missing,
                     // secret, undeclared personal or unconvertible source
                     // field is reported.
-                    checks.push(source_check(input, krate, source, field, from, from.span()));
+                    checks.push(source_check(field, from, from.span()));
                     read_field(
                         &private,
                         quote!(source),
@@ -374,7 +354,7 @@ fn mapping(
             use #private::Unreadable as _;
         }
     });
-    let kind_check = kind_check(input, krate, source);
+    let checks = mapping_checks(input, krate, source, &checks);
     let from_impl = no_context.then(|| {
         quote! {
             #[automatically_derived]
@@ -399,62 +379,9 @@ fn mapping(
             }
         }
         #from_impl
-        #(#checks)*
-        // The source's kind: a constant, evaluated even by `cargo check`.
-        #[allow(deprecated)]
-        const _: () = #kind_check;
+        // A constant, evaluated even by `cargo check`.
+        #checks
     }
-}
-
-/// An integration event maps only from domain events; a notification from
-/// domain or integration events. The message names the kind it was given,
-/// or says how to declare a source that is no event.
-fn kind_check(input: &Input, krate: &Path, source: &Path) -> TokenStream {
-    let name = path_text(source);
-    let (integration, notification, not_an_event) = match input.kind {
-        Kind::Integration => (
-            Some(format!(
-                "`maps_from = {name}`: `{name}` is an integration event, but an integration event maps only from domain events; map from the domain event behind `{name}`"
-            )),
-            format!(
-                "`maps_from = {name}`: `{name}` is a notification, but an integration event maps only from domain events"
-            ),
-            format!(
-                "`maps_from = {name}`: `{name}` is not a domain event; declare it with `#[domain_event]`"
-            ),
-        ),
-        Kind::Notification | Kind::Domain => (
-            None,
-            format!(
-                "`maps_from = {name}`: `{name}` is a notification, but a notification maps only from domain or integration events"
-            ),
-            format!(
-                "`maps_from = {name}`: `{name}` is not an event; declare it with `#[domain_event]`, or with `#[integration_event(version = N)]` for a contract"
-            ),
-        ),
-    };
-    let private = quote!(#krate::__private);
-    let integration_arm = match integration {
-        Some(message) => {
-            quote!(::core::option::Option::Some(#private::EventKind::Integration) => #private::fail(#message),)
-        }
-        None => quote!(::core::option::Option::Some(#private::EventKind::Integration) => {}),
-    };
-    respan(
-        quote! {
-            {
-                #[allow(unused_imports)]
-                use #private::NoKind as _;
-                match #private::KindOf::<#source>::KIND {
-                    ::core::option::Option::Some(#private::EventKind::Domain) => {}
-                    #integration_arm
-                    ::core::option::Option::Some(#private::EventKind::Notification) => #private::fail(#notification),
-                    ::core::option::Option::None => #private::fail(#not_an_event),
-                }
-            }
-        },
-        last_segment_span(source),
-    )
 }
 
 #[cfg(test)]
@@ -568,16 +495,14 @@ mod tests {
         let mut errors = Errors::default();
         let args = MacroArgs::parse(Kind::Domain, quote!(), &mut errors);
         let input = Input::from_syn(Kind::Domain, args, &item, &mut errors).expect("an event");
-        let out = field_impls(&input, &syn::parse_quote!(::event_core)).to_string();
-        for (name, data, reach) in [
-            ("product_id", "Plain", "Pub"),
-            ("price_cents", "Plain", "Crate"),
-            ("currency", "Plain", "Private"),
-            ("cost_cents", "Secret", "Private"),
+        let out = field_impls(&input, &syn::parse_quote!(::event_core), None).to_string();
+        for (name, code) in [
+            ("product_id", 0),
+            ("price_cents", 1),
+            ("currency", 2),
+            ("cost_cents", 8),
         ] {
-            let info = format!(
-                "name : \"{name}\" , data : :: event_core :: __private :: Data :: {data} , reach : :: event_core :: __private :: Reach :: {reach}"
-            );
+            let info = format!("FieldInfo :: coded (\"{name}\" , {code})");
             assert!(out.contains(&info), "{name}: {out}");
         }
         let readers = |member: &str| out.matches(&format!("& self . {member}")).count();

@@ -93,9 +93,9 @@ pub fn event(
     }
     let event_impls = impls::emit(&input, &resolved, &krate, contract.as_ref());
     let (context_type, mapping_impls) = mapping::mappings(&input, &krate);
-    let field_impls = mapping::field_impls(&input, &krate);
+    let (struct_item, annotations) = item::emit(&input, &krate);
+    let field_impls = mapping::field_impls(&input, &krate, annotations);
     let upcast_impls = upcast::emit(&input, &resolved, &krate);
-    let struct_item = item::emit(&input, &krate);
     let errors = errors.into_compile_errors();
     quote! {
         #struct_item
@@ -225,5 +225,78 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("REDACTED"), "{out}");
+    }
+}
+
+#[cfg(test)]
+mod cost {
+    use quote::quote;
+
+    use super::event;
+    use crate::attr::Kind;
+
+    /// The time and size of the expansion of the compile-time benchmark's
+    /// events: `cargo test -p event-derive --lib expansion_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn expansion_cost() {
+        let start = std::time::Instant::now();
+        let (mut tokens, mut bytes) = (0, 0);
+        fn count(stream: proc_macro2::TokenStream) -> usize {
+            stream
+                .into_iter()
+                .map(|t| match t {
+                    proc_macro2::TokenTree::Group(g) => 1 + count(g.stream()),
+                    _ => 1,
+                })
+                .sum()
+        }
+        for i in 0..200 {
+            let domain = quote::format_ident!("Thing{i}Placed");
+            let integration = quote::format_ident!("Thing{i}PlacedIntegrationEvent");
+            let a = event(
+                Kind::Domain,
+                quote!(),
+                quote!(
+                    pub struct #domain {
+                        pub id: String,
+                        pub amount_cents: u32,
+                        #[event(pii)]
+                        pub email: String,
+                        pub note: Option<String>,
+                        pub quantity: u16,
+                        pub tags: Vec<String>,
+                    }
+                ),
+                None,
+            );
+            let b = event(
+                Kind::Integration,
+                quote!(version = 1, maps_from = #domain),
+                quote!(
+                    pub struct #integration {
+                        pub id: String,
+                        #[event(from = amount_cents)]
+                        pub total_cents: u64,
+                        #[event(pii)]
+                        pub email: String,
+                        #[event(context)]
+                        pub title: String,
+                        pub quantity: u32,
+                        pub tags: Vec<String>,
+                    }
+                ),
+                None,
+            );
+            if i == 0 {
+                println!("{a}\n\n{b}");
+            }
+            tokens += count(a.clone()) + count(b.clone());
+            bytes += a.to_string().len() + b.to_string().len();
+        }
+        println!(
+            "400 events: {:?}, {tokens} tokens, {bytes} bytes of text",
+            start.elapsed()
+        );
     }
 }

@@ -19,7 +19,7 @@ const DERIVED: &[&str] = &[
 /// before the attribute at `line` and `column` (1-based) of `source`
 /// derives too.
 pub fn derives_above(source: &str, line: usize, column: usize) -> Vec<&'static str> {
-    let lines: Vec<&str> = source.lines().collect();
+    let lines: Vec<&str> = source.lines().take(line).collect();
     let Some(before) = lines.get(..line.saturating_sub(1)) else {
         return Vec::new();
     };
@@ -62,9 +62,35 @@ pub fn derives_above_call_site(file: Option<&Path>) -> Vec<&'static str> {
     }
     let span = proc_macro::Span::call_site();
     let (line, column) = (span.line(), span.column());
-    file.and_then(|file| std::fs::read_to_string(file).ok())
+    file.and_then(source_text)
         .map(|source| derives_above(&source, line, column))
         .unwrap_or_default()
+}
+
+/// The text of a source file, read once while it is unchanged: every event
+/// of a file looks at it. A long-lived process (an editor's macro server)
+/// sees a changed modification time or length and reads it again.
+fn source_text(file: &Path) -> Option<std::sync::Arc<str>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    /// The modification time and length a text was read at.
+    type Stamp = (Option<std::time::SystemTime>, u64);
+    type Files = HashMap<std::path::PathBuf, (Stamp, Arc<str>)>;
+    static FILES: Mutex<Option<Files>> = Mutex::new(None);
+    let meta = std::fs::metadata(file).ok()?;
+    let stamp = (meta.modified().ok(), meta.len());
+    let mut files = FILES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let files = files.get_or_insert_with(HashMap::new);
+    if let Some((seen, text)) = files.get(file)
+        && *seen == stamp
+    {
+        return Some(Arc::clone(text));
+    }
+    let text: Arc<str> = std::fs::read_to_string(file).ok()?.into();
+    files.insert(file.to_owned(), (stamp, Arc::clone(&text)));
+    Some(text)
 }
 
 #[cfg(test)]

@@ -6,6 +6,14 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// The Base64 text of `bytes`.
 pub(crate) fn encode(bytes: &[u8]) -> String {
     let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
+    encode_into(bytes, &mut out);
+    // Only bytes of the alphabet and `=` were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends the Base64 text of `bytes` to `out`.
+pub(crate) fn encode_into(bytes: &[u8], out: &mut Vec<u8>) {
+    out.reserve(bytes.len().div_ceil(3) * 4);
     let sextet = |n: u32, shift: u32| ALPHABET[(n >> shift & 63) as usize];
     let mut chunks = bytes.chunks_exact(3);
     for chunk in &mut chunks {
@@ -23,8 +31,6 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
         }
         _ => {}
     }
-    // Only bytes of the alphabet and `=` were written.
-    String::from_utf8(out).unwrap_or_default()
 }
 
 fn value(c: u8) -> Option<u32> {

@@ -30,6 +30,7 @@ use serde::ser::SerializeMap;
 use serde_json::value::RawValue;
 
 use crate::encoding::decode::{DecodeLimits, default_limits};
+use crate::encoding::json_text::{self, JsonText};
 pub use crate::model::attributes::{AttributeError, ExtensionValue, Extensions};
 pub(crate) use crate::model::attributes::{RESERVED, check, check_extension, check_time};
 use crate::model::error::DecodeError;
@@ -355,15 +356,79 @@ impl CloudEvent {
     /// The CloudEvents JSON of this event.
     #[must_use]
     pub fn to_json(&self) -> String {
-        // Every part is text already checked, or JSON read or written by
-        // serde_json: writing it cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        // Only strings and JSON text are written: UTF-8 throughout.
+        String::from_utf8(self.to_json_vec()).unwrap_or_default()
     }
 
-    /// The CloudEvents JSON of this event, as bytes.
+    /// The CloudEvents JSON of this event, as bytes: the same text as its
+    /// `Serialize` impl gives serde_json, written straight into one buffer
+    /// of about the right size.
     #[must_use]
     pub fn to_json_vec(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        let text_len = |text: &Option<String>| text.as_ref().map_or(0, String::len);
+        let data_len = match &self.data {
+            Some(Data::Json(raw)) => raw.get().len(),
+            Some(Data::Text(text)) => text.len(),
+            Some(Data::Binary(bytes)) => bytes.len().div_ceil(3) * 4,
+            None => 0,
+        };
+        let extensions_len: usize = self
+            .extensions
+            .iter()
+            .map(|(name, value)| {
+                name.len()
+                    + 6
+                    + match value {
+                        ExtensionValue::String(text) => text.len() + 2,
+                        ExtensionValue::Integer(_) | ExtensionValue::Boolean(_) => 11,
+                    }
+            })
+            .sum();
+        // Keys, quotes and separators: about 130 bytes at most. A string
+        // with escapes makes the buffer grow, which is rare.
+        let capacity = 160
+            + self.id.len()
+            + self.source.len()
+            + self.event_type.len()
+            + text_len(&self.datacontenttype)
+            + text_len(&self.dataschema)
+            + text_len(&self.subject)
+            + 40
+            + extensions_len
+            + data_len;
+        let mut out = Vec::with_capacity(capacity);
+        let mut json = JsonText::object(&mut out);
+        json.raw("specversion", "\"1.0\"");
+        json.string("id", &self.id);
+        json.string("source", &self.source);
+        json.string("type", &self.event_type);
+        if let Some(content_type) = &self.datacontenttype {
+            json.string("datacontenttype", content_type);
+        }
+        if let Some(schema) = &self.dataschema {
+            json.string("dataschema", schema);
+        }
+        if let Some(subject) = &self.subject {
+            json.string("subject", subject);
+        }
+        if let Some(time) = &self.time {
+            time_member(&mut json, time);
+        }
+        extension_members(&mut json, &self.extensions);
+        match &self.data {
+            Some(Data::Json(raw)) => json.raw("data", raw.get()),
+            Some(Data::Text(text)) => json.string("data", text),
+            Some(Data::Binary(bytes)) => {
+                json.key("data_base64");
+                let out = json.out();
+                out.push(b'"');
+                base64::encode_into(bytes, out);
+                out.push(b'"');
+            }
+            None => {}
+        }
+        json.end();
+        out
     }
 
     /// Its fields, for the typed envelope and the protocol bindings.
@@ -457,5 +522,28 @@ impl Serialize for CloudEvent {
             None => {}
         }
         map.end()
+    }
+}
+
+/// `"time":"..."`, the text written without the `fmt` machinery where it is
+/// RFC 3339 (always, for a checked event).
+pub(crate) fn time_member(json: &mut JsonText<'_>, time: &Timestamp) {
+    match time.rfc3339() {
+        Some(text) => json.string("time", text.as_str()),
+        None => json.string("time", &time.to_string()),
+    }
+}
+
+/// The extensions, in name order, as members.
+pub(crate) fn extension_members(json: &mut JsonText<'_>, extensions: &Extensions) {
+    for (name, value) in extensions {
+        match value {
+            ExtensionValue::String(text) => json.string(name, text),
+            ExtensionValue::Integer(n) => {
+                json.key(name);
+                json_text::integer(json.out(), *n);
+            }
+            ExtensionValue::Boolean(b) => json.raw(name, if *b { "true" } else { "false" }),
+        }
     }
 }
