@@ -665,25 +665,27 @@ impl Subscription for RabbitMqSubscription {
                     slot.insert(open)
                 }
             };
-            // A delivery already here, if there is one.
+            // The broker is asked for the lag only while no delivery is
+            // taken, so that cancelling this future loses none: when the
+            // last answer is old, and before waiting when there is nothing
+            // to deliver but the broker said there was.
+            let stale = self
+                .lag
+                .is_none_or(|(_, asked)| asked.elapsed() >= LAG_REFRESH);
+            if stale && let Some(ready) = count_ready(&open.channel, &open.queue).await {
+                self.lag = Some((ready, std::time::Instant::now()));
+            }
             let here =
                 std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut open.stream).poll_next(cx)))
                     .await;
-            // The broker is asked for the lag when the last answer is old,
-            // or when there is nothing to deliver and it said there was:
-            // before waiting, so that cancelling the wait loses nothing.
-            let ask = match self.lag {
-                None => true,
-                Some((ready, asked)) => {
-                    asked.elapsed() >= LAG_REFRESH || (here.is_pending() && ready > 0)
-                }
-            };
-            if ask && let Some(ready) = count_ready(&open.channel, &open.queue).await {
-                self.lag = Some((ready, std::time::Instant::now()));
-            }
             let next = match here {
                 Poll::Ready(next) => next,
                 Poll::Pending => {
+                    if self.lag.is_some_and(|(ready, _)| ready > 0)
+                        && let Some(ready) = count_ready(&open.channel, &open.queue).await
+                    {
+                        self.lag = Some((ready, std::time::Instant::now()));
+                    }
                     std::future::poll_fn(|cx| Pin::new(&mut open.stream).poll_next(cx)).await
                 }
             };
