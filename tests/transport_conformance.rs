@@ -64,11 +64,22 @@ async fn sqlite(_test: &str) -> Option<Made<SqliteTransport>> {
 /// A NATS transport on a stream of its own (in memory, with its own subject
 /// prefix), deleted at the end.
 async fn nats(test: &str) -> Option<Made<NatsTransport>> {
+    nats_acking(test, true).await
+}
+
+/// As [`nats`], with acks sent without waiting for the server's
+/// confirmation.
+async fn nats_unconfirmed(test: &str) -> Option<Made<NatsTransport>> {
+    nats_acking(test, false).await
+}
+
+async fn nats_acking(test: &str, confirm_acks: bool) -> Option<Made<NatsTransport>> {
     let url = services::nats_url();
     let name = services::unique_name("conformance");
     let config = NatsConfig::new(name.to_uppercase(), format!("t_{name}"))
         .with_fetch_expiry(Duration::from_secs(1))
-        .with_request_timeout(Duration::from_secs(5));
+        .with_request_timeout(Duration::from_secs(5))
+        .with_confirm_acks(confirm_acks);
     let transport = match NatsTransport::connect(&url, config).await {
         Ok(transport) => transport,
         Err(error) => return services::unreachable(test, "NATS", &url, error),
@@ -173,6 +184,7 @@ conformance!(sqlite_transport, sqlite, duplicates: Duplicates::Delivered, requeu
 // stream's duplicate window; each message carries the consumer's exact
 // pending count.
 conformance!(nats_transport, nats, duplicates: Duplicates::Dropped, requeue: Requeue::ToOneGroup, lag: Lag::Exact);
+conformance!(nats_transport_unconfirmed_acks, nats_unconfirmed, duplicates: Duplicates::Dropped, requeue: Requeue::ToOneGroup, lag: Lag::Exact);
 // RabbitMQ keeps no record of message ids; its ready count leaves out what
 // it already sent to the subscription.
 conformance!(rabbitmq_transport, rabbitmq, duplicates: Duplicates::Delivered, requeue: Requeue::ToOneGroup, lag: Lag::AtMostUnacknowledged);

@@ -266,6 +266,7 @@ impl Pump {
         }
         let settle = Settle {
             message: Some(message),
+            confirm: self.transport.config.confirm_acks,
         };
         let handed = Handed {
             delivery: Delivery::new(body, attempt, settle),
@@ -319,6 +320,8 @@ const MAX_NAK_DELAY: Duration = Duration::from_nanos(i64::MAX as u64);
 /// Settles one JetStream delivery; one dropped unsettled is `NAK`ed.
 struct Settle {
     message: Option<jetstream::Message>,
+    /// Whether an ack waits for the server's confirmation.
+    confirm: bool,
 }
 
 impl Drop for Settle {
@@ -335,10 +338,11 @@ impl Drop for Settle {
 
 impl Acknowledge for Settle {
     fn ack(mut self: Box<Self>) -> BoxFuture<Result<(), TransportError>> {
-        let message = self.message.take();
+        let (message, confirm) = (self.message.take(), self.confirm);
         Box::pin(async move {
             match message {
-                Some(message) => message.double_ack().await.map_err(super::unavailable),
+                Some(message) if confirm => message.double_ack().await.map_err(super::unavailable),
+                Some(message) => message.ack().await.map_err(super::unavailable),
                 None => Ok(()),
             }
         })
