@@ -4,7 +4,8 @@
 //! load and started again gives every message its effect exactly once
 //! (counted in rows); failures are retried then dead-lettered, undecodable
 //! messages (a CloudEvent whose data does not fit) too, and the counters
-//! match.
+//! match; the lag each transport reports reaches zero once a backlog is
+//! handled.
 //!
 //! Each test has a transport of its own (a new in-memory one, a SQLite file
 //! in a fresh folder, a NATS stream with its own subject prefix, a RabbitMQ
@@ -456,6 +457,46 @@ async fn failures_retry_then_dead_letter<T: Transport + Clone>(fixture: Fixture<
     );
 }
 
+/// The snapshot's lag: unknown before the host subscribes, known once it
+/// has, and zero once the backlog published before it started is handled.
+async fn lag_is_reported_and_reaches_zero<T: Transport + Clone>(fixture: Fixture<T>) {
+    const N: u32 = 40;
+    let group = fixture.group("returns", &[BookReturnedIntegrationEvent::FULL_TYPE]);
+    let inbox = inbox("CREATE TABLE returned (seq INTEGER NOT NULL)");
+    let host = Host::new(fixture.transport.clone())
+        .consumer(group.as_str(), inbox.clone())
+        .concurrency(4)
+        .handle::<BookReturnedIntegrationEvent>(async |tx, envelope| {
+            tx.execute(
+                "INSERT INTO returned (seq) VALUES (?1)",
+                [envelope.data().seq],
+            )?;
+            Ok(())
+        });
+    let metrics = host.metrics();
+    host.declare().await.unwrap();
+    let publisher = IntegrationPublisher::new(fixture.transport.clone());
+    for seq in 0..N {
+        let returned = Envelope::new("/library", BookReturnedIntegrationEvent { seq });
+        publisher.publish(&returned).await.unwrap();
+    }
+    assert_eq!(metrics.snapshot().lag, None);
+
+    let summary = host
+        .run(until(metrics, |m| {
+            m.handled == u64::from(N) && m.lag == Some(0)
+        }))
+        .await
+        .unwrap();
+
+    let m = summary.consumers[0].metrics;
+    assert_eq!((m.handled, m.lag), (u64::from(N), Some(0)), "{m:?}");
+    assert_eq!(
+        rows(&inbox, "SELECT COUNT(*) FROM returned").await,
+        i64::from(N)
+    );
+}
+
 /// One test: `case` against the transport `factory` makes.
 macro_rules! case {
     ($factory:ident, $case:ident) => {
@@ -475,6 +516,7 @@ macro_rules! suite {
             case!($factory, receives_once_and_upcasts);
             case!($factory, restart_under_load_has_every_effect_once);
             case!($factory, failures_retry_then_dead_letter);
+            case!($factory, lag_is_reported_and_reaches_zero);
         }
     };
 }

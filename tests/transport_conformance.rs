@@ -16,7 +16,7 @@ mod services;
 
 use std::time::Duration;
 
-use conformance::{Duplicates, Made, Requeue};
+use conformance::{Duplicates, Lag, Made, Requeue};
 use event_core::binding;
 use event_core::nats::{NatsConfig, NatsTransport, StreamSettings};
 use event_core::rabbitmq::RabbitMqTransport;
@@ -64,11 +64,22 @@ async fn sqlite(_test: &str) -> Option<Made<SqliteTransport>> {
 /// A NATS transport on a stream of its own (in memory, with its own subject
 /// prefix), deleted at the end.
 async fn nats(test: &str) -> Option<Made<NatsTransport>> {
+    nats_acking(test, true).await
+}
+
+/// As [`nats`], with acks sent without waiting for the server's
+/// confirmation.
+async fn nats_unconfirmed(test: &str) -> Option<Made<NatsTransport>> {
+    nats_acking(test, false).await
+}
+
+async fn nats_acking(test: &str, confirm_acks: bool) -> Option<Made<NatsTransport>> {
     let url = services::nats_url();
     let name = services::unique_name("conformance");
     let config = NatsConfig::new(name.to_uppercase(), format!("t_{name}"))
         .with_fetch_expiry(Duration::from_secs(1))
-        .with_request_timeout(Duration::from_secs(5));
+        .with_request_timeout(Duration::from_secs(5))
+        .with_confirm_acks(confirm_acks);
     let transport = match NatsTransport::connect(&url, config).await {
         Ok(transport) => transport,
         Err(error) => return services::unreachable(test, "NATS", &url, error),
@@ -142,10 +153,10 @@ macro_rules! case {
 }
 
 /// A module of tests, one per case, for the transport `factory` makes; with
-/// what the transport does, by design, with a message published twice and
-/// with a requeue.
+/// what the transport does, by design, with a message published twice,
+/// with a requeue, and how exact its lag is.
 macro_rules! conformance {
-    ($module:ident, $factory:ident, duplicates: $duplicates:expr, requeue: $requeue:expr) => {
+    ($module:ident, $factory:ident, duplicates: $duplicates:expr, requeue: $requeue:expr, lag: $lag:expr) => {
         mod $module {
             use super::*;
 
@@ -160,16 +171,20 @@ macro_rules! conformance {
             case!($factory, acked_delivery_is_not_delivered_again);
             case!($factory, requeue_reaches_one_group, $requeue);
             case!($factory, same_id_published_twice, $duplicates);
+            case!($factory, lag_counts_waiting_messages, $lag);
         }
     };
 }
 
 // Neither keeps a record of event ids: a message published twice is two
-// messages.
-conformance!(in_memory_transport, in_memory, duplicates: Duplicates::Delivered, requeue: Requeue::ToOneGroup);
-conformance!(sqlite_transport, sqlite, duplicates: Duplicates::Delivered, requeue: Requeue::ToOneGroup);
+// messages. Both count their own queues exactly.
+conformance!(in_memory_transport, in_memory, duplicates: Duplicates::Delivered, requeue: Requeue::ToOneGroup, lag: Lag::Exact);
+conformance!(sqlite_transport, sqlite, duplicates: Duplicates::Delivered, requeue: Requeue::ToOneGroup, lag: Lag::Exact);
 // JetStream de-duplicates on `Nats-Msg-Id`, the event id, within the
-// stream's duplicate window.
-conformance!(nats_transport, nats, duplicates: Duplicates::Dropped, requeue: Requeue::ToOneGroup);
-// RabbitMQ keeps no record of message ids.
-conformance!(rabbitmq_transport, rabbitmq, duplicates: Duplicates::Delivered, requeue: Requeue::ToOneGroup);
+// stream's duplicate window; each message carries the consumer's exact
+// pending count.
+conformance!(nats_transport, nats, duplicates: Duplicates::Dropped, requeue: Requeue::ToOneGroup, lag: Lag::Exact);
+conformance!(nats_transport_unconfirmed_acks, nats_unconfirmed, duplicates: Duplicates::Dropped, requeue: Requeue::ToOneGroup, lag: Lag::Exact);
+// RabbitMQ keeps no record of message ids; its ready count leaves out what
+// it already sent to the subscription.
+conformance!(rabbitmq_transport, rabbitmq, duplicates: Duplicates::Delivered, requeue: Requeue::ToOneGroup, lag: Lag::AtMostUnacknowledged);

@@ -2,9 +2,13 @@
 //! handler, the in-memory inbox, concurrency 16) beside the raw client's
 //! consume-and-ack loop on the same broker and messages: the in-memory
 //! transport's own subscription, an `async-nats` pull consumer (acks sent
-//! without waiting, and double acks, which wait for the server as the
-//! transport's do), and a `lapin` `basic_consume` at the transport's
-//! prefetch.
+//! without waiting, and double acks, which wait for the server), and a
+//! `lapin` `basic_consume` at the transport's prefetch. On NATS the host
+//! runs twice: with the transport's default confirmed acks (to compare with
+//! the double ack) and with `NatsConfig::confirm_acks` off (to compare with
+//! the plain ack: the same guarantee, a lost ack redelivered and skipped by
+//! the inbox), and once more with unconfirmed acks and pulls of 512
+//! messages instead of 64.
 //!
 //! `cargo bench --manifest-path benches/Cargo.toml --bench consume`
 //!
@@ -180,16 +184,21 @@ fn nats(rt: &tokio::runtime::Runtime) {
         format!("bench_consume_{}", std::process::id()),
     );
     let connected = rt.block_on(async {
-        let transport = NatsTransport::connect(&url, config).await?;
+        let transport = NatsTransport::connect(&url, config.clone()).await?;
         transport
             .ensure_stream(&StreamSettings::default().with_memory(true))
             .await?;
+        let unconfirmed =
+            NatsTransport::connect(&url, config.clone().with_confirm_acks(false)).await?;
+        // Pulls of 512: fewer round trips between batches.
+        let big =
+            NatsTransport::connect(&url, config.with_confirm_acks(false).with_batch(512)).await?;
         let client = async_nats::connect(&url)
             .await
             .map_err(|e| event_core::transport::TransportError::Unavailable(e.to_string()))?;
-        Ok::<_, event_core::transport::TransportError>((transport, client))
+        Ok::<_, event_core::transport::TransportError>((transport, unconfirmed, big, client))
     });
-    let (transport, client) = match connected {
+    let (transport, unconfirmed, big, client) = match connected {
         Ok(connected) => connected,
         Err(error) => {
             eprintln!("\nNOTICE: NATS skipped: {url} cannot be reached ({error}).\n");
@@ -197,12 +206,15 @@ fn nats(rt: &tokio::runtime::Runtime) {
         }
     };
     let names = [
-        "host, in-memory inbox",
+        "host, in-memory inbox, confirmed acks",
         "async-nats pull consumer, ack",
         "async-nats pull consumer, double ack",
         "transport subscription next + ack (no host)",
+        "host, in-memory inbox, unconfirmed acks",
+        "transport subscription, unconfirmed acks (no host)",
+        "host, unconfirmed acks, batch 512",
     ];
-    let mut times = [Duration::ZERO; 4];
+    let mut times = [Duration::ZERO; 7];
     rt.block_on(async {
         let jetstream = async_nats::jetstream::new(client);
         let stream = jetstream.get_stream(&name).await.unwrap();
@@ -212,15 +224,21 @@ fn nats(rt: &tokio::runtime::Runtime) {
                 // A group of this turn alone: a pull request a contender
                 // left open must not take the next one's messages.
                 let group = format!("bench_{round}_{who}");
-                if who == 0 {
-                    transport.declare(TYPE, &group).await.unwrap();
+                if who == 0 || who == 4 || who == 6 {
+                    let host = match who {
+                        0 => &transport,
+                        4 => &unconfirmed,
+                        _ => &big,
+                    };
+                    host.declare(TYPE, &group).await.unwrap();
                     publish(&transport, messages()).await;
-                    times[who] += through_host(&transport, &group).await;
+                    times[who] += through_host(host, &group).await;
                     continue;
                 }
-                if who == 3 {
+                if who == 3 || who == 5 {
+                    let transport = if who == 3 { &transport } else { &unconfirmed };
                     transport.declare(TYPE, &group).await.unwrap();
-                    publish(&transport, messages()).await;
+                    publish(transport, messages()).await;
                     let start = Instant::now();
                     let mut subscription = transport.subscribe(TYPE, &group).await.unwrap();
                     for _ in 0..COUNT {
@@ -263,8 +281,12 @@ fn nats(rt: &tokio::runtime::Runtime) {
     });
     report("NATS JetStream (stream in memory)", &names, &times, 1);
     println!(
-        "  host / double ack: {:.2}",
+        "  host with confirmed acks / double ack: {:.2}",
         times[2].as_secs_f64() / times[0].as_secs_f64()
+    );
+    println!(
+        "  host with unconfirmed acks / ack: {:.2}",
+        times[1].as_secs_f64() / times[4].as_secs_f64()
     );
 }
 

@@ -231,6 +231,19 @@ pub enum Requeue {
     Rejected,
 }
 
+/// How exactly a transport's `Subscription::lag` counts the messages
+/// waiting for the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lag {
+    /// Exactly the messages not delivered yet, as of the latest delivery.
+    Exact,
+    /// Known, but a count taken by the broker at some moment since the
+    /// subscription opened: never more than the messages published and not
+    /// acknowledged (RabbitMQ's ready count, which leaves out what it
+    /// already sent to the subscription).
+    AtMostUnacknowledged,
+}
+
 /// Publish, then subscribe's delivery: the same id and type, the same
 /// event (attributes, extensions, data), the partition key readable with
 /// `Message::partition_key`, and a producer's own header kept; attempt 1.
@@ -507,6 +520,38 @@ pub async fn same_id_published_twice<T: Transport>(fx: Fixture<T>, expected: Dup
         );
         if label == "p-1" {
             assert_eq!(delivery.message.id, sent.id);
+        }
+        delivery.ack().await.unwrap();
+    }
+}
+
+/// A group declared, `k` messages published, then a subscription: after
+/// each delivery its lag counts the messages still waiting, exactly or
+/// within what the transport documents (`expected`).
+pub async fn lag_counts_waiting_messages<T: Transport>(fx: Fixture<T>, expected: Lag) {
+    const K: u64 = 5;
+    let group = fx.group("billing");
+    fx.transport.declare(&fx.event_type, &group).await.unwrap();
+    for i in 0..K {
+        fx.publish(fx.message(&format!("p-{i}"))).await;
+    }
+    let mut subscription = fx.subscribe(&group).await;
+    for delivered in 1..=K {
+        let delivery = next(&mut subscription).await;
+        let lag = subscription.lag();
+        match expected {
+            Lag::Exact => assert_eq!(
+                lag,
+                Some(K - delivered),
+                "after {delivered} of {K} deliveries"
+            ),
+            Lag::AtMostUnacknowledged => {
+                let unacknowledged = K - delivered + 1;
+                assert!(
+                    lag.is_some_and(|lag| lag <= unacknowledged),
+                    "after {delivered} of {K} deliveries: {lag:?}, above {unacknowledged}"
+                );
+            }
         }
         delivery.ack().await.unwrap();
     }

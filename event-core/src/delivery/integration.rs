@@ -102,6 +102,8 @@ pub struct Consumer<E, S> {
 struct Source<S> {
     event_type: &'static str,
     state: State<S>,
+    /// The subscription's lag when it last delivered.
+    lag: Option<u64>,
 }
 
 /// A subscription's pending `next`, owning the subscription, so that waiting
@@ -244,6 +246,7 @@ impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
             sources.push(Source {
                 event_type,
                 state: State::Idle(transport.subscribe(event_type, consumer).await?),
+                lag: None,
             });
         }
         Ok(Consumer {
@@ -298,6 +301,52 @@ impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
         })
     }
 
+    /// The messages waiting for this consumer on the broker, summed over
+    /// its subscriptions (one per version), as each reported it
+    /// ([`Subscription::lag`]) when it last delivered or, when it is not
+    /// waiting for a delivery now, as it reports it now; `None` when no
+    /// subscription knows.
+    ///
+    /// ```
+    /// use event_core::integration::Consumer;
+    /// use event_core::prelude::*;
+    /// use event_core::transport::{InMemoryTransport, Transport};
+    ///
+    /// /// A loan was opened.
+    /// #[integration_event(version = 1)]
+    /// pub struct LoanOpenedIntegrationEvent { pub loan_id: String }
+    ///
+    /// # let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    /// # runtime.block_on(async {
+    /// let transport = InMemoryTransport::new();
+    /// Consumer::<LoanOpenedIntegrationEvent, _>::declare(&transport, "stats").await?;
+    /// for loan_id in ["l-1", "l-2", "l-3"] {
+    ///     let opened = Envelope::new("/library", LoanOpenedIntegrationEvent { loan_id: loan_id.into() });
+    ///     transport.publish(event_core::encode(&opened)?).await?;
+    /// }
+    /// let mut consumer = Consumer::<LoanOpenedIntegrationEvent, _>::subscribe(&transport, "stats").await?;
+    /// // The in-memory transport knows its queues exactly.
+    /// assert_eq!(consumer.lag(), Some(3));
+    /// consumer.next().await.unwrap()?.ack().await?;
+    /// assert_eq!(consumer.lag(), Some(2));
+    /// # Ok::<(), event_core::BoxError>(())
+    /// # }).unwrap();
+    /// ```
+    #[must_use]
+    pub fn lag(&self) -> Option<u64> {
+        let mut sum = None;
+        for source in &self.sources {
+            let lag = match &source.state {
+                State::Idle(subscription) => subscription.lag(),
+                State::Waiting(_) | State::Closed => source.lag,
+            };
+            if let Some(lag) = lag {
+                sum = Some(sum.unwrap_or(0_u64).saturating_add(lag));
+            }
+        }
+        sum
+    }
+
     async fn next_delivery(&mut self) -> Option<Result<Delivery, TransportError>> {
         if let [source] = self.sources.as_mut_slice() {
             // One version: no need to keep a future between calls.
@@ -305,6 +354,7 @@ impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
                 return None;
             };
             let next = subscription.next().await;
+            source.lag = subscription.lag();
             if matches!(next, Ok(None)) {
                 source.state = State::Closed;
             }
@@ -323,7 +373,8 @@ impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
         let mut open = false;
         for k in 0..count {
             let i = (self.turn + k) % count;
-            let state = &mut self.sources[i].state;
+            let source = &mut self.sources[i];
+            let state = &mut source.state;
             if let State::Idle(_) = state
                 && let State::Idle(mut subscription) = core::mem::replace(state, State::Closed)
             {
@@ -339,6 +390,7 @@ impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
                 open = true;
                 continue;
             };
+            source.lag = subscription.lag();
             match next.transpose() {
                 None => *state = State::Closed,
                 Some(next) => {

@@ -107,6 +107,33 @@ pub trait Transport: Send + Sync + 'static {
 pub trait Subscription: Send + 'static {
     /// The next delivery; `Ok(None)` once the subscription is closed.
     fn next(&mut self) -> impl Future<Output = Result<Option<Delivery>, TransportError>> + Send;
+
+    /// How many messages of the subscription's group wait on the broker,
+    /// not yet delivered, as last seen: a cached value the adapter updates
+    /// as deliveries arrive (never a request to the broker), so a caller can
+    /// read it between two [`next`](Self::next) calls at no cost. `None`
+    /// when the transport does not know it.
+    ///
+    /// How exact it is depends on the broker; each adapter documents it.
+    /// The provided implementation returns `None`, so a transport written
+    /// before this method existed keeps compiling.
+    ///
+    /// ```
+    /// use event_core::transport::{Delivery, Subscription, TransportError};
+    ///
+    /// struct Empty;
+    ///
+    /// impl Subscription for Empty {
+    ///     async fn next(&mut self) -> Result<Option<Delivery>, TransportError> {
+    ///         Ok(None)
+    ///     }
+    /// }
+    ///
+    /// assert_eq!(Empty.lag(), None);
+    /// ```
+    fn lag(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Settles one delivery with the broker.

@@ -244,6 +244,13 @@ impl Subscription for InMemorySubscription {
             }
         }
     }
+
+    /// Exact: the messages of the group not delivered yet, including those
+    /// waiting for a retry delay to pass, read from the queue itself.
+    fn lag(&self) -> Option<u64> {
+        let queue = lock(&self.group.queue);
+        u64::try_from(queue.ready.len() + queue.delayed.len()).ok()
+    }
 }
 
 /// Puts a message back on its queue unless it was acknowledged.

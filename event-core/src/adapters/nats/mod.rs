@@ -29,7 +29,9 @@
 //!   `New` deliver policy, explicit acks and the filter
 //!   `<prefix>.<type>.*`: it keeps every message of its type published from
 //!   then on. Subscriptions of one group share it and compete.
-//! - **Settling.** An ack waits for the server's confirmation; a nack is a
+//! - **Settling.** An ack waits for the server's confirmation (unless
+//!   [`NatsConfig::confirm_acks`] is off, for consumers with an inbox); a
+//!   nack is a
 //!   JetStream `NAK`, with the delay when there is one; a delivery dropped
 //!   unsettled is `NAK`ed at once, and one whose consumer died comes again
 //!   after [`NatsConfig::ack_wait`]. [`Delivery::attempt`](crate::delivery::transport::Delivery::attempt) is the server's
@@ -38,6 +40,9 @@
 //!   messages at a time and asks for more only once it has handed them out;
 //!   the consumer's `max_ack_pending` ([`NatsConfig::max_ack_pending`]) caps
 //!   the deliveries not yet settled across all its subscriptions.
+//! - **Lag.** [`Subscription::lag`](crate::delivery::transport::Subscription::lag)
+//!   is JetStream's count of the group's messages not delivered yet, which
+//!   every message carries: exact as of the latest delivery, at no cost.
 //! - **Dead letters.** A consumer's [`RetryPolicy`] decides, and its inbox
 //!   keeps the dead letters (see `SqliteInbox::deliver`). Behind it, the
 //!   transport is the backstop for deliveries nobody settles (a message that
@@ -149,6 +154,10 @@ pub struct NatsConfig {
     /// How long a publish or a request to the server may take: 10 seconds by
     /// default.
     pub request_timeout: Duration,
+    /// Whether [`Delivery::ack`](crate::delivery::transport::Delivery::ack)
+    /// waits for the server to confirm the ack (JetStream's double ack):
+    /// `true` by default. See [`with_confirm_acks`](Self::with_confirm_acks).
+    pub confirm_acks: bool,
 }
 
 impl Default for NatsConfig {
@@ -163,6 +172,7 @@ impl Default for NatsConfig {
             max_deliver: Some(RetryPolicy::default().max_attempts().saturating_mul(2)),
             fetch_expiry: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
+            confirm_acks: true,
         }
     }
 }
@@ -217,6 +227,35 @@ impl NatsConfig {
     #[must_use]
     pub fn with_fetch_expiry(mut self, fetch_expiry: Duration) -> Self {
         self.fetch_expiry = fetch_expiry;
+        self
+    }
+
+    /// With acks the server confirms (`true`, the default) or acks sent
+    /// without waiting for an answer (`false`).
+    ///
+    /// A confirmed ack costs a round trip to the server per message, which
+    /// bounds one subscription's throughput by the latency; an unconfirmed
+    /// one is written to the connection and the consumer moves on, several
+    /// times faster. The price: an ack the server never receives (the
+    /// connection dropped right then) goes unnoticed, and the message comes
+    /// again after [`ack_wait`](Self::ack_wait). A consumer that settles
+    /// through an inbox (the hosted consumer, `SqliteInbox::deliver`,
+    /// `PgInbox::deliver`) recognises that redelivery as a duplicate and
+    /// skips it, so for it the confirmation buys nothing but the
+    /// `Delivery::ack` error; keep it for consumers without an inbox, whose
+    /// effects would run twice.
+    ///
+    /// ```
+    /// use event_core::nats::NatsConfig;
+    ///
+    /// // Consumers of this transport all deduplicate with an inbox.
+    /// let config = NatsConfig::default().with_confirm_acks(false);
+    /// assert!(!config.confirm_acks);
+    /// assert!(NatsConfig::default().confirm_acks);
+    /// ```
+    #[must_use]
+    pub fn with_confirm_acks(mut self, confirm_acks: bool) -> Self {
+        self.confirm_acks = confirm_acks;
         self
     }
 

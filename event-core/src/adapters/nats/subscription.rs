@@ -22,9 +22,23 @@ use crate::encoding::message::Message;
 /// again once the server is back. Dropping the subscription stops them and
 /// gives back what they had pulled but not handed out.
 pub struct NatsSubscription {
-    receiver: mpsc::Receiver<Result<Delivery, TransportError>>,
+    receiver: mpsc::Receiver<Result<Handed, TransportError>>,
     event_type: String,
     consumer: String,
+    /// The server's count of messages still to deliver, per consumer (the
+    /// group's own and its requeue consumer), as carried by the last
+    /// message each handed over.
+    pending: [u64; 2],
+}
+
+/// A delivery as a fetch loop hands it over.
+struct Handed {
+    delivery: Delivery,
+    /// Which of the group's consumers it came from.
+    source: usize,
+    /// The messages of that consumer the server had not delivered yet when
+    /// it delivered this one.
+    pending: u64,
 }
 
 impl fmt::Debug for NatsSubscription {
@@ -44,6 +58,9 @@ impl NatsSubscription {
         consumers: [PullConsumer; 2],
     ) -> Self {
         let (sender, receiver) = mpsc::channel(1);
+        let pending = consumers
+            .each_ref()
+            .map(|pull| pull.cached_info().num_pending);
         let [main, requeue] = consumers;
         let config = &transport.config;
         let sources = [
@@ -58,8 +75,9 @@ impl NatsSubscription {
                 wire::group_subject(&config.requeue_root(), consumer, event_type),
             ),
         ];
-        for (pull, name, filter) in sources {
+        for (source, (pull, name, filter)) in sources.into_iter().enumerate() {
             let pump = Pump {
+                source,
                 transport: transport.clone(),
                 event_type: event_type.to_owned(),
                 group: consumer.to_owned(),
@@ -73,6 +91,7 @@ impl NatsSubscription {
             receiver,
             event_type: event_type.to_owned(),
             consumer: consumer.to_owned(),
+            pending,
         }
     }
 }
@@ -82,18 +101,36 @@ impl Subscription for NatsSubscription {
     /// only when the future completes. An error says the consumers could
     /// not be reached or re-created for now; the subscription goes on.
     async fn next(&mut self) -> Result<Option<Delivery>, TransportError> {
-        self.receiver.recv().await.transpose()
+        let Some(handed) = self.receiver.recv().await.transpose()? else {
+            return Ok(None);
+        };
+        if let Some(pending) = self.pending.get_mut(handed.source) {
+            *pending = handed.pending;
+        }
+        Ok(Some(handed.delivery))
+    }
+
+    /// The server's own count (JetStream's `num_pending`) of the group's
+    /// messages it has not delivered yet, carried in the metadata of each
+    /// message, so reading it costs no request: exact as of the last
+    /// delivery (taken from the consumers' information at subscription
+    /// before the first). Messages the fetch loops pulled but did not hand
+    /// over yet are not counted; nor are those waiting for a retry delay.
+    fn lag(&self) -> Option<u64> {
+        Some(self.pending.iter().sum())
     }
 }
 
 /// The fetch loop of one durable consumer.
 struct Pump {
+    /// Which of the group's consumers this loop pulls from.
+    source: usize,
     transport: NatsTransport,
     event_type: String,
     group: String,
     name: String,
     filter: String,
-    sender: mpsc::Sender<Result<Delivery, TransportError>>,
+    sender: mpsc::Sender<Result<Handed, TransportError>>,
 }
 
 /// The shortest time a pull request waits on the server.
@@ -212,10 +249,10 @@ impl Pump {
     /// Hands a message to the subscription, or dead-letters it when it was
     /// delivered too often; `false` once the subscription is gone.
     async fn hand_over(&self, message: jetstream::Message) -> bool {
-        let attempt = message
-            .info()
-            .map_or(1, |info| u32::try_from(info.delivered).unwrap_or(u32::MAX))
-            .max(1);
+        let (attempt, pending) = message.info().map_or((1, 0), |info| {
+            let attempt = u32::try_from(info.delivered).unwrap_or(u32::MAX);
+            (attempt.max(1), info.pending)
+        });
         let body = wire::incoming(
             &self.event_type,
             message.message.headers.as_ref(),
@@ -229,11 +266,14 @@ impl Pump {
         }
         let settle = Settle {
             message: Some(message),
+            confirm: self.transport.config.confirm_acks,
         };
-        self.sender
-            .send(Ok(Delivery::new(body, attempt, settle)))
-            .await
-            .is_ok()
+        let handed = Handed {
+            delivery: Delivery::new(body, attempt, settle),
+            source: self.source,
+            pending,
+        };
+        self.sender.send(Ok(handed)).await.is_ok()
     }
 
     /// Publishes a message delivered `attempts` times to the group's
@@ -280,6 +320,8 @@ const MAX_NAK_DELAY: Duration = Duration::from_nanos(i64::MAX as u64);
 /// Settles one JetStream delivery; one dropped unsettled is `NAK`ed.
 struct Settle {
     message: Option<jetstream::Message>,
+    /// Whether an ack waits for the server's confirmation.
+    confirm: bool,
 }
 
 impl Drop for Settle {
@@ -296,10 +338,11 @@ impl Drop for Settle {
 
 impl Acknowledge for Settle {
     fn ack(mut self: Box<Self>) -> BoxFuture<Result<(), TransportError>> {
-        let message = self.message.take();
+        let (message, confirm) = (self.message.take(), self.confirm);
         Box::pin(async move {
             match message {
-                Some(message) => message.double_ack().await.map_err(super::unavailable),
+                Some(message) if confirm => message.double_ack().await.map_err(super::unavailable),
+                Some(message) => message.ack().await.map_err(super::unavailable),
                 None => Ok(()),
             }
         })

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_core::Stream;
@@ -542,6 +543,7 @@ impl Transport for RabbitMqTransport {
             event_type: event_type.to_owned(),
             consumer: consumer.to_owned(),
             open: Some(open),
+            lag: None,
         })
     }
 
@@ -604,7 +606,13 @@ pub struct RabbitMqSubscription {
     event_type: String,
     consumer: String,
     open: Option<Open>,
+    /// The group's ready messages, and when the broker was last asked.
+    lag: Option<(u64, std::time::Instant)>,
 }
+
+/// How long a subscription's [`lag`](Subscription::lag) stands before a
+/// delivery asks the broker again.
+const LAG_REFRESH: Duration = Duration::from_secs(1);
 
 impl core::fmt::Debug for RabbitMqSubscription {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -657,7 +665,30 @@ impl Subscription for RabbitMqSubscription {
                     slot.insert(open)
                 }
             };
-            let next = std::future::poll_fn(|cx| Pin::new(&mut open.stream).poll_next(cx)).await;
+            // The broker is asked for the lag only while no delivery is
+            // taken, so that cancelling this future loses none: when the
+            // last answer is old, and before waiting when there is nothing
+            // to deliver but the broker said there was.
+            let stale = self
+                .lag
+                .is_none_or(|(_, asked)| asked.elapsed() >= LAG_REFRESH);
+            if stale && let Some(ready) = count_ready(&open.channel, &open.queue).await {
+                self.lag = Some((ready, std::time::Instant::now()));
+            }
+            let here =
+                std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut open.stream).poll_next(cx)))
+                    .await;
+            let next = match here {
+                Poll::Ready(next) => next,
+                Poll::Pending => {
+                    if self.lag.is_some_and(|(ready, _)| ready > 0)
+                        && let Some(ready) = count_ready(&open.channel, &open.queue).await
+                    {
+                        self.lag = Some((ready, std::time::Instant::now()));
+                    }
+                    std::future::poll_fn(|cx| Pin::new(&mut open.stream).poll_next(cx)).await
+                }
+            };
             match next {
                 Some(Ok(delivery)) => {
                     let (message, attempt) = wire::incoming(
@@ -690,6 +721,37 @@ impl Subscription for RabbitMqSubscription {
             }
         }
     }
+
+    /// The messages ready in the group's queue, from a passive declaration
+    /// the subscription makes before taking a delivery: at most once a
+    /// second while deliveries keep coming, and whenever it runs out of
+    /// deliveries while the last answer was not zero, so that it reaches
+    /// zero once the queue is empty (`None` until the broker first
+    /// answered). A lower bound: the
+    /// broker does not count the deliveries it already sent to subscriptions
+    /// (up to [`with_prefetch`](RabbitMqTransport::with_prefetch) each) and
+    /// not settled yet, nor those waiting for a retry delay.
+    fn lag(&self) -> Option<u64> {
+        self.lag.map(|(ready, _)| ready)
+    }
+}
+
+/// The messages ready in `queue` (not sent to any consumer yet), from a
+/// passive declaration on the subscription's channel; `None` when the
+/// broker does not answer.
+async fn count_ready(channel: &Channel, queue: &str) -> Option<u64> {
+    let declared = channel
+        .queue_declare(
+            ShortString::from(queue.to_owned()),
+            QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .ok()?;
+    Some(u64::from(declared.message_count()))
 }
 
 /// Settles one delivery on the channel it came on.

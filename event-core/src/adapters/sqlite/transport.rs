@@ -185,6 +185,7 @@ impl Transport for SqliteTransport {
             transport: self.clone(),
             event_type: event_type.to_owned(),
             consumer: consumer.to_owned(),
+            lag: None,
         })
     }
 
@@ -225,11 +226,13 @@ pub struct SqliteSubscription {
     transport: SqliteTransport,
     event_type: String,
     consumer: String,
+    /// The copies of the group visible when the last one was taken.
+    lag: Option<u64>,
 }
 
 impl SqliteSubscription {
     /// Takes the oldest visible copy, if there is one.
-    fn take(&self) -> Result<Option<Delivery>, TransportError> {
+    fn take(&mut self) -> Result<Option<Delivery>, TransportError> {
         let conn = self
             .transport
             .conn
@@ -266,6 +269,17 @@ impl SqliteSubscription {
             )
             .optional()
             .map_err(|e| unavailable(&e))?;
+        // Counted under the same lock, so no other subscription's take
+        // comes in between.
+        let waiting: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM broker_messages
+                 WHERE consumer = ?1 AND event_type = ?2 AND visible_at <= ?3",
+                params![self.consumer, self.event_type, now],
+                |row| row.get(0),
+            )
+            .map_err(|e| unavailable(&e))?;
+        self.lag = u64::try_from(waiting).ok();
         Ok(row.map(|(seq, id, headers, payload, attempt)| {
             let settle = Settle {
                 conn: Arc::clone(&self.transport.conn),
@@ -297,6 +311,14 @@ impl Subscription for SqliteSubscription {
             }
             tokio::time::sleep(self.transport.poll).await;
         }
+    }
+
+    /// Exact when it was counted: the copies of the group that were visible
+    /// (neither taken by a subscription nor waiting for a retry delay) when
+    /// this subscription last looked for one, which it does on each
+    /// delivery and each poll while there is none.
+    fn lag(&self) -> Option<u64> {
+        self.lag
     }
 }
 

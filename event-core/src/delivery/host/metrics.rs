@@ -1,7 +1,7 @@
 //! Counters of a hosted consumer, readable while it runs.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The counters of one hosted consumer: a cheap, cloneable handle to
 /// atomics the host updates as it goes, for a user to read or export
@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// let snapshot = metrics.snapshot();
 /// assert_eq!(snapshot.handled, 0);
 /// assert_eq!(snapshot.in_flight, 0);
-/// // No transport reports its lag to the host yet.
+/// // Known once a subscription whose transport reports it is open.
 /// assert_eq!(snapshot.lag, None);
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -31,7 +31,13 @@ struct Counters {
     in_flight: AtomicU64,
     released: AtomicU64,
     transport_errors: AtomicU64,
+    /// The lag of each open subscription, [`UNKNOWN`] when its transport
+    /// does not report one.
+    lags: Mutex<Vec<Arc<AtomicU64>>>,
 }
+
+/// A lag slot's value when the transport does not know it.
+const UNKNOWN: u64 = u64::MAX;
 
 /// The counters of a [`Metrics`] at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -56,8 +62,13 @@ pub struct MetricsSnapshot {
     /// Failed attempts to fetch from the transport (each retried after a
     /// pause).
     pub transport_errors: u64,
-    /// Messages waiting for the consumer on the broker, when the transport
-    /// reports it; `None` with every transport of this crate today.
+    /// Messages waiting for the consumer on the broker, summed over its
+    /// subscriptions, when the transport reports it
+    /// ([`Subscription::lag`](crate::transport::Subscription::lag)); `None`
+    /// when none of them does. Read as each subscription delivers, so it is
+    /// as of each subscription's latest delivery; how exact it is depends on
+    /// the transport (exact for the in-memory, SQLite and NATS transports,
+    /// a lower bound refreshed about once a second for RabbitMQ).
     pub lag: Option<u64>,
 }
 
@@ -75,8 +86,34 @@ impl Metrics {
             in_flight: read(&c.in_flight),
             released: read(&c.released),
             transport_errors: read(&c.transport_errors),
-            lag: None,
+            lag: self.lag(),
         }
+    }
+
+    fn lag(&self) -> Option<u64> {
+        let lags = self
+            .counters
+            .lags
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut sum = None;
+        for lag in lags.iter().map(|slot| slot.load(Ordering::Relaxed)) {
+            if lag != UNKNOWN {
+                sum = Some(sum.unwrap_or(0_u64).saturating_add(lag));
+            }
+        }
+        sum
+    }
+
+    /// A slot for one subscription's lag, counted in the snapshot's sum.
+    pub(super) fn lag_slot(&self) -> LagSlot {
+        let slot = Arc::new(AtomicU64::new(UNKNOWN));
+        self.counters
+            .lags
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::clone(&slot));
+        LagSlot(slot)
     }
 
     pub(super) fn add(&self, counter: Counter, n: u64) {
@@ -111,4 +148,16 @@ pub(super) enum Counter {
     InFlight,
     Released,
     TransportErrors,
+}
+
+/// Where the host writes one subscription's lag.
+#[derive(Debug)]
+pub(super) struct LagSlot(Arc<AtomicU64>);
+
+impl LagSlot {
+    pub(super) fn set(&self, lag: Option<u64>) {
+        // `UNKNOWN` itself is never a real count.
+        let value = lag.map_or(UNKNOWN, |lag| lag.min(UNKNOWN - 1));
+        self.0.store(value, Ordering::Relaxed);
+    }
 }

@@ -14,7 +14,7 @@ use futures_util::future::{Either, join_all, select};
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use tokio::sync::watch;
 
-use super::metrics::Counter;
+use super::metrics::{Counter, LagSlot};
 use super::{ConsumerSummary, HostError, Inbox, Metrics, Summary};
 use crate::delivery::bus::BoxError;
 use crate::delivery::dead_letter::InboxOutcome;
@@ -107,8 +107,11 @@ where
             let consumer = Consumer::<E, T::Subscription>::subscribe(transport, &shared.consumer)
                 .await
                 .map_err(|error| subscribe_error(&shared.consumer, E::FULL_TYPE, error))?;
+            let lag = shared.metrics.lag_slot();
+            lag.set(consumer.lag());
             Ok(Box::new(Open {
                 consumer,
+                lag,
                 handler: self.handler,
                 shared,
             }) as Box<dyn Source>)
@@ -124,6 +127,8 @@ pub(crate) trait Source {
 
 struct Open<E, S, I, F> {
     consumer: Consumer<E, S>,
+    /// Where the consumer's lag is reported.
+    lag: LagSlot,
     handler: Arc<F>,
     shared: Arc<Shared<I>>,
 }
@@ -137,7 +142,9 @@ where
 {
     fn next(&mut self) -> LocalBoxFuture<'_, Option<Result<Box<dyn Job>, TransportError>>> {
         Box::pin(async move {
-            Some(match self.consumer.next().await? {
+            let next = self.consumer.next().await;
+            self.lag.set(self.consumer.lag());
+            Some(match next? {
                 Ok(received) => Ok(Box::new(Handle {
                     received,
                     handler: Arc::clone(&self.handler),
