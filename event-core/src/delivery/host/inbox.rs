@@ -137,6 +137,7 @@ impl Settlement {
     /// that is down is not hammered, and returned with the store's error.
     /// Dropping it instead would bring it back at once, again and again,
     /// each time one attempt further towards the dead letters.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn store_failed(
         policy: &RetryPolicy,
         delivery: &Delivery,

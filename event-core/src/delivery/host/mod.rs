@@ -77,8 +77,9 @@ use core::marker::PhantomData;
 use core::time::Duration;
 use std::sync::Arc;
 
-// The settling the SQLite inbox shares with the one in memory.
-#[cfg(feature = "sqlite")]
+// The settling the SQLite inbox shares with the one in memory, and the
+// release after a store failure that the PostgreSQL inbox uses too.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use inbox::Settlement;
 pub use inbox::{Inbox, MemoryInbox};
 pub use metrics::{Metrics, MetricsSnapshot};
