@@ -56,7 +56,7 @@ pub trait Field<N> {
 /// Reads field `N` of event `S` into a field of type `U`, without an error
 /// of its own when `S` has no such field (or is no event): the inherent
 /// method applies where `S: Field<N>` holds, the [`Unreadable`] one
-/// otherwise, and a constant check ([`check_source_field`],
+/// otherwise, and a constant check ([`Mapping::field`],
 /// [`check_older_field`]) reports the mistake in the user's terms.
 #[derive(Debug)]
 pub struct Probe<S, N, U>(PhantomData<Reads<S, N, U>>);
