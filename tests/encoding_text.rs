@@ -80,3 +80,35 @@ fn a_generic_event_is_written_as_serde_json_writes_it() {
         assert_eq!(CloudEvent::from_json(&event.to_json_vec()).unwrap(), event);
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Any text in the data, and any text an attribute may hold (quotes,
+    /// backslashes, DEL, any code point, any length around the escaper's
+    /// eight-byte steps), is written as serde_json writes it.
+    #[test]
+    fn any_text_is_escaped_as_serde_json_escapes_it(
+        text in proptest::prelude::any::<String>(),
+        ascii in "[\\x00-\\x7f]{0,40}",
+    ) {
+        let mut data = event();
+        data.product_id = text.clone();
+        data.tags = vec![ascii.clone(), format!("{ascii}{text}")];
+        // Attributes hold no control characters (CloudEvents forbids them).
+        let printable = |s: &str| s.chars().filter(|c| !c.is_control()).collect::<String>();
+        let attribute = format!("x{}{}", printable(&ascii), printable(&text));
+        let envelope = Envelope::new("/catalog", data)
+            .with_extension("comexampletext", attribute.clone())
+            .with_subject(attribute);
+        let written = envelope.to_json().unwrap();
+        proptest::prop_assert_eq!(&written, &serde_json::to_string(&envelope).unwrap());
+        let back = Envelope::<PriceChangedIntegrationEvent>::from_json(written.as_bytes()).unwrap();
+        proptest::prop_assert_eq!(back.data(), envelope.data());
+
+        // The same document as a generic CloudEvent, written by its own
+        // writer.
+        let event = CloudEvent::from_json(written.as_bytes()).unwrap();
+        proptest::prop_assert_eq!(event.to_json_vec(), serde_json::to_vec(&event).unwrap());
+    }
+}
