@@ -157,8 +157,24 @@ impl SqliteInbox {
         failed_before: bool,
         handler: impl FnOnce(&Transaction<'_>, &Envelope<E>) -> Result<(), BoxError>,
     ) -> Result<InboxOutcome, BoxError> {
+        let (tx, outcome) = Self::begin(conn, consumer, envelope.id().as_str(), failed_before)?;
+        if outcome == InboxOutcome::Processed {
+            handler(&tx, envelope)?;
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// Opens the transaction of one delivery: forgets the failures recorded
+    /// for the event when `failed_before`, and records it (or finds it
+    /// recorded: a duplicate).
+    fn begin<'c>(
+        conn: &'c mut Connection,
+        consumer: &str,
+        event_id: &str,
+        failed_before: bool,
+    ) -> rusqlite::Result<(Transaction<'c>, InboxOutcome)> {
         let tx = conn.transaction()?;
-        let event_id = envelope.id().as_str();
         if failed_before {
             tx.execute(
                 "DELETE FROM event_inbox_failures WHERE consumer = ?1 AND event_id = ?2",
@@ -166,11 +182,7 @@ impl SqliteInbox {
             )?;
         }
         let outcome = Self::record(&tx, consumer, event_id)?;
-        if outcome == InboxOutcome::Processed {
-            handler(&tx, envelope)?;
-        }
-        tx.commit()?;
-        Ok(outcome)
+        Ok((tx, outcome))
     }
 
     /// [`apply`](Self::apply) with an async handler, which may hold the
@@ -185,15 +197,7 @@ impl SqliteInbox {
     where
         F: AsyncFnOnce(&Transaction<'_>, &Envelope<E>) -> Result<(), BoxError>,
     {
-        let tx = conn.transaction()?;
-        let event_id = envelope.id().as_str();
-        if failed_before {
-            tx.execute(
-                "DELETE FROM event_inbox_failures WHERE consumer = ?1 AND event_id = ?2",
-                params![consumer, event_id],
-            )?;
-        }
-        let outcome = Self::record(&tx, consumer, event_id)?;
+        let (tx, outcome) = Self::begin(conn, consumer, envelope.id().as_str(), failed_before)?;
         if outcome == InboxOutcome::Processed {
             handler(&tx, envelope).await?;
         }
