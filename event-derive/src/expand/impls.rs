@@ -33,19 +33,21 @@ pub fn emit(
     let debug = redacting_debug(input, krate);
     let unique = uniqueness_guard(input, resolved, krate);
     let generic_warning = resolved.generic_name.as_ref().map(|note| {
-        // A deprecated item used at the struct's name: a real warning on
-        // stable Rust, pointing where the fix goes.
-        // The item takes the event's own name, so the warning names what the
-        // user wrote, not a generated identifier.
+        // A deprecated constant used at the struct's name: a real warning on
+        // stable Rust, pointing where the fix goes. The constant takes the
+        // event's own name (a struct with named fields is a type only, so the
+        // value namespace has room for it), and the warning names what the
+        // user wrote: "use of deprecated constant `ProductUpdated`: ...".
         let name = ident.unraw().to_string();
         let shadow = Ident::new(&name, Span::call_site());
         let used = Ident::new(&name, ident.span());
         let use_site = quote_spanned!(ident.span()=> let _ = #used;);
         quote! {
+            #[deprecated(note = #note)]
+            #[allow(non_upper_case_globals, dead_code)]
+            #[doc(hidden)]
+            const #shadow: () = ();
             const _: () = {
-                #[deprecated(note = #note)]
-                #[allow(non_camel_case_types, dead_code)]
-                struct #shadow;
                 #use_site
             };
         }
