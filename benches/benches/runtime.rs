@@ -195,9 +195,9 @@ fn outbox(c: &mut Criterion) {
                             )
                             .unwrap();
                         for m in &messages {
-                            let headers = serde_json::to_string(&m.headers).unwrap();
+                            let headers = serde_json::to_string(&m.headers()).unwrap();
                             insert
-                                .execute(params![m.id, m.event_type, headers, m.payload, 0])
+                                .execute(params![m.id(), m.event_type(), headers, m.payload(), 0])
                                 .unwrap();
                         }
                     }

@@ -233,19 +233,19 @@ pub fn diff_events(actual: &[Message], expected: &[Value]) -> Option<String> {
                 .join(", "),
             actual
                 .iter()
-                .map(|m| m.event_type.as_str())
+                .map(Message::event_type)
                 .collect::<Vec<_>>()
                 .join(", "),
         ));
     }
     for (i, (message, expected)) in actual.iter().zip(expected).enumerate() {
         let path = format!("[{i}]");
-        let event: Value = match serde_json::from_slice(&message.payload) {
+        let event: Value = match serde_json::from_slice(message.payload()) {
             Ok(event) => event,
             Err(error) => {
                 lines.push(format!(
                     "{path}: the payload of {} is not CloudEvents JSON ({error})",
-                    message.event_type
+                    message.event_type()
                 ));
                 continue;
             }
