@@ -183,6 +183,24 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, day_or_month(month), day_or_month(day))
 }
 
+/// The year, month and day of a day counted from 0000-01-01 (day 0) up to
+/// 9999-12-31: [`civil_from_days`] in unsigned arithmetic, its years counted
+/// from March, one era (400 years) earlier so that none is negative.
+fn civil_from_days_since_year_zero(days: u32) -> (u32, u32, u32) {
+    // 0000-03-01 is day 60 (0000 is a leap year).
+    let z = days + 146_097 - 60;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    // At least 400: the era added above is taken off again.
+    let year = yoe + era * 400 + u32::from(month <= 2) - 400;
+    (year, month, day)
+}
+
 fn day_or_month(value: i64) -> u32 {
     u32::try_from(value).unwrap_or(1)
 }
@@ -255,11 +273,12 @@ impl Timestamp {
         if !(MIN_SECS..=MAX_SECS).contains(&local) {
             return None;
         }
-        let days = local.div_euclid(86_400);
-        // Both below 2^32: the second of the day, a year of 0000 to 9999.
-        let rem = u32::try_from(local.rem_euclid(86_400)).unwrap_or(0);
-        let (year, month, day) = civil_from_days(days);
-        let year = u32::try_from(year).unwrap_or(0);
+        // Seconds since 0000-01-01T00:00:00, below 2^39: unsigned arithmetic
+        // from here, whose divisions by constants are cheaper.
+        let since = u64::try_from(local - MIN_SECS).ok()?;
+        let days = u32::try_from(since / 86_400).ok()?;
+        let rem = (since % 86_400) as u32;
+        let (year, month, day) = civil_from_days_since_year_zero(days);
         let mut bytes = *b"0000-00-00T00:00:00.000000000+00:00";
         put2(&mut bytes, 0, year / 100);
         put2(&mut bytes, 2, year % 100);
