@@ -141,7 +141,7 @@ impl Drop for Deterministic {
 /// let sale = Envelope::new("/catalog", ProductPutOnSale { product_id: "p-7".into() });
 /// let staged = testing::staged(&bus, |bus, work| bus.publish(work, &sale)).unwrap();
 /// assert_eq!(staged.len(), 1);
-/// assert_eq!(staged[0].event_type, "product.updated.v1");
+/// assert_eq!(staged[0].event_type(), "product.updated.v1");
 /// ```
 pub fn staged<R, E>(
     bus: &DomainBus,
