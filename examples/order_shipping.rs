@@ -115,7 +115,7 @@ async fn publish_committed<I: IntegrationEvent>(
     step: &str,
 ) -> Result<(), BoxError> {
     for message in work.messages() {
-        record(trail, step, &Envelope::<I>::from_json(&message.payload)?);
+        record(trail, step, &Envelope::<I>::from_json(message.payload())?);
     }
     work.publish(transport).await?;
     Ok(())

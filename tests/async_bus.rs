@@ -107,7 +107,7 @@ fn sync_and_async_translators_stage_in_subscription_order() {
         .messages()
         .iter()
         .map(|m| {
-            let e = Envelope::<LoanRecordedIntegrationEvent>::from_json(&m.payload).unwrap();
+            let e = Envelope::<LoanRecordedIntegrationEvent>::from_json(m.payload()).unwrap();
             assert_eq!(e.causation_id(), Some(recorded.id()));
             let data = e.into_data();
             (data.loan_id, data.branch)

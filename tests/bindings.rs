@@ -232,7 +232,7 @@ fn broker_mappings_name_headers_their_way() {
         let message = Message::binary(&event(), &mapping);
         assert_eq!(message.header(id_header), Some("B234-1234-1234"));
         assert_eq!(message.content_type(), Some("application/xml"));
-        assert_eq!(message.payload, b"<much wow=\"xml\"/>");
+        assert_eq!(message.payload(), b"<much wow=\"xml\"/>");
         assert_eq!(message.to_cloud_event(&mapping).unwrap(), event());
     }
     let structured = Message::structured(&event());

@@ -170,7 +170,7 @@ fn staged_ids(work: &Staged) -> Vec<String> {
     work.messages()
         .iter()
         .map(|m| {
-            Envelope::<PaymentCapturedIntegrationEvent>::from_json(&m.payload)
+            Envelope::<PaymentCapturedIntegrationEvent>::from_json(m.payload())
                 .unwrap()
                 .data()
                 .payment_id

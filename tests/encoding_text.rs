@@ -49,8 +49,8 @@ fn an_envelope_is_written_as_serde_json_writes_it() {
         let text = envelope.to_json().unwrap();
         assert_eq!(text, serde_json::to_string(&envelope).unwrap());
         let message = encode(&envelope).unwrap();
-        assert_eq!(message.payload, text.as_bytes());
-        let back = Envelope::<PriceChangedIntegrationEvent>::from_json(&message.payload).unwrap();
+        assert_eq!(message.payload(), text.as_bytes());
+        let back = Envelope::<PriceChangedIntegrationEvent>::from_json(message.payload()).unwrap();
         assert_eq!(back.data(), envelope.data());
     }
 }

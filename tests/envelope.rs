@@ -202,7 +202,7 @@ fn partition_key_travels_in_every_mode() {
     let message = event_core::encode(&envelope).unwrap();
     assert_eq!(message.partition_key().as_deref(), Some("p-7"));
     let decoded: Envelope<ParcelScannedIntegrationEvent> =
-        Envelope::from_json(&message.payload).unwrap();
+        Envelope::from_json(message.payload()).unwrap();
     assert_eq!(decoded.partition_key(), Some("p-7"));
 
     let event: CloudEvent = envelope.to_cloud_event().unwrap();

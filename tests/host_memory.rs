@@ -223,12 +223,11 @@ fn failures_are_retried_then_dead_lettered_and_counted() {
         publisher.publish(&poison).await.unwrap();
         publisher.publish(&lent_v2("fine", "m-2")).await.unwrap();
         // Bytes that are no event at all, under the handler's type.
-        let garbage = Message {
-            id: "not-json".into(),
-            event_type: BookLentIntegrationEventV2::FULL_TYPE.into(),
-            headers: Vec::new(),
-            payload: b"{ not json".to_vec(),
-        };
+        let garbage = Message::new(
+            "not-json",
+            BookLentIntegrationEventV2::FULL_TYPE,
+            b"{ not json".to_vec(),
+        );
         transport.publish(garbage).await.unwrap();
 
         let summary = host

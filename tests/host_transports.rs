@@ -413,14 +413,14 @@ async fn failures_retry_then_dead_letter<T: Transport + Clone>(fixture: Fixture<
         .unwrap();
     // A CloudEvent of the handler's type whose data does not fit it (from
     // a producer with another idea of the contract).
-    let mut misfit = encode(&Envelope::new(
+    let misfit = encode(&Envelope::new(
         "/library",
         BookReturnedIntegrationEvent { seq: 2 },
     ))
     .unwrap();
-    let mut event: serde_json::Value = serde_json::from_slice(&misfit.payload).unwrap();
+    let mut event: serde_json::Value = serde_json::from_slice(misfit.payload()).unwrap();
     event["data"] = serde_json::json!({ "sequence": "two" });
-    misfit.payload = serde_json::to_vec(&event).unwrap();
+    let misfit = misfit.with_payload(serde_json::to_vec(&event).unwrap());
     fixture.transport.publish(misfit.clone()).await.unwrap();
     let buried = 2;
 
@@ -449,7 +449,7 @@ async fn failures_retry_then_dead_letter<T: Transport + Clone>(fixture: Fixture<
         .unwrap();
     assert_eq!(letter.last_error, "unlucky");
     assert_eq!(letter.attempts, 3);
-    let letter = dead.iter().find(|d| d.event_id == misfit.id).unwrap();
+    let letter = dead.iter().find(|d| d.event_id == misfit.id()).unwrap();
     assert!(
         letter.last_error.contains("could not be decoded"),
         "{}",

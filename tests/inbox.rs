@@ -244,7 +244,7 @@ fn dead_letters_are_listed_with_their_failures_and_requeued_to_be_processed_once
         assert_eq!(dead.len(), 1);
         let letter = &dead[0];
         assert_eq!(letter.consumer, "ledger");
-        assert_eq!(letter.event_id, sent.id);
+        assert_eq!(letter.event_id, sent.id());
         assert_eq!(letter.event_type, "payment.captured.v1");
         assert_eq!(letter.attempts, 3);
         assert_eq!(letter.last_error, "ledger closed (attempt 3)");
@@ -252,10 +252,10 @@ fn dead_letters_are_listed_with_their_failures_and_requeued_to_be_processed_once
             .first_failed_at_ms
             .expect("the first failure was recorded");
         assert!(first <= letter.last_failed_at_ms);
-        assert_eq!(letter.payload, sent.payload);
+        assert_eq!(letter.payload, sent.payload());
         assert_eq!(letter.message(), sent, "headers and payload as delivered");
         assert_eq!(
-            SqliteInbox::dead_letter(&conn, "ledger", &sent.id)
+            SqliteInbox::dead_letter(&conn, "ledger", sent.id())
                 .unwrap()
                 .as_ref(),
             Some(letter)
@@ -267,7 +267,7 @@ fn dead_letters_are_listed_with_their_failures_and_requeued_to_be_processed_once
         );
 
         assert!(
-            SqliteInbox::requeue(&mut conn, "ledger", &sent.id, &transport)
+            SqliteInbox::requeue(&mut conn, "ledger", sent.id(), &transport)
                 .await
                 .unwrap()
         );
@@ -277,7 +277,7 @@ fn dead_letters_are_listed_with_their_failures_and_requeued_to_be_processed_once
                 .is_empty()
         );
         assert!(
-            !SqliteInbox::requeue(&mut conn, "ledger", &sent.id, &transport)
+            !SqliteInbox::requeue(&mut conn, "ledger", sent.id(), &transport)
                 .await
                 .unwrap(),
             "requeued twice"
@@ -288,7 +288,7 @@ fn dead_letters_are_listed_with_their_failures_and_requeued_to_be_processed_once
             received.delivery.attempt, 1,
             "a requeued message starts afresh"
         );
-        assert_eq!(received.envelope.id().as_str(), sent.id);
+        assert_eq!(received.envelope.id().as_str(), sent.id());
         let outcome = SqliteInbox::deliver(&mut conn, "ledger", received, &three_attempts(), apply)
             .await
             .unwrap();
@@ -317,7 +317,7 @@ fn a_requeued_event_that_fails_again_is_dead_lettered_again_with_fresh_counts() 
         transport.publish(sent.clone()).await.unwrap();
         let policy = three_attempts();
         fail_until_dead(&mut conn, &mut consumer, &policy).await;
-        SqliteInbox::requeue(&mut conn, "ledger", &sent.id, &transport)
+        SqliteInbox::requeue(&mut conn, "ledger", sent.id(), &transport)
             .await
             .unwrap();
         let outcomes = fail_until_dead(&mut conn, &mut consumer, &policy).await;
@@ -348,17 +348,17 @@ fn a_discarded_dead_letter_is_gone_and_not_delivered() {
         }
         assert_eq!(SqliteInbox::dead_letters(&conn, "ledger").unwrap().len(), 2);
 
-        assert!(SqliteInbox::discard(&conn, "ledger", &dropped.id).unwrap());
-        assert!(!SqliteInbox::discard(&conn, "ledger", &dropped.id).unwrap());
-        assert!(!SqliteInbox::discard(&conn, "audit", &kept.id).unwrap());
+        assert!(SqliteInbox::discard(&conn, "ledger", dropped.id()).unwrap());
+        assert!(!SqliteInbox::discard(&conn, "ledger", dropped.id()).unwrap());
+        assert!(!SqliteInbox::discard(&conn, "audit", kept.id()).unwrap());
         let left: Vec<String> = SqliteInbox::dead_letters(&conn, "ledger")
             .unwrap()
             .into_iter()
             .map(|d| d.event_id)
             .collect();
-        assert_eq!(left, [kept.id.as_str()]);
+        assert_eq!(left, [kept.id()]);
         assert_eq!(
-            SqliteInbox::dead_letter(&conn, "ledger", &dropped.id).unwrap(),
+            SqliteInbox::dead_letter(&conn, "ledger", dropped.id()).unwrap(),
             None
         );
         assert!(now(consumer.next()).await.is_none());
@@ -374,12 +374,11 @@ fn undecodable_messages_are_buried_with_what_is_known_of_their_failures() {
         let mut consumer = Payments::subscribe(&transport, "ledger").await.unwrap();
         for id in ["garbage-1", "garbage-2"] {
             transport
-                .publish(Message {
-                    id: id.into(),
-                    event_type: PaymentCapturedIntegrationEvent::FULL_TYPE.into(),
-                    headers: Vec::new(),
-                    payload: b"{not json".to_vec(),
-                })
+                .publish(Message::new(
+                    id,
+                    PaymentCapturedIntegrationEvent::FULL_TYPE,
+                    b"{not json".to_vec(),
+                ))
                 .await
                 .unwrap();
         }
@@ -390,7 +389,7 @@ fn undecodable_messages_are_buried_with_what_is_known_of_their_failures() {
         while buried < 2 {
             match consumer.next().await.unwrap() {
                 Err(ConsumeError::Decode { error, delivery }) => {
-                    if delivery.message.id == "garbage-2" && delivery.attempt == 1 {
+                    if delivery.message.id() == "garbage-2" && delivery.attempt == 1 {
                         delivery.nack().await.unwrap();
                         continue;
                     }
@@ -446,7 +445,7 @@ fn a_transport_that_cannot_requeue_keeps_the_dead_letter() {
         transport.publish(sent.clone()).await.unwrap();
         fail_until_dead(&mut conn, &mut consumer, &RetryPolicy::none()).await;
 
-        let error = SqliteInbox::requeue(&mut conn, "ledger", &sent.id, &transport)
+        let error = SqliteInbox::requeue(&mut conn, "ledger", sent.id(), &transport)
             .await
             .unwrap_err();
         assert!(

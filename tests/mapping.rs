@@ -200,9 +200,9 @@ fn a_translator_maps_enriches_and_appends_in_a_caused_envelope() {
 
     let messages = work.into_messages();
     assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0].event_type, "product.updated.v2");
+    assert_eq!(messages[0].event_type(), "product.updated.v2");
     let public =
-        Envelope::<ProductUpdatedIntegrationEvent>::from_json(&messages[0].payload).unwrap();
+        Envelope::<ProductUpdatedIntegrationEvent>::from_json(messages[0].payload()).unwrap();
     assert_eq!(public.causation_id(), Some(domain.id()));
     assert_eq!(public.correlation_id(), domain.correlation_id());
     assert_eq!(public.data().title, "Kettle");

@@ -201,7 +201,7 @@ fn an_envelope_goes_round_trip_in_binary_mode() {
             .unwrap();
         assert_eq!(received.envelope, envelope);
         assert_eq!(received.delivery.attempt, 1);
-        assert_eq!(received.delivery.message.id, envelope.id().as_str());
+        assert_eq!(received.delivery.message.id(), envelope.id().as_str());
         assert_eq!(received.envelope.partition_key(), Some("warehouse 7"));
         assert_eq!(
             received.delivery.message.partition_key().as_deref(),
@@ -259,7 +259,7 @@ fn an_envelope_goes_round_trip_in_structured_mode() {
             .unwrap()
             .unwrap();
         assert_eq!(received.envelope, envelope);
-        assert_eq!(received.delivery.message.payload, message.payload);
+        assert_eq!(received.delivery.message.payload(), message.payload());
         assert_eq!(
             received.delivery.message.content_type(),
             Some("application/cloudevents+json")
@@ -282,7 +282,7 @@ fn the_server_stores_a_message_published_twice_once() {
         assert_eq!(stored(&transport).await, 1);
 
         let delivery = next(&mut billing).await;
-        assert_eq!(delivery.message.id, message.id);
+        assert_eq!(delivery.message.id(), message.id());
         delivery.ack().await.unwrap();
         // Nothing else for the group: none waiting, none in flight.
         assert_eq!(pending(&transport, "billing").await, (0, 0));
@@ -357,7 +357,7 @@ fn a_message_delivered_too_often_becomes_a_dead_letter_and_can_be_requeued() {
         let letter = letters.remove(0);
         assert_eq!(letter.consumer, "billing");
         assert_eq!(letter.attempts, 2);
-        assert_eq!(letter.message.id, original.id);
+        assert_eq!(letter.message.id(), original.id());
         assert_eq!(
             letter
                 .message
@@ -386,10 +386,7 @@ fn a_message_delivered_too_often_becomes_a_dead_letter_and_can_be_requeued() {
             .await
             .unwrap();
         let again = next(&mut billing).await;
-        assert_eq!(
-            (again.message.id.as_str(), again.attempt),
-            (original.id.as_str(), 1)
-        );
+        assert_eq!((again.message.id(), again.attempt), (original.id(), 1));
         assert_eq!(parcel(&again), "p-1");
         again.ack().await.unwrap();
         transport
@@ -419,8 +416,8 @@ fn a_requeued_message_goes_to_one_group_only() {
 
         let mut billing = transport.subscribe(SHIPPED, "billing").await.unwrap();
         let delivery = next(&mut billing).await;
-        assert_eq!(delivery.message.id, message.id);
-        assert_eq!(delivery.message.payload, message.payload);
+        assert_eq!(delivery.message.id(), message.id());
+        assert_eq!(delivery.message.payload(), message.payload());
         assert_eq!(delivery.attempt, 1);
         delivery.ack().await.unwrap();
 
@@ -558,26 +555,24 @@ fn bad_input_is_a_typed_error() {
                 .unwrap();
 
         // What the transport cannot send is refused, not sent.
-        let garbage = Message {
-            id: "G-1".into(),
-            event_type: SHIPPED.into(),
-            headers: vec![],
-            payload: b"not json".to_vec(),
-        };
+        let garbage = Message::new("G-1", SHIPPED, b"not json".to_vec());
         assert!(matches!(
             transport.publish(garbage).await,
             Err(TransportError::Rejected(_))
         ));
-        let mut broken = message("p-1");
-        broken
-            .headers
-            .push(("x-note".into(), "two\r\nlines".into()));
+        let broken = message("p-1");
+        let broken = broken.with_header("x-note", "two\r\nlines");
         assert!(matches!(
             transport.publish(broken).await,
             Err(TransportError::Rejected(_))
         ));
-        let mut anonymous = message("p-1");
-        anonymous.id = String::new();
+        let anonymous = message("p-1");
+        let anonymous = Message::from_parts(
+            "",
+            anonymous.event_type(),
+            anonymous.headers(),
+            anonymous.payload().to_vec(),
+        );
         assert!(matches!(
             transport.publish(anonymous).await,
             Err(TransportError::Rejected(_))
@@ -601,8 +596,8 @@ fn bad_input_is_a_typed_error() {
         let Err(ConsumeError::Decode { delivery, .. }) = outcome else {
             panic!("expected a decode error, got {outcome:?}");
         };
-        assert_eq!(delivery.message.id, "");
-        assert_eq!(delivery.message.payload, b"{oops");
+        assert_eq!(delivery.message.id(), "");
+        assert_eq!(delivery.message.payload(), b"{oops");
         delivery.ack().await.unwrap();
     });
 }

@@ -311,7 +311,7 @@ fn a_delivery_failing_past_the_policy_is_a_dead_letter_that_can_be_requeued_or_d
         let letters = inbox.dead_letters("ledger").await.unwrap();
         assert_eq!(letters.len(), 2);
         let letter = &letters[0];
-        assert_eq!(letter.event_id, first.id);
+        assert_eq!(letter.event_id, first.id());
         assert_eq!(letter.consumer, "ledger");
         assert_eq!(letter.attempts, 3);
         assert_eq!(letter.last_error, "ledger closed (attempt 3)");
@@ -319,7 +319,7 @@ fn a_delivery_failing_past_the_policy_is_a_dead_letter_that_can_be_requeued_or_d
         assert!(letter.first_failed_at_ms.unwrap() <= letter.last_failed_at_ms);
         assert_eq!(
             inbox
-                .dead_letter("ledger", &first.id)
+                .dead_letter("ledger", first.id())
                 .await
                 .unwrap()
                 .as_ref(),
@@ -329,7 +329,7 @@ fn a_delivery_failing_past_the_policy_is_a_dead_letter_that_can_be_requeued_or_d
         assert_eq!(db.scalar(&format!("SELECT COUNT(*) FROM {table}")).await, 0);
 
         // A transport that cannot requeue keeps the dead letter.
-        let refused = inbox.requeue("ledger", &first.id, &NoRequeue).await;
+        let refused = inbox.requeue("ledger", first.id(), &NoRequeue).await;
         assert!(matches!(refused, Err(RequeueError::Transport(_))));
         assert_eq!(inbox.dead_letters("ledger").await.unwrap().len(), 2);
 
@@ -337,13 +337,13 @@ fn a_delivery_failing_past_the_policy_is_a_dead_letter_that_can_be_requeued_or_d
         // processed; discarded: gone.
         assert!(
             inbox
-                .requeue("ledger", &first.id, &transport)
+                .requeue("ledger", first.id(), &transport)
                 .await
                 .unwrap()
         );
         assert!(
             !inbox
-                .requeue("ledger", &first.id, &transport)
+                .requeue("ledger", first.id(), &transport)
                 .await
                 .unwrap()
         );
@@ -360,8 +360,8 @@ fn a_delivery_failing_past_the_policy_is_a_dead_letter_that_can_be_requeued_or_d
                 .unwrap(),
             InboxOutcome::Processed
         );
-        assert!(inbox.discard("ledger", &second.id).await.unwrap());
-        assert!(!inbox.discard("ledger", &second.id).await.unwrap());
+        assert!(inbox.discard("ledger", second.id()).await.unwrap());
+        assert!(!inbox.discard("ledger", second.id()).await.unwrap());
         assert!(inbox.dead_letters("ledger").await.unwrap().is_empty());
         assert_eq!(db.scalar(&format!("SELECT COUNT(*) FROM {table}")).await, 1);
     });

@@ -214,7 +214,7 @@ fn the_outbox_commits_and_rolls_back_with_the_users_transaction() {
         let published: Vec<String> = transport
             .published()
             .iter()
-            .map(|m| m.event_type.clone())
+            .map(|m| m.event_type().to_owned())
             .collect();
         assert_eq!(published, ["order.placed.v1", "order.placed.v1"]);
         assert_eq!(transport.published()[1], fourth);
@@ -222,7 +222,7 @@ fn the_outbox_commits_and_rolls_back_with_the_users_transaction() {
         assert_eq!(outbox.published().await.unwrap(), 2);
         assert_eq!(
             outbox
-                .state_of(&transport.published()[0].id)
+                .state_of(transport.published()[0].id())
                 .await
                 .unwrap()
                 .unwrap()
@@ -272,7 +272,7 @@ fn dead_letters_after_max_attempts_are_listed_requeued_and_discarded() {
 
         let letters = outbox.dead_letters().await.unwrap();
         let ids: Vec<&str> = letters.iter().map(|l| l.id.as_str()).collect();
-        let appended: Vec<&str> = expected.iter().map(|m| m.id.as_str()).collect();
+        let appended: Vec<&str> = expected.iter().map(Message::id).collect();
         assert_eq!(ids, appended, "oldest first");
         for letter in &letters {
             assert_eq!(letter.attempts, 3);
@@ -406,7 +406,7 @@ fn a_requeued_dead_letter_carries_its_claim_generation_on() {
         let lease = Duration::from_secs(30);
         let first = outbox.claim("relay-a", 1, lease).await.unwrap();
         assert!(outbox.bury(first[0].claim, 1, "rejected").await.unwrap());
-        assert!(outbox.requeue(&only.id).await.unwrap());
+        assert!(outbox.requeue(only.id()).await.unwrap());
         let second = outbox.claim("relay-b", 1, lease).await.unwrap();
         assert_eq!(second[0].claim.seq, first[0].claim.seq);
         assert!(second[0].claim.generation > first[0].claim.generation);
@@ -430,18 +430,21 @@ fn a_requeued_dead_letter_carries_its_claim_generation_on() {
 fn bytes_postgres_cannot_store_are_an_error_and_odd_headers_round_trip() {
     pg::run("bad_input", |db| async move {
         let outbox = db.outbox();
-        let mut bad = message(1);
-        bad.id = "evt\0nul".to_owned();
+        let bad = message(1);
+        let bad = Message::from_parts(
+            "evt\0nul",
+            bad.event_type(),
+            bad.headers(),
+            bad.payload().to_vec(),
+        );
         let mut tx = db.pool.begin().await.unwrap();
         assert!(outbox.append(&mut tx, &bad).await.is_err());
         drop(tx);
         assert_eq!(outbox.pending().await.unwrap(), 0);
         // A header with a NUL is stored escaped, in JSON, and comes back as
         // it was.
-        let mut odd_header = message(2);
-        odd_header
-            .headers
-            .push(("x-note".to_owned(), "a\0b".to_owned()));
+        let odd_header = message(2);
+        let odd_header = odd_header.with_header("x-note", "a\0b");
         let mut tx = db.pool.begin().await.unwrap();
         outbox
             .append_all(&mut tx, vec![message(3), odd_header.clone()])

@@ -179,14 +179,14 @@ fn two_relays_on_one_outbox_publish_each_row_once_and_each_key_in_order() {
         assert_eq!(log.len(), appended.len());
         assert_eq!(a.published + b.published, appended.len() as u64);
         assert_eq!(a.fenced + b.fenced, 0);
-        let ids: HashSet<&str> = log.iter().map(|(_, m)| m.id.as_str()).collect();
+        let ids: HashSet<&str> = log.iter().map(|(_, m)| m.id()).collect();
         assert_eq!(ids.len(), appended.len());
         // No reordering within a key: each key's changes reach the broker
         // in the order they were appended.
         let mut lines: HashMap<String, Vec<u64>> = HashMap::new();
         for (_, message) in &log {
             if let Some(key) = message.partition_key() {
-                let event: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+                let event: serde_json::Value = serde_json::from_slice(message.payload()).unwrap();
                 lines
                     .entry(key.into_owned())
                     .or_default()
@@ -205,7 +205,7 @@ fn two_relays_on_one_outbox_publish_each_row_once_and_each_key_in_order() {
         .fetch_all(&db.pool)
         .await
         .unwrap();
-        let relays: HashMap<&str, &str> = log.iter().map(|(r, m)| (m.id.as_str(), *r)).collect();
+        let relays: HashMap<&str, &str> = log.iter().map(|(r, m)| (m.id(), *r)).collect();
         for (id, published_by) in &by {
             assert_eq!(relays[id.as_str()], published_by);
         }
@@ -226,9 +226,9 @@ fn a_rejected_message_holds_its_key_back_until_it_is_published() {
         let heads = outbox.claim("a", 10, lease).await.unwrap();
         let ids: Vec<&str> = heads
             .iter()
-            .map(|r| r.message.as_ref().unwrap().id.as_str())
+            .map(|r| r.message.as_ref().unwrap().id())
             .collect();
-        assert_eq!(ids, [first.id.as_str(), other.id.as_str()]);
+        assert_eq!(ids, [first.id(), other.id()]);
         // Another relay finds nothing: the second row waits for the first.
         let mut b = db.outbox();
         assert!(b.claim("b", 10, lease).await.unwrap().is_empty());
@@ -242,20 +242,20 @@ fn a_rejected_message_holds_its_key_back_until_it_is_published() {
         assert!(outbox.mark_published("a", heads[1].claim).await.unwrap());
         let again = b.claim("b", 10, lease).await.unwrap();
         assert_eq!(again.len(), 1);
-        assert_eq!(again[0].message.as_ref().unwrap().id, first.id);
+        assert_eq!(again[0].message.as_ref().unwrap().id(), first.id());
         assert_eq!(again[0].attempts, 1);
         assert!(b.mark_published("b", again[0].claim).await.unwrap());
         // Now the second.
         let last = outbox.claim("a", 10, lease).await.unwrap();
         assert_eq!(last.len(), 1);
-        assert_eq!(last[0].message.as_ref().unwrap().id, second.id);
+        assert_eq!(last[0].message.as_ref().unwrap().id(), second.id());
 
         // A buried row lets its key go on.
         let third = keyed("order-1", 3);
         append(&outbox, std::slice::from_ref(&third)).await;
         assert!(outbox.bury(last[0].claim, 9, "poison").await.unwrap());
         let next = outbox.claim("a", 10, lease).await.unwrap();
-        assert_eq!(next[0].message.as_ref().unwrap().id, third.id);
+        assert_eq!(next[0].message.as_ref().unwrap().id(), third.id());
     });
 }
 
@@ -398,9 +398,9 @@ fn a_relay_paused_past_its_lease_writes_nothing_about_the_rows_taken_over() {
         // The broker saw the first row twice (A's publish before its pause,
         // and B's), and the key in order after it.
         let log = log.lock().unwrap();
-        let ids: Vec<&str> = log.iter().map(|(_, m)| m.id.as_str()).collect();
-        let mut expected = vec![messages[0].id.as_str()];
-        expected.extend(messages.iter().map(|m| m.id.as_str()));
+        let ids: Vec<&str> = log.iter().map(|(_, m)| m.id()).collect();
+        let mut expected = vec![messages[0].id()];
+        expected.extend(messages.iter().map(|m| m.id()));
         assert_eq!(ids, expected);
     });
 }
@@ -470,9 +470,13 @@ fn a_relay_recovers_after_the_database_ends_its_connections() {
         let stats = handle.await.unwrap();
         // Every row reached the broker (at least once: a pass whose
         // connection was ended after a publish publishes it again).
-        let published: HashSet<String> = transport.published().into_iter().map(|m| m.id).collect();
+        let published: HashSet<String> = transport
+            .published()
+            .into_iter()
+            .map(|m| m.id().to_owned())
+            .collect();
         for message in first.iter().chain(&second) {
-            assert!(published.contains(&message.id));
+            assert!(published.contains(message.id()));
         }
         assert!(stats.published >= published.len() as u64);
         let health = monitor.health();
@@ -511,8 +515,8 @@ fn an_idle_relay_is_woken_by_a_commit_and_not_by_a_rollback() {
             append(&outbox, std::slice::from_ref(&message)).await;
             wait_for("the relay is woken and publishes", || {
                 let transport = transport.clone();
-                let id = message.id.clone();
-                async move { transport.published().iter().any(|m| m.id == id) }
+                let id = message.id().to_owned();
+                async move { transport.published().iter().any(|m| m.id() == id) }
             })
             .await;
         }
@@ -642,10 +646,10 @@ fn a_relay_rides_out_a_database_that_is_unreachable_for_a_while() {
         let mut lines: HashMap<String, Vec<u64>> = HashMap::new();
         let mut seen = HashSet::new();
         for message in transport.published() {
-            if !seen.insert(message.id.clone()) {
+            if !seen.insert(message.id().to_owned()) {
                 continue;
             }
-            let event: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+            let event: serde_json::Value = serde_json::from_slice(message.payload()).unwrap();
             lines
                 .entry(message.partition_key().unwrap().into_owned())
                 .or_default()

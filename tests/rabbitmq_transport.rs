@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use event_core::integration::{ConsumeError, Consumer, IntegrationPublisher, encode};
 use event_core::prelude::*;
 use event_core::rabbitmq::{ContentMode, RabbitMqSubscription, RabbitMqTransport};
-use event_core::transport::{Delivery, Message, Subscription, Transport, TransportError};
+use event_core::transport::{Delivery, Headers, Message, Subscription, Transport, TransportError};
 use lapin::options::{BasicGetOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
 
@@ -84,7 +84,7 @@ fn message(id: &str) -> Message {
 }
 
 fn parcel(delivery: &Delivery) -> String {
-    Envelope::<ParcelShippedIntegrationEvent>::from_json(&delivery.message.payload)
+    Envelope::<ParcelShippedIntegrationEvent>::from_json(delivery.message.payload())
         .unwrap()
         .data()
         .parcel_id
@@ -138,8 +138,8 @@ async fn queue_count(channel: &lapin::Channel, queue: &str) -> u32 {
         .message_count()
 }
 
-fn sorted(headers: &[(String, String)]) -> BTreeSet<(String, String)> {
-    headers.iter().cloned().collect()
+fn sorted(headers: Headers<'_>) -> BTreeSet<(String, String)> {
+    headers.map(|(n, v)| (n.to_owned(), v.to_owned())).collect()
 }
 
 #[test]
@@ -172,11 +172,11 @@ fn envelopes_round_trip_in_binary_and_structured_mode() {
                 .unwrap();
             assert_eq!(received.envelope, envelope);
             assert_eq!(received.delivery.attempt, 1);
-            assert_eq!(received.delivery.message.id, envelope.id().to_string());
-            assert_eq!(received.delivery.message.event_type, SHIPPED);
+            assert_eq!(received.delivery.message.id(), envelope.id().to_string());
+            assert_eq!(received.delivery.message.event_type(), SHIPPED);
             assert_eq!(
-                sorted(&received.delivery.message.headers),
-                sorted(&sent.headers),
+                sorted(received.delivery.message.headers()),
+                sorted(sent.headers()),
                 "{mode:?}"
             );
             received.ack().await.unwrap();
@@ -224,7 +224,7 @@ fn envelopes_round_trip_in_binary_and_structured_mode() {
                         properties.content_type().as_ref().unwrap().as_str(),
                         "application/cloudevents+json"
                     );
-                    assert_eq!(raw.delivery.data, sent.payload);
+                    assert_eq!(raw.delivery.data, sent.payload());
                 }
             }
             connection.close(200, "done".into()).await.unwrap();
@@ -246,23 +246,17 @@ fn a_nack_redelivers_with_the_next_attempt() {
 
         let first = next(&mut billing).await;
         assert_eq!(first.attempt, 1);
-        let id = first.message.id.clone();
+        let id = first.message.id().to_owned();
         first.nack().await.unwrap();
         let second = next(&mut billing).await;
-        assert_eq!(
-            (second.message.id.as_str(), second.attempt),
-            (id.as_str(), 2)
-        );
+        assert_eq!((second.message.id(), second.attempt), (id.as_str(), 2));
         second.nack().await.unwrap();
         let third = next(&mut billing).await;
-        assert_eq!((third.message.id.as_str(), third.attempt), (id.as_str(), 3));
+        assert_eq!((third.message.id(), third.attempt), (id.as_str(), 3));
         // Dropped without an answer: delivered again, counted.
         drop(third);
         let fourth = next(&mut billing).await;
-        assert_eq!(
-            (fourth.message.id.as_str(), fourth.attempt),
-            (id.as_str(), 4)
-        );
+        assert_eq!((fourth.message.id(), fourth.attempt), (id.as_str(), 4));
         fourth.ack().await.unwrap();
         wait_ready(&transport, "billing", 0).await;
 
@@ -335,7 +329,7 @@ fn requeue_delivers_to_one_group_only() {
         assert_eq!(transport.ready(SHIPPED, "tracking").await.unwrap(), 0);
         let mut billing = transport.subscribe(SHIPPED, "billing").await.unwrap();
         let delivery = next(&mut billing).await;
-        assert_eq!(delivery.message.id, dead.id);
+        assert_eq!(delivery.message.id(), dead.id());
         assert_eq!(delivery.attempt, 1);
         assert_eq!(parcel(&delivery), "p-dead");
         delivery.ack().await.unwrap();
@@ -426,10 +420,7 @@ fn bad_input_is_a_typed_error_and_the_transport_goes_on() {
         let mut billing = transport.subscribe(SHIPPED, "billing").await.unwrap();
         let good = message("p-1");
 
-        let not_an_event = Message {
-            payload: b"{not json".to_vec(),
-            ..good.clone()
-        };
+        let not_an_event = good.clone().with_payload(b"{not json".to_vec());
         assert_rejected(
             transport.publish(not_an_event.clone()).await,
             "binary mode of no CloudEvent",
@@ -437,31 +428,35 @@ fn bad_input_is_a_typed_error_and_the_transport_goes_on() {
         let structured = transport.clone().with_mode(ContentMode::Structured);
         // Structured mode carries the bytes as they are; the consumer judges.
         structured.connect().await.unwrap();
-        let too_long_id = Message {
-            id: "i".repeat(300),
-            ..good.clone()
-        };
+        let too_long_id = Message::from_parts(
+            &"i".repeat(300),
+            good.event_type(),
+            good.headers(),
+            good.payload().to_vec(),
+        );
         assert_rejected(
             structured.publish(too_long_id).await,
             "an id past 255 bytes",
         );
-        let empty_id = Message {
-            id: String::new(),
-            ..good.clone()
-        };
+        let empty_id = Message::from_parts(
+            "",
+            good.event_type(),
+            good.headers(),
+            good.payload().to_vec(),
+        );
         assert_rejected(transport.publish(empty_id).await, "an empty id");
-        let wildcard = Message {
-            event_type: "parcel.*".into(),
-            ..good.clone()
-        };
+        let wildcard = Message::from_parts(
+            good.id(),
+            "parcel.*",
+            good.headers(),
+            good.payload().to_vec(),
+        );
         assert_rejected(transport.publish(wildcard).await, "a wildcard type");
-        let mut broker_header = good.clone();
-        broker_header
-            .headers
-            .push(("x-delivery-count".into(), "7".into()));
+        let broker_header = good.clone();
+        let broker_header = broker_header.with_header("x-delivery-count", "7");
         assert_rejected(transport.publish(broker_header).await, "an x- header");
-        let mut long_header = good.clone();
-        long_header.headers.push(("h".repeat(300), "v".into()));
+        let long_header = good.clone();
+        let long_header = long_header.with_header(&"h".repeat(300), "v");
         assert_rejected(
             structured.publish(long_header).await,
             "a header name past 255 bytes",
@@ -478,7 +473,7 @@ fn bad_input_is_a_typed_error_and_the_transport_goes_on() {
         // None of it broke the connection or lost anything.
         transport.publish(good.clone()).await.unwrap();
         let delivery = next(&mut billing).await;
-        assert_eq!(delivery.message.id, good.id);
+        assert_eq!(delivery.message.id(), good.id());
         delivery.ack().await.unwrap();
         wait_ready(&transport, "billing", 0).await;
 
@@ -541,7 +536,7 @@ fn a_malformed_delivery_reaches_the_consumer_as_a_typed_decode_error() {
                 // with a typed error saying what is wrong.
                 assert!(!error.to_string().is_empty());
                 // Handed over as it came, unsettled: the consumer buries it.
-                assert_eq!(delivery.message.id, "bad-1");
+                assert_eq!(delivery.message.id(), "bad-1");
                 assert_eq!(delivery.attempt, 1);
                 assert_eq!(
                     delivery.message.header("cloudEvents_specversion"),

@@ -108,8 +108,8 @@ fn an_event_id_dead_lettered_twice_keeps_one_dead_letter_and_the_relay_running()
     assert_eq!(rt.block_on(relay.run_once()).unwrap().dead, 1);
     let dead = SqliteOutbox::dead_letters(relay.store_mut()).unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].id, m.id);
-    assert_eq!(dead[0].payload, m.payload);
+    assert_eq!(dead[0].id, m.id());
+    assert_eq!(dead[0].payload, m.payload());
     assert_eq!(SqliteOutbox::pending(relay.store_mut()).unwrap(), 0);
 }
 
@@ -152,7 +152,7 @@ fn dead_letters_are_inspected_requeued_and_discarded() {
     assert_eq!((second.retried, second.dead), (0, 2));
 
     let conn = relay.store_mut();
-    let letter = SqliteOutbox::dead_letter(conn, &a.id).unwrap().unwrap();
+    let letter = SqliteOutbox::dead_letter(conn, a.id()).unwrap().unwrap();
     assert_eq!(letter.attempts, 2);
     assert!(
         letter.last_error.contains("too large"),
@@ -161,18 +161,24 @@ fn dead_letters_are_inspected_requeued_and_discarded() {
     );
     assert!(letter.first_failure_ms > 0);
     assert!(letter.first_failure_ms <= letter.last_failure_ms);
-    assert_eq!(letter.payload, a.payload);
-    assert_eq!(letter.headers, a.headers);
+    assert_eq!(letter.payload, a.payload());
+    assert!(
+        letter
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .eq(a.headers())
+    );
 
-    assert!(SqliteOutbox::discard(conn, &b.id).unwrap());
-    assert!(!SqliteOutbox::discard(conn, &b.id).unwrap());
-    assert!(SqliteOutbox::requeue(conn, &a.id).unwrap());
+    assert!(SqliteOutbox::discard(conn, b.id()).unwrap());
+    assert!(!SqliteOutbox::discard(conn, b.id()).unwrap());
+    assert!(SqliteOutbox::requeue(conn, a.id()).unwrap());
     assert!(SqliteOutbox::dead_letters(conn).unwrap().is_empty());
     assert_eq!(
-        SqliteOutbox::state_of(conn, &a.id).unwrap(),
+        SqliteOutbox::state_of(conn, a.id()).unwrap(),
         Some(("pending".to_owned(), 0))
     );
-    assert_eq!(SqliteOutbox::state_of(conn, &b.id).unwrap(), None);
+    assert_eq!(SqliteOutbox::state_of(conn, b.id()).unwrap(), None);
 }
 
 #[test]
@@ -224,8 +230,12 @@ fn a_database_locked_past_the_busy_timeout_is_waited_out() {
         assert_eq!(stats.published, 20);
     });
     assert_eq!(SqliteOutbox::pending(&conn).unwrap(), 0);
-    let ids: Vec<String> = transport.published().into_iter().map(|m| m.id).collect();
-    let expected: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+    let ids: Vec<String> = transport
+        .published()
+        .into_iter()
+        .map(|m| m.id().to_owned())
+        .collect();
+    let expected: Vec<String> = messages.iter().map(|m| m.id().to_owned()).collect();
     assert_eq!(ids, expected, "published once each, in order");
 }
 
@@ -501,7 +511,7 @@ fn a_broker_that_never_answers_is_a_fault_and_the_batch_goes_back() {
     let conn = relay.store_mut();
     for m in &messages {
         assert_eq!(
-            SqliteOutbox::state_of(conn, &m.id).unwrap(),
+            SqliteOutbox::state_of(conn, m.id()).unwrap(),
             Some(("pending".to_owned(), 0)),
             "given back untouched"
         );
@@ -543,7 +553,7 @@ fn a_store_failure_mid_batch_gives_the_rest_of_the_batch_back() {
     let states: Vec<String> = messages
         .iter()
         .map(|m| {
-            SqliteOutbox::state_of(&relay.store_mut().inner, &m.id)
+            SqliteOutbox::state_of(&relay.store_mut().inner, m.id())
                 .unwrap()
                 .unwrap()
                 .0

@@ -225,7 +225,7 @@ impl Transport for Tagged {
         self.log
             .lock()
             .unwrap()
-            .push((self.relay.to_owned(), message.id.clone()));
+            .push((self.relay.to_owned(), message.id().to_owned()));
         self.inner.publish(message).await
     }
 
@@ -318,16 +318,16 @@ fn a_relay_paused_past_its_lease_mid_batch_leaves_its_rows_to_the_next() {
     let mut published = log.lock().unwrap().clone();
     published.sort();
     let mut expected = vec![
-        ("relay-a".to_owned(), messages[0].id.clone()),
-        ("relay-b".to_owned(), messages[1].id.clone()),
-        ("relay-b".to_owned(), messages[2].id.clone()),
+        ("relay-a".to_owned(), messages[0].id().to_owned()),
+        ("relay-b".to_owned(), messages[1].id().to_owned()),
+        ("relay-b".to_owned(), messages[2].id().to_owned()),
     ];
     expected.sort();
     assert_eq!(published, expected);
     let marks = database.published_by();
-    assert_eq!(marks[&messages[0].id].as_deref(), Some("relay-a"));
-    assert_eq!(marks[&messages[1].id].as_deref(), Some("relay-b"));
-    assert_eq!(marks[&messages[2].id].as_deref(), Some("relay-b"));
+    assert_eq!(marks[messages[0].id()].as_deref(), Some("relay-a"));
+    assert_eq!(marks[messages[1].id()].as_deref(), Some("relay-b"));
+    assert_eq!(marks[messages[2].id()].as_deref(), Some("relay-b"));
 }
 
 #[test]
@@ -433,7 +433,7 @@ fn a_requeued_dead_letter_carries_its_claim_generation_on() {
     let b = rt.block_on(conn.claim("relay-b", 1, lease)).unwrap()[0].claim;
     assert!(rt.block_on(conn.bury(b, 1, "rejected")).unwrap());
     // An operator requeues it and C claims it.
-    assert!(SqliteOutbox::requeue(&mut conn, &m.id).unwrap());
+    assert!(SqliteOutbox::requeue(&mut conn, m.id()).unwrap());
     let c = rt.block_on(conn.claim("relay-c", 1, lease)).unwrap()[0].claim;
     assert!(c.generation > b.generation && b.generation > a.generation);
     // Neither earlier holder can write about it any more.

@@ -92,8 +92,12 @@ fn the_relay_publishes_in_order_and_marks_rows_published() {
     let mut relay = Relay::new(conn, transport.clone(), config());
     let stats = block_on(relay.run_once()).unwrap();
     assert_eq!(stats.published, 5);
-    let ids: Vec<String> = transport.published().into_iter().map(|m| m.id).collect();
-    let expected: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+    let ids: Vec<String> = transport
+        .published()
+        .into_iter()
+        .map(|m| m.id().to_owned())
+        .collect();
+    let expected: Vec<String> = messages.iter().map(|m| m.id().to_owned()).collect();
     assert_eq!(ids, expected);
     let conn = relay.store_mut();
     assert_eq!(SqliteOutbox::pending(conn).unwrap(), 0);
@@ -159,7 +163,7 @@ fn failures_wait_for_their_backoff_then_succeed() {
     let stats = block_on(relay.run_once()).unwrap();
     assert_eq!((stats.published, stats.retried), (0, 1));
     assert_eq!(
-        SqliteOutbox::state_of(relay.store_mut(), &m.id).unwrap(),
+        SqliteOutbox::state_of(relay.store_mut(), m.id()).unwrap(),
         Some(("pending".to_owned(), 1))
     );
     // Not due yet: the backoff holds it back.
@@ -198,7 +202,7 @@ fn rows_are_dead_lettered_after_max_attempts_and_can_be_requeued() {
     assert_eq!((total.retried, total.dead, total.published), (2, 1, 0));
     let dead = SqliteOutbox::dead_letters(relay.store_mut()).unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].id, m.id);
+    assert_eq!(dead[0].id, m.id());
     assert_eq!(dead[0].attempts, 3);
     assert!(
         dead[0].last_error.contains("broker restarting"),
@@ -207,7 +211,7 @@ fn rows_are_dead_lettered_after_max_attempts_and_can_be_requeued() {
     );
     assert_eq!(SqliteOutbox::pending(relay.store_mut()).unwrap(), 0);
 
-    assert!(SqliteOutbox::requeue(relay.store_mut(), &m.id).unwrap());
+    assert!(SqliteOutbox::requeue(relay.store_mut(), m.id()).unwrap());
     assert!(!SqliteOutbox::requeue(relay.store_mut(), "no-such-id").unwrap());
     assert!(
         SqliteOutbox::dead_letters(relay.store_mut())
@@ -244,7 +248,7 @@ fn corrupt_rows_are_dead_lettered_not_skipped() {
         ["bad-1", "bad-2"]
     );
     assert!(dead.iter().all(|d| d.last_error.starts_with("corrupt row")));
-    assert_eq!(transport.published()[0].id, good.id);
+    assert_eq!(transport.published()[0].id(), good.id());
 }
 
 #[test]
@@ -303,7 +307,11 @@ fn two_relays_on_one_database_publish_each_row_once() {
         .collect();
     let counts: Vec<u64> = relays.into_iter().map(|r| r.join().unwrap()).collect();
     assert_eq!(counts.iter().sum::<u64>(), 400);
-    let ids: Vec<String> = transport.published().into_iter().map(|m| m.id).collect();
+    let ids: Vec<String> = transport
+        .published()
+        .into_iter()
+        .map(|m| m.id().to_owned())
+        .collect();
     let distinct: HashSet<&String> = ids.iter().collect();
     assert_eq!(
         (ids.len(), distinct.len()),
@@ -499,12 +507,11 @@ fn random_rows_and_bytes_never_panic_and_are_dead_lettered() {
                 .unwrap();
         for n in 0..200 {
             transport
-                .publish(Message {
-                    id: format!("noise-{n}"),
-                    event_type: "payment.captured.v1".into(),
-                    headers: Vec::new(),
-                    payload: rng.bytes(64),
-                })
+                .publish(Message::new(
+                    &format!("noise-{n}"),
+                    "payment.captured.v1",
+                    rng.bytes(64),
+                ))
                 .await
                 .unwrap();
             match consumer.next().await.unwrap() {

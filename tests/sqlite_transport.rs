@@ -67,7 +67,7 @@ async fn drain(subscription: &mut SqliteSubscription) -> Vec<String> {
     while let Some(delivery) = now(subscription.next()).await {
         let delivery = delivery.unwrap().unwrap();
         let envelope =
-            Envelope::<ParcelShippedIntegrationEvent>::from_json(&delivery.message.payload)
+            Envelope::<ParcelShippedIntegrationEvent>::from_json(delivery.message.payload())
                 .unwrap();
         ids.push(envelope.data().parcel_id.clone());
         delivery.ack().await.unwrap();
@@ -159,7 +159,7 @@ fn a_delayed_nack_is_stored_and_redelivered_after_its_delay() {
             .unwrap();
         assert_eq!(again.attempt, 2);
         let envelope =
-            Envelope::<ParcelShippedIntegrationEvent>::from_json(&again.message.payload).unwrap();
+            Envelope::<ParcelShippedIntegrationEvent>::from_json(again.message.payload()).unwrap();
         assert_eq!(envelope.data().parcel_id, "p-2");
         again.ack().await.unwrap();
         assert!(now(billing.next()).await.is_none(), "redelivered too early");
@@ -211,12 +211,12 @@ fn a_delivery_dropped_unsettled_is_visible_again_at_once_whatever_the_lease() {
         let first = now(a.next()).await.unwrap().unwrap().unwrap();
         assert_eq!(first.attempt, 1);
         // Given up on, as a consumer does at a shutdown deadline.
-        let id = first.message.id.clone();
+        let id = first.message.id().to_owned();
         drop(first);
 
         // It comes again before the message after it, not an hour later.
         let again = now(a.next()).await.unwrap().unwrap().unwrap();
-        assert_eq!((again.message.id.as_str(), again.attempt), (id.as_str(), 2));
+        assert_eq!((again.message.id(), again.attempt), (id.as_str(), 2));
         again.ack().await.unwrap();
         let second = now(a.next()).await.unwrap().unwrap().unwrap();
         assert_eq!(second.attempt, 1);

@@ -38,7 +38,7 @@ fn sale() -> Envelope<ProductPutOnSale> {
 }
 
 fn json_of<E: Event>(envelope: &Envelope<E>) -> Value {
-    serde_json::from_slice(&encode(envelope).unwrap().payload).unwrap()
+    serde_json::from_slice(encode(envelope).unwrap().payload()).unwrap()
 }
 
 #[test]
@@ -93,7 +93,7 @@ fn deterministic_envelopes_validate() {
     let envelope = sale();
     envelope.validate().unwrap();
     let message = encode(&envelope).unwrap();
-    assert_eq!(message.id, "00000000-0000-7000-8000-000000000001");
+    assert_eq!(message.id(), "00000000-0000-7000-8000-000000000001");
 }
 
 #[test]

@@ -103,7 +103,7 @@ fn subscriptions_sharing_a_consumer_name_compete() {
         publisher.publish(&shipped("p-2")).await.unwrap();
         let first = a.next().await.unwrap().unwrap();
         let second = b.next().await.unwrap().unwrap();
-        assert_ne!(first.message.id, second.message.id);
+        assert_ne!(first.message.id(), second.message.id());
         first.ack().await.unwrap();
         second.ack().await.unwrap();
     })
@@ -123,7 +123,7 @@ fn nacked_and_abandoned_deliveries_come_again() {
             .unwrap();
 
         let first = consumer.next().await.unwrap().unwrap();
-        let id = first.envelope.id().clone();
+        let id = first.envelope.id().to_owned();
         first.nack().await.unwrap();
 
         let second = consumer.next().await.unwrap().unwrap();
@@ -152,18 +152,17 @@ fn undecodable_messages_are_handed_back_unsettled() {
                 .await
                 .unwrap();
         transport
-            .publish(Message {
-                id: "garbage-1".into(),
-                event_type: ParcelShippedIntegrationEvent::FULL_TYPE.into(),
-                headers: Vec::new(),
-                payload: b"{not json".to_vec(),
-            })
+            .publish(Message::new(
+                "garbage-1",
+                ParcelShippedIntegrationEvent::FULL_TYPE,
+                b"{not json".to_vec(),
+            ))
             .await
             .unwrap();
         match consumer.next().await.unwrap() {
             Err(ConsumeError::Decode { error, delivery }) => {
                 assert!(matches!(error, DecodeError::MalformedJson { .. }));
-                assert_eq!(delivery.message.id, "garbage-1");
+                assert_eq!(delivery.message.id(), "garbage-1");
                 delivery.ack().await.unwrap();
             }
             other => panic!("expected a decode error, got {other:?}"),
@@ -182,8 +181,8 @@ fn encoded_messages_carry_id_type_and_tracing_headers() {
     )
     .with_traceparent("00-aa-bb-01");
     let message = encode(&child).unwrap();
-    assert_eq!(message.id, child.id().as_str());
-    assert_eq!(message.event_type, "parcel.lost.v1");
+    assert_eq!(message.id(), child.id().as_str());
+    assert_eq!(message.event_type(), "parcel.lost.v1");
     assert_eq!(
         message.header(headers::CORRELATION_ID),
         Some(parent.correlation_id().as_str())
@@ -193,7 +192,7 @@ fn encoded_messages_carry_id_type_and_tracing_headers() {
         Some(parent.id().as_str())
     );
     assert_eq!(message.header(headers::TRACEPARENT), Some("00-aa-bb-01"));
-    let back = Envelope::<ParcelLostIntegrationEvent>::from_json(&message.payload).unwrap();
+    let back = Envelope::<ParcelLostIntegrationEvent>::from_json(message.payload()).unwrap();
     assert_eq!(back, child);
 }
 
@@ -204,7 +203,7 @@ async fn drain(subscription: &mut <InMemoryTransport as Transport>::Subscription
     while let Some(delivery) = now(subscription.next()).await {
         let delivery = delivery.unwrap().unwrap();
         let envelope =
-            Envelope::<ParcelShippedIntegrationEvent>::from_json(&delivery.message.payload)
+            Envelope::<ParcelShippedIntegrationEvent>::from_json(delivery.message.payload())
                 .unwrap();
         ids.push(envelope.data().parcel_id.clone());
         delivery.ack().await.unwrap();

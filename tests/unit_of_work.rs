@@ -220,21 +220,21 @@ fn run(use_cases: &[Ending], threads: usize) -> (BTreeSet<String>, Vec<(String, 
         .published()
         .into_iter()
         .map(|message| {
-            let order_id = match message.event_type.as_str() {
+            let order_id = match message.event_type() {
                 "order.placed.v1" => {
-                    Envelope::<OrderPlacedIntegrationEvent>::from_json(&message.payload)
+                    Envelope::<OrderPlacedIntegrationEvent>::from_json(message.payload())
                         .unwrap()
                         .into_data()
                         .order_id
                 }
                 _ => {
-                    Envelope::<OrderAcceptedIntegrationEvent>::from_json(&message.payload)
+                    Envelope::<OrderAcceptedIntegrationEvent>::from_json(message.payload())
                         .unwrap()
                         .into_data()
                         .order_id
                 }
             };
-            (message.event_type, order_id)
+            (message.event_type().to_owned(), order_id)
         })
         .collect();
     (committed, delivered)

@@ -77,14 +77,14 @@ async fn raw(
     futures_util::future::join_all(shares.into_iter().map(|share| async move {
         for (subject, message) in share {
             let mut publish = async_nats::jetstream::message::PublishMessage::build()
-                .payload(message.payload.into())
-                .message_id(&message.id);
-            if !message.headers.is_empty() {
+                .payload(message.payload().to_vec().into())
+                .message_id(message.id());
+            if message.headers().len() > 0 {
                 let mut headers = async_nats::HeaderMap::new();
-                for (name, value) in &message.headers {
-                    headers.insert(name.as_str(), value.as_str());
+                for (name, value) in message.headers() {
+                    headers.insert(name, value);
                 }
-                headers.insert("Nats-Msg-Id", message.id.as_str());
+                headers.insert("Nats-Msg-Id", message.id());
                 publish = publish.headers(headers);
             }
             jetstream
@@ -262,9 +262,8 @@ const ROUNDS: usize = 200;
 
 /// The structured payload alone, as a client without CloudEvents headers
 /// sends it.
-fn bare(mut message: Message) -> Message {
-    message.headers.clear();
-    message
+fn bare(message: Message) -> Message {
+    Message::new(message.id(), message.event_type(), message.payload().to_vec())
 }
 
 fn median(values: &mut [f64]) -> f64 {

@@ -200,12 +200,12 @@ async fn raw_insert(pool: &PgPool, state_change: &str, insert: &str, messages: &
         .await
         .unwrap();
     for m in messages {
-        let headers = serde_json::to_string(&m.headers).unwrap();
+        let headers = serde_json::to_string(&m.headers()).unwrap();
         sqlx::query(insert)
-            .bind(&m.id)
-            .bind(&m.event_type)
+            .bind(m.id())
+            .bind(m.event_type())
             .bind(headers)
-            .bind(&m.payload)
+            .bind(m.payload())
             .execute(&mut *tx)
             .await
             .unwrap();

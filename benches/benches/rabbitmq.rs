@@ -55,18 +55,18 @@ fn message(n: u64) -> Message {
 /// headers as the transport in structured mode, persistent.
 fn raw_properties(message: &Message) -> BasicProperties {
     let mut headers = FieldTable::default();
-    for (name, value) in &message.headers {
+    for (name, value) in message.headers() {
         if name != "content-type" {
             headers.insert(
-                name.as_str().into(),
-                AMQPValue::LongString(value.as_str().into()),
+                name.into(),
+                AMQPValue::LongString(value.into()),
             );
         }
     }
     BasicProperties::default()
         .with_content_type(message.content_type().unwrap_or_default().into())
-        .with_message_id(message.id.as_str().into())
-        .with_type(message.event_type.as_str().into())
+        .with_message_id(message.id().into())
+        .with_type(message.event_type().into())
         .with_delivery_mode(2)
         .with_headers(headers)
 }
@@ -76,9 +76,9 @@ fn raw_properties(message: &Message) -> BasicProperties {
 fn binary(message: &Message) -> Message {
     let event = message.to_cloud_event(&binding::AMQP).unwrap();
     let mut binary = Message::binary(&event, &binding::AMQP);
-    for (name, value) in &message.headers {
+    for (name, value) in message.headers() {
         if name != "content-type" {
-            binary.headers.push((name.clone(), value.clone()));
+            binary.push_header(name, value);
         }
     }
     binary
@@ -101,9 +101,9 @@ async fn raw_publish(channel: &Channel, exchange: &str, messages: &[Message]) {
         channel
             .basic_publish(
                 exchange.into(),
-                message.event_type.as_str().into(),
+                message.event_type().into(),
                 BasicPublishOptions::default(),
-                &message.payload,
+                message.payload(),
                 raw_properties(message),
             )
             .await?

@@ -5,7 +5,9 @@
 //! Instruction counts of the envelope rows: run the bench binary under
 //! valgrind with `EVENT_CORE_BENCH_CASE` set to `encode/generated`,
 //! `encode/hand-written`, `encode/to_json`, `encode/message`,
-//! `decode/generated` or `decode/hand-written`, and
+//! `decode/generated`, `decode/hand-written`, `bus/publish/1` or
+//! `bus/direct/1` (one handler through the domain bus, and called
+//! directly), and
 //! `EVENT_CORE_BENCH_CALLS` to N, then 2N; the difference of the two totals
 //! over N is one call (see `benches/benches/cloudevents.rs`).
 
@@ -195,9 +197,9 @@ fn outbox(c: &mut Criterion) {
                             )
                             .unwrap();
                         for m in &messages {
-                            let headers = serde_json::to_string(&m.headers).unwrap();
+                            let headers = serde_json::to_string(&m.headers()).unwrap();
                             insert
-                                .execute(params![m.id, m.event_type, headers, m.payload, 0])
+                                .execute(params![m.id(), m.event_type(), headers, m.payload(), 0])
                                 .unwrap();
                         }
                     }
@@ -279,13 +281,31 @@ fn relay(c: &mut Criterion) {
     group.finish();
 }
 
-/// The envelope rows alone, for counting their instructions.
+/// The envelope and bus rows alone, for counting their instructions.
 fn instruction_counts() -> bool {
     let parent = Envelope::new("/catalog", sale(1));
     let envelope =
         Envelope::caused_by(&parent, ProductUpdatedIntegrationEvent::from(parent.data()));
     let bytes = envelope.to_json().unwrap().into_bytes();
     let hand: HandWrittenEnvelope = serde_json::from_slice(&bytes).unwrap();
+    let sale_envelope = Envelope::new("/catalog", sale(1));
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut bus = DomainBus::new();
+    let bus_counter = Arc::clone(&counter);
+    bus.subscribe(
+        move |e: &Envelope<ProductPutOnSale>| -> Result<(), BoxError> {
+            bus_counter.fetch_add(u64::from(e.data().sale_price_cents), Ordering::Relaxed);
+            Ok(())
+        },
+    );
+    let direct_counter = Arc::clone(&counter);
+    let direct: Vec<DirectHandler> = vec![Box::new(
+        move |e: &Envelope<ProductPutOnSale>| -> Result<(), BoxError> {
+            direct_counter.fetch_add(u64::from(e.data().sale_price_cents), Ordering::Relaxed);
+            Ok(())
+        },
+    )];
+    let mut work = Staged::new();
     event_core_benches::instruction_count_run(&mut [
         ("encode/generated", &mut || {
             black_box(serde_json::to_vec(black_box(&envelope)).unwrap());
@@ -307,6 +327,14 @@ fn instruction_counts() -> bool {
         }),
         ("decode/hand-written", &mut || {
             black_box(serde_json::from_slice::<HandWrittenEnvelope>(black_box(&bytes)).unwrap());
+        }),
+        ("bus/publish/1", &mut || {
+            bus.publish(&mut work, black_box(&sale_envelope)).unwrap();
+        }),
+        ("bus/direct/1", &mut || {
+            for handler in &direct {
+                handler(black_box(&sale_envelope)).unwrap();
+            }
         }),
     ])
 }

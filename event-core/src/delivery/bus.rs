@@ -639,10 +639,19 @@ impl TypeTable {
         }
     }
 
+    /// The entry of `id`: one probe walk, which stops at `id` or at an
+    /// empty bucket.
     #[inline]
     fn get(&self, id: &TypeId) -> Option<&Entry> {
-        let at = self.find(id)?;
-        self.buckets.get(at)?.as_ref().map(|(_, entry)| entry)
+        let mask = self.buckets.len().wrapping_sub(1);
+        let mut at = self.home(id);
+        loop {
+            let (key, entry) = self.buckets.get(at)?.as_ref()?;
+            if key == id {
+                return Some(entry);
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     fn get_or_insert_with(&mut self, id: TypeId, make: impl FnOnce() -> Entry) -> &mut Entry {

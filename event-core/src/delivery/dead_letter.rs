@@ -76,12 +76,12 @@ impl InboxDeadLetter {
     /// The message as it was delivered.
     #[must_use]
     pub fn message(&self) -> Message {
-        Message {
-            id: self.event_id.clone(),
-            event_type: self.event_type.clone(),
-            headers: self.headers.clone(),
-            payload: self.payload.clone(),
-        }
+        Message::from_parts(
+            &self.event_id,
+            &self.event_type,
+            self.headers.iter().map(|(n, v)| (n, v)),
+            self.payload.clone(),
+        )
     }
 }
 

@@ -205,7 +205,7 @@ impl fmt::Display for ConsumeError {
             ConsumeError::Decode { error, delivery } => write!(
                 f,
                 "message `{}` could not be decoded: {error}",
-                delivery.message.id
+                delivery.message.id()
             ),
         }
     }
@@ -288,7 +288,7 @@ impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
             Ok(envelope) => {
                 trace_debug!(
                     event_id = envelope.id().as_str(),
-                    event_type = delivery.message.event_type.as_str(),
+                    event_type = delivery.message.event_type(),
                     consumed_as = E::FULL_TYPE,
                     correlation_id = envelope.correlation_id().as_str(),
                     causation_id = envelope.causation_id().map(|c| c.as_str()),
@@ -421,11 +421,11 @@ fn decode_message<E: IntegrationEvent>(message: &Message) -> Result<Envelope<E>,
         structured = message
             .to_cloud_event(&crate::encoding::binding::NATS)?
             .to_json_vec();
-        &structured
+        structured.as_slice()
     } else {
-        &message.payload
+        message.payload()
     };
-    if message.event_type == E::FULL_TYPE {
+    if message.event_type() == E::FULL_TYPE {
         match decode::<E>(payload) {
             Err(DecodeError::UnexpectedType { .. } | DecodeError::UnknownVersion { .. }) => {
                 decode_upcasting::<E>(payload)

@@ -699,10 +699,5 @@ pub(crate) fn stored_message(
     if envelope.get("type").and_then(serde_json::Value::as_str) != Some(event_type.as_str()) {
         return Err(format!("payload is not an envelope of type `{event_type}`"));
     }
-    Ok(Message {
-        id,
-        event_type,
-        headers,
-        payload,
-    })
+    Ok(Message::from_parts(&id, &event_type, headers, payload))
 }

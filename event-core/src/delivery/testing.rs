@@ -141,7 +141,7 @@ impl Drop for Deterministic {
 /// let sale = Envelope::new("/catalog", ProductPutOnSale { product_id: "p-7".into() });
 /// let staged = testing::staged(&bus, |bus, work| bus.publish(work, &sale)).unwrap();
 /// assert_eq!(staged.len(), 1);
-/// assert_eq!(staged[0].event_type, "product.updated.v1");
+/// assert_eq!(staged[0].event_type(), "product.updated.v1");
 /// ```
 pub fn staged<R, E>(
     bus: &DomainBus,
@@ -233,19 +233,19 @@ pub fn diff_events(actual: &[Message], expected: &[Value]) -> Option<String> {
                 .join(", "),
             actual
                 .iter()
-                .map(|m| m.event_type.as_str())
+                .map(Message::event_type)
                 .collect::<Vec<_>>()
                 .join(", "),
         ));
     }
     for (i, (message, expected)) in actual.iter().zip(expected).enumerate() {
         let path = format!("[{i}]");
-        let event: Value = match serde_json::from_slice(&message.payload) {
+        let event: Value = match serde_json::from_slice(message.payload()) {
             Ok(event) => event,
             Err(error) => {
                 lines.push(format!(
                     "{path}: the payload of {} is not CloudEvents JSON ({error})",
-                    message.event_type
+                    message.event_type()
                 ));
                 continue;
             }

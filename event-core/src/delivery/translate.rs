@@ -133,7 +133,7 @@ impl<K: TxKind> DomainBus<K> {
     /// #     }
     /// # }
     /// block_on(bus.publish_async(&mut work, &lent)).unwrap();
-    /// let public = Envelope::<BookLentIntegrationEvent>::from_json(&work.messages()[0].payload).unwrap();
+    /// let public = Envelope::<BookLentIntegrationEvent>::from_json(work.messages()[0].payload()).unwrap();
     /// assert_eq!(public.data().title, "book b-1");
     /// ```
     pub fn translate_async<D, I>(

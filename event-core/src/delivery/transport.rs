@@ -8,7 +8,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::time::Duration;
 
-pub use crate::encoding::message::Message;
+pub use crate::encoding::message::{Headers, Message};
 
 use crate::delivery::bus::BoxError;
 
@@ -97,7 +97,7 @@ pub trait Transport: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), TransportError>> + Send {
         let refusal = format!(
             "this transport cannot deliver message `{}` to the consumer `{consumer}` alone",
-            message.id
+            message.id()
         );
         async move { Err(TransportError::Rejected(refusal)) }
     }

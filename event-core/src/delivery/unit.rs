@@ -38,7 +38,7 @@ use crate::model::event::IntegrationEvent;
 /// let mut work = Staged::new();
 /// let sale = Envelope::new("/catalog", ProductPutOnSale { product_id: "p-7".into() });
 /// bus.publish(&mut work, &sale).unwrap();
-/// assert_eq!(work.messages()[0].event_type, "product.updated.v1");
+/// assert_eq!(work.messages()[0].event_type(), "product.updated.v1");
 /// ```
 #[derive(Default)]
 #[must_use = "staged messages are published only when their unit of work commits"]

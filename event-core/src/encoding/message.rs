@@ -1,6 +1,7 @@
 //! An envelope encoded for a transport or an outbox.
 
 use core::fmt;
+use core::iter::FusedIterator;
 use std::borrow::Cow;
 
 use crate::encoding::binding::{self, HeaderMapping};
@@ -9,46 +10,191 @@ use crate::model::envelope::Envelope;
 use crate::model::error::DecodeError;
 use crate::model::event::Event;
 
-/// An encoded envelope on its way to or from a broker.
+/// An encoded envelope on its way to or from a broker: its id, its type,
+/// the headers an adapter copies into the broker's, and the payload.
+///
+/// The id, the type and the headers are kept in one string, and the payload
+/// in one vector, so that a message costs as many allocations as the bare
+/// JSON of its envelope, whatever its number of headers.
+///
+/// ```
+/// use event_core::transport::Message;
+///
+/// let message = Message::new("0190-example", "order.placed.v1", br#"{"order_id":"o-1"}"#.to_vec())
+///     .with_header("content-type", "application/json")
+///     .with_header("correlationid", "c-1");
+/// assert_eq!(message.id(), "0190-example");
+/// assert_eq!(message.event_type(), "order.placed.v1");
+/// assert_eq!(message.header("Content-Type"), Some("application/json"));
+/// assert_eq!(
+///     message.headers().collect::<Vec<_>>(),
+///     [("content-type", "application/json"), ("correlationid", "c-1")]
+/// );
+/// assert_eq!(message.payload(), br#"{"order_id":"o-1"}"#);
+/// ```
 ///
 /// Its `Debug` shows the payload's size, never its bytes, which may hold
 /// personal data.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Message {
-    /// The event id; brokers de-duplicate on it.
-    pub id: String,
-    /// The full event type (`product.updated.v2`); adapters route on it, for
-    /// example as a subject `events.product.updated.v2`.
-    pub event_type: String,
-    /// Attributes an adapter may copy into broker headers (the content type,
-    /// the correlation id, the trace parent), so that they can be read
-    /// without decoding.
-    pub headers: Vec<(String, String)>,
-    /// The CloudEvents JSON of the envelope (structured mode), or the data
-    /// alone with the attributes in `ce-` headers (binary mode).
-    pub payload: Vec<u8>,
+    /// The id, the type, then each header's name and value, one after the
+    /// other.
+    text: String,
+    /// Where the id ends in `text`.
+    id_end: usize,
+    /// Where the type ends in `text`.
+    type_end: usize,
+    /// Where each header's name and value end in `text`; a header begins
+    /// where the one before it (or the type) ends.
+    headers: Vec<(usize, usize)>,
+    /// The payload.
+    payload: Vec<u8>,
 }
 
 impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Message")
-            .field("id", &self.id)
-            .field("event_type", &self.event_type)
-            .field("headers", &self.headers)
+            .field("id", &self.id())
+            .field("event_type", &self.event_type())
+            .field("headers", &self.headers().collect::<Vec<_>>())
             .field("payload", &format_args!("<{} bytes>", self.payload.len()))
             .finish()
     }
 }
 
 impl Message {
+    /// A message without headers; add them with
+    /// [`with_header`](Self::with_header).
+    ///
+    /// - `id` is the event id; brokers de-duplicate on it.
+    /// - `event_type` is the full event type (`product.updated.v2`);
+    ///   adapters route on it, for example as a subject
+    ///   `events.product.updated.v2`.
+    /// - `payload` is the CloudEvents JSON of the envelope (structured
+    ///   mode), or the data alone with the attributes in `ce-` headers
+    ///   (binary mode).
+    #[must_use]
+    pub fn new(id: &str, event_type: &str, payload: impl Into<Vec<u8>>) -> Self {
+        Self::with_capacity(id, event_type, 0, 0, payload.into())
+    }
+
+    /// A message of its parts: its id, its type, its headers (names and
+    /// values) in their order and its payload, as an adapter reads them
+    /// back from a broker or a table.
+    ///
+    /// ```
+    /// use event_core::transport::Message;
+    ///
+    /// let stored = vec![("content-type".to_owned(), "application/json".to_owned())];
+    /// let message = Message::from_parts("e-1", "order.placed.v1", stored, b"{}".to_vec());
+    /// assert_eq!(message, Message::new("e-1", "order.placed.v1", b"{}".to_vec())
+    ///     .with_header("content-type", "application/json"));
+    /// ```
+    #[must_use]
+    pub fn from_parts<I, N, V>(id: &str, event_type: &str, headers: I, payload: Vec<u8>) -> Self
+    where
+        I: IntoIterator<Item = (N, V)>,
+        N: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut message = Self::with_capacity(id, event_type, 0, 0, payload);
+        for (name, value) in headers {
+            message.push_header(name.as_ref(), value.as_ref());
+        }
+        message
+    }
+
+    /// A message with room for `headers` headers of `header_bytes` bytes of
+    /// names and values in all.
+    fn with_capacity(
+        id: &str,
+        event_type: &str,
+        headers: usize,
+        header_bytes: usize,
+        payload: Vec<u8>,
+    ) -> Self {
+        let mut text = String::with_capacity(id.len() + event_type.len() + header_bytes);
+        text.push_str(id);
+        let id_end = text.len();
+        text.push_str(event_type);
+        Message {
+            id_end,
+            type_end: text.len(),
+            text,
+            headers: Vec::with_capacity(headers),
+            payload,
+        }
+    }
+
+    /// This message with one more header, after the ones already there.
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.push_header(name, value);
+        self
+    }
+
+    /// Adds a header after the ones already there.
+    pub fn push_header(&mut self, name: &str, value: &str) {
+        self.text.push_str(name);
+        let name_end = self.text.len();
+        self.text.push_str(value);
+        self.headers.push((name_end, self.text.len()));
+    }
+
+    /// The event id; brokers de-duplicate on it.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        self.text.get(..self.id_end).unwrap_or_default()
+    }
+
+    /// The full event type (`product.updated.v2`); adapters route on it,
+    /// for example as a subject `events.product.updated.v2`.
+    #[must_use]
+    pub fn event_type(&self) -> &str {
+        self.text
+            .get(self.id_end..self.type_end)
+            .unwrap_or_default()
+    }
+
+    /// The headers, names and values, in their order: attributes an adapter
+    /// may copy into broker headers (the content type, the correlation id,
+    /// the trace parent), so that they can be read without decoding.
+    #[must_use]
+    pub fn headers(&self) -> Headers<'_> {
+        Headers {
+            text: &self.text,
+            start: self.type_end,
+            ends: self.headers.iter(),
+        }
+    }
+
+    /// The CloudEvents JSON of the envelope (structured mode), or the data
+    /// alone with the attributes in `ce-` headers (binary mode).
+    #[must_use]
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// This message with `payload` in place of its payload.
+    #[must_use]
+    pub fn with_payload(mut self, payload: impl Into<Vec<u8>>) -> Self {
+        self.payload = payload.into();
+        self
+    }
+
+    /// The payload, the message given up.
+    #[must_use]
+    pub fn into_payload(self) -> Vec<u8> {
+        self.payload
+    }
+
     /// The value of a header, if present (names compared without regard to
     /// case).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
+        self.headers()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     /// The payload's content type: `application/cloudevents+json` for an
@@ -70,10 +216,10 @@ impl Message {
         let binary = [&binding::HTTP, &binding::KAFKA, &binding::AMQP]
             .into_iter()
             .find_map(|mapping| {
-                self.headers.iter().find_map(|(name, value)| {
+                self.headers().find_map(|(name, value)| {
                     binding::strip_prefix(name, mapping.prefix)?
                         .eq_ignore_ascii_case(headers::PARTITION_KEY)
-                        .then_some((mapping, value.as_str()))
+                        .then_some((mapping, value))
                 })
             });
         match binary {
@@ -88,16 +234,12 @@ impl Message {
     /// A message of any event in structured mode.
     #[must_use]
     pub fn structured(event: &CloudEvent) -> Self {
-        let (mut headers, payload) = binding::to_structured(event);
+        let (headers, payload) = binding::to_structured(event);
+        let mut message = Self::from_pairs(event, headers, payload);
         if let Some(ExtensionValue::String(key)) = event.extension(headers::PARTITION_KEY) {
-            headers.push((headers::PARTITION_KEY.to_owned(), key.clone()));
+            message.push_header(headers::PARTITION_KEY, key);
         }
-        Message {
-            id: event.id().to_owned(),
-            event_type: event.event_type().to_owned(),
-            headers,
-            payload,
-        }
+        message
     }
 
     /// A message of any event in binary mode, its attributes in headers named
@@ -106,12 +248,23 @@ impl Message {
     #[must_use]
     pub fn binary(event: &CloudEvent, mapping: &HeaderMapping) -> Self {
         let (headers, payload) = binding::to_binary(event, mapping);
-        Message {
-            id: event.id().to_owned(),
-            event_type: event.event_type().to_owned(),
-            headers,
+        Self::from_pairs(event, headers, payload)
+    }
+
+    /// A message of `event` with the headers of a binding.
+    fn from_pairs(event: &CloudEvent, headers: Vec<(String, String)>, payload: Vec<u8>) -> Self {
+        let bytes = headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+        let mut message = Self::with_capacity(
+            event.id(),
+            event.event_type(),
+            headers.len() + 1,
+            bytes,
             payload,
+        );
+        for (name, value) in &headers {
+            message.push_header(name, value);
         }
+        message
     }
 
     /// The event of this message, in either mode: structured when its content
@@ -129,10 +282,45 @@ impl Message {
         {
             return CloudEvent::from_json(&self.payload);
         }
-        let pairs = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-        binding::from_headers(pairs, &self.payload, mapping)
+        binding::from_headers(self.headers(), &self.payload, mapping)
     }
 }
+
+/// The headers of a [`Message`], names and values, in their order.
+#[derive(Debug, Clone)]
+pub struct Headers<'a> {
+    text: &'a str,
+    start: usize,
+    ends: core::slice::Iter<'a, (usize, usize)>,
+}
+
+impl<'a> Iterator for Headers<'a> {
+    type Item = (&'a str, &'a str);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let &(name_end, value_end) = self.ends.next()?;
+        let name = self.text.get(self.start..name_end).unwrap_or_default();
+        let value = self.text.get(name_end..value_end).unwrap_or_default();
+        self.start = value_end;
+        Some((name, value))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ends.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Headers<'_> {}
+
+/// The headers as a list of `[name, value]` pairs.
+impl serde::Serialize for Headers<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.clone())
+    }
+}
+
+impl FusedIterator for Headers<'_> {}
 
 /// The header names [`encode`] sets beside the payload.
 pub mod headers {
@@ -157,40 +345,41 @@ pub mod headers {
 /// the event's `Serialize` failed (a hand-written impl that fails, or a map
 /// with non-string keys).
 pub fn encode<E: Event>(envelope: &Envelope<E>) -> Result<Message, serde_json::Error> {
-    let causation = envelope.causation_id();
-    let traceparent = envelope.traceparent();
-    let key = envelope.partition_key();
-    let mut headers = Vec::with_capacity(
-        2 + usize::from(causation.is_some())
-            + usize::from(traceparent.is_some())
-            + usize::from(key.is_some()),
+    let correlation = envelope.correlation_id().as_str();
+    let optional = [
+        (
+            headers::CAUSATION_ID,
+            envelope.causation_id().map(|c| c.as_str()),
+        ),
+        (headers::TRACEPARENT, envelope.traceparent()),
+        (headers::PARTITION_KEY, envelope.partition_key()),
+    ];
+    let mut count = 2;
+    let mut bytes = headers::CONTENT_TYPE.len()
+        + binding::STRUCTURED_CONTENT_TYPE.len()
+        + headers::CORRELATION_ID.len()
+        + correlation.len();
+    for (name, value) in &optional {
+        if let Some(value) = value {
+            count += 1;
+            bytes += name.len() + value.len();
+        }
+    }
+    let mut message = Message::with_capacity(
+        envelope.id().as_str(),
+        E::FULL_TYPE,
+        count,
+        bytes,
+        payload(envelope)?,
     );
-    headers.push((
-        headers::CONTENT_TYPE.to_owned(),
-        binding::STRUCTURED_CONTENT_TYPE.to_owned(),
-    ));
-    headers.push((
-        headers::CORRELATION_ID.to_owned(),
-        envelope.correlation_id().as_str().to_owned(),
-    ));
-    if let Some(causation) = causation {
-        headers.push((
-            headers::CAUSATION_ID.to_owned(),
-            causation.as_str().to_owned(),
-        ));
+    message.push_header(headers::CONTENT_TYPE, binding::STRUCTURED_CONTENT_TYPE);
+    message.push_header(headers::CORRELATION_ID, correlation);
+    for (name, value) in optional {
+        if let Some(value) = value {
+            message.push_header(name, value);
+        }
     }
-    if let Some(traceparent) = traceparent {
-        headers.push((headers::TRACEPARENT.to_owned(), traceparent.to_owned()));
-    }
-    if let Some(key) = key {
-        headers.push((headers::PARTITION_KEY.to_owned(), key.to_owned()));
-    }
-    Ok(Message {
-        id: envelope.id().as_str().to_owned(),
-        event_type: E::FULL_TYPE.to_owned(),
-        headers,
-        payload: payload(envelope)?,
-    })
+    Ok(message)
 }
 
 std::thread_local! {

@@ -183,6 +183,24 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, day_or_month(month), day_or_month(day))
 }
 
+/// The year, month and day of a day counted from 0000-01-01 (day 0) up to
+/// 9999-12-31: [`civil_from_days`] in unsigned arithmetic, its years counted
+/// from March, one era (400 years) earlier so that none is negative.
+fn civil_from_days_since_year_zero(days: u32) -> (u32, u32, u32) {
+    // 0000-03-01 is day 60 (0000 is a leap year).
+    let z = days + 146_097 - 60;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    // At least 400: the era added above is taken off again.
+    let year = yoe + era * 400 + u32::from(month <= 2) - 400;
+    (year, month, day)
+}
+
 fn day_or_month(value: i64) -> u32 {
     u32::try_from(value).unwrap_or(1)
 }
@@ -237,6 +255,36 @@ const PAIRS: [u8; 200] = {
     pairs
 };
 
+/// The length of `YYYY-MM-DDTHH:MM`.
+const MINUTE_LEN: usize = 16;
+
+std::thread_local! {
+    /// The minute (counted from 0000-01-01T00:00) of the last timestamp
+    /// written on this thread, and its text up to the minute; no minute at
+    /// first.
+    static LAST_MINUTE: core::cell::Cell<(u64, [u8; MINUTE_LEN])> =
+        const { core::cell::Cell::new((u64::MAX, [0; MINUTE_LEN])) };
+}
+
+/// `YYYY-MM-DDTHH:MM` of a minute counted from 0000-01-01T00:00, before
+/// 10000-01-01.
+fn minute_text(minute: u64) -> [u8; MINUTE_LEN] {
+    // Below 2^22 days.
+    let days = (minute / 1440) as u32;
+    let in_day = (minute % 1440) as u32;
+    let (year, month, day) = civil_from_days_since_year_zero(days);
+    let mut bytes = *b"0000-00-00T00:00:00.000000000+00:00";
+    put2(&mut bytes, 0, year / 100);
+    put2(&mut bytes, 2, year % 100);
+    put2(&mut bytes, 5, month);
+    put2(&mut bytes, 8, day);
+    put2(&mut bytes, 11, in_day / 60);
+    put2(&mut bytes, 14, in_day % 60);
+    let mut text = [0; MINUTE_LEN];
+    text.copy_from_slice(&bytes[..MINUTE_LEN]);
+    text
+}
+
 /// Writes `value`, below 100, as two digits at `at`.
 #[inline(always)]
 fn put2(bytes: &mut [u8; RFC3339_MAX], at: usize, value: u32) {
@@ -255,19 +303,27 @@ impl Timestamp {
         if !(MIN_SECS..=MAX_SECS).contains(&local) {
             return None;
         }
-        let days = local.div_euclid(86_400);
-        // Both below 2^32: the second of the day, a year of 0000 to 9999.
-        let rem = u32::try_from(local.rem_euclid(86_400)).unwrap_or(0);
-        let (year, month, day) = civil_from_days(days);
-        let year = u32::try_from(year).unwrap_or(0);
+        // Seconds since 0000-01-01T00:00:00, below 2^39: unsigned arithmetic
+        // from here, whose divisions by constants are cheaper.
+        let since = u64::try_from(local - MIN_SECS).ok()?;
+        let minute = since / 60;
+        // The events of one minute share their text up to the minute: the
+        // last one written on this thread is kept, as servers keep the text
+        // of their `Date` header.
+        let prefix = LAST_MINUTE
+            .try_with(|last| {
+                let (at, text) = last.get();
+                if at == minute {
+                    return text;
+                }
+                let text = minute_text(minute);
+                last.set((minute, text));
+                text
+            })
+            .unwrap_or_else(|_| minute_text(minute));
         let mut bytes = *b"0000-00-00T00:00:00.000000000+00:00";
-        put2(&mut bytes, 0, year / 100);
-        put2(&mut bytes, 2, year % 100);
-        put2(&mut bytes, 5, month);
-        put2(&mut bytes, 8, day);
-        put2(&mut bytes, 11, rem / 3600);
-        put2(&mut bytes, 14, rem % 3600 / 60);
-        put2(&mut bytes, 17, rem % 60);
+        bytes[..MINUTE_LEN].copy_from_slice(&prefix);
+        put2(&mut bytes, 17, (since % 60) as u32);
         let mut len = 19;
         if self.nanos != 0 {
             let n = self.nanos;
@@ -531,6 +587,17 @@ mod tests {
                 Some(reference(t).as_str()),
                 "{secs} {nanos} {offset}"
             );
+            // Another second of the same minute, whose text up to the
+            // minute is the one kept.
+            let later = Timestamp::from_unix(secs - secs.rem_euclid(60) + 59, nanos / 7)
+                .and_then(|l| l.with_offset(offset));
+            if let Some(later) = later.filter(|l| l.is_rfc3339()) {
+                assert_eq!(
+                    later.rfc3339().map(|text| text.as_str().to_owned()),
+                    Some(reference(later)),
+                    "{secs} {nanos} {offset}"
+                );
+            }
             assert_eq!(t.to_string(), reference(t));
             assert_eq!(
                 serde_json::to_string(&t).unwrap(),

@@ -177,7 +177,7 @@ impl Transport for InMemoryTransport {
     async fn publish(&self, message: Message) -> Result<(), TransportError> {
         let mut inner = lock(&self.inner);
         for ((event_type, _), group) in &inner.groups {
-            if *event_type == message.event_type {
+            if *event_type == message.event_type() {
                 group.push(message.clone(), 1);
             }
         }
@@ -201,7 +201,7 @@ impl Transport for InMemoryTransport {
     }
 
     async fn requeue(&self, message: Message, consumer: &str) -> Result<(), TransportError> {
-        self.group(&message.event_type, consumer).push(message, 1);
+        self.group(message.event_type(), consumer).push(message, 1);
         Ok(())
     }
 }

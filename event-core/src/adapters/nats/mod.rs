@@ -465,7 +465,7 @@ impl NatsTransport {
     pub fn subject(&self, message: &Message) -> String {
         wire::publish_subject(
             &self.config.subject_prefix,
-            &message.event_type,
+            message.event_type(),
             message.partition_key().as_deref(),
         )
     }
@@ -623,21 +623,22 @@ impl NatsTransport {
         msg_id: &str,
     ) -> Result<(), TransportError> {
         let (headers, payload) = wire::outgoing(message, self.config.mode)?;
-        self.publish_raw(subject, &message.id, &headers, payload, msg_id, &[])
+        let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        self.publish_raw(subject, message.id(), pairs, payload, msg_id, &[])
             .await
     }
 
     /// Publishes headers and a payload as they are on `subject`, with
     /// `msg_id` as the de-duplication id and the adapter's `extra` headers;
     /// resolves with the server's ack.
-    pub(crate) async fn publish_raw(
+    pub(crate) async fn publish_raw<'a>(
         &self,
         subject: String,
         event_id: &str,
-        headers: &[(String, String)],
+        headers: impl IntoIterator<Item = (&'a str, &'a str)>,
         payload: Vec<u8>,
-        msg_id: &str,
-        extra: &[(&str, &str)],
+        msg_id: &'a str,
+        extra: &[(&'a str, &'a str)],
     ) -> Result<(), TransportError> {
         if msg_id.is_empty() {
             return Err(TransportError::Rejected(
@@ -646,11 +647,7 @@ impl NatsTransport {
         }
         let mut internal = vec![(wire::MSG_ID, msg_id)];
         internal.extend_from_slice(extra);
-        let headers = wire::header_map(
-            event_id,
-            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-            &internal,
-        )?;
+        let headers = wire::header_map(event_id, headers, &internal)?;
         let publish = jetstream::message::PublishMessage::build()
             .headers(headers)
             .payload(payload.into());
@@ -769,7 +766,7 @@ impl Transport for NatsTransport {
 
     async fn publish(&self, message: Message) -> Result<(), TransportError> {
         let subject = self.subject(&message);
-        self.publish_on(subject, &message, &message.id).await
+        self.publish_on(subject, &message, message.id()).await
     }
 
     async fn subscribe(
@@ -791,24 +788,24 @@ impl Transport for NatsTransport {
     }
 
     async fn requeue(&self, message: Message, consumer: &str) -> Result<(), TransportError> {
-        self.group(&message.event_type, consumer).await?;
+        self.group(message.event_type(), consumer).await?;
         let subject =
-            wire::group_subject(&self.config.requeue_root(), consumer, &message.event_type);
+            wire::group_subject(&self.config.requeue_root(), consumer, message.event_type());
         // Its own de-duplication id: the event id was seen before.
         let msg_id = format!(
             "{}~requeue~{}~{}",
-            message.id,
+            message.id(),
             subject::token(consumer),
             crate::model::uuid7::new_v7()
         );
         // As it was delivered: a dead letter need not decode.
         self.publish_raw(
             subject,
-            &message.id,
-            &message.headers,
-            message.payload.clone(),
+            message.id(),
+            message.headers(),
+            message.payload().to_vec(),
             &msg_id,
-            &[(wire::EVENT_ID, &message.id)],
+            &[(wire::EVENT_ID, message.id())],
         )
         .await
     }

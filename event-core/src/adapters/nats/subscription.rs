@@ -284,18 +284,22 @@ impl Pump {
         let subject = self
             .transport
             .dead_letter_subject(&self.event_type, &self.group);
-        let msg_id = format!("{}~dead~{}~{sequence}", body.id, subject::token(&self.name));
+        let msg_id = format!(
+            "{}~dead~{}~{sequence}",
+            body.id(),
+            subject::token(&self.name)
+        );
         let attempts_text = attempts.to_string();
         let published = self
             .transport
             .publish_raw(
                 subject,
-                &body.id,
-                &body.headers,
-                body.payload.clone(),
+                body.id(),
+                body.headers(),
+                body.payload().to_vec(),
                 &msg_id,
                 &[
-                    (wire::EVENT_ID, &body.id),
+                    (wire::EVENT_ID, body.id()),
                     (wire::DEAD_CONSUMER, &self.group),
                     (wire::DEAD_ATTEMPTS, &attempts_text),
                 ],

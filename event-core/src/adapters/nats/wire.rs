@@ -54,7 +54,7 @@ pub(crate) fn outgoing(message: &Message, mode: Mode) -> Result<Wire, TransportE
     let reject = |error: crate::model::error::DecodeError| {
         TransportError::Rejected(format!(
             "message `{}` is not a CloudEvent this transport can carry: {error}",
-            message.id
+            message.id()
         ))
     };
     let is_structured = message.header("ce-specversion").is_none();
@@ -63,22 +63,30 @@ pub(crate) fn outgoing(message: &Message, mode: Mode) -> Result<Wire, TransportE
             let event = message.to_cloud_event(&binding::NATS).map_err(reject)?;
             let (mut out, payload) = binding::to_binary(&event, &binding::NATS);
             // Headers of the producer's own, beside the attributes.
-            for (name, value) in &message.headers {
+            for (name, value) in message.headers() {
                 let known = STRUCTURED_ONLY.iter().any(|n| n.eq_ignore_ascii_case(name))
                     || out.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
                 if !known {
-                    out.push((name.clone(), value.clone()));
+                    out.push((name.to_owned(), value.to_owned()));
                 }
             }
             Ok((out, payload))
         }
-        Mode::Structured if is_structured => Ok((message.headers.clone(), message.payload.clone())),
+        Mode::Structured if is_structured => Ok((owned(message), message.payload().to_vec())),
         Mode::Structured => {
             let event = message.to_cloud_event(&binding::NATS).map_err(reject)?;
             let structured = Message::structured(&event);
-            Ok((structured.headers, structured.payload))
+            Ok((owned(&structured), structured.into_payload()))
         }
     }
+}
+
+/// The headers of `message`, as owned pairs.
+fn owned(message: &Message) -> Vec<(String, String)> {
+    message
+        .headers()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect()
 }
 
 /// A header map from pairs, with the internal headers after them.
@@ -168,12 +176,8 @@ pub(crate) fn incoming(event_type: &str, headers: Option<&HeaderMap>, payload: &
     }
     // The server's header map has no order; the message's headers do.
     pairs.sort();
-    Message {
-        id: ids.into_iter().flatten().next().unwrap_or_default(),
-        event_type: event_type.to_owned(),
-        headers: pairs,
-        payload: payload.to_vec(),
-    }
+    let id = ids.into_iter().flatten().next().unwrap_or_default();
+    Message::from_parts(&id, event_type, pairs, payload.to_vec())
 }
 
 #[cfg(test)]
@@ -192,9 +196,7 @@ mod tests {
                 ),
             )
             .unwrap();
-        let mut message = Message::structured(&event);
-        message.headers.push(("x-tenant".into(), "acme".into()));
-        message
+        Message::structured(&event).with_header("x-tenant", "acme")
     }
 
     #[test]
@@ -215,13 +217,13 @@ mod tests {
         assert_eq!(get("partitionkey"), None);
 
         let map = header_map(
-            &message.id,
+            message.id(),
             headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
             &[(MSG_ID, "E-1")],
         )
         .unwrap();
         let back = incoming("order.placed.v1", Some(&map), &payload);
-        assert_eq!(back.id, "E-1");
+        assert_eq!(back.id(), "E-1");
         assert_eq!(back.partition_key().as_deref(), Some("order-7"));
         assert!(back.header(MSG_ID).is_none());
         let event = back.to_cloud_event(&binding::NATS).unwrap();
@@ -232,15 +234,16 @@ mod tests {
     fn structured_mode_sends_the_message_as_it_is() {
         let message = structured();
         let (headers, payload) = outgoing(&message, Mode::Structured).unwrap();
-        assert_eq!(headers, message.headers);
-        assert_eq!(payload, message.payload);
+        assert_eq!(headers, owned(&message));
+        assert_eq!(payload, message.payload());
         // A binary-mode message is made structured.
         let (binary_headers, binary_payload) = outgoing(&message, Mode::Binary).unwrap();
-        let binary = Message {
-            headers: binary_headers,
-            payload: binary_payload,
-            ..message.clone()
-        };
+        let binary = Message::from_parts(
+            message.id(),
+            message.event_type(),
+            binary_headers,
+            binary_payload,
+        );
         let (_, payload) = outgoing(&binary, Mode::Structured).unwrap();
         let event = crate::encoding::cloudevent::CloudEvent::from_json(&payload).unwrap();
         assert_eq!(event.id(), "E-1");
@@ -248,12 +251,7 @@ mod tests {
 
     #[test]
     fn bad_input_is_rejected_not_a_panic() {
-        let garbage = Message {
-            id: "G-1".into(),
-            event_type: "t.v1".into(),
-            headers: vec![],
-            payload: b"not json".to_vec(),
-        };
+        let garbage = Message::new("G-1", "t.v1", b"not json".to_vec());
         assert!(matches!(
             outgoing(&garbage, Mode::Binary),
             Err(TransportError::Rejected(_))
@@ -270,7 +268,7 @@ mod tests {
         let map = header_map("G-1", [("Nats-Msg-Id", "forged")], &[]).unwrap();
         assert!(map.get(MSG_ID).is_none());
         // A message without any id header still arrives, with an empty id.
-        assert_eq!(incoming("t.v1", None, b"{}").id, "");
+        assert_eq!(incoming("t.v1", None, b"{}").id(), "");
     }
 
     #[test]

@@ -334,7 +334,7 @@ impl PgInbox {
         let text = error.to_string();
         let recorded: Result<i32, sqlx::Error> = sqlx::query_scalar(&self.sql.record_failure)
             .bind(consumer)
-            .bind(&received.delivery.message.id)
+            .bind(received.delivery.message.id())
             .bind(&text)
             .fetch_one(&self.pool)
             .await;
@@ -382,16 +382,16 @@ impl PgInbox {
         delivery: &Delivery,
         error: &str,
     ) -> Result<(), sqlx::Error> {
-        let headers = serde_json::to_string(&delivery.message.headers)
+        let headers = serde_json::to_string(&delivery.message.headers())
             .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         // Random, so that a requeue removes this burial and not a later one.
         let token = (crate::model::uuid7::random_u64() >> 1) as i64;
         sqlx::query(&self.sql.bury)
             .bind(consumer)
-            .bind(&delivery.message.id)
-            .bind(&delivery.message.event_type)
+            .bind(delivery.message.id())
+            .bind(delivery.message.event_type())
             .bind(headers)
-            .bind(&delivery.message.payload)
+            .bind(delivery.message.payload())
             .bind(i32::try_from(delivery.attempt).unwrap_or(i32::MAX))
             .bind(error)
             .bind(token)

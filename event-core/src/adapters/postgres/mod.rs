@@ -18,12 +18,7 @@
 //!
 //! let mut tx = pool.begin().await?;
 //! sqlx::query("INSERT INTO orders (id) VALUES ('o-1')").execute(&mut *tx).await?;
-//! let message = Message {
-//!     id: "evt-1".into(),
-//!     event_type: "order.placed.v1".into(),
-//!     headers: Vec::new(),
-//!     payload: br#"{"specversion":"1.0"}"#.to_vec(),
-//! };
+//! let message = Message::new("evt-1", "order.placed.v1", br#"{"specversion":"1.0"}"#.to_vec());
 //! outbox.append(&mut tx, &message).await?;
 //! tx.commit().await?;
 //!

@@ -248,7 +248,7 @@ fn generation(claim: Claim) -> i64 {
 /// The headers of a message as the outbox stores them: a JSON array of
 /// `[name, value]` pairs.
 fn headers_json(message: &Message) -> Result<String, sqlx::Error> {
-    serde_json::to_string(&message.headers).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+    serde_json::to_string(&message.headers()).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
 
 impl PgOutbox {
@@ -322,10 +322,10 @@ impl PgOutbox {
         message: &Message,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(&self.sql.append)
-            .bind(&message.id)
-            .bind(&message.event_type)
+            .bind(message.id())
+            .bind(message.event_type())
             .bind(headers_json(message)?)
-            .bind(&message.payload)
+            .bind(message.payload())
             .bind(message.partition_key().as_deref())
             .execute(conn)
             .await?;
@@ -363,10 +363,10 @@ impl PgOutbox {
             keys.push(message.partition_key().map(std::borrow::Cow::into_owned));
         }
         let mut payloads = Vec::with_capacity(count);
-        for message in messages {
-            ids.push(message.id);
-            types.push(message.event_type);
-            payloads.push(message.payload);
+        for message in &messages {
+            ids.push(message.id());
+            types.push(message.event_type());
+            payloads.push(message.payload());
         }
         sqlx::query(&self.sql.append_many)
             .bind(ids)

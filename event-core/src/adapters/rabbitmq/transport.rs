@@ -521,7 +521,7 @@ impl Transport for RabbitMqTransport {
         let outgoing = wire::outgoing(&message, self.shared.mode)?;
         let exchange = wire::short(&self.shared.exchange, "exchange name")?;
         let link = self.shared.link().await?;
-        let what = format!("message `{}`", message.id);
+        let what = format!("message `{}`", message.id());
         let publish = Publish {
             exchange,
             routing_key: outgoing.routing_key,
@@ -562,9 +562,9 @@ impl Transport for RabbitMqTransport {
         let link = self.shared.link().await?;
         let queue = self
             .shared
-            .declare_group(&link, &message.event_type, consumer)
+            .declare_group(&link, message.event_type(), consumer)
             .await?;
-        let what = format!("message `{}` for `{consumer}`", message.id);
+        let what = format!("message `{}` for `{consumer}`", message.id());
         let publish = Publish {
             exchange: ShortString::from(""),
             routing_key: queue,

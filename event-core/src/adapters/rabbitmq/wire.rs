@@ -179,15 +179,15 @@ pub(super) fn delay_bucket(delay: Duration) -> u64 {
 /// `%2E` and `%25`), unless the whole would be too long for a routing key.
 /// A group binds both `<type>` and `<type>.*`.
 pub(super) fn routing_key(message: &Message) -> Result<ShortString, TransportError> {
-    check_event_type(&message.event_type)?;
+    check_event_type(message.event_type())?;
     if let Some(key) = message.partition_key().filter(|key| !key.is_empty()) {
         let escaped = key.replace('%', "%25").replace('.', "%2E");
-        let routing = format!("{}.{escaped}", message.event_type);
+        let routing = format!("{}.{escaped}", message.event_type());
         if let Ok(routing) = ShortString::try_new(routing) {
             return Ok(routing);
         }
     }
-    short(&message.event_type, "event type")
+    short(message.event_type(), "event type")
 }
 
 /// The binding keys of a group of `event_type`: the type alone, and the type
@@ -222,30 +222,36 @@ fn has_prefix(name: &str, prefix: &str) -> bool {
 /// name too long for AMQP or starting with `x-` (the broker's), a content
 /// type too long, or, in binary mode, a payload that is no CloudEvent.
 pub(super) fn outgoing(message: &Message, mode: ContentMode) -> Result<Outgoing, TransportError> {
-    if message.id.is_empty() {
+    if message.id().is_empty() {
         return Err(rejected("the message id is empty"));
     }
-    let message_id = short(&message.id, "message id")?;
+    let message_id = short(message.id(), "message id")?;
     let routing_key = routing_key(message)?;
-    let event_type = short(&message.event_type, "event type")?;
+    let event_type = short(message.event_type(), "event type")?;
     let (headers, body) = match mode {
-        ContentMode::Structured => (message.headers.clone(), message.payload.clone()),
+        ContentMode::Structured => (
+            message
+                .headers()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect(),
+            message.payload().to_vec(),
+        ),
         ContentMode::Binary => {
             let event = message.to_cloud_event(&AMQP).map_err(|error| {
                 rejected(format!(
                     "message `{}` holds no CloudEvent to send in binary mode: {error}",
-                    message.id.escape_debug()
+                    message.id().escape_debug()
                 ))
             })?;
             let (mut headers, body) = binding::to_binary(&event, &AMQP);
             // The headers beside the attributes (correlation id, trace
             // parent, partition key) travel as they are.
-            for (name, value) in &message.headers {
+            for (name, value) in message.headers() {
                 if !name.eq_ignore_ascii_case(AMQP.content_type)
                     && !has_prefix(name, AMQP.prefix)
                     && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
                 {
-                    headers.push((name.clone(), value.clone()));
+                    headers.push((name.to_owned(), value.to_owned()));
                 }
             }
             (headers, body)
@@ -370,12 +376,7 @@ pub(super) fn incoming(
         .as_ref()
         .map(|id| id.as_str().to_owned())
         .unwrap_or_default();
-    let message = Message {
-        id,
-        event_type: event_type.to_owned(),
-        headers,
-        payload: body,
-    };
+    let message = Message::from_parts(&id, event_type, headers, body);
     (structured(message), attempt.saturating_add(returned))
 }
 
@@ -389,23 +390,24 @@ fn structured(message: Message) -> Message {
     let Ok(event) = message.to_cloud_event(&AMQP) else {
         return message;
     };
-    let mut out = Message::structured(&event);
-    for (name, value) in message.headers {
-        if !name.eq_ignore_ascii_case(AMQP.content_type)
-            && !has_prefix(&name, AMQP.prefix)
-            && !out
-                .headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case(&name))
-        {
-            out.headers.push((name, value));
-        }
-    }
-    if !message.id.is_empty() {
-        out.id = message.id;
-    }
-    out.event_type = message.event_type;
-    out
+    let out = Message::structured(&event);
+    // The headers beside the attributes, after the structured message's.
+    let others = message.headers().filter(|(name, _)| {
+        !name.eq_ignore_ascii_case(AMQP.content_type)
+            && !has_prefix(name, AMQP.prefix)
+            && !out.headers().any(|(n, _)| n.eq_ignore_ascii_case(name))
+    });
+    let id = if message.id().is_empty() {
+        out.id()
+    } else {
+        message.id()
+    };
+    Message::from_parts(
+        id,
+        message.event_type(),
+        out.headers().chain(others),
+        out.payload().to_vec(),
+    )
 }
 
 #[cfg(test)]
@@ -435,20 +437,14 @@ mod tests {
 
     #[test]
     fn partition_keys_are_one_routing_word() {
-        let message = Message {
-            id: "1".into(),
-            event_type: "order.placed.v1".into(),
-            headers: vec![("partitionkey".into(), "eu.shop%1".into())],
-            payload: Vec::new(),
-        };
+        let message = Message::new("1", "order.placed.v1", Vec::new())
+            .with_header("partitionkey", "eu.shop%1");
         assert_eq!(
             routing_key(&message).unwrap().as_str(),
             "order.placed.v1.eu%2Eshop%251"
         );
-        let long_key = Message {
-            headers: vec![("partitionkey".into(), "k".repeat(300))],
-            ..message
-        };
+        let long_key = Message::new("1", "order.placed.v1", Vec::new())
+            .with_header("partitionkey", &"k".repeat(300));
         assert_eq!(routing_key(&long_key).unwrap().as_str(), "order.placed.v1");
     }
 
@@ -479,7 +475,7 @@ mod tests {
         let properties = BasicProperties::default().with_headers(table);
         let (message, attempt) = incoming("a.b.v1", &properties, b"{}".to_vec());
         assert_eq!(attempt, 5);
-        assert_eq!(message.headers, [("correlationid".into(), "c-1".into())]);
+        assert!(message.headers().eq([("correlationid", "c-1")]));
         let again = republished(&properties, 6);
         let headers = again.headers().as_ref().unwrap();
         assert_eq!(

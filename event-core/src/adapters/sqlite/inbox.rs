@@ -270,7 +270,7 @@ impl SqliteInbox {
                  failures = failures + 1, last_failed_at = excluded.last_failed_at,
                  last_error = excluded.last_error
              RETURNING failures",
-            params![consumer, delivery.message.id, now_ms(), error],
+            params![consumer, delivery.message.id(), now_ms(), error],
             |row| row.get(0),
         )
     }
@@ -289,7 +289,7 @@ impl SqliteInbox {
         delivery: &Delivery,
         error: &str,
     ) -> rusqlite::Result<()> {
-        let headers = serde_json::to_string(&delivery.message.headers)
+        let headers = serde_json::to_string(&delivery.message.headers())
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         let now = now_ms();
         let tx = conn.unchecked_transaction()?;
@@ -297,7 +297,7 @@ impl SqliteInbox {
             .query_row(
                 "DELETE FROM event_inbox_failures WHERE consumer = ?1 AND event_id = ?2
                  RETURNING first_failed_at",
-                params![consumer, delivery.message.id],
+                params![consumer, delivery.message.id()],
                 |row| row.get(0),
             )
             .optional()?;
@@ -313,10 +313,10 @@ impl SqliteInbox {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 consumer,
-                delivery.message.id,
-                delivery.message.event_type,
+                delivery.message.id(),
+                delivery.message.event_type(),
                 headers,
-                delivery.message.payload,
+                delivery.message.payload(),
                 delivery.attempt,
                 error,
                 first_failed_at,

@@ -14,12 +14,7 @@
 //!
 //! let tx = conn.transaction()?;
 //! tx.execute("INSERT INTO orders (id) VALUES ('o-1')", [])?;
-//! let message = Message {
-//!     id: "evt-1".into(),
-//!     event_type: "order.placed.v1".into(),
-//!     headers: Vec::new(),
-//!     payload: br#"{"specversion":"1.0"}"#.to_vec(),
-//! };
+//! let message = Message::new("evt-1", "order.placed.v1", br#"{"specversion":"1.0"}"#.to_vec());
 //! SqliteOutbox::append(&tx, &message)?;
 //! tx.commit()?;
 //!

@@ -322,7 +322,7 @@ impl SqliteOutbox {
     ///
     /// SQLite's error; the caller's transaction decides what happens then.
     pub fn append(tx: &Transaction<'_>, message: &Message) -> rusqlite::Result<()> {
-        let headers = serde_json::to_string(&message.headers)
+        let headers = serde_json::to_string(&message.headers())
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         // Cached: a use case appending a batch prepares the statement once.
         tx.prepare_cached(
@@ -330,10 +330,10 @@ impl SqliteOutbox {
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![
-            message.id,
-            message.event_type,
+            message.id(),
+            message.event_type(),
             headers,
-            message.payload,
+            message.payload(),
             now_ms()
         ])?;
         Ok(())

@@ -152,7 +152,7 @@ impl Transport for SqliteTransport {
     type Subscription = SqliteSubscription;
 
     async fn publish(&self, message: Message) -> Result<(), TransportError> {
-        let headers = serde_json::to_string(&message.headers)
+        let headers = serde_json::to_string(&message.headers())
             .map_err(|e| TransportError::Rejected(e.to_string()))?;
         // One statement: a copy for every group declared when it runs, or
         // none at all.
@@ -162,13 +162,18 @@ impl Transport for SqliteTransport {
                 "INSERT INTO broker_messages (consumer, event_type, id, headers, payload)
                  SELECT consumer, event_type, ?2, ?3, ?4 FROM broker_subscriptions
                  WHERE event_type = ?1",
-                params![message.event_type, message.id, headers, message.payload],
+                params![
+                    message.event_type(),
+                    message.id(),
+                    headers,
+                    message.payload()
+                ],
             )
             .map_err(|e| unavailable(&e))?;
         if copies == 0 {
             trace_debug!(
-                event_id = message.id.as_str(),
-                event_type = message.event_type.as_str(),
+                event_id = message.id(),
+                event_type = message.event_type(),
                 "published a message no consumer group is declared for"
             );
         }
@@ -194,24 +199,24 @@ impl Transport for SqliteTransport {
     }
 
     async fn requeue(&self, message: Message, consumer: &str) -> Result<(), TransportError> {
-        let headers = serde_json::to_string(&message.headers)
+        let headers = serde_json::to_string(&message.headers())
             .map_err(|e| TransportError::Rejected(e.to_string()))?;
         let mut conn = self.lock();
         let stored = (|| {
             let tx = conn.transaction()?;
             tx.execute(
                 "INSERT OR IGNORE INTO broker_subscriptions (event_type, consumer) VALUES (?1, ?2)",
-                params![message.event_type, consumer],
+                params![message.event_type(), consumer],
             )?;
             tx.execute(
                 "INSERT INTO broker_messages (consumer, event_type, id, headers, payload)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     consumer,
-                    message.event_type,
-                    message.id,
+                    message.event_type(),
+                    message.id(),
                     headers,
-                    message.payload
+                    message.payload()
                 ],
             )?;
             tx.commit()
@@ -287,14 +292,10 @@ impl SqliteSubscription {
                 attempt,
                 settled: false,
             };
-            let message = Message {
-                id,
-                event_type: self.event_type.clone(),
-                // Headers are a copy of what is in the payload; unreadable
-                // ones are dropped, and the payload still decodes.
-                headers: serde_json::from_str(&headers).unwrap_or_default(),
-                payload,
-            };
+            // Headers are a copy of what is in the payload; unreadable ones
+            // are dropped, and the payload still decodes.
+            let headers: Vec<(String, String)> = serde_json::from_str(&headers).unwrap_or_default();
+            let message = Message::from_parts(&id, &self.event_type, headers, payload);
             Delivery::new(message, attempt, settle)
         }))
     }

@@ -346,18 +346,22 @@ impl MemoryInbox {
     }
 
     fn bury_locked(state: &mut State, consumer: &str, delivery: &Delivery, error: &str) {
-        let key = (consumer.to_owned(), delivery.message.id.clone());
+        let key = (consumer.to_owned(), delivery.message.id().to_owned());
         let recorded = state.failures.remove(&key);
         let now = now_ms();
         state
             .dead
-            .retain(|dead| !(dead.consumer == consumer && dead.event_id == delivery.message.id));
+            .retain(|dead| !(dead.consumer == consumer && dead.event_id == delivery.message.id()));
         state.dead.push(InboxDeadLetter {
             consumer: consumer.to_owned(),
-            event_id: delivery.message.id.clone(),
-            event_type: delivery.message.event_type.clone(),
-            headers: delivery.message.headers.clone(),
-            payload: delivery.message.payload.clone(),
+            event_id: delivery.message.id().to_owned(),
+            event_type: delivery.message.event_type().to_owned(),
+            headers: delivery
+                .message
+                .headers()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect(),
+            payload: delivery.message.payload().to_vec(),
             attempts: delivery.attempt,
             last_error: error.to_owned(),
             first_failed_at_ms: (recorded.is_some() || delivery.attempt <= 1).then_some(now),

@@ -213,7 +213,7 @@ where
                 "handle integration event",
                 consumer = shared.consumer.as_str(),
                 event_id = envelope.id().as_str(),
-                event_type = received.delivery.message.event_type.as_str(),
+                event_type = received.delivery.message.event_type(),
                 handled_as = E::FULL_TYPE,
                 correlation_id = envelope.correlation_id().as_str(),
                 causation_id = envelope.causation_id().map(|c| c.as_str()),
@@ -268,8 +268,8 @@ impl<I: Inbox> Job for Bury<I> {
         let span = ::tracing::info_span!(
             "bury undecodable message",
             consumer = shared.consumer.as_str(),
-            event_id = delivery.message.id.as_str(),
-            event_type = delivery.message.event_type.as_str(),
+            event_id = delivery.message.id(),
+            event_type = delivery.message.event_type(),
             attempt = delivery.attempt,
         );
         let work = async move {

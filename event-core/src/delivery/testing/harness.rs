@@ -220,15 +220,8 @@ impl<I: Inbox> ConsumerHarness<I> {
     #[must_use]
     pub fn undecodable(mut self, event_type: &str, payload: impl Into<Vec<u8>>) -> Self {
         let step = self.steps.len();
-        let message = Message {
-            id: format!("undecodable-{step}"),
-            event_type: event_type.to_owned(),
-            headers: vec![(
-                "content-type".to_owned(),
-                "application/cloudevents+json".to_owned(),
-            )],
-            payload: payload.into(),
-        };
+        let message = Message::new(&format!("undecodable-{step}"), event_type, payload)
+            .with_header("content-type", "application/cloudevents+json");
         self.steps.push(Ok(Step {
             message,
             attempt: 1,
@@ -334,15 +327,18 @@ async fn feed(board: &Board, steps: Vec<Step>) -> Result<(), HarnessError> {
     {
         {
             let mut state = board.state();
-            if !state.subscribed.contains(&message.event_type) {
+            if !state.subscribed.contains(message.event_type()) {
                 return Err(HarnessError::NotHandled {
                     step,
-                    event_type: message.event_type,
+                    event_type: message.event_type().to_owned(),
                     handled: state.subscribed.iter().cloned().collect(),
                 });
             }
             if failures > 0 {
-                let (left, when) = state.faults.entry(message.id.clone()).or_insert((0, fault));
+                let (left, when) = state
+                    .faults
+                    .entry(message.id().to_owned())
+                    .or_insert((0, fault));
                 *left = left.saturating_add(failures);
                 *when = fault;
             }
@@ -473,7 +469,7 @@ impl Subscription for ScriptedSubscription {
                 let ours = state
                     .queue
                     .front()
-                    .is_some_and(|next| next.message.event_type == self.event_type);
+                    .is_some_and(|next| next.message.event_type() == self.event_type);
                 if !state.outstanding
                     && ours
                     && let Some(mut pending) = state.queue.pop_front()
@@ -482,8 +478,8 @@ impl Subscription for ScriptedSubscription {
                     pending.served += 1;
                     state.log.push(Handled {
                         step: pending.step,
-                        event_id: pending.message.id.clone(),
-                        event_type: pending.message.event_type.clone(),
+                        event_id: pending.message.id().to_owned(),
+                        event_type: pending.message.event_type().to_owned(),
                         attempt: pending.attempt,
                         outcome: Outcome::Released,
                         retry_after: None,
@@ -604,7 +600,7 @@ impl<I: Inbox> Inbox for Recording<I> {
         E: IntegrationEvent,
         F: AsyncFn(Self::Tx<'_>, &Envelope<E>) -> Result<(), BoxError>,
     {
-        let id = received.delivery.message.id.clone();
+        let id = received.delivery.message.id().to_owned();
         let fault = match self.board.state().faults.get(&id) {
             Some((left, when)) if *left > 0 => Some(*when),
             _ => None,
