@@ -347,12 +347,10 @@ struct Settle {
 
 impl Drop for Settle {
     fn drop(&mut self) {
-        if let Some(message) = self.message.take()
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            runtime.spawn(async move {
+        if let Some(message) = self.message.take() {
+            crate::delivery::transport::release_dropped(Box::pin(async move {
                 let _ = message.ack_with(AckKind::Nak(None)).await;
-            });
+            }));
         }
     }
 }

@@ -160,10 +160,11 @@ impl Settlement {
                 delivery.ack().await?;
                 Ok(outcome)
             }
-            Settlement::Retry { delay, error } => {
-                delivery.nack_after(delay).await?;
-                Err(error)
-            }
+            Settlement::Retry { delay, error } => match delivery.nack_after(delay).await {
+                Ok(()) => Err(error),
+                // The failure is kept, with why the release failed.
+                Err(release) => Err(super::run::NotReleased::new(error, release)),
+            },
         }
     }
 }
