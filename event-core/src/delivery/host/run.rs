@@ -288,7 +288,7 @@ impl<I: Inbox> Job for Bury<I> {
                         format!("the dead letter could not be written: {failure}").into();
                     match delivery.nack_after(wait).await {
                         Ok(()) => Err(failure),
-                        Err(release) => Err(NotReleased::new(failure, release)),
+                        Err(release) => Err(NotReleased::boxed(failure, release)),
                     }
                 }
             };
@@ -320,7 +320,7 @@ pub(crate) struct NotReleased {
 }
 
 impl NotReleased {
-    pub(crate) fn new(failure: BoxError, release: TransportError) -> BoxError {
+    pub(crate) fn boxed(failure: BoxError, release: TransportError) -> BoxError {
         Box::new(NotReleased { failure, release })
     }
 }
@@ -552,9 +552,9 @@ async fn drive(
     // Sources that stopped or closed, kept open until the jobs they
     // delivered are settled.
     let mut idle = Vec::new();
-    let start = |job: Box<dyn Job>, running: &mut FuturesUnordered<_>| {
+    // Starts `job`, which holds `key`.
+    let start = |job: Box<dyn Job>, key: Option<String>, running: &mut FuturesUnordered<_>| {
         let in_flight = InFlight::new(&metrics);
-        let key = job.key();
         let work = job.start();
         running.push(async move {
             let done = Done {
@@ -603,7 +603,7 @@ async fn drive(
                     match lanes.get_mut(&key).and_then(VecDeque::pop_front) {
                         Some(next) => {
                             waiting -= 1;
-                            start(next, &mut running);
+                            start(next, Some(key), &mut running);
                         }
                         None => {
                             lanes.remove(&key);
@@ -616,16 +616,17 @@ async fn drive(
                     fetcher.failures = 0;
                     fetching.push(fetch(fetcher, stop.clone()));
                     match job.key() {
-                        Some(key) if lanes.contains_key(&key) => {
-                            waiting += 1;
-                            lanes.entry(key).or_default().push_back(job);
-                        }
-                        key => {
-                            if let Some(key) = key {
-                                lanes.insert(key, VecDeque::new());
+                        Some(key) => match lanes.get_mut(&key) {
+                            Some(lane) => {
+                                waiting += 1;
+                                lane.push_back(job);
                             }
-                            start(job, &mut running);
-                        }
+                            None => {
+                                lanes.insert(key.clone(), VecDeque::new());
+                                start(job, Some(key), &mut running);
+                            }
+                        },
+                        None => start(job, None, &mut running),
                     }
                 }
                 Fetched::Failed(error) => {
