@@ -371,24 +371,22 @@ fn sqlite(rt: &tokio::runtime::Runtime) {
                 if !row(who) {
                     continue;
                 }
-                // A group of this turn alone, so the broker holds only the
-                // messages of the contender that runs.
-                let group = format!("bench_{round}_{who}");
-                transport.declare(TYPE, &group).await.unwrap();
+                // One group for all: each turn takes all that was published
+                // for it.
+                let group = "bench";
+                transport.declare(TYPE, group).await.unwrap();
                 publish(&transport, messages()).await;
                 timed(&mut times[who], async {
                     match who {
-                        0 => through_host(&transport, &group, MemoryInbox::new()).await,
+                        0 => through_host(&transport, group, MemoryInbox::new()).await,
                         1 => {
                             let file = scratch.0.join(format!("inbox_{round}.db"));
                             let inbox =
                                 InboxConnection::new(rusqlite::Connection::open(file).unwrap())
                                     .unwrap();
-                            through_host(&transport, &group, inbox).await
+                            through_host(&transport, group, inbox).await
                         }
-                        _ => {
-                            through_subscription(&transport, &group, Some(decode_structured)).await
-                        }
+                        _ => through_subscription(&transport, group, Some(decode_structured)).await,
                     }
                 })
                 .await;
