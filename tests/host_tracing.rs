@@ -8,10 +8,14 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use event_core::host::{Host, MemoryInbox};
-use event_core::integration::IntegrationPublisher;
+use event_core::BoxError;
+use event_core::dead_letter::InboxOutcome;
+use event_core::host::{Host, Inbox, MemoryInbox};
+use event_core::integration::{IntegrationPublisher, Received, encode};
 use event_core::prelude::*;
+use event_core::retry::RetryPolicy;
 use event_core::transport::InMemoryTransport;
+use event_core::transport::{Delivery, Transport};
 use support::{block_on, wait_until};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -34,6 +38,8 @@ struct Spans {
     entered: Mutex<Vec<u64>>,
     /// (message, the span entered when it was emitted).
     events: Mutex<Vec<(String, Option<u64>)>>,
+    /// (message, its `error` field) of the events that have one.
+    errors: Mutex<Vec<(String, String)>>,
 }
 
 struct Fields<'a>(&'a mut BTreeMap<String, String>);
@@ -71,6 +77,9 @@ impl Subscriber for Spans {
         let mut fields = BTreeMap::new();
         event.record(&mut Fields(&mut fields));
         let message = fields.remove("message").unwrap_or_default();
+        if let Some(error) = fields.remove("error") {
+            self.errors.lock().unwrap().push((message.clone(), error));
+        }
         let current = self.entered.lock().unwrap().last().copied();
         self.events.lock().unwrap().push((message, current));
     }
@@ -152,6 +161,83 @@ fn each_message_is_handled_in_a_span_with_its_attributes() {
                     .iter()
                     .any(|(message, span)| message == "reserving" && *span == Some(span_id)),
                 "{events:?}"
+            );
+        });
+    });
+}
+
+/// The in-memory inbox, whose dead letters cannot be written the first
+/// time.
+#[derive(Default)]
+struct FullDisk {
+    inner: MemoryInbox,
+    refused: std::sync::atomic::AtomicBool,
+}
+
+impl Inbox for FullDisk {
+    type Tx<'t> = ();
+
+    async fn deliver<E, F>(
+        &self,
+        consumer: &str,
+        received: Received<E>,
+        policy: &RetryPolicy,
+        handler: &F,
+    ) -> Result<InboxOutcome, BoxError>
+    where
+        E: IntegrationEvent,
+        F: AsyncFn((), &Envelope<E>) -> Result<(), BoxError>,
+    {
+        Inbox::deliver(&self.inner, consumer, received, policy, handler).await
+    }
+
+    async fn bury(&self, consumer: &str, delivery: &Delivery, error: &str) -> Result<(), BoxError> {
+        if !self.refused.swap(true, Ordering::Relaxed) {
+            return Err("the disk is full".into());
+        }
+        self.inner.bury(consumer, delivery, error);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_dead_letter_that_cannot_be_written_is_logged_and_counted() {
+    let spans = Arc::new(Spans::default());
+    let dispatch = tracing::Dispatch::from(Arc::clone(&spans) as Arc<dyn Subscriber + Send + Sync>);
+    tracing::dispatcher::with_default(&dispatch, || {
+        block_on(async {
+            let transport = InMemoryTransport::new();
+            let inbox = Arc::new(FullDisk::default());
+            let host = Host::new(transport.clone())
+                .consumer("holds", Arc::clone(&inbox))
+                .handle::<BookReservedIntegrationEvent>(async |(), _| Ok(()));
+            let metrics = host.metrics();
+            host.declare().await.unwrap();
+            let message = encode(&Envelope::new(
+                "/desk",
+                BookReservedIntegrationEvent {
+                    book_id: "b-1".into(),
+                },
+            ))
+            .unwrap()
+            .with_payload(b"not json".to_vec());
+            transport.publish(message).await.unwrap();
+            host.run(wait_until("dead-lettered", || {
+                metrics.snapshot().dead_lettered == 1
+            }))
+            .await
+            .unwrap();
+
+            // The first try failed to write it: counted as a retry, and its
+            // error logged.
+            assert_eq!(metrics.snapshot().retried, 1);
+            assert_eq!(inbox.inner.dead_letters("holds").len(), 1);
+            let errors = spans.errors.lock().unwrap();
+            assert!(
+                errors
+                    .iter()
+                    .any(|(_, error)| error.contains("the disk is full")),
+                "{errors:?}"
             );
         });
     });

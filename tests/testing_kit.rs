@@ -596,4 +596,94 @@ mod harness {
             assert!(message.contains(first.id().as_str()), "{message}");
         });
     }
+
+    /// The in-memory inbox, whose dead letters cannot be written the first
+    /// time.
+    #[derive(Default)]
+    struct FullDisk {
+        inner: MemoryInbox,
+        refused: std::sync::atomic::AtomicBool,
+    }
+
+    impl event_core::host::Inbox for FullDisk {
+        type Tx<'t> = ();
+
+        async fn deliver<E, F>(
+            &self,
+            consumer: &str,
+            received: event_core::integration::Received<E>,
+            policy: &RetryPolicy,
+            handler: &F,
+        ) -> Result<event_core::dead_letter::InboxOutcome, event_core::BoxError>
+        where
+            E: IntegrationEvent,
+            F: AsyncFn((), &Envelope<E>) -> Result<(), event_core::BoxError>,
+        {
+            event_core::host::Inbox::deliver(&self.inner, consumer, received, policy, handler).await
+        }
+
+        async fn bury(
+            &self,
+            consumer: &str,
+            delivery: &event_core::transport::Delivery,
+            error: &str,
+        ) -> Result<(), event_core::BoxError> {
+            if !self
+                .refused
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                return Err("the disk is full".into());
+            }
+            self.inner.bury(consumer, delivery, error);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_dead_letter_that_could_not_be_written_is_reported_as_such() {
+        block_on(async {
+            let report = testing::consumer("loans", FullDisk::default())
+                .handle::<BookLentIntegrationEventV2>(async |(), _| Ok(()))
+                .undecodable(BookLentIntegrationEventV2::FULL_TYPE, "not json")
+                .run()
+                .await
+                .unwrap();
+            // Released after the failed write, then dead-lettered.
+            report.assert_outcomes(&[Outcome::Retried, Outcome::DeadLettered]);
+            let error = report.deliveries()[0].error.as_deref().unwrap_or_default();
+            assert!(
+                error.contains("could not be written") && error.contains("the disk is full"),
+                "{report}"
+            );
+        });
+    }
+
+    #[test]
+    fn a_stuck_handler_is_waited_for_once() {
+        block_on(async {
+            // The clock is paused: the bound passes as soon as nothing else
+            // can happen, and the time it took is known (the timer counts in
+            // whole milliseconds).
+            tokio::time::pause();
+            let start = tokio::time::Instant::now();
+            let failed = testing::consumer("loans", MemoryInbox::new())
+                .handle::<BookLentIntegrationEventV2>(async |(), _| {
+                    std::future::pending::<()>().await;
+                    Ok(())
+                })
+                .deliver(&lent("b-1", "m-1"))
+                .run()
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(failed, HarnessError::Stuck { step: 0, .. }),
+                "{failed}"
+            );
+            let waited = start.elapsed();
+            assert!(
+                waited >= testing::STEP_BOUND && waited < testing::STEP_BOUND * 3 / 2,
+                "waited {waited:?}"
+            );
+        });
+    }
 }

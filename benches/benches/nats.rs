@@ -263,7 +263,11 @@ const ROUNDS: usize = 200;
 /// The structured payload alone, as a client without CloudEvents headers
 /// sends it.
 fn bare(message: Message) -> Message {
-    Message::new(message.id(), message.event_type(), message.payload().to_vec())
+    Message::new(
+        message.id(),
+        message.event_type(),
+        message.payload().to_vec(),
+    )
 }
 
 fn median(values: &mut [f64]) -> f64 {

@@ -57,10 +57,7 @@ fn raw_properties(message: &Message) -> BasicProperties {
     let mut headers = FieldTable::default();
     for (name, value) in message.headers() {
         if name != "content-type" {
-            headers.insert(
-                name.into(),
-                AMQPValue::LongString(value.into()),
-            );
+            headers.insert(name.into(), AMQPValue::LongString(value.into()));
         }
     }
     BasicProperties::default()

@@ -145,6 +145,55 @@ pub trait Acknowledge: Send + Sync + 'static {
     fn nack(self: Box<Self>, delay: Duration) -> BoxFuture<Result<(), TransportError>>;
 }
 
+std::thread_local! {
+    /// The releases of deliveries dropped unsettled, while
+    /// [`collect_releases`] runs on this thread.
+    static DROPPED: core::cell::RefCell<Option<Vec<BoxFuture<()>>>> =
+        const { core::cell::RefCell::new(None) };
+}
+
+/// Tells the broker about a delivery dropped unsettled, as an adapter's
+/// acknowledgement does on drop: `release` is spawned on the current
+/// runtime, or, while [`collect_releases`] runs on this thread, handed to
+/// its caller, which awaits it in order with the releases that follow.
+pub(crate) fn release_dropped(release: BoxFuture<()>) {
+    let release = DROPPED.with(|dropped| match &mut *dropped.borrow_mut() {
+        Some(collected) => {
+            collected.push(release);
+            None
+        }
+        None => Some(release),
+    });
+    if let Some(release) = release
+        && let Ok(runtime) = tokio::runtime::Handle::try_current()
+    {
+        runtime.spawn(release);
+    }
+}
+
+/// Runs `drop`, collecting the releases of the deliveries it drops
+/// unsettled (instead of spawning them), in the order they were dropped.
+pub(crate) fn collect_releases(dropping: impl FnOnce()) -> Vec<BoxFuture<()>> {
+    /// Puts back what was collected before (a nested call's caller's);
+    /// on a panic in `dropping`, spawns what it had collected.
+    struct Restore(Option<Vec<BoxFuture<()>>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let outer = self.0.take();
+            let left =
+                DROPPED.with(|dropped| core::mem::replace(&mut *dropped.borrow_mut(), outer));
+            for release in left.into_iter().flatten() {
+                release_dropped(release);
+            }
+        }
+    }
+    let _restore = Restore(DROPPED.with(|dropped| dropped.borrow_mut().replace(Vec::new())));
+    dropping();
+    DROPPED
+        .with(|dropped| dropped.borrow_mut().take())
+        .unwrap_or_default()
+}
+
 /// A message received from a subscription, to be acknowledged.
 pub struct Delivery {
     /// The message.
@@ -202,5 +251,49 @@ impl Delivery {
     /// perhaps sooner.
     pub async fn nack_after(self, delay: Duration) -> Result<(), TransportError> {
         self.acknowledge.nack(delay).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// Releases itself on drop through [`release_dropped`], as the NATS and
+    /// RabbitMQ acknowledgements do; the release writes its number down.
+    struct Unsettled(u32, Arc<Mutex<Vec<u32>>>);
+
+    impl Drop for Unsettled {
+        fn drop(&mut self) {
+            let (n, log) = (self.0, Arc::clone(&self.1));
+            release_dropped(Box::pin(async move { log.lock().unwrap().push(n) }));
+        }
+    }
+
+    #[test]
+    fn releases_dropped_while_collecting_are_handed_over_in_order_not_spawned() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        runtime.block_on(async {
+            let dropped = vec![
+                Unsettled(0, Arc::clone(&log)),
+                Unsettled(1, Arc::clone(&log)),
+            ];
+            let releases = collect_releases(|| drop(dropped));
+            assert_eq!(releases.len(), 2);
+            // Nothing was spawned: a later release awaited here comes after.
+            tokio::task::yield_now().await;
+            assert!(log.lock().unwrap().is_empty());
+            for release in releases {
+                release.await;
+            }
+            log.lock().unwrap().push(2);
+            // Outside, a drop spawns its release as before.
+            drop(Unsettled(3, Arc::clone(&log)));
+            tokio::task::yield_now().await;
+        });
+        assert_eq!(*log.lock().unwrap(), [0, 1, 2, 3]);
     }
 }

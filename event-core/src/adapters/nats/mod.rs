@@ -36,10 +36,16 @@
 //!   unsettled is `NAK`ed at once, and one whose consumer died comes again
 //!   after [`NatsConfig::ack_wait`]. [`Delivery::attempt`](crate::delivery::transport::Delivery::attempt) is the server's
 //!   delivery count.
-//! - **Bounded in flight.** A subscription pulls [`NatsConfig::batch`]
-//!   messages at a time and asks for more only once it has handed them out;
-//!   the consumer's `max_ack_pending` ([`NatsConfig::max_ack_pending`]) caps
-//!   the deliveries not yet settled across all its subscriptions.
+//! - **Bounded in flight.** A subscription pulls continuously, with the
+//!   server's idle heartbeats: a request for [`NatsConfig::batch`] messages
+//!   goes out ahead, once half of the previous one has arrived, so the next
+//!   messages are on their way while these are handled; it holds at most
+//!   about two and a half batches it has not handed out (one and a half
+//!   requested or received by the client, one waiting for the subscriber).
+//!   Dropped, it gives back (`NAK`) those it has received; any still on
+//!   their way come again after [`NatsConfig::ack_wait`]. The consumer's
+//!   `max_ack_pending` ([`NatsConfig::max_ack_pending`]) caps the deliveries
+//!   not yet settled across all its subscriptions.
 //! - **Lag.** [`Subscription::lag`](crate::delivery::transport::Subscription::lag)
 //!   is JetStream's count of the group's messages not delivered yet, which
 //!   every message carries: exact as of the latest delivery, at no cost.

@@ -17,10 +17,12 @@ use crate::encoding::message::Message;
 /// [`NatsTransport`]: its messages and those requeued to it.
 ///
 /// Two fetch loops (tasks on the runtime that subscribed) pull from the
-/// group's consumers, a batch at a time, and hand the messages over as they
-/// are taken; they outlive lost connections and server restarts, pulling
-/// again once the server is back. Dropping the subscription stops them and
-/// gives back what they had pulled but not handed out.
+/// group's consumers continuously, the next batch requested while the last
+/// is handed over, and hand the messages over as they arrive, up to a
+/// batch ahead of the subscriber; they outlive lost connections and server
+/// restarts, pulling again once the server is back. Dropping the
+/// subscription stops them and gives back (`NAK`) what they had received
+/// but not handed out.
 pub struct NatsSubscription {
     receiver: mpsc::Receiver<Result<Handed, TransportError>>,
     event_type: String,
@@ -57,7 +59,11 @@ impl NatsSubscription {
         consumer: &str,
         consumers: [PullConsumer; 2],
     ) -> Self {
-        let (sender, receiver) = mpsc::channel(1);
+        // Room for a batch: the fetch loops hand over what the client has
+        // received in one go, and the subscriber takes it without waiting
+        // for them in between (which would also send each ack on its own).
+        // What waits here is released when the subscription is dropped.
+        let (sender, receiver) = mpsc::channel(transport.config.batch.max(1));
         let pending = consumers
             .each_ref()
             .map(|pull| pull.cached_info().num_pending);
@@ -147,23 +153,35 @@ fn backoff(failures: u32) -> Duration {
 
 impl Pump {
     /// Pulls until the subscription is dropped.
+    ///
+    /// The pull is the client's continuous one: a request for
+    /// [`NatsConfig::batch`](super::NatsConfig::batch) messages is made
+    /// ahead, as soon as half of the previous one has been taken, so that
+    /// the next messages are on their way while these are handled; the
+    /// loop takes the next message only once the subscription took the
+    /// last, so at most one and a half batches wait here. The server's idle
+    /// heartbeats tell a pull it lost (a restart) from one with nothing to
+    /// deliver.
     async fn run(self, mut pull: PullConsumer) {
         let config = std::sync::Arc::clone(&self.transport.config);
+        // A request that expires: one that never did would wait forever
+        // for a server that lost it; the heartbeat at half of it, as the
+        // server requires.
+        let expiry = config.fetch_expiry.max(MIN_EXPIRY);
         let mut failures = 0_u32;
         loop {
             if self.sender.is_closed() {
                 return;
             }
-            // A pull request of at least one message, that expires: one
-            // that never did would wait forever for a server that lost it.
-            let batch = pull
-                .batch()
-                .max_messages(config.batch.max(1))
-                .expires(config.fetch_expiry.max(MIN_EXPIRY))
+            let stream = pull
+                .stream()
+                .max_messages_per_batch(config.batch.max(1))
+                .expires(expiry)
+                .heartbeat(expiry / 2)
                 .messages()
                 .await;
-            let mut batch = match batch {
-                Ok(batch) => batch,
+            let mut stream = match stream {
+                Ok(stream) => stream,
                 Err(_error) => {
                     trace_debug!(consumer = self.name.as_str(), error = %_error, "pull request failed");
                     failures = failures.saturating_add(1);
@@ -177,7 +195,7 @@ impl Pump {
             loop {
                 let next = {
                     let closed = core::pin::pin!(self.sender.closed());
-                    match select(closed, batch.next()).await {
+                    match select(closed, stream.next()).await {
                         Either::Left(((), _)) => None,
                         Either::Right((next, _)) => Some(next),
                     }
@@ -186,25 +204,28 @@ impl Pump {
                     // The subscription is gone: give back what was pulled.
                     None => {
                         while let Some(Some(Ok(message))) =
-                            futures_util::FutureExt::now_or_never(batch.next())
+                            futures_util::FutureExt::now_or_never(stream.next())
                         {
                             let _ = message.ack_with(AckKind::Nak(None)).await;
                         }
                         return;
                     }
-                    // The pull request ended (expired or filled): pull again.
-                    Some(None) => break,
                     Some(Some(Ok(message))) => {
                         failures = 0;
                         if !self.hand_over(message).await {
                             return;
                         }
                     }
-                    // A status from the server (the consumer was deleted,
-                    // the server is shutting down): wait, and make sure the
+                    // The pull ended, failed, or missed its heartbeats (the
+                    // consumer was deleted, the server is shutting down or
+                    // restarted without it): wait, and make sure the
                     // consumer is there before pulling again.
-                    Some(Some(Err(_error))) => {
-                        trace_debug!(consumer = self.name.as_str(), error = %_error, "pull failed");
+                    Some(end) => {
+                        #[cfg(feature = "tracing")]
+                        if let Some(Err(error)) = &end {
+                            ::tracing::debug!(consumer = self.name.as_str(), %error, "pull failed");
+                        }
+                        let _ = end;
                         failures = failures.saturating_add(1);
                         match self.recover(failures).await {
                             Some(again) => pull = again,
@@ -330,12 +351,10 @@ struct Settle {
 
 impl Drop for Settle {
     fn drop(&mut self) {
-        if let Some(message) = self.message.take()
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            runtime.spawn(async move {
+        if let Some(message) = self.message.take() {
+            crate::delivery::transport::release_dropped(Box::pin(async move {
                 let _ = message.ack_with(AckKind::Nak(None)).await;
-            });
+            }));
         }
     }
 }

@@ -824,17 +824,15 @@ impl Drop for Settle {
         if self.settled {
             return;
         }
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let acker = self.acker.clone();
-            runtime.spawn(async move {
-                let _ = acker
-                    .nack(BasicNackOptions {
-                        requeue: true,
-                        ..BasicNackOptions::default()
-                    })
-                    .await;
-            });
-        }
+        let acker = self.acker.clone();
+        crate::delivery::transport::release_dropped(Box::pin(async move {
+            let _ = acker
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    ..BasicNackOptions::default()
+                })
+                .await;
+        }));
     }
 }
 

@@ -160,10 +160,11 @@ impl Settlement {
                 delivery.ack().await?;
                 Ok(outcome)
             }
-            Settlement::Retry { delay, error } => {
-                delivery.nack_after(delay).await?;
-                Err(error)
-            }
+            Settlement::Retry { delay, error } => match delivery.nack_after(delay).await {
+                Ok(()) => Err(error),
+                // The failure is kept, with why the release failed.
+                Err(release) => Err(super::run::NotReleased::boxed(error, release)),
+            },
         }
     }
 }
@@ -196,15 +197,34 @@ pub struct MemoryInbox {
     settled: Notify,
 }
 
-type Key = (String, String);
-
 #[derive(Debug, Default)]
 struct State {
-    seen: HashSet<Key>,
-    /// Events a delivery is handling now.
-    busy: HashSet<Key>,
-    failures: HashMap<Key, u32>,
+    /// What each consumer did, by consumer name.
+    consumers: HashMap<String, Events>,
     dead: Vec<InboxDeadLetter>,
+}
+
+/// The events of one consumer, by event id.
+#[derive(Debug, Default)]
+struct Events {
+    seen: HashSet<String>,
+    /// Events a delivery is handling now.
+    busy: HashSet<String>,
+    failures: HashMap<String, u32>,
+}
+
+impl State {
+    /// The events of `consumer`, made empty the first time.
+    fn events(&mut self, consumer: &str) -> &mut Events {
+        // Looked up by reference first: the name is copied once per consumer.
+        if !self.consumers.contains_key(consumer) {
+            self.consumers
+                .insert(consumer.to_owned(), Events::default());
+        }
+        self.consumers
+            .get_mut(consumer)
+            .unwrap_or_else(|| unreachable!("inserted above"))
+    }
 }
 
 /// Every update keeps the state consistent, so a poisoned lock is usable.
@@ -221,22 +241,30 @@ fn now_ms() -> i64 {
 /// Frees an event a delivery claimed, however the delivery ends.
 struct Claim<'a> {
     inbox: &'a MemoryInbox,
-    key: Option<Key>,
+    consumer: &'a str,
+    id: &'a str,
+    held: bool,
 }
 
 impl Claim<'_> {
-    /// Frees the event under the caller's lock; the event's key.
-    fn finish(mut self, state: &mut State, key: Key) -> Key {
-        self.key = None;
-        state.busy.remove(&key);
-        key
+    /// Frees the event in the consumer's `events`, under the caller's lock;
+    /// the event's id, owned.
+    fn finish(mut self, events: &mut Events) -> String {
+        self.held = false;
+        events
+            .busy
+            .take(self.id)
+            .unwrap_or_else(|| self.id.to_owned())
     }
 }
 
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            lock(&self.inbox.state).busy.remove(&key);
+        if self.held {
+            lock(&self.inbox.state)
+                .events(self.consumer)
+                .busy
+                .remove(self.id);
         }
         self.inbox.settled.notify_waiters();
     }
@@ -261,15 +289,15 @@ impl MemoryInbox {
         envelope: &Envelope<E>,
         handler: impl FnOnce(&Envelope<E>) -> Result<(), BoxError>,
     ) -> Result<InboxOutcome, BoxError> {
-        let key = (consumer.to_owned(), envelope.id().to_string());
+        let id = envelope.id().as_str();
         // The lock is held across the handler, so two deliveries of one
         // event cannot both run it.
         let mut state = lock(&self.state);
-        if state.seen.contains(&key) {
+        if state.events(consumer).seen.contains(id) {
             return Ok(InboxOutcome::Duplicate);
         }
         handler(envelope)?;
-        state.seen.insert(key);
+        state.events(consumer).seen.insert(id.to_owned());
         Ok(InboxOutcome::Processed)
     }
 
@@ -296,23 +324,24 @@ impl MemoryInbox {
         F: AsyncFnOnce(&Envelope<E>) -> Result<(), BoxError>,
     {
         let Received { envelope, delivery } = received;
-        let key = (consumer.to_owned(), envelope.id().to_string());
-        let Some(claim) = self.claim(&key).await else {
+        let Some(claim) = self.claim(consumer, envelope.id().as_str()).await else {
             delivery.ack().await?;
             return Ok(InboxOutcome::Duplicate);
         };
         let settlement = match handler(&envelope).await {
             Ok(()) => {
                 let mut state = lock(&self.state);
-                let key = claim.finish(&mut state, key);
-                state.failures.remove(&key);
-                state.seen.insert(key);
+                let events = state.events(consumer);
+                let id = claim.finish(events);
+                events.failures.remove(&id);
+                events.seen.insert(id);
                 Settlement::Ack(InboxOutcome::Processed)
             }
             Err(error) => {
                 let mut state = lock(&self.state);
-                let key = claim.finish(&mut state, key);
-                let failures = state.failures.entry(key.clone()).or_default();
+                let events = state.events(consumer);
+                let id = claim.finish(events);
+                let failures = events.failures.entry(id).or_default();
                 *failures = failures.saturating_add(1);
                 let recorded = *failures;
                 Settlement::after_failure(policy, &delivery, recorded, error, |error| {
@@ -325,19 +354,23 @@ impl MemoryInbox {
     }
 
     /// Claims the event for one delivery; `None` when it was processed.
-    async fn claim(&self, key: &Key) -> Option<Claim<'_>> {
+    async fn claim<'a>(&'a self, consumer: &'a str, id: &'a str) -> Option<Claim<'a>> {
         loop {
             // Created before looking: a claim freed in between wakes it.
             let freed = self.settled.notified();
             {
                 let mut state = lock(&self.state);
-                if state.seen.contains(key) {
+                let events = state.events(consumer);
+                if events.seen.contains(id) {
                     return None;
                 }
-                if state.busy.insert(key.clone()) {
+                if !events.busy.contains(id) {
+                    events.busy.insert(id.to_owned());
                     return Some(Claim {
                         inbox: self,
-                        key: Some(key.clone()),
+                        consumer,
+                        id,
+                        held: true,
                     });
                 }
             }
@@ -346,8 +379,10 @@ impl MemoryInbox {
     }
 
     fn bury_locked(state: &mut State, consumer: &str, delivery: &Delivery, error: &str) {
-        let key = (consumer.to_owned(), delivery.message.id().to_owned());
-        let recorded = state.failures.remove(&key);
+        let recorded = state
+            .events(consumer)
+            .failures
+            .remove(delivery.message.id());
         let now = now_ms();
         state
             .dead
@@ -390,7 +425,10 @@ impl MemoryInbox {
     #[must_use]
     pub fn processed(&self, consumer: &str) -> u64 {
         let state = lock(&self.state);
-        state.seen.iter().filter(|(c, _)| c == consumer).count() as u64
+        state
+            .consumers
+            .get(consumer)
+            .map_or(0, |events| events.seen.len() as u64)
     }
 }
 

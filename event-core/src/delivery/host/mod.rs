@@ -174,7 +174,11 @@ impl<T: Transport> Host<T> {
     ///
     /// A release is a negative acknowledgement: the transport delivers the
     /// message again, to this consumer or the next one to start, and the
-    /// inbox keeps its effect to once.
+    /// inbox keeps its effect to once. A key's releases reach the broker in
+    /// the key's order; on NATS and RabbitMQ a released message the broker
+    /// hands straight back to this host's own subscription before it closes
+    /// is given back again after the others, so it comes after the key's
+    /// later messages.
     ///
     /// # Errors
     ///

@@ -275,7 +275,7 @@ impl<I: Inbox> Job for Bury<I> {
         let work = async move {
             let error = format!("the message could not be decoded: {error}");
             trace_warn!(%error, "dead-lettering a message");
-            match shared.inbox.bury(&shared.consumer, &delivery, &error).await {
+            let outcome = match shared.inbox.bury(&shared.consumer, &delivery, &error).await {
                 Ok(()) => {
                     delivery.ack().await?;
                     Ok(InboxOutcome::DeadLettered)
@@ -284,10 +284,19 @@ impl<I: Inbox> Job for Bury<I> {
                     // Kept for later: a dead letter that cannot be written
                     // is not dropped.
                     let wait = backoff(PAUSE, MAX_PAUSE, delivery.attempt);
-                    delivery.nack_after(wait).await?;
-                    Err(failure)
+                    let failure: BoxError =
+                        format!("the dead letter could not be written: {failure}").into();
+                    match delivery.nack_after(wait).await {
+                        Ok(()) => Err(failure),
+                        Err(release) => Err(NotReleased::boxed(failure, release)),
+                    }
                 }
+            };
+            #[cfg(feature = "tracing")]
+            if let Err(error) = &outcome {
+                ::tracing::warn!(%error, "an undecodable message was not dead-lettered; it comes again");
             }
+            outcome
         };
         #[cfg(feature = "tracing")]
         let work = ::tracing::Instrument::instrument(work, span);
@@ -298,6 +307,37 @@ impl<I: Inbox> Job for Bury<I> {
         Box::pin(async move {
             let _ = self.delivery.nack().await;
         })
+    }
+}
+
+/// A delivery that failed and could not be released either: both errors,
+/// neither lost (the broker delivers it again once its lease or ack wait
+/// ends).
+#[derive(Debug)]
+pub(crate) struct NotReleased {
+    failure: BoxError,
+    release: TransportError,
+}
+
+impl NotReleased {
+    pub(crate) fn boxed(failure: BoxError, release: TransportError) -> BoxError {
+        Box::new(NotReleased { failure, release })
+    }
+}
+
+impl core::fmt::Display for NotReleased {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "{} (and the delivery could not be released: {})",
+            self.failure, self.release
+        )
+    }
+}
+
+impl std::error::Error for NotReleased {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.failure)
     }
 }
 
@@ -512,9 +552,9 @@ async fn drive(
     // Sources that stopped or closed, kept open until the jobs they
     // delivered are settled.
     let mut idle = Vec::new();
-    let start = |job: Box<dyn Job>, running: &mut FuturesUnordered<_>| {
+    // Starts `job`, which holds `key`.
+    let start = |job: Box<dyn Job>, key: Option<String>, running: &mut FuturesUnordered<_>| {
         let in_flight = InFlight::new(&metrics);
-        let key = job.key();
         let work = job.start();
         running.push(async move {
             let done = Done {
@@ -563,7 +603,7 @@ async fn drive(
                     match lanes.get_mut(&key).and_then(VecDeque::pop_front) {
                         Some(next) => {
                             waiting -= 1;
-                            start(next, &mut running);
+                            start(next, Some(key), &mut running);
                         }
                         None => {
                             lanes.remove(&key);
@@ -576,16 +616,17 @@ async fn drive(
                     fetcher.failures = 0;
                     fetching.push(fetch(fetcher, stop.clone()));
                     match job.key() {
-                        Some(key) if lanes.contains_key(&key) => {
-                            waiting += 1;
-                            lanes.entry(key).or_default().push_back(job);
-                        }
-                        key => {
-                            if let Some(key) = key {
-                                lanes.insert(key, VecDeque::new());
+                        Some(key) => match lanes.get_mut(&key) {
+                            Some(lane) => {
+                                waiting += 1;
+                                lane.push_back(job);
                             }
-                            start(job, &mut running);
-                        }
+                            None => {
+                                lanes.insert(key.clone(), VecDeque::new());
+                                start(job, Some(key), &mut running);
+                            }
+                        },
+                        None => start(job, None, &mut running),
                     }
                 }
                 Fetched::Failed(error) => {
@@ -619,9 +660,13 @@ async fn drive(
     // Dropping a handler that did not finish rolls its transaction back and
     // releases its delivery; the jobs that were to follow it are released
     // after it, in their order, so that a transport that keeps the order of
-    // what it is given back delivers a key's messages in order again.
+    // what it is given back delivers a key's messages in order again. A
+    // transport that settles a dropped delivery in a task of its own hands
+    // that task over here instead, so that it reaches the broker first.
     let unfinished = running.len() as u64;
-    drop(running);
+    for release in crate::delivery::transport::collect_releases(|| drop(running)) {
+        release.await;
+    }
     let mut released = unfinished;
     for job in lanes.into_values().flatten().chain(late) {
         job.release().await;

@@ -290,8 +290,11 @@ impl<I: Inbox> ConsumerHarness<I> {
                 *lock(&failed) = Some(error);
             }
         };
+        // No deadline at the end: the script ends once every message is
+        // settled, with nothing in flight, or once a step waited its bound
+        // for a handler that is stuck, which is not waited for again.
         let summary = builder
-            .shutdown_deadline(STEP_BOUND)
+            .shutdown_deadline(Duration::ZERO)
             .run(script)
             .await
             .map_err(HarnessError::Host)?;
@@ -643,8 +646,15 @@ impl<I: Inbox> Inbox for Recording<I> {
 
     async fn bury(&self, consumer: &str, delivery: &Delivery, error: &str) -> Result<(), BoxError> {
         let buried = self.inner.bury(consumer, delivery, error).await;
-        if buried.is_ok() {
-            self.record(Outcome::DeadLettered, Some(error.to_owned()));
+        match &buried {
+            Ok(()) => self.record(Outcome::DeadLettered, Some(error.to_owned())),
+            // Released to come again, as after a failure.
+            Err(failure) => self.record(
+                Outcome::Retried,
+                Some(format!(
+                    "the dead letter could not be written ({failure}): {error}"
+                )),
+            ),
         }
         buried
     }
@@ -659,7 +669,8 @@ pub enum Outcome {
     Processed,
     /// Handled before: skipped by the inbox.
     Duplicate,
-    /// Failed; released to come again (the next delivery in the report).
+    /// Failed, or could not be moved to the dead letters; released to come
+    /// again (the next delivery in the report).
     Retried,
     /// Moved to the inbox's dead letters: failed for good, or undecodable.
     DeadLettered,
