@@ -298,3 +298,114 @@ fn a_consumer_reads_binary_mode_messages_of_other_producers() {
         received.ack().await.unwrap();
     });
 }
+
+/// What a consumer of `ParcelWeighedIntegrationEvent` makes of `message`:
+/// the envelope's JSON, or the decode error's text.
+async fn consumed(message: Message) -> Result<String, String> {
+    use event_core::integration::{ConsumeError, Consumer};
+    use event_core::transport::{InMemoryTransport, Transport};
+    let transport = InMemoryTransport::new();
+    let mut consumer = Consumer::<ParcelWeighedIntegrationEvent, _>::subscribe(&transport, "read")
+        .await
+        .unwrap();
+    transport.publish(message).await.unwrap();
+    match consumer.next().await.unwrap() {
+        Ok(received) => Ok(received.envelope.to_json().unwrap()),
+        Err(ConsumeError::Decode { error, .. }) => Err(error.to_string()),
+        Err(other) => panic!("not a decode error: {other}"),
+    }
+}
+
+#[test]
+fn binary_mode_is_read_as_the_same_event_in_structured_mode_would_be() {
+    let nested = |depth: usize| {
+        let mut json = "[".repeat(depth) + &"]".repeat(depth);
+        json = format!(r#"{{"parcel_id": "p-1", "grams": 5, "extra": {json}}}"#);
+        json
+    };
+    let headers = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut headers: Vec<(String, String)> = [
+            ("ce-specversion", "1.0"),
+            ("ce-id", "w-1"),
+            ("ce-source", "urn:other:scales"),
+            ("ce-type", "parcel.weighed.v1"),
+            ("ce-time", "2026-03-04T05:06:07.5+01:00"),
+            ("ce-correlationid", "c-1"),
+            ("ce-comotherscale", "3"),
+            ("content-type", "application/json"),
+        ]
+        .into_iter()
+        .filter(|(name, _)| !extra.iter().any(|(n, _)| n == name))
+        .chain(extra.iter().copied().filter(|(_, v)| !v.is_empty()))
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+        headers.sort();
+        headers
+    };
+    let good = r#"{"parcel_id": "p-1", "grams": 1200}"#.to_owned();
+    let cases: Vec<(Vec<(String, String)>, String)> = vec![
+        (headers(&[]), good.clone()),
+        (headers(&[("content-type", "")]), good.clone()),
+        (
+            headers(&[
+                ("ce-causationid", "e-0"),
+                (
+                    "ce-traceparent",
+                    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                ),
+            ]),
+            good.clone(),
+        ),
+        (
+            headers(&[("content-type", "application/vnd.parcel+json; charset=utf-8")]),
+            good.clone(),
+        ),
+        (headers(&[("ce-subject", "p%C3%BC-1")]), good.clone()),
+        // As deep as the limits let data nest inside an envelope.
+        (headers(&[]), nested(62)),
+        // Each of these is refused, the same way in both modes.
+        (headers(&[("ce-correlationid", "%")]), good.clone()),
+        (headers(&[("content-type", "text/plain")]), good.clone()),
+        (headers(&[]), String::new()),
+        (headers(&[]), "{\"parcel_id\": ".to_owned()),
+        (headers(&[]), r#"{"parcel_id": "p-1"}"#.to_owned()),
+        (
+            headers(&[]),
+            r#"{"parcel_id": "p-1", "grams": "heavy"}"#.to_owned(),
+        ),
+        (headers(&[]), "[1, 2]".to_owned()),
+        (headers(&[]), nested(63)),
+        (headers(&[("ce-type", "parcel.weighed.v7")]), good.clone()),
+        (headers(&[("ce-type", "parcel.unknown.v1")]), good.clone()),
+    ];
+    support::block_on(async {
+        let mut read = 0;
+        for (headers, body) in cases {
+            let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+            // The same event in structured mode; where the headers
+            // themselves are refused, the error they give.
+            let expected = match binding::from_headers(pairs.clone(), body.as_bytes(), &NATS) {
+                Ok(event) => {
+                    // On the consumer's own queue whatever its type says.
+                    let structured = Message::structured(&event);
+                    let payload = structured.payload().to_vec();
+                    let message = Message::from_parts(
+                        "w-1",
+                        "parcel.weighed.v1",
+                        structured.headers(),
+                        payload,
+                    );
+                    consumed(message).await
+                }
+                Err(error) => Err(error.to_string()),
+            };
+            let binary =
+                Message::from_parts("w-1", "parcel.weighed.v1", pairs, body.clone().into_bytes());
+            let found = consumed(binary).await;
+            assert_eq!(found, expected, "headers {headers:?}, body {body}");
+            read += usize::from(found.is_ok());
+        }
+        // The first six are events; the rest are refused.
+        assert_eq!(read, 6);
+    });
+}

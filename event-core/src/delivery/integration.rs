@@ -8,7 +8,10 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::delivery::transport::{Delivery, Subscription, Transport, TransportError};
-use crate::encoding::decode::{DecodeError, decode, decode_upcasting, upcast_sources};
+use crate::encoding::binding::{self, Mode, NATS};
+use crate::encoding::decode::{
+    DecodeError, decode, decode_upcasting, default_limits, upcast_sources,
+};
 use crate::encoding::message::Message;
 pub use crate::encoding::message::{encode, headers};
 use crate::model::envelope::Envelope;
@@ -416,11 +419,18 @@ impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
 /// producer) is read into the JSON format first.
 fn decode_message<E: IntegrationEvent>(message: &Message) -> Result<Envelope<E>, DecodeError> {
     let binary_mode = message.header("ce-specversion").is_some();
+    if binary_mode {
+        // The data read straight from the body when it is `E` itself;
+        // another version goes through its JSON, to be upcast.
+        if let Mode::Binary(attributes) = binding::read_headers(message.headers(), &NATS)? {
+            if attributes.event_type == E::FULL_TYPE {
+                return Envelope::from_binary(attributes, message.payload(), &default_limits());
+            }
+        }
+    }
     let structured;
     let payload = if binary_mode {
-        structured = message
-            .to_cloud_event(&crate::encoding::binding::NATS)?
-            .to_json_vec();
+        structured = message.to_cloud_event(&NATS)?.to_json_vec();
         structured.as_slice()
     } else {
         message.payload()

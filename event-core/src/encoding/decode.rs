@@ -91,6 +91,11 @@ pub fn decode_with<E: Event>(
 /// `E` from JSON text, or where and how it does not fit, without the value
 /// found there.
 pub(crate) fn payload<E: Event>(json: &[u8]) -> Result<E, DecodeError> {
+    // The common case without tracking the path; only a failure reads
+    // again to find where.
+    if let Ok(data) = serde_json::from_slice(json) {
+        return Ok(data);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(json);
     let error = match serde_path_to_error::deserialize::<_, E>(&mut deserializer) {
         Ok(data) => match deserializer.end() {

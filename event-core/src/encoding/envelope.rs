@@ -7,9 +7,10 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::encoding::binding;
 use crate::encoding::cloudevent::wire::Wire;
-use crate::encoding::cloudevent::{self, CloudEvent, Data, ExtensionValue, rules};
-use crate::encoding::decode;
+use crate::encoding::cloudevent::{self, CloudEvent, Data, ExtensionValue, Extensions, rules};
+use crate::encoding::decode::{self, DecodeLimits};
 use crate::encoding::json_text::JsonText;
 use crate::model::envelope::{CorrelationId, Envelope, EventId};
 use crate::model::error::{DecodeError, echo};
@@ -169,31 +170,8 @@ impl<E: Event> Envelope<E> {
     /// is not JSON; no data; or data that does not fit `E`.
     pub fn from_cloud_event(event: CloudEvent) -> Result<Self, DecodeError> {
         let mut parts = event.into_parts();
-        let mut own = |name: &'static str| match parts.extensions.remove(name) {
-            None => Ok(None),
-            Some(ExtensionValue::String(text)) => Ok(Some(text)),
-            Some(_) => Err(DecodeError::InvalidAttribute {
-                name,
-                reason: "expected a string".into(),
-            }),
-        };
-        let (correlationid, causationid, traceparent) = (
-            own("correlationid")?,
-            own("causationid")?,
-            own("traceparent")?,
-        );
-        for (name, value) in [
-            ("correlationid", &correlationid),
-            ("causationid", &causationid),
-            ("traceparent", &traceparent),
-        ] {
-            if let Some(Err(reason)) = value.as_deref().map(rules::non_empty_string) {
-                return Err(DecodeError::InvalidAttribute {
-                    name,
-                    reason: reason.into(),
-                });
-            }
-        }
+        let [correlationid, causationid, traceparent] =
+            take_typed_extensions(&mut parts.extensions)?;
         let (data, data_base64) = match parts.data {
             Some(Data::Json(raw)) => (Some(raw), None),
             Some(Data::Binary(bytes)) => (None, Some(bytes)),
@@ -218,6 +196,41 @@ impl<E: Event> Envelope<E> {
             data_base64,
         };
         Envelope::from_wire(wire, |raw| decode::payload::<E>(raw.get().as_bytes()))
+    }
+
+    /// The typed envelope of a binary-mode event: its attributes, read from
+    /// headers, and its data, the `body`, read straight into `E` within
+    /// `limits` (the body's nesting counted as inside the envelope's
+    /// object, as in structured mode). The same checks and errors as
+    /// [`Envelope::from_cloud_event`] of the event the headers and body
+    /// make, without building it.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn from_binary(
+        attributes: binding::Attributes,
+        body: &[u8],
+        limits: &DecodeLimits,
+    ) -> Result<Self, DecodeError> {
+        let mut extensions = attributes.extensions;
+        let [correlationid, causationid, traceparent] = take_typed_extensions(&mut extensions)?;
+        let wire = Wire {
+            id: attributes.id,
+            source: attributes.source,
+            event_type: attributes.event_type,
+            datacontenttype: attributes.datacontenttype,
+            dataschema: attributes.dataschema,
+            subject: attributes.subject,
+            time: attributes.time,
+            correlationid,
+            causationid,
+            traceparent,
+            extensions,
+            data: (!body.is_empty()).then_some(body),
+            data_base64: None,
+        };
+        Envelope::from_wire(wire, |body| {
+            limits.check_data(body)?;
+            decode::payload::<E>(body)
+        })
     }
 
     /// The typed envelope of the attributes read, with `data` turned into
@@ -261,6 +274,34 @@ impl<E: Event> Envelope<E> {
             data,
         })
     }
+}
+
+/// The `correlationid`, `causationid` and `traceparent` of generic
+/// extensions, taken out of them: attributes of their own in a typed
+/// envelope, each a non-empty string.
+fn take_typed_extensions(extensions: &mut Extensions) -> Result<[Option<String>; 3], DecodeError> {
+    let names = ["correlationid", "causationid", "traceparent"];
+    let mut taken = [None, None, None];
+    for (slot, name) in taken.iter_mut().zip(names) {
+        let text = match extensions.remove(name) {
+            None => continue,
+            Some(ExtensionValue::String(text)) => text,
+            Some(_) => {
+                return Err(DecodeError::InvalidAttribute {
+                    name,
+                    reason: "expected a string".into(),
+                });
+            }
+        };
+        if let Err(reason) = rules::non_empty_string(&text) {
+            return Err(DecodeError::InvalidAttribute {
+                name,
+                reason: reason.into(),
+            });
+        }
+        *slot = Some(text);
+    }
+    Ok(taken)
 }
 
 fn content_type_error<E: Event>(content_type: Option<&str>) -> DecodeError {

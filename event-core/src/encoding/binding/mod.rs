@@ -168,6 +168,51 @@ pub fn from_headers_with<'a>(
     mapping: &HeaderMapping,
     limits: &DecodeLimits,
 ) -> Result<CloudEvent, DecodeError> {
+    match read_headers(headers, mapping)? {
+        Mode::Structured => CloudEvent::from_json_with(body, limits),
+        Mode::Binary(attributes) => {
+            let data = body_data(body, attributes.datacontenttype.as_deref(), limits)?;
+            Ok(CloudEvent::from_parts(Parts {
+                id: attributes.id,
+                source: attributes.source,
+                event_type: attributes.event_type,
+                datacontenttype: attributes.datacontenttype,
+                dataschema: attributes.dataschema,
+                subject: attributes.subject,
+                time: attributes.time,
+                extensions: attributes.extensions,
+                data,
+            }))
+        }
+    }
+}
+
+/// The mode headers say an event is in.
+pub(crate) enum Mode {
+    /// The body is the CloudEvents JSON.
+    Structured,
+    /// The headers hold these attributes; the body is the data.
+    Binary(Attributes),
+}
+
+/// The attributes of a binary-mode event, each checked.
+pub(crate) struct Attributes {
+    pub id: String,
+    pub source: String,
+    pub event_type: String,
+    pub datacontenttype: Option<String>,
+    pub dataschema: Option<String>,
+    pub subject: Option<String>,
+    pub time: Option<Timestamp>,
+    pub extensions: Extensions,
+}
+
+/// Which mode `headers` are in, and in binary mode the attributes they
+/// carry.
+pub(crate) fn read_headers<'a>(
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    mapping: &HeaderMapping,
+) -> Result<Mode, DecodeError> {
     let mut attributes: Vec<(String, &str)> = Vec::new();
     let mut content_type = None;
     for (name, value) in headers {
@@ -184,7 +229,7 @@ pub fn from_headers_with<'a>(
     if let Some(content_type) = content_type {
         let essence = content_type.split(';').next().unwrap_or_default().trim();
         if essence.eq_ignore_ascii_case(STRUCTURED_CONTENT_TYPE) {
-            return CloudEvent::from_json_with(body, limits);
+            return Ok(Mode::Structured);
         }
         if essence.len() >= 23 && essence[..23].eq_ignore_ascii_case("application/cloudevents") {
             return Err(DecodeError::InvalidAttribute {
@@ -196,7 +241,7 @@ pub fn from_headers_with<'a>(
             });
         }
     }
-    binary(attributes, content_type, body, mapping, limits)
+    binary(attributes, content_type, mapping).map(Mode::Binary)
 }
 
 pub(crate) fn strip_prefix<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
@@ -208,10 +253,8 @@ pub(crate) fn strip_prefix<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
 fn binary(
     attributes: Vec<(String, &str)>,
     content_type: Option<&str>,
-    body: &[u8],
     mapping: &HeaderMapping,
-    limits: &DecodeLimits,
-) -> Result<CloudEvent, DecodeError> {
+) -> Result<Attributes, DecodeError> {
     let invalid = |name: &'static str, reason: &str| DecodeError::InvalidAttribute {
         name,
         reason: reason.to_owned(),
@@ -294,8 +337,7 @@ fn binary(
         ),
         None => None,
     };
-    let data = body_data(body, datacontenttype.as_deref(), limits)?;
-    Ok(CloudEvent::from_parts(Parts {
+    Ok(Attributes {
         id: id.ok_or(missing("id"))?,
         source: source.ok_or(missing("source"))?,
         event_type: event_type.ok_or(missing("type"))?,
@@ -304,8 +346,7 @@ fn binary(
         subject,
         time,
         extensions,
-        data,
-    }))
+    })
 }
 
 /// The data of a binary-mode body: JSON for a JSON content type (when it is

@@ -64,6 +64,19 @@ impl DecodeLimits {
     ///
     /// [`DecodeError::TooLarge`] or [`DecodeError::TooDeep`].
     pub fn check(&self, bytes: &[u8]) -> Result<(), DecodeError> {
+        self.check_at(bytes, 0)
+    }
+
+    /// Checks the data of an event given alone (a binary-mode body): its
+    /// nesting counts from inside the envelope's object, as it would in
+    /// structured mode, so both modes refuse the same data.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn check_data(&self, bytes: &[u8]) -> Result<(), DecodeError> {
+        self.check_at(bytes, 1)
+    }
+
+    /// Checks `bytes` nested `outer` levels deep.
+    fn check_at(&self, bytes: &[u8], outer: usize) -> Result<(), DecodeError> {
         if bytes.len() > self.max_size {
             return Err(DecodeError::TooLarge {
                 size: bytes.len(),
@@ -71,10 +84,11 @@ impl DecodeLimits {
             });
         }
         let limit = self.max_depth.min(PARSER_DEPTH);
+        let left = limit.saturating_sub(outer);
         // Nesting deeper than the limit needs more opening brackets than
         // the limit: counting them all (a loop the compiler vectorises)
         // settles most documents without following strings.
-        if opening_brackets(bytes) > limit && exceeds_depth(bytes, limit) {
+        if opening_brackets(bytes) > left && exceeds_depth(bytes, left) {
             return Err(DecodeError::TooDeep { limit });
         }
         Ok(())
