@@ -419,14 +419,13 @@ impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
 /// producer) is read into the JSON format first.
 fn decode_message<E: IntegrationEvent>(message: &Message) -> Result<Envelope<E>, DecodeError> {
     let binary_mode = message.header("ce-specversion").is_some();
-    if binary_mode {
-        // The data read straight from the body when it is `E` itself;
-        // another version goes through its JSON, to be upcast.
-        if let Mode::Binary(attributes) = binding::read_headers(message.headers(), &NATS)? {
-            if attributes.event_type == E::FULL_TYPE {
-                return Envelope::from_binary(attributes, message.payload(), &default_limits());
-            }
-        }
+    // The data read straight from the body when it is `E` itself; another
+    // version goes through its JSON, to be upcast.
+    if binary_mode
+        && let Mode::Binary(attributes) = binding::read_headers(message.headers(), &NATS)?
+        && attributes.event_type == E::FULL_TYPE
+    {
+        return Envelope::from_binary(attributes, message.payload(), &default_limits());
     }
     let structured;
     let payload = if binary_mode {

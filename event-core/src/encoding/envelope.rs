@@ -7,10 +7,9 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::encoding::binding;
 use crate::encoding::cloudevent::wire::Wire;
 use crate::encoding::cloudevent::{self, CloudEvent, Data, ExtensionValue, Extensions, rules};
-use crate::encoding::decode::{self, DecodeLimits};
+use crate::encoding::decode;
 use crate::encoding::json_text::JsonText;
 use crate::model::envelope::{CorrelationId, Envelope, EventId};
 use crate::model::error::{DecodeError, echo};
@@ -206,9 +205,9 @@ impl<E: Event> Envelope<E> {
     /// make, without building it.
     #[cfg(feature = "tokio")]
     pub(crate) fn from_binary(
-        attributes: binding::Attributes,
+        attributes: crate::encoding::binding::Attributes,
         body: &[u8],
-        limits: &DecodeLimits,
+        limits: &decode::DecodeLimits,
     ) -> Result<Self, DecodeError> {
         let mut extensions = attributes.extensions;
         let [correlationid, causationid, traceparent] = take_typed_extensions(&mut extensions)?;
