@@ -211,23 +211,46 @@ impl Message {
     #[must_use]
     pub fn partition_key(&self) -> Option<Cow<'_, str>> {
         // An attribute header of one of the protocol bindings in binary
-        // mode, percent-encoded as attribute headers are; beside the payload
-        // as it is in structured mode.
-        let binary = [&binding::HTTP, &binding::KAFKA, &binding::AMQP]
-            .into_iter()
-            .find_map(|mapping| {
-                self.headers().find_map(|(name, value)| {
-                    binding::strip_prefix(name, mapping.prefix)?
-                        .eq_ignore_ascii_case(headers::PARTITION_KEY)
-                        .then_some((mapping, value))
-                })
-            });
-        match binary {
-            Some((mapping, value)) if mapping.percent_encode && value.contains('%') => {
-                binding::percent_decode(value).map(Cow::Owned)
+        // mode, percent-encoded as attribute headers are, before one beside
+        // the payload as it is in structured mode; the bindings in the
+        // order listed. One pass over the headers.
+        const BINDINGS: [&binding::HeaderMapping; 3] =
+            [&binding::HTTP, &binding::KAFKA, &binding::AMQP];
+        let suffix = headers::PARTITION_KEY;
+        let mut best: Option<(usize, &str)> = None;
+        for (name, value) in self.headers() {
+            let Some(prefix_len) = name.len().checked_sub(suffix.len()) else {
+                continue;
+            };
+            let Some(prefix) = name.get(..prefix_len) else {
+                continue;
+            };
+            if !name[prefix_len..].eq_ignore_ascii_case(suffix) {
+                continue;
             }
-            Some((_, value)) => Some(Cow::Borrowed(value)),
-            None => self.header(headers::PARTITION_KEY).map(Cow::Borrowed),
+            let rank = if prefix.is_empty() {
+                BINDINGS.len()
+            } else if let Some(rank) = BINDINGS
+                .iter()
+                .position(|mapping| prefix.eq_ignore_ascii_case(mapping.prefix))
+            {
+                rank
+            } else {
+                continue;
+            };
+            if best.is_none_or(|(ranked, _)| rank < ranked) {
+                best = Some((rank, value));
+            }
+        }
+        match best? {
+            (rank, value) if BINDINGS.get(rank).is_some_and(|m| m.percent_encode) => {
+                if value.contains('%') {
+                    binding::percent_decode(value).map(Cow::Owned)
+                } else {
+                    Some(Cow::Borrowed(value))
+                }
+            }
+            (_, value) => Some(Cow::Borrowed(value)),
         }
     }
 

@@ -170,12 +170,12 @@ pub(crate) fn incoming(event_type: &str, headers: Option<&HeaderMap>, payload: &
                 ids[2] = binding::percent_decode(value);
             }
             for value in values {
-                pairs.push((name.to_owned(), value.as_str().to_owned()));
+                pairs.push((name, value.as_str()));
             }
         }
     }
     // The server's header map has no order; the message's headers do.
-    pairs.sort();
+    pairs.sort_unstable();
     let id = ids.into_iter().flatten().next().unwrap_or_default();
     Message::from_parts(&id, event_type, pairs, payload.to_vec())
 }

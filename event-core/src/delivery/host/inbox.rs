@@ -3,7 +3,7 @@
 
 use core::future::Future;
 use core::time::Duration;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
@@ -199,31 +199,102 @@ pub struct MemoryInbox {
 
 #[derive(Debug, Default)]
 struct State {
-    /// What each consumer did, by consumer name.
-    consumers: HashMap<String, Events>,
+    /// What each consumer did, with its name: a list, for an inbox serves
+    /// one consumer or a few, and comparing a short name beats hashing it.
+    consumers: Vec<(String, Events)>,
     dead: Vec<InboxDeadLetter>,
 }
 
-/// The events of one consumer, by event id.
+/// The events of one consumer, by event id: one entry per event that was
+/// processed, failed, or is being handled, so that each step of a delivery
+/// looks its event up once.
 #[derive(Debug, Default)]
 struct Events {
-    seen: HashSet<String>,
-    /// Events a delivery is handling now.
-    busy: HashSet<String>,
-    failures: HashMap<String, u32>,
+    ids: HashMap<String, Slot>,
+    /// How many of them were processed.
+    processed: u64,
+}
+
+/// What a consumer knows of one event.
+#[derive(Debug, Default)]
+struct Slot {
+    processed: bool,
+    /// A delivery is handling it now.
+    busy: bool,
+    /// Failed handlings since it last succeeded or was dead-lettered.
+    failures: u32,
+}
+
+impl Slot {
+    /// Nothing worth keeping.
+    fn is_empty(&self) -> bool {
+        !self.processed && !self.busy && self.failures == 0
+    }
+}
+
+impl Events {
+    fn is_processed(&self, id: &str) -> bool {
+        self.ids.get(id).is_some_and(|slot| slot.processed)
+    }
+
+    fn mark_processed(&mut self, id: &str) {
+        let slot = match self.ids.get_mut(id) {
+            Some(slot) => slot,
+            None => self.ids.entry(id.to_owned()).or_default(),
+        };
+        if !slot.processed {
+            self.processed += 1;
+        }
+        slot.processed = true;
+        slot.failures = 0;
+    }
+
+    /// Counts a failure of `id`; the failures so far.
+    fn count_failure(&mut self, id: &str) -> u32 {
+        let slot = match self.ids.get_mut(id) {
+            Some(slot) => slot,
+            None => self.ids.entry(id.to_owned()).or_default(),
+        };
+        slot.failures = slot.failures.saturating_add(1);
+        slot.failures
+    }
+
+    /// Forgets the failures of `id`; whether there were any.
+    fn take_failures(&mut self, id: &str) -> bool {
+        let Some(slot) = self.ids.get_mut(id) else {
+            return false;
+        };
+        let failed = slot.failures > 0;
+        slot.failures = 0;
+        if slot.is_empty() {
+            self.ids.remove(id);
+        }
+        failed
+    }
+
+    /// Frees `id` from the delivery handling it.
+    fn free(&mut self, id: &str) {
+        if let Some(slot) = self.ids.get_mut(id) {
+            slot.busy = false;
+            if slot.is_empty() {
+                self.ids.remove(id);
+            }
+        }
+    }
 }
 
 impl State {
     /// The events of `consumer`, made empty the first time.
     fn events(&mut self, consumer: &str) -> &mut Events {
-        // Looked up by reference first: the name is copied once per consumer.
-        if !self.consumers.contains_key(consumer) {
-            self.consumers
-                .insert(consumer.to_owned(), Events::default());
-        }
-        self.consumers
-            .get_mut(consumer)
-            .unwrap_or_else(|| unreachable!("inserted above"))
+        let at = match self.consumers.iter().position(|(name, _)| name == consumer) {
+            Some(at) => at,
+            None => {
+                self.consumers
+                    .push((consumer.to_owned(), Events::default()));
+                self.consumers.len() - 1
+            }
+        };
+        &mut self.consumers[at].1
     }
 }
 
@@ -247,24 +318,17 @@ struct Claim<'a> {
 }
 
 impl Claim<'_> {
-    /// Frees the event in the consumer's `events`, under the caller's lock;
-    /// the event's id, owned.
-    fn finish(mut self, events: &mut Events) -> String {
+    /// Frees the event in the consumer's `events`, under the caller's lock.
+    fn finish(mut self, events: &mut Events) {
         self.held = false;
-        events
-            .busy
-            .take(self.id)
-            .unwrap_or_else(|| self.id.to_owned())
+        events.free(self.id);
     }
 }
 
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
         if self.held {
-            lock(&self.inbox.state)
-                .events(self.consumer)
-                .busy
-                .remove(self.id);
+            lock(&self.inbox.state).events(self.consumer).free(self.id);
         }
         self.inbox.settled.notify_waiters();
     }
@@ -293,11 +357,11 @@ impl MemoryInbox {
         // The lock is held across the handler, so two deliveries of one
         // event cannot both run it.
         let mut state = lock(&self.state);
-        if state.events(consumer).seen.contains(id) {
+        if state.events(consumer).is_processed(id) {
             return Ok(InboxOutcome::Duplicate);
         }
         handler(envelope)?;
-        state.events(consumer).seen.insert(id.to_owned());
+        state.events(consumer).mark_processed(id);
         Ok(InboxOutcome::Processed)
     }
 
@@ -332,18 +396,15 @@ impl MemoryInbox {
             Ok(()) => {
                 let mut state = lock(&self.state);
                 let events = state.events(consumer);
-                let id = claim.finish(events);
-                events.failures.remove(&id);
-                events.seen.insert(id);
+                events.mark_processed(claim.id);
+                claim.finish(events);
                 Settlement::Ack(InboxOutcome::Processed)
             }
             Err(error) => {
                 let mut state = lock(&self.state);
                 let events = state.events(consumer);
-                let id = claim.finish(events);
-                let failures = events.failures.entry(id).or_default();
-                *failures = failures.saturating_add(1);
-                let recorded = *failures;
+                let recorded = events.count_failure(claim.id);
+                claim.finish(events);
                 Settlement::after_failure(policy, &delivery, recorded, error, |error| {
                     Self::bury_locked(&mut state, consumer, &delivery, error);
                     Ok::<(), BoxError>(())
@@ -361,11 +422,15 @@ impl MemoryInbox {
             {
                 let mut state = lock(&self.state);
                 let events = state.events(consumer);
-                if events.seen.contains(id) {
+                let slot = match events.ids.get_mut(id) {
+                    Some(slot) => slot,
+                    None => events.ids.entry(id.to_owned()).or_default(),
+                };
+                if slot.processed {
                     return None;
                 }
-                if !events.busy.contains(id) {
-                    events.busy.insert(id.to_owned());
+                if !slot.busy {
+                    slot.busy = true;
                     return Some(Claim {
                         inbox: self,
                         consumer,
@@ -379,10 +444,7 @@ impl MemoryInbox {
     }
 
     fn bury_locked(state: &mut State, consumer: &str, delivery: &Delivery, error: &str) {
-        let recorded = state
-            .events(consumer)
-            .failures
-            .remove(delivery.message.id());
+        let recorded = state.events(consumer).take_failures(delivery.message.id());
         let now = now_ms();
         state
             .dead
@@ -399,7 +461,7 @@ impl MemoryInbox {
             payload: delivery.message.payload().to_vec(),
             attempts: delivery.attempt,
             last_error: error.to_owned(),
-            first_failed_at_ms: (recorded.is_some() || delivery.attempt <= 1).then_some(now),
+            first_failed_at_ms: (recorded || delivery.attempt <= 1).then_some(now),
             last_failed_at_ms: now,
         });
     }
@@ -427,8 +489,9 @@ impl MemoryInbox {
         let state = lock(&self.state);
         state
             .consumers
-            .get(consumer)
-            .map_or(0, |events| events.seen.len() as u64)
+            .iter()
+            .find(|(name, _)| name == consumer)
+            .map_or(0, |(_, events)| events.processed)
     }
 }
 

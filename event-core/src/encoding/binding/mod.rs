@@ -36,6 +36,8 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 
+use std::borrow::Cow;
+
 use serde_json::value::RawValue;
 
 use crate::encoding::cloudevent::{
@@ -213,7 +215,7 @@ pub(crate) fn read_headers<'a>(
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
     mapping: &HeaderMapping,
 ) -> Result<Mode, DecodeError> {
-    let mut attributes: Vec<(String, &str)> = Vec::new();
+    let mut attributes: Vec<(Cow<'_, str>, &str)> = Vec::with_capacity(12);
     let mut content_type = None;
     for (name, value) in headers {
         if name.eq_ignore_ascii_case(mapping.content_type) {
@@ -223,7 +225,12 @@ pub(crate) fn read_headers<'a>(
                 });
             }
         } else if let Some(attribute) = strip_prefix(name, mapping.prefix) {
-            attributes.push((attribute.to_ascii_lowercase(), value));
+            let attribute = if attribute.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(attribute.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(attribute)
+            };
+            attributes.push((attribute, value));
         }
     }
     if let Some(content_type) = content_type {
@@ -251,7 +258,7 @@ pub(crate) fn strip_prefix<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 fn binary(
-    attributes: Vec<(String, &str)>,
+    attributes: Vec<(Cow<'_, str>, &str)>,
     content_type: Option<&str>,
     mapping: &HeaderMapping,
 ) -> Result<Attributes, DecodeError> {
@@ -265,7 +272,7 @@ fn binary(
     let mut datacontenttype = content_type.map(str::to_owned);
     let mut extensions = Extensions::new();
     for (name, raw) in attributes {
-        let value = if mapping.percent_encode {
+        let value = if mapping.percent_encode && raw.contains('%') {
             percent_decode(raw).ok_or_else(|| DecodeError::InvalidExtension {
                 name: echo(&name),
                 reason: "its value is not percent-encoded UTF-8".into(),
@@ -273,8 +280,7 @@ fn binary(
         } else {
             raw.to_owned()
         };
-        let (slot, rule, static_name): (&mut Option<String>, fn(&str) -> _, _) = match name.as_str()
-        {
+        let (slot, rule, static_name): (&mut Option<String>, fn(&str) -> _, _) = match &*name {
             "specversion" => {
                 if value != "1.0" {
                     let reason = format!("`{}` is not the supported version `1.0`", echo(&value));
@@ -303,14 +309,14 @@ fn binary(
                         name: echo(&name),
                         reason: reason.into(),
                     })?;
-                if cloudevent::RESERVED.contains(&name.as_str()) {
+                if cloudevent::RESERVED.contains(&&*name) {
                     return Err(DecodeError::InvalidExtension {
                         name: echo(&name),
                         reason: "it is not carried as a header".into(),
                     });
                 }
                 if extensions
-                    .insert(name.clone(), ExtensionValue::String(value))
+                    .insert(name.clone().into_owned(), ExtensionValue::String(value))
                     .is_some()
                 {
                     return Err(DecodeError::DuplicateAttribute { name: echo(&name) });
