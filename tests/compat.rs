@@ -371,12 +371,12 @@ fn transitive_modes_check_every_earlier_version() {
     Debug,
     Clone,
     PartialEq,
-    event_core::__private::serde::Serialize,
-    event_core::__private::serde::Deserialize,
-    event_core::__private::schemars::JsonSchema,
+    event_core::serde::Serialize,
+    event_core::serde::Deserialize,
+    event_core::schemars::JsonSchema,
 )]
-#[serde(crate = "event_core::__private::serde")]
-#[schemars(crate = "event_core::__private::schemars")]
+#[serde(crate = "event_core::serde")]
+#[schemars(crate = "event_core::schemars")]
 pub struct Address {
     pub street: String,
 }
@@ -385,12 +385,12 @@ pub struct Address {
     Debug,
     Clone,
     PartialEq,
-    event_core::__private::serde::Serialize,
-    event_core::__private::serde::Deserialize,
-    event_core::__private::schemars::JsonSchema,
+    event_core::serde::Serialize,
+    event_core::serde::Deserialize,
+    event_core::schemars::JsonSchema,
 )]
-#[serde(crate = "event_core::__private::serde")]
-#[schemars(crate = "event_core::__private::schemars")]
+#[serde(crate = "event_core::serde")]
+#[schemars(crate = "event_core::schemars")]
 pub struct AddressV2 {
     pub street: String,
     pub zip: String,
@@ -400,12 +400,12 @@ pub struct AddressV2 {
     Debug,
     Clone,
     PartialEq,
-    event_core::__private::serde::Serialize,
-    event_core::__private::serde::Deserialize,
-    event_core::__private::schemars::JsonSchema,
+    event_core::serde::Serialize,
+    event_core::serde::Deserialize,
+    event_core::schemars::JsonSchema,
 )]
-#[serde(crate = "event_core::__private::serde")]
-#[schemars(crate = "event_core::__private::schemars")]
+#[serde(crate = "event_core::serde")]
+#[schemars(crate = "event_core::schemars")]
 pub enum Delivery {
     Pickup,
     Courier { minutes: u32 },
@@ -415,12 +415,12 @@ pub enum Delivery {
     Debug,
     Clone,
     PartialEq,
-    event_core::__private::serde::Serialize,
-    event_core::__private::serde::Deserialize,
-    event_core::__private::schemars::JsonSchema,
+    event_core::serde::Serialize,
+    event_core::serde::Deserialize,
+    event_core::schemars::JsonSchema,
 )]
-#[serde(crate = "event_core::__private::serde")]
-#[schemars(crate = "event_core::__private::schemars")]
+#[serde(crate = "event_core::serde")]
+#[schemars(crate = "event_core::schemars")]
 pub enum DeliveryV2 {
     Pickup,
     Courier { minutes: String },

@@ -37,6 +37,40 @@ mod adapters;
 #[doc(hidden)]
 pub mod __private;
 
+/// The serde the macros derive `Serialize` and `Deserialize` with. A field
+/// of an event has a type that implements both; a crate without serde of
+/// its own can derive them through this path, with
+/// `#[serde(crate = "event_core::serde")]`.
+pub use serde;
+
+/// The schemars the macros derive `JsonSchema` with, at the version
+/// event-core uses. A field of an event has a type that implements
+/// `JsonSchema`: derive it through this path, with
+/// `#[schemars(crate = "event_core::schemars")]`, or with schemars 1 as a
+/// dependency of your own.
+///
+/// ```
+/// use event_core::prelude::*;
+/// use event_core::schemars::JsonSchema;
+/// use serde::{Deserialize, Serialize};
+///
+/// /// An amount of money, in cents.
+/// #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// #[schemars(crate = "event_core::schemars")]
+/// pub struct Money {
+///     pub cents: u64,
+/// }
+///
+/// /// An order was placed.
+/// #[domain_event]
+/// pub struct OrderPlaced {
+///     pub order_id: String,
+///     pub total: Money,
+/// }
+/// # let _ = OrderPlaced { order_id: "o-1".into(), total: Money { cents: 1 } };
+/// ```
+pub use schemars;
+
 // Model.
 pub use model::registry;
 

@@ -160,13 +160,13 @@ pub fn emit(input: &Input, krate: &Path) -> (TokenStream, Option<TokenStream>) {
     let derived = &input.derived;
     let mut derives: Vec<TokenStream> = Vec::new();
     if !derived.serialize {
-        derives.push(quote!(#private::serde::Serialize));
+        derives.push(quote!(#krate::serde::Serialize));
     }
     if !derived.deserialize {
-        derives.push(quote!(#private::serde::Deserialize));
+        derives.push(quote!(#krate::serde::Deserialize));
     }
     if !derived.json_schema {
-        derives.push(quote!(#private::schemars::JsonSchema));
+        derives.push(quote!(#krate::schemars::JsonSchema));
     }
     // A struct with `secret` fields gets a hand-written, redacting `Debug`.
     if derived.debug.is_none() && !input.fields.iter().any(|f| f.attrs.secret.is_some()) {
@@ -187,8 +187,10 @@ pub fn emit(input: &Input, krate: &Path) -> (TokenStream, Option<TokenStream>) {
     // The crate paths go after the user's attributes: a helper attribute
     // placed before the user's own `#[derive(Serialize)]` would be a
     // `legacy_derive_helpers` warning.
-    let serde_path = format!("{}::__private::serde", path_text(krate));
-    let schemars_path = format!("{}::__private::schemars", path_text(krate));
+    // The public paths: a diagnostic of a derive names the path it was
+    // derived through.
+    let serde_path = format!("{}::serde", path_text(krate));
+    let schemars_path = format!("{}::schemars", path_text(krate));
     attrs.push(parse_quote!(#[serde(crate = #serde_path)]));
     attrs.push(parse_quote!(#[schemars(crate = #schemars_path)]));
     let annotations = (!annotations.is_empty()).then(|| {
