@@ -452,3 +452,72 @@ fn dropping_the_running_host_leaves_nothing_counted_in_flight() {
         assert_eq!(inbox.processed("desk"), 0);
     });
 }
+
+/// Two deliveries of one event at once: the second waits for the first,
+/// and runs the handler only if the first failed.
+#[test]
+fn a_second_delivery_of_an_event_being_handled_waits_for_the_first() {
+    use event_core::dead_letter::InboxOutcome;
+    use event_core::integration::Consumer;
+    for first_fails in [false, true] {
+        block_on(async {
+            let transport = InMemoryTransport::new();
+            let mut consumer =
+                Consumer::<BookLentIntegrationEvent, _>::subscribe(&transport, "shelf")
+                    .await
+                    .unwrap();
+            let message = encode(&lent_v1("b-1")).unwrap();
+            transport.publish(message.clone()).await.unwrap();
+            transport.publish(message).await.unwrap();
+            let first = consumer.next().await.unwrap().unwrap();
+            let second = consumer.next().await.unwrap().unwrap();
+            let inbox = MemoryInbox::new();
+            let policy = RetryPolicy::default();
+            let (release, released) = tokio::sync::oneshot::channel::<()>();
+            let (second_done, runs) = (Cell::new(false), Cell::new(0));
+            let one = inbox.deliver("shelf", first, &policy, async |_| {
+                runs.set(runs.get() + 1);
+                released.await.unwrap();
+                if first_fails {
+                    return Err("the shelf is full".into());
+                }
+                Ok(())
+            });
+            let two = async {
+                let outcome = inbox
+                    .deliver("shelf", second, &policy, async |_| {
+                        runs.set(runs.get() + 1);
+                        Ok(())
+                    })
+                    .await;
+                second_done.set(true);
+                outcome
+            };
+            let gate = async {
+                // Both deliveries have started and the second is waiting.
+                wait_until("the first handler to run", || runs.get() == 1).await;
+                for _ in 0..10 {
+                    tokio::task::yield_now().await;
+                }
+                assert!(!second_done.get(), "the second delivery did not wait");
+                assert_eq!(runs.get(), 1);
+                release.send(()).unwrap();
+            };
+            // A wake-up lost would leave the second waiting for good.
+            let both = async { tokio::join!(one, two, gate) };
+            let (one, two, ()) = tokio::time::timeout(Duration::from_secs(60), both)
+                .await
+                .expect("the second delivery was never woken");
+            if first_fails {
+                assert!(one.is_err());
+                assert_eq!(two.unwrap(), InboxOutcome::Processed);
+                assert_eq!(runs.get(), 2);
+            } else {
+                assert_eq!(one.unwrap(), InboxOutcome::Processed);
+                assert_eq!(two.unwrap(), InboxOutcome::Duplicate);
+                assert_eq!(runs.get(), 1);
+            }
+            assert_eq!(inbox.processed("shelf"), 1);
+        });
+    }
+}

@@ -4,6 +4,7 @@
 use core::future::Future;
 use core::time::Duration;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
@@ -195,6 +196,9 @@ pub struct MemoryInbox {
     state: Mutex<State>,
     /// Wakes deliveries waiting for another delivery of the same event.
     settled: Notify,
+    /// How many deliveries wait on `settled`: a claim that ends wakes them
+    /// only when there are any.
+    waiting: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -298,6 +302,23 @@ impl State {
     }
 }
 
+/// A delivery waiting for another delivery of its event, counted for as
+/// long as it waits.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Every update keeps the state consistent, so a poisoned lock is usable.
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -330,7 +351,11 @@ impl Drop for Claim<'_> {
         if self.held {
             lock(&self.inbox.state).events(self.consumer).free(self.id);
         }
-        self.inbox.settled.notify_waiters();
+        // A delivery that found the event busy counted itself under the
+        // lock this claim's release took after it, so it is seen here.
+        if self.inbox.waiting.load(Ordering::SeqCst) > 0 {
+            self.inbox.settled.notify_waiters();
+        }
     }
 }
 
@@ -417,9 +442,7 @@ impl MemoryInbox {
     /// Claims the event for one delivery; `None` when it was processed.
     async fn claim<'a>(&'a self, consumer: &'a str, id: &'a str) -> Option<Claim<'a>> {
         loop {
-            // Created before looking: a claim freed in between wakes it.
-            let freed = self.settled.notified();
-            {
+            let (_waiting, freed) = {
                 let mut state = lock(&self.state);
                 let events = state.events(consumer);
                 let slot = match events.ids.get_mut(id) {
@@ -438,7 +461,10 @@ impl MemoryInbox {
                         held: true,
                     });
                 }
-            }
+                // Counted and created under the lock: the claim that holds
+                // the event frees it under the lock later, then wakes this.
+                (Waiting::new(&self.waiting), self.settled.notified())
+            };
             freed.await;
         }
     }
