@@ -446,10 +446,24 @@ pub(crate) async fn run<T: Transport>(
     Ok(Summary { consumers })
 }
 
-/// A source and how often fetching from it failed in a row.
+/// A source, how often fetching from it failed in a row, and the stop it
+/// watches: one future for all its fetches, not one each.
 struct Fetcher {
     source: Box<dyn Source>,
     failures: u32,
+    stop: LocalBoxFuture<'static, ()>,
+    stopped: bool,
+}
+
+impl Fetcher {
+    fn new(source: Box<dyn Source>, stop: watch::Receiver<bool>) -> Self {
+        Fetcher {
+            source,
+            failures: 0,
+            stop: Box::pin(stopped(stop)),
+            stopped: false,
+        }
+    }
 }
 
 enum Fetched {
@@ -467,25 +481,32 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 
 /// The next delivery of `fetcher`, after a pause if it failed last time;
 /// `Stopped` as soon as shutdown is asked for.
-fn fetch(
-    mut fetcher: Fetcher,
-    stop: watch::Receiver<bool>,
-) -> LocalBoxFuture<'static, (Fetcher, Fetched)> {
+fn fetch(mut fetcher: Fetcher) -> LocalBoxFuture<'static, (Fetcher, Fetched)> {
     Box::pin(async move {
-        let fetched = {
-            let next = async {
-                if fetcher.failures > 0 {
-                    tokio::time::sleep(backoff(PAUSE, MAX_PAUSE, fetcher.failures)).await;
-                }
-                fetcher.source.next().await
-            };
-            // The stop first: once it is asked for, no message is taken
-            // only to be released again (which would count as an attempt).
-            match select(pin!(stopped(stop)), pin!(next)).await {
-                Either::Right((Some(Ok(job)), _)) => Fetched::Job(job),
-                Either::Right((Some(Err(error)), _)) => Fetched::Failed(error),
-                Either::Right((None, _)) => Fetched::Closed,
-                Either::Left(_) => Fetched::Stopped,
+        if fetcher.stopped {
+            return (fetcher, Fetched::Stopped);
+        }
+        let Fetcher {
+            source,
+            failures,
+            stop,
+            stopped,
+        } = &mut fetcher;
+        let next = async {
+            if *failures > 0 {
+                tokio::time::sleep(backoff(PAUSE, MAX_PAUSE, *failures)).await;
+            }
+            source.next().await
+        };
+        // The stop first: once it is asked for, no message is taken only
+        // to be released again (which would count as an attempt).
+        let fetched = match select(stop.as_mut(), pin!(next)).await {
+            Either::Right((Some(Ok(job)), _)) => Fetched::Job(job),
+            Either::Right((Some(Err(error)), _)) => Fetched::Failed(error),
+            Either::Right((None, _)) => Fetched::Closed,
+            Either::Left(((), _)) => {
+                *stopped = true;
+                Fetched::Stopped
             }
         };
         (fetcher, fetched)
@@ -537,13 +558,7 @@ async fn drive(
     } = launched;
     let mut fetching = FuturesUnordered::new();
     for source in sources {
-        fetching.push(fetch(
-            Fetcher {
-                source,
-                failures: 0,
-            },
-            stop.clone(),
-        ));
+        fetching.push(fetch(Fetcher::new(source, stop.clone())));
     }
     let mut running = FuturesUnordered::new();
     // A key present is held by a running job; the jobs queued behind it.
@@ -614,7 +629,7 @@ async fn drive(
             Step::Fetched(mut fetcher, fetched) => match fetched {
                 Fetched::Job(job) => {
                     fetcher.failures = 0;
-                    fetching.push(fetch(fetcher, stop.clone()));
+                    fetching.push(fetch(fetcher));
                     match job.key() {
                         Some(key) => match lanes.get_mut(&key) {
                             Some(lane) => {
@@ -635,7 +650,7 @@ async fn drive(
                     let _ = error;
                     metrics.add(Counter::TransportErrors, 1);
                     fetcher.failures = fetcher.failures.saturating_add(1);
-                    fetching.push(fetch(fetcher, stop.clone()));
+                    fetching.push(fetch(fetcher));
                 }
                 Fetched::Closed | Fetched::Stopped => idle.push(fetcher),
             },
