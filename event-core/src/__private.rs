@@ -254,12 +254,18 @@ impl Mapping {
     #[track_caller]
     pub const fn kind(self, source: Option<EventKind>, kind: EventKind) {
         let name = self.source;
+        let integration = matches!(kind, EventKind::Integration);
+        match source {
+            Some(EventKind::Domain) => return,
+            Some(EventKind::Integration) if !integration => return,
+            _ => {}
+        }
+        // Only a mistake builds its text.
         let start = Text::new()
             .push("`maps_from = ")
             .push(name)
             .push("`: `")
             .push(name);
-        let integration = matches!(kind, EventKind::Integration);
         let text = match source {
             Some(EventKind::Domain) => return,
             Some(EventKind::Integration) if !integration => return,
@@ -338,25 +344,22 @@ impl Mapping {
             };
             missing(fields, from, parts)
         };
-        let about = Text::new()
-            .push("the field `")
-            .push(from)
-            .push("` of `")
-            .push(self.source);
+        // The text is built only for a mistake: the constant is evaluated
+        // for every mapped field of every event at compile time.
         if !readable(found.reach, self.source_module, self.module) {
-            about
+            about(from, self.source)
                 .push("` is private, so `")
                 .push(self.target)
                 .push("` cannot map from it; make it `pub` (or `pub(crate)` when both events are in one crate)")
                 .fail()
         }
         match (found.data, into_pii) {
-            (Data::Secret, _) => about
+            (Data::Secret, _) => about(from, self.source)
                 .push("` is `secret`, and a `secret` field never leaves its domain event; give `")
                 .push(target)
                 .push("` another source, or drop it")
                 .fail(),
-            (Data::Pii, false) => about
+            (Data::Pii, false) => about(from, self.source)
                 .push("` is personal data (`pii`), and `")
                 .push(target)
                 .push("` is not marked so; mark `")
@@ -366,6 +369,15 @@ impl Mapping {
             _ => {}
         }
     }
+}
+
+/// The start of a message about field `from` of event `source`.
+const fn about(from: &str, source: &str) -> Text {
+    Text::new()
+        .push("the field `")
+        .push(from)
+        .push("` of `")
+        .push(source)
 }
 
 /// The message of a missing field: `message`, then, with a field of a close
