@@ -36,28 +36,29 @@ pub(crate) fn encode_into(bytes: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Marks a byte outside the alphabet in [`VALUES`]: its high bit is set,
-/// which no sextet has.
-const NOT_BASE64: u8 = 0xff;
-
-/// The sextet of each byte of the alphabet; [`NOT_BASE64`] for every other.
-static VALUES: [u8; 256] = {
-    let mut table = [NOT_BASE64; 256];
+/// The value of each byte as the character at `position` (0 to 3) of a
+/// group: its sextet shifted into place among the group's 24 bits, or, for
+/// a byte outside the alphabet, bits above those 24 (which no sextet sets).
+const fn sextets(position: u32) -> [u32; 256] {
+    let mut table = [0xff00_0000; 256];
     let mut i = 0;
     while i < 64 {
-        table[ALPHABET[i] as usize] = i as u8;
+        table[ALPHABET[i] as usize] = (i as u32) << (18 - 6 * position);
         i += 1;
     }
     table
-};
+}
 
-/// The 24 bits of four characters, and whether any of them is outside the
-/// alphabet.
+static SEXTETS: [[u32; 256]; 4] = [sextets(0), sextets(1), sextets(2), sextets(3)];
+
+/// The 24 bits of four characters; a bit above them where any of them is
+/// outside the alphabet.
 #[inline(always)]
-fn quad(text: &[u8; 4]) -> (u32, bool) {
-    let [a, b, c, d] = text.map(|c| VALUES[usize::from(c)]);
-    let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
-    (n, (a | b | c | d) & 0x80 != 0)
+fn quad(text: &[u8; 4]) -> u32 {
+    SEXTETS[0][usize::from(text[0])]
+        | SEXTETS[1][usize::from(text[1])]
+        | SEXTETS[2][usize::from(text[2])]
+        | SEXTETS[3][usize::from(text[3])]
 }
 
 /// The bytes of Base64 text; `None` for anything but canonical padded
@@ -84,8 +85,9 @@ pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
     for c in &mut last_text[4 - padding..] {
         *c = b'A';
     }
-    let (n, mut refused) = quad(&last_text);
-    let tail = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+    let n = quad(&last_text);
+    let mut refused = n;
+    let [_, tail @ ..] = n.to_be_bytes();
     // Bits that padding leaves unused are zero in canonical text.
     if tail[3 - padding..].iter().any(|&b| b != 0) {
         return None;
@@ -94,11 +96,12 @@ pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(whole + 3 - padding);
     out.resize(whole, 0);
     for (text, decoded) in body.as_chunks::<4>().0.iter().zip(out.chunks_exact_mut(3)) {
-        let (n, bad) = quad(text);
-        refused |= bad;
-        decoded.copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        let n = quad(text);
+        refused |= n;
+        let [_, bytes @ ..] = n.to_be_bytes();
+        decoded.copy_from_slice(&bytes);
     }
-    if refused {
+    if refused >> 24 != 0 {
         return None;
     }
     out.extend_from_slice(&tail[..3 - padding]);
