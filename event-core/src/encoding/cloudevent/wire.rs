@@ -4,6 +4,7 @@
 
 use core::fmt;
 use core::marker::PhantomData;
+use std::borrow::Cow;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
@@ -43,8 +44,21 @@ pub(crate) fn read<'de, D: de::Deserialize<'de>>(
     bytes: &'de [u8],
     typed: bool,
 ) -> Result<Wire<D>, DecodeError> {
+    // A document of valid UTF-8 (nearly every one) is checked once as a
+    // whole rather than string by string; any other is read as bytes, for
+    // the parser to report where the bad sequence is.
+    match core::str::from_utf8(bytes) {
+        Ok(text) => read_from(serde_json::de::StrRead::new(text), typed),
+        Err(_) => read_from(serde_json::de::SliceRead::new(bytes), typed),
+    }
+}
+
+fn read_from<'de, R: serde_json::de::Read<'de>, D: de::Deserialize<'de>>(
+    read: R,
+    typed: bool,
+) -> Result<Wire<D>, DecodeError> {
     let mut fault = None;
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let mut deserializer = serde_json::Deserializer::new(read);
     let outcome = WireSeed {
         typed,
         fault: &mut fault,
@@ -203,9 +217,11 @@ impl Visitor<'_> for KeySeed {
 }
 
 /// Any JSON value of an attribute, holding only what an attribute can be.
-enum Value {
+/// A string without escapes is borrowed from the document, and copied only
+/// where it is kept.
+enum Value<'de> {
     Null,
-    String(String),
+    String(Cow<'de, str>),
     Bool(bool),
     Integer(i64),
     /// A number with a fraction or an exponent, or beyond 64 bits.
@@ -214,7 +230,7 @@ enum Value {
     Array,
 }
 
-impl Value {
+impl Value<'_> {
     fn kind(&self) -> &'static str {
         match self {
             Value::Null => "null",
@@ -230,48 +246,54 @@ impl Value {
 struct ValueSeed;
 
 impl<'de> DeserializeSeed<'de> for ValueSeed {
-    type Value = Value;
+    type Value = Value<'de>;
 
-    fn deserialize<De: de::Deserializer<'de>>(self, deserializer: De) -> Result<Value, De::Error> {
+    fn deserialize<De: de::Deserializer<'de>>(
+        self,
+        deserializer: De,
+    ) -> Result<Value<'de>, De::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for ValueSeed {
-    type Value = Value;
+    type Value = Value<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_unit<E>(self) -> Result<Value, E> {
+    fn visit_unit<E>(self) -> Result<Value<'de>, E> {
         Ok(Value::Null)
     }
-    fn visit_none<E>(self) -> Result<Value, E> {
+    fn visit_none<E>(self) -> Result<Value<'de>, E> {
         Ok(Value::Null)
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+    fn visit_bool<E>(self, v: bool) -> Result<Value<'de>, E> {
         Ok(Value::Bool(v))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+    fn visit_i64<E>(self, v: i64) -> Result<Value<'de>, E> {
         Ok(Value::Integer(v))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<Value<'de>, E> {
         Ok(i64::try_from(v).map_or(Value::OtherNumber, Value::Integer))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Value, E> {
+    fn visit_f64<E>(self, _: f64) -> Result<Value<'de>, E> {
         Ok(Value::OtherNumber)
     }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Borrowed(v)))
     }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
+    fn visit_str<E>(self, v: &str) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Owned(v.to_owned())))
     }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_string<E>(self, v: String) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Owned(v)))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Value::Array)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Value::Object)
     }
@@ -404,7 +426,11 @@ impl<'de, D: de::Deserialize<'de>> Visitor<'de> for WireSeed<'_, D> {
 }
 
 /// Checks and stores one string attribute.
-fn attribute<D>(known: Known, text: String, partial: &mut Partial<D>) -> Result<(), DecodeError> {
+fn attribute<D>(
+    known: Known,
+    text: Cow<'_, str>,
+    partial: &mut Partial<D>,
+) -> Result<(), DecodeError> {
     let name = known.name();
     let check = |rule: fn(&str) -> Result<(), rules::Reason>, text: &str| {
         rule(text).map_err(|reason| invalid(name, reason))
@@ -420,27 +446,27 @@ fn attribute<D>(known: Known, text: String, partial: &mut Partial<D>) -> Result<
         }
         Known::Id => {
             check(rules::non_empty_string, &text)?;
-            partial.id = Some(text);
+            partial.id = Some(text.into_owned());
         }
         Known::Source => {
             check(rules::uri_reference, &text)?;
-            partial.source = Some(text);
+            partial.source = Some(text.into_owned());
         }
         Known::Type => {
             check(rules::non_empty_string, &text)?;
-            partial.event_type = Some(text);
+            partial.event_type = Some(text.into_owned());
         }
         Known::DataContentType => {
             check(rules::content_type, &text)?;
-            rest.datacontenttype = Some(text);
+            rest.datacontenttype = Some(text.into_owned());
         }
         Known::DataSchema => {
             check(rules::uri, &text)?;
-            rest.dataschema = Some(text);
+            rest.dataschema = Some(text.into_owned());
         }
         Known::Subject => {
             check(rules::non_empty_string, &text)?;
-            rest.subject = Some(text);
+            rest.subject = Some(text.into_owned());
         }
         Known::Time => {
             let time = text
@@ -460,7 +486,7 @@ fn attribute<D>(known: Known, text: String, partial: &mut Partial<D>) -> Result<
                 Known::CausationId => &mut rest.causationid,
                 _ => &mut rest.traceparent,
             };
-            *slot = Some(text);
+            *slot = Some(text.into_owned());
         }
         // Read by the caller.
         Known::Data => {}
@@ -486,7 +512,7 @@ fn extension(
         Value::Null => return Ok(None),
         Value::String(text) => {
             rules::string(&text).map_err(|reason| error(reason.into()))?;
-            ExtensionValue::String(text)
+            ExtensionValue::String(text.into_owned())
         }
         Value::Bool(value) => ExtensionValue::Boolean(value),
         Value::Integer(value) => ExtensionValue::Integer(
