@@ -530,3 +530,66 @@ fn extension(
         }
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::de::{SliceRead, StrRead};
+    use serde_json::value::RawValue;
+
+    use super::read_from;
+
+    /// What a reading gives, comparable: the attributes kept, or the error.
+    fn outcome(wire: Result<super::Wire<Box<RawValue>>, crate::DecodeError>) -> String {
+        match wire {
+            Ok(wire) => format!(
+                "{} {} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                wire.id,
+                wire.source,
+                wire.event_type,
+                wire.datacontenttype,
+                wire.subject,
+                wire.time.map(|t| t.to_string()),
+                wire.extensions,
+                wire.correlationid,
+                wire.data.map(|raw| raw.get().to_owned()),
+                wire.data_base64,
+            ),
+            Err(error) => format!("{error:?}"),
+        }
+    }
+
+    #[test]
+    fn a_document_read_as_text_reads_as_it_does_as_bytes() {
+        let documents: [&[u8]; 4] = [
+            br#"{"specversion":"1.0","type":"t","source":"/s","id":"1","time":"2018-04-05T17:31:00Z","comexampleextension1":"v\u00e9","n":5,"datacontenttype":"application/xml","data":"<a b=\"c\"/>"}"#,
+            br#"{"specversion":"1.0","type":"t","source":"https://a@b:1/s","id":"A","subject":"s\n","datacontenttype":"application/octet-stream","data_base64":"AAEC/w=="}"#,
+            br#"{"specversion":"1.0","id":"\ud83d\ude00","source":"urn:x","type":"t","correlationid":"c","data":{"a":[1,2.5,null,"\\"]}}"#,
+            "{\"specversion\":\"1.0\",\"id\":\"é\",\"source\":\"/s\",\"type\":\"t\"}".as_bytes(),
+        ];
+        for document in documents {
+            let mut inputs = Vec::new();
+            for end in 0..=document.len() {
+                inputs.push(document[..end].to_vec());
+            }
+            for at in 0..document.len() {
+                for byte in [b'"', b'\\', b'\n', b'u', b'0', b'{', 0xc3, 0xff] {
+                    let mut changed = document.to_vec();
+                    changed[at] = byte;
+                    inputs.push(changed);
+                }
+            }
+            for input in &inputs {
+                let Ok(text) = core::str::from_utf8(input) else {
+                    continue;
+                };
+                for typed in [false, true] {
+                    assert_eq!(
+                        outcome(read_from(StrRead::new(text), typed)),
+                        outcome(read_from(SliceRead::new(input), typed)),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
+}
