@@ -184,6 +184,10 @@ const PCHAR: [bool; 256] = table(b"-._~!$&'()*+,;=:@");
 // ALPHA / DIGIT / "+" / "-" / ".": what a scheme holds
 const SCHEME: [bool; 256] = table(b"+-.");
 
+// unreserved / sub-delims: what a registered name holds besides "%" HEXDIG
+// HEXDIG
+const HOST: [bool; 256] = table(b"-._~!$&'()*+,;=");
+
 // pchar / "/" / "?": what a path, a query and a fragment hold
 const URIC: [bool; 256] = table(b"-._~!$&'()*+,;=:@/?");
 
@@ -290,6 +294,14 @@ fn rsplit_at(text: &str, delimiter: u8) -> Option<(&str, &str)> {
 
 // authority = [ userinfo "@" ] host [ ":" port ]
 fn authority_ok(authority: &str) -> bool {
+    // The common case, a registered name alone (no userinfo, no port, no
+    // IP literal, no percent-encoding), in one pass over the bytes.
+    if authority
+        .bytes()
+        .fold(true, |ok, b| ok & HOST[usize::from(b)])
+    {
+        return true;
+    }
     let host_port = match rsplit_at(authority, b'@') {
         Some((userinfo, host_port)) => {
             if !chars_ok(userinfo, |b| is_pchar(b) && b != b'@') {
@@ -342,6 +354,9 @@ mod tests {
             "//host:8080/path?q=1#frag",
             "http://[::1]:80/x",
             "//user:pw@host:1/",
+            "//host/",
+            "//a.b-c_d~e!f$g&h'i(j)k*l+m,n;o=p/",
+            "//",
             "/a%20b",
             "#only-fragment",
             "?q",
