@@ -3,7 +3,6 @@
 //! are read and checked here; what `data` becomes is the caller's choice.
 
 use core::fmt;
-use core::marker::PhantomData;
 use std::borrow::Cow;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -58,16 +57,19 @@ fn read_from<'de, R: serde_json::de::Read<'de>, D: de::Deserialize<'de>>(
     typed: bool,
 ) -> Result<Wire<D>, DecodeError> {
     let mut fault = None;
+    // Filled in place: the attributes are not moved through the parser's
+    // layers on their way out.
+    let mut partial = Partial::new();
     let mut deserializer = serde_json::Deserializer::new(read);
     let outcome = WireSeed {
         typed,
         fault: &mut fault,
-        data: PhantomData,
+        partial: &mut partial,
     }
     .deserialize(&mut deserializer)
-    .and_then(|wire| deserializer.end().map(|()| wire));
+    .and_then(|()| deserializer.end());
     match outcome {
-        Ok(partial) => partial.finish(),
+        Ok(()) => partial.finish(),
         Err(error) => Err(fault.unwrap_or_else(|| parse_error(&error))),
     }
 }
@@ -99,7 +101,7 @@ pub(crate) fn parse_error(error: &serde_json::Error) -> DecodeError {
 struct WireSeed<'f, D> {
     typed: bool,
     fault: &'f mut Option<DecodeError>,
-    data: PhantomData<D>,
+    partial: &'f mut Partial<D>,
 }
 
 /// The attributes as they were found, before the required ones are checked.
@@ -112,6 +114,30 @@ struct Partial<D> {
 }
 
 impl<D> Partial<D> {
+    fn new() -> Self {
+        Partial {
+            specversion: false,
+            id: None,
+            source: None,
+            event_type: None,
+            rest: Wire {
+                id: String::new(),
+                source: String::new(),
+                event_type: String::new(),
+                datacontenttype: None,
+                dataschema: None,
+                subject: None,
+                time: None,
+                correlationid: None,
+                causationid: None,
+                traceparent: None,
+                extensions: Extensions::new(),
+                data: None,
+                data_base64: None,
+            },
+        }
+    }
+
     fn finish(self) -> Result<Wire<D>, DecodeError> {
         let missing = |name| DecodeError::MissingAttribute { name };
         if !self.specversion {
@@ -300,12 +326,9 @@ impl<'de> Visitor<'de> for ValueSeed {
 }
 
 impl<'de, D: de::Deserialize<'de>> DeserializeSeed<'de> for WireSeed<'_, D> {
-    type Value = Partial<D>;
+    type Value = ();
 
-    fn deserialize<De: de::Deserializer<'de>>(
-        self,
-        deserializer: De,
-    ) -> Result<Partial<D>, De::Error> {
+    fn deserialize<De: de::Deserializer<'de>>(self, deserializer: De) -> Result<(), De::Error> {
         deserializer.deserialize_any(self)
     }
 }
@@ -323,35 +346,15 @@ fn invalid(name: &'static str, reason: impl Into<String>) -> DecodeError {
 }
 
 impl<'de, D: de::Deserialize<'de>> Visitor<'de> for WireSeed<'_, D> {
-    type Value = Partial<D>;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a CloudEvents JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Partial<D>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let fault = self.fault;
-        let mut partial = Partial {
-            specversion: false,
-            id: None,
-            source: None,
-            event_type: None,
-            rest: Wire {
-                id: String::new(),
-                source: String::new(),
-                event_type: String::new(),
-                datacontenttype: None,
-                dataschema: None,
-                subject: None,
-                time: None,
-                correlationid: None,
-                causationid: None,
-                traceparent: None,
-                extensions: Extensions::new(),
-                data: None,
-                data_base64: None,
-            },
-        };
+        let partial = self.partial;
         let mut seen = 0u16;
         let mut unset: Vec<String> = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed { typed: self.typed })? {
@@ -394,33 +397,33 @@ impl<'de, D: de::Deserialize<'de>> Visitor<'de> for WireSeed<'_, D> {
                     return fail(fault, invalid(known.name(), reason));
                 }
             };
-            if let Err(error) = attribute(known, text, &mut partial) {
+            if let Err(error) = attribute(known, text, partial) {
                 return fail(fault, error);
             }
         }
-        Ok(partial)
+        Ok(())
     }
 
     // Every other JSON value.
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Partial<D>, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
         fail(self.fault, DecodeError::NotAnObject)
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Partial<D>, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
         fail(self.fault, DecodeError::NotAnObject)
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Partial<D>, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
         fail(self.fault, DecodeError::NotAnObject)
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Partial<D>, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
         fail(self.fault, DecodeError::NotAnObject)
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Partial<D>, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
         fail(self.fault, DecodeError::NotAnObject)
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Partial<D>, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         fail(self.fault, DecodeError::NotAnObject)
     }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Partial<D>, A::Error> {
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
         fail(self.fault, DecodeError::NotAnObject)
     }
 }
