@@ -323,10 +323,12 @@ impl CloudEvent {
     /// As [`CloudEvent::from_json`].
     pub fn from_json_with(bytes: &[u8], limits: &DecodeLimits) -> Result<Self, DecodeError> {
         limits.check(bytes)?;
-        let wire = wire::read::<Box<RawValue>>(bytes, false)?;
+        // `data` borrowed from the document: copied as it is for JSON, read
+        // as a string for any other content type.
+        let wire = wire::read::<&RawValue>(bytes, false)?;
         let data = match (wire.data, wire.data_base64) {
             (Some(raw), _) if is_json_content_type(wire.datacontenttype.as_deref()) => {
-                Some(Data::Json(raw))
+                Some(Data::Json(raw.to_owned()))
             }
             (Some(raw), _) => match serde_json::from_str::<String>(raw.get()) {
                 Ok(text) => Some(Data::Text(text)),
