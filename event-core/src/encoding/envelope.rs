@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use crate::encoding::cloudevent::wire::Wire;
 use crate::encoding::cloudevent::{self, CloudEvent, Data, ExtensionValue, Extensions, rules};
 use crate::encoding::decode;
-use crate::encoding::json_text::JsonText;
+use crate::encoding::json_text::{JsonText, key};
 use crate::model::envelope::{CorrelationId, Envelope, EventId};
 use crate::model::error::{DecodeError, echo};
 use crate::model::event::Event;
@@ -38,33 +38,33 @@ impl<E: Event> Envelope<E> {
             return Err(serde::ser::Error::custom(error));
         }
         let mut json = JsonText::object(out);
-        json.raw("specversion", "\"1.0\"");
-        json.string("id", self.id.as_str());
-        json.string("source", &self.source);
-        json.string("type", E::FULL_TYPE);
+        json.known_raw(key!("specversion"), "\"1.0\"");
+        json.known_string(key!("id"), self.id.as_str());
+        json.known_string(key!("source"), &self.source);
+        json.known_string(key!("type"), E::FULL_TYPE);
         if let Some(time) = &self.time {
             cloudevent::time_member(&mut json, time);
         }
         if let Some(content_type) = &self.content_type {
-            json.string("datacontenttype", content_type);
+            json.known_string(key!("datacontenttype"), content_type);
         }
         if let Some(schema) = &self.dataschema {
-            json.string("dataschema", schema);
+            json.known_string(key!("dataschema"), schema);
         }
         if let Some(subject) = &self.subject {
-            json.string("subject", subject);
+            json.known_string(key!("subject"), subject);
         }
         if !self.correlation_implied {
-            json.string("correlationid", self.correlation_id.as_str());
+            json.known_string(key!("correlationid"), self.correlation_id.as_str());
         }
         if let Some(causation) = &self.causation_id {
-            json.string("causationid", causation.as_str());
+            json.known_string(key!("causationid"), causation.as_str());
         }
         if let Some(traceparent) = &self.traceparent {
-            json.string("traceparent", traceparent);
+            json.known_string(key!("traceparent"), traceparent);
         }
         cloudevent::extension_members(&mut json, &self.extensions);
-        json.key("data");
+        json.known(key!("data"));
         serde_json::to_writer(&mut *json.out(), &self.data)?;
         json.end();
         Ok(())

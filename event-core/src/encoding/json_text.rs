@@ -3,6 +3,27 @@
 //! machinery. The text is byte for byte what serde_json writes for the same
 //! values (the tests of the callers compare the two).
 
+/// The start of a member whose key JSON writes as it is (no `"`, `\\` or
+/// control character), `"key":`, quoted when compiled: see [`key!`].
+#[derive(Clone, Copy)]
+pub(crate) struct Key(&'static str);
+
+impl Key {
+    /// `quoted` must be `"key":` for a key without a byte to escape; use
+    /// [`key!`].
+    pub(crate) const fn quoted(quoted: &'static str) -> Self {
+        Key(quoted)
+    }
+}
+
+/// The [`Key`] of a member, from the key's literal text.
+macro_rules! key {
+    ($name:literal) => {
+        $crate::encoding::json_text::Key::quoted(concat!("\"", $name, "\":"))
+    };
+}
+pub(crate) use key;
+
 /// Appends JSON text to a buffer.
 pub(crate) struct JsonText<'a> {
     out: &'a mut Vec<u8>,
@@ -28,6 +49,30 @@ impl<'a> JsonText<'a> {
         self.members = true;
         string(self.out, key);
         self.out.push(b':');
+    }
+
+    /// Writes the start of a member of a known key, after a comma if
+    /// needed.
+    pub(crate) fn known(&mut self, key: Key) {
+        if self.members {
+            self.out.push(b',');
+        }
+        self.members = true;
+        self.out.extend_from_slice(key.0.as_bytes());
+    }
+
+    /// A member of a known key whose value is a string.
+    pub(crate) fn known_string(&mut self, key: Key, value: &str) {
+        self.out.reserve(key.0.len() + value.len() + 3);
+        self.known(key);
+        string(self.out, value);
+    }
+
+    /// A member of a known key whose value is JSON text already.
+    pub(crate) fn known_raw(&mut self, key: Key, json: &str) {
+        self.out.reserve(key.0.len() + json.len() + 1);
+        self.known(key);
+        self.out.extend_from_slice(json.as_bytes());
     }
 
     /// A member whose value is a string.
@@ -93,9 +138,40 @@ pub(crate) fn string(out: &mut Vec<u8>, value: &str) {
     let bytes = value.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    if any_needs_escape(bytes) {
+        escaped(out, bytes);
+    } else {
+        out.extend_from_slice(bytes);
+    }
+    out.push(b'"');
+}
+
+/// Whether any byte of `bytes` needs an escape: eight bytes at a time, the
+/// last eight (overlapping the others) for a length not a multiple of
+/// eight, and a table lookup per byte for a text shorter than eight.
+#[inline(always)]
+fn any_needs_escape(bytes: &[u8]) -> bool {
+    let (words, rest) = bytes.as_chunks::<8>();
+    if words.is_empty() {
+        return rest.iter().any(|&b| ESCAPE[usize::from(b)] != 0);
+    }
+    let mut found = false;
+    for word in words {
+        found |= needs_escape(u64::from_le_bytes(*word));
+    }
+    if let Some(last) = bytes.last_chunk::<8>()
+        && !rest.is_empty()
+    {
+        found |= needs_escape(u64::from_le_bytes(*last));
+    }
+    found
+}
+
+/// Appends the escaped text of `bytes`: the words without a byte to escape
+/// at once, the others byte by byte.
+fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     let mut i = 0;
-    // Eight bytes at a time; a word with a byte to escape byte by byte.
     while let Some(chunk) = bytes.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
@@ -110,7 +186,6 @@ pub(crate) fn string(out: &mut Vec<u8>, value: &str) {
         start = escape_at(out, bytes, start, at);
     }
     out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
 }
 
 /// Writes the escape of the byte at `at`, if it needs one, after the
@@ -162,7 +237,30 @@ pub(crate) fn integer(out: &mut Vec<u8>, value: i32) {
 
 #[cfg(test)]
 mod tests {
-    use super::{integer, string};
+    use super::{JsonText, integer, string};
+
+    #[test]
+    fn known_keys_are_written_as_other_keys() {
+        let mut known = Vec::new();
+        let mut json = JsonText::object(&mut known);
+        json.known_raw(key!("specversion"), "\"1.0\"");
+        json.known_string(key!("data_base64"), "AA==");
+        json.known(key!("n"));
+        json.out().push(b'1');
+        json.end();
+        let mut other = Vec::new();
+        let mut json = JsonText::object(&mut other);
+        json.raw("specversion", "\"1.0\"");
+        json.string("data_base64", "AA==");
+        json.key("n");
+        json.out().push(b'1');
+        json.end();
+        assert_eq!(known, other);
+        assert_eq!(
+            known,
+            br#"{"specversion":"1.0","data_base64":"AA==","n":1}"#
+        );
+    }
 
     #[test]
     fn strings_and_integers_are_written_as_serde_json_writes_them() {
@@ -181,6 +279,20 @@ mod tests {
             let mut out = Vec::new();
             string(&mut out, text);
             assert_eq!(out, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+        // A byte to escape at every position of every length around the
+        // eight-byte words, and none at all.
+        for len in 0..26 {
+            for at in 0..=len {
+                for special in ['"', '\\', '\n', '\u{1}'] {
+                    let text: String = (0..len)
+                        .map(|i| if i == at { special } else { 'a' })
+                        .collect();
+                    let mut out = Vec::new();
+                    string(&mut out, &text);
+                    assert_eq!(out, serde_json::to_vec(&text).unwrap(), "{text:?}");
+                }
+            }
         }
         for n in [0, 1, -1, 9, 10, 1_234_567, i32::MAX, i32::MIN] {
             let mut out = Vec::new();

@@ -30,7 +30,7 @@ use serde::ser::SerializeMap;
 use serde_json::value::RawValue;
 
 use crate::encoding::decode::{DecodeLimits, default_limits};
-use crate::encoding::json_text::{self, JsonText};
+use crate::encoding::json_text::{self, JsonText, key};
 pub use crate::model::attributes::{AttributeError, ExtensionValue, Extensions};
 pub(crate) use crate::model::attributes::{RESERVED, check, check_extension, check_time};
 use crate::model::error::DecodeError;
@@ -323,10 +323,12 @@ impl CloudEvent {
     /// As [`CloudEvent::from_json`].
     pub fn from_json_with(bytes: &[u8], limits: &DecodeLimits) -> Result<Self, DecodeError> {
         limits.check(bytes)?;
-        let wire = wire::read::<Box<RawValue>>(bytes, false)?;
+        // `data` borrowed from the document: copied as it is for JSON, read
+        // as a string for any other content type.
+        let wire = wire::read::<&RawValue>(bytes, false)?;
         let data = match (wire.data, wire.data_base64) {
             (Some(raw), _) if is_json_content_type(wire.datacontenttype.as_deref()) => {
-                Some(Data::Json(raw))
+                Some(Data::Json(raw.to_owned()))
             }
             (Some(raw), _) => match serde_json::from_str::<String>(raw.get()) {
                 Ok(text) => Some(Data::Text(text)),
@@ -398,28 +400,28 @@ impl CloudEvent {
             + data_len;
         let mut out = Vec::with_capacity(capacity);
         let mut json = JsonText::object(&mut out);
-        json.raw("specversion", "\"1.0\"");
-        json.string("id", &self.id);
-        json.string("source", &self.source);
-        json.string("type", &self.event_type);
+        json.known_raw(key!("specversion"), "\"1.0\"");
+        json.known_string(key!("id"), &self.id);
+        json.known_string(key!("source"), &self.source);
+        json.known_string(key!("type"), &self.event_type);
         if let Some(content_type) = &self.datacontenttype {
-            json.string("datacontenttype", content_type);
+            json.known_string(key!("datacontenttype"), content_type);
         }
         if let Some(schema) = &self.dataschema {
-            json.string("dataschema", schema);
+            json.known_string(key!("dataschema"), schema);
         }
         if let Some(subject) = &self.subject {
-            json.string("subject", subject);
+            json.known_string(key!("subject"), subject);
         }
         if let Some(time) = &self.time {
             time_member(&mut json, time);
         }
         extension_members(&mut json, &self.extensions);
         match &self.data {
-            Some(Data::Json(raw)) => json.raw("data", raw.get()),
-            Some(Data::Text(text)) => json.string("data", text),
+            Some(Data::Json(raw)) => json.known_raw(key!("data"), raw.get()),
+            Some(Data::Text(text)) => json.known_string(key!("data"), text),
             Some(Data::Binary(bytes)) => {
-                json.key("data_base64");
+                json.known(key!("data_base64"));
                 let out = json.out();
                 out.push(b'"');
                 base64::encode_into(bytes, out);
@@ -529,8 +531,8 @@ impl Serialize for CloudEvent {
 /// RFC 3339 (always, for a checked event).
 pub(crate) fn time_member(json: &mut JsonText<'_>, time: &Timestamp) {
     match time.rfc3339() {
-        Some(text) => json.string("time", text.as_str()),
-        None => json.string("time", &time.to_string()),
+        Some(text) => json.known_string(key!("time"), text.as_str()),
+        None => json.known_string(key!("time"), &time.to_string()),
     }
 }
 

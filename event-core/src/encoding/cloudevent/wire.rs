@@ -3,7 +3,7 @@
 //! are read and checked here; what `data` becomes is the caller's choice.
 
 use core::fmt;
-use core::marker::PhantomData;
+use std::borrow::Cow;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
@@ -43,17 +43,33 @@ pub(crate) fn read<'de, D: de::Deserialize<'de>>(
     bytes: &'de [u8],
     typed: bool,
 ) -> Result<Wire<D>, DecodeError> {
+    // A document of valid UTF-8 (nearly every one) is checked once as a
+    // whole rather than string by string; any other is read as bytes, for
+    // the parser to report where the bad sequence is.
+    match core::str::from_utf8(bytes) {
+        Ok(text) => read_from(serde_json::de::StrRead::new(text), typed),
+        Err(_) => read_from(serde_json::de::SliceRead::new(bytes), typed),
+    }
+}
+
+fn read_from<'de, R: serde_json::de::Read<'de>, D: de::Deserialize<'de>>(
+    read: R,
+    typed: bool,
+) -> Result<Wire<D>, DecodeError> {
     let mut fault = None;
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    // Filled in place: the attributes are not moved through the parser's
+    // layers on their way out.
+    let mut partial = Partial::new();
+    let mut deserializer = serde_json::Deserializer::new(read);
     let outcome = WireSeed {
         typed,
         fault: &mut fault,
-        data: PhantomData,
+        partial: &mut partial,
     }
     .deserialize(&mut deserializer)
-    .and_then(|wire| deserializer.end().map(|()| wire));
+    .and_then(|()| deserializer.end());
     match outcome {
-        Ok(partial) => partial.finish(),
+        Ok(()) => partial.finish(),
         Err(error) => Err(fault.unwrap_or_else(|| parse_error(&error))),
     }
 }
@@ -85,7 +101,7 @@ pub(crate) fn parse_error(error: &serde_json::Error) -> DecodeError {
 struct WireSeed<'f, D> {
     typed: bool,
     fault: &'f mut Option<DecodeError>,
-    data: PhantomData<D>,
+    partial: &'f mut Partial<D>,
 }
 
 /// The attributes as they were found, before the required ones are checked.
@@ -98,6 +114,30 @@ struct Partial<D> {
 }
 
 impl<D> Partial<D> {
+    fn new() -> Self {
+        Partial {
+            specversion: false,
+            id: None,
+            source: None,
+            event_type: None,
+            rest: Wire {
+                id: String::new(),
+                source: String::new(),
+                event_type: String::new(),
+                datacontenttype: None,
+                dataschema: None,
+                subject: None,
+                time: None,
+                correlationid: None,
+                causationid: None,
+                traceparent: None,
+                extensions: Extensions::new(),
+                data: None,
+                data_base64: None,
+            },
+        }
+    }
+
     fn finish(self) -> Result<Wire<D>, DecodeError> {
         let missing = |name| DecodeError::MissingAttribute { name };
         if !self.specversion {
@@ -203,9 +243,11 @@ impl Visitor<'_> for KeySeed {
 }
 
 /// Any JSON value of an attribute, holding only what an attribute can be.
-enum Value {
+/// A string without escapes is borrowed from the document, and copied only
+/// where it is kept.
+enum Value<'de> {
     Null,
-    String(String),
+    String(Cow<'de, str>),
     Bool(bool),
     Integer(i64),
     /// A number with a fraction or an exponent, or beyond 64 bits.
@@ -214,7 +256,7 @@ enum Value {
     Array,
 }
 
-impl Value {
+impl Value<'_> {
     fn kind(&self) -> &'static str {
         match self {
             Value::Null => "null",
@@ -230,60 +272,63 @@ impl Value {
 struct ValueSeed;
 
 impl<'de> DeserializeSeed<'de> for ValueSeed {
-    type Value = Value;
+    type Value = Value<'de>;
 
-    fn deserialize<De: de::Deserializer<'de>>(self, deserializer: De) -> Result<Value, De::Error> {
+    fn deserialize<De: de::Deserializer<'de>>(
+        self,
+        deserializer: De,
+    ) -> Result<Value<'de>, De::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for ValueSeed {
-    type Value = Value;
+    type Value = Value<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_unit<E>(self) -> Result<Value, E> {
+    fn visit_unit<E>(self) -> Result<Value<'de>, E> {
         Ok(Value::Null)
     }
-    fn visit_none<E>(self) -> Result<Value, E> {
+    fn visit_none<E>(self) -> Result<Value<'de>, E> {
         Ok(Value::Null)
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+    fn visit_bool<E>(self, v: bool) -> Result<Value<'de>, E> {
         Ok(Value::Bool(v))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+    fn visit_i64<E>(self, v: i64) -> Result<Value<'de>, E> {
         Ok(Value::Integer(v))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<Value<'de>, E> {
         Ok(i64::try_from(v).map_or(Value::OtherNumber, Value::Integer))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Value, E> {
+    fn visit_f64<E>(self, _: f64) -> Result<Value<'de>, E> {
         Ok(Value::OtherNumber)
     }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Borrowed(v)))
     }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
+    fn visit_str<E>(self, v: &str) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Owned(v.to_owned())))
     }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_string<E>(self, v: String) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Owned(v)))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Value::Array)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Value::Object)
     }
 }
 
 impl<'de, D: de::Deserialize<'de>> DeserializeSeed<'de> for WireSeed<'_, D> {
-    type Value = Partial<D>;
+    type Value = ();
 
-    fn deserialize<De: de::Deserializer<'de>>(
-        self,
-        deserializer: De,
-    ) -> Result<Partial<D>, De::Error> {
+    fn deserialize<De: de::Deserializer<'de>>(self, deserializer: De) -> Result<(), De::Error> {
         deserializer.deserialize_any(self)
     }
 }
@@ -301,35 +346,15 @@ fn invalid(name: &'static str, reason: impl Into<String>) -> DecodeError {
 }
 
 impl<'de, D: de::Deserialize<'de>> Visitor<'de> for WireSeed<'_, D> {
-    type Value = Partial<D>;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a CloudEvents JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Partial<D>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let fault = self.fault;
-        let mut partial = Partial {
-            specversion: false,
-            id: None,
-            source: None,
-            event_type: None,
-            rest: Wire {
-                id: String::new(),
-                source: String::new(),
-                event_type: String::new(),
-                datacontenttype: None,
-                dataschema: None,
-                subject: None,
-                time: None,
-                correlationid: None,
-                causationid: None,
-                traceparent: None,
-                extensions: Extensions::new(),
-                data: None,
-                data_base64: None,
-            },
-        };
+        let partial = self.partial;
         let mut seen = 0u16;
         let mut unset: Vec<String> = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed { typed: self.typed })? {
@@ -372,39 +397,43 @@ impl<'de, D: de::Deserialize<'de>> Visitor<'de> for WireSeed<'_, D> {
                     return fail(fault, invalid(known.name(), reason));
                 }
             };
-            if let Err(error) = attribute(known, text, &mut partial) {
+            if let Err(error) = attribute(known, text, partial) {
                 return fail(fault, error);
             }
         }
-        Ok(partial)
+        Ok(())
     }
 
     // Every other JSON value.
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Partial<D>, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
         fail(self.fault, DecodeError::NotAnObject)
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Partial<D>, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
         fail(self.fault, DecodeError::NotAnObject)
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Partial<D>, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
         fail(self.fault, DecodeError::NotAnObject)
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Partial<D>, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
         fail(self.fault, DecodeError::NotAnObject)
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Partial<D>, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
         fail(self.fault, DecodeError::NotAnObject)
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Partial<D>, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         fail(self.fault, DecodeError::NotAnObject)
     }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Partial<D>, A::Error> {
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
         fail(self.fault, DecodeError::NotAnObject)
     }
 }
 
 /// Checks and stores one string attribute.
-fn attribute<D>(known: Known, text: String, partial: &mut Partial<D>) -> Result<(), DecodeError> {
+fn attribute<D>(
+    known: Known,
+    text: Cow<'_, str>,
+    partial: &mut Partial<D>,
+) -> Result<(), DecodeError> {
     let name = known.name();
     let check = |rule: fn(&str) -> Result<(), rules::Reason>, text: &str| {
         rule(text).map_err(|reason| invalid(name, reason))
@@ -420,27 +449,27 @@ fn attribute<D>(known: Known, text: String, partial: &mut Partial<D>) -> Result<
         }
         Known::Id => {
             check(rules::non_empty_string, &text)?;
-            partial.id = Some(text);
+            partial.id = Some(text.into_owned());
         }
         Known::Source => {
             check(rules::uri_reference, &text)?;
-            partial.source = Some(text);
+            partial.source = Some(text.into_owned());
         }
         Known::Type => {
             check(rules::non_empty_string, &text)?;
-            partial.event_type = Some(text);
+            partial.event_type = Some(text.into_owned());
         }
         Known::DataContentType => {
             check(rules::content_type, &text)?;
-            rest.datacontenttype = Some(text);
+            rest.datacontenttype = Some(text.into_owned());
         }
         Known::DataSchema => {
             check(rules::uri, &text)?;
-            rest.dataschema = Some(text);
+            rest.dataschema = Some(text.into_owned());
         }
         Known::Subject => {
             check(rules::non_empty_string, &text)?;
-            rest.subject = Some(text);
+            rest.subject = Some(text.into_owned());
         }
         Known::Time => {
             let time = text
@@ -460,7 +489,7 @@ fn attribute<D>(known: Known, text: String, partial: &mut Partial<D>) -> Result<
                 Known::CausationId => &mut rest.causationid,
                 _ => &mut rest.traceparent,
             };
-            *slot = Some(text);
+            *slot = Some(text.into_owned());
         }
         // Read by the caller.
         Known::Data => {}
@@ -486,7 +515,7 @@ fn extension(
         Value::Null => return Ok(None),
         Value::String(text) => {
             rules::string(&text).map_err(|reason| error(reason.into()))?;
-            ExtensionValue::String(text)
+            ExtensionValue::String(text.into_owned())
         }
         Value::Bool(value) => ExtensionValue::Boolean(value),
         Value::Integer(value) => ExtensionValue::Integer(
@@ -503,4 +532,67 @@ fn extension(
             )));
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::de::{SliceRead, StrRead};
+    use serde_json::value::RawValue;
+
+    use super::read_from;
+
+    /// What a reading gives, comparable: the attributes kept, or the error.
+    fn outcome(wire: Result<super::Wire<Box<RawValue>>, crate::DecodeError>) -> String {
+        match wire {
+            Ok(wire) => format!(
+                "{} {} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                wire.id,
+                wire.source,
+                wire.event_type,
+                wire.datacontenttype,
+                wire.subject,
+                wire.time.map(|t| t.to_string()),
+                wire.extensions,
+                wire.correlationid,
+                wire.data.map(|raw| raw.get().to_owned()),
+                wire.data_base64,
+            ),
+            Err(error) => format!("{error:?}"),
+        }
+    }
+
+    #[test]
+    fn a_document_read_as_text_reads_as_it_does_as_bytes() {
+        let documents: [&[u8]; 4] = [
+            br#"{"specversion":"1.0","type":"t","source":"/s","id":"1","time":"2018-04-05T17:31:00Z","comexampleextension1":"v\u00e9","n":5,"datacontenttype":"application/xml","data":"<a b=\"c\"/>"}"#,
+            br#"{"specversion":"1.0","type":"t","source":"https://a@b:1/s","id":"A","subject":"s\n","datacontenttype":"application/octet-stream","data_base64":"AAEC/w=="}"#,
+            br#"{"specversion":"1.0","id":"\ud83d\ude00","source":"urn:x","type":"t","correlationid":"c","data":{"a":[1,2.5,null,"\\"]}}"#,
+            "{\"specversion\":\"1.0\",\"id\":\"é\",\"source\":\"/s\",\"type\":\"t\"}".as_bytes(),
+        ];
+        for document in documents {
+            let mut inputs = Vec::new();
+            for end in 0..=document.len() {
+                inputs.push(document[..end].to_vec());
+            }
+            for at in 0..document.len() {
+                for byte in [b'"', b'\\', b'\n', b'u', b'0', b'{', 0xc3, 0xff] {
+                    let mut changed = document.to_vec();
+                    changed[at] = byte;
+                    inputs.push(changed);
+                }
+            }
+            for input in &inputs {
+                let Ok(text) = core::str::from_utf8(input) else {
+                    continue;
+                };
+                for typed in [false, true] {
+                    assert_eq!(
+                        outcome(read_from(StrRead::new(text), typed)),
+                        outcome(read_from(SliceRead::new(input), typed)),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
 }
