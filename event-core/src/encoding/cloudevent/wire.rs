@@ -540,9 +540,10 @@ mod tests {
     use serde_json::value::RawValue;
 
     use super::read_from;
+    use crate::model::error::DecodeError;
 
     /// What a reading gives, comparable: the attributes kept, or the error.
-    fn outcome(wire: Result<super::Wire<Box<RawValue>>, crate::DecodeError>) -> String {
+    fn outcome(wire: Result<super::Wire<Box<RawValue>>, DecodeError>) -> String {
         match wire {
             Ok(wire) => format!(
                 "{} {} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
