@@ -18,7 +18,7 @@ use crate::model::event::Event;
 /// JSON of its envelope, whatever its number of headers.
 ///
 /// ```
-/// use event_core::transport::Message;
+/// use event_core::Message;
 ///
 /// let message = Message::new("0190-example", "order.placed.v1", br#"{"order_id":"o-1"}"#.to_vec())
 ///     .with_header("content-type", "application/json")
@@ -83,7 +83,7 @@ impl Message {
     /// back from a broker or a table.
     ///
     /// ```
-    /// use event_core::transport::Message;
+    /// use event_core::Message;
     ///
     /// let stored = vec![("content-type".to_owned(), "application/json".to_owned())];
     /// let message = Message::from_parts("e-1", "order.placed.v1", stored, b"{}".to_vec());
