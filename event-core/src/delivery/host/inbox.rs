@@ -241,26 +241,36 @@ impl Events {
         self.ids.get(id).is_some_and(|slot| slot.processed)
     }
 
-    fn mark_processed(&mut self, id: &str) {
-        let slot = match self.ids.get_mut(id) {
-            Some(slot) => slot,
-            None => self.ids.entry(id.to_owned()).or_default(),
-        };
-        if !slot.processed {
-            self.processed += 1;
+    /// `change` applied to what is known of `id`, an empty entry made the
+    /// first time: one lookup when there is one, the id copied only when
+    /// new.
+    fn with_slot<R>(&mut self, id: &str, change: impl FnOnce(&mut Slot) -> R) -> R {
+        match self.ids.get_mut(id) {
+            Some(slot) => change(slot),
+            None => change(self.ids.entry(id.to_owned()).or_default()),
         }
-        slot.processed = true;
-        slot.failures = 0;
     }
 
-    /// Counts a failure of `id`; the failures so far.
-    fn count_failure(&mut self, id: &str) -> u32 {
-        let slot = match self.ids.get_mut(id) {
-            Some(slot) => slot,
-            None => self.ids.entry(id.to_owned()).or_default(),
-        };
-        slot.failures = slot.failures.saturating_add(1);
-        slot.failures
+    /// Records `id` processed (by the delivery that held it, which frees it).
+    fn record_processed(&mut self, id: &str) {
+        let newly = self.with_slot(id, |slot| {
+            let newly = !slot.processed;
+            slot.processed = true;
+            slot.busy = false;
+            slot.failures = 0;
+            newly
+        });
+        self.processed += u64::from(newly);
+    }
+
+    /// Counts a failure of `id` by the delivery that held it, and frees it;
+    /// the failures so far.
+    fn failed_by_holder(&mut self, id: &str) -> u32 {
+        self.with_slot(id, |slot| {
+            slot.busy = false;
+            slot.failures = slot.failures.saturating_add(1);
+            slot.failures
+        })
     }
 
     /// Forgets the failures of `id`; whether there were any.
@@ -339,10 +349,10 @@ struct Claim<'a> {
 }
 
 impl Claim<'_> {
-    /// Frees the event in the consumer's `events`, under the caller's lock.
-    fn finish(mut self, events: &mut Events) {
+    /// The event was freed in the consumer's `events`, under the caller's
+    /// lock: there is nothing left for the drop to free.
+    fn freed(mut self) {
         self.held = false;
-        events.free(self.id);
     }
 }
 
@@ -386,7 +396,7 @@ impl MemoryInbox {
             return Ok(InboxOutcome::Duplicate);
         }
         handler(envelope)?;
-        state.events(consumer).mark_processed(id);
+        state.events(consumer).record_processed(id);
         Ok(InboxOutcome::Processed)
     }
 
@@ -421,15 +431,15 @@ impl MemoryInbox {
             Ok(()) => {
                 let mut state = lock(&self.state);
                 let events = state.events(consumer);
-                events.mark_processed(claim.id);
-                claim.finish(events);
+                events.record_processed(claim.id);
+                claim.freed();
                 Settlement::Ack(InboxOutcome::Processed)
             }
             Err(error) => {
                 let mut state = lock(&self.state);
                 let events = state.events(consumer);
-                let recorded = events.count_failure(claim.id);
-                claim.finish(events);
+                let recorded = events.failed_by_holder(claim.id);
+                claim.freed();
                 Settlement::after_failure(policy, &delivery, recorded, error, |error| {
                     Self::bury_locked(&mut state, consumer, &delivery, error);
                     Ok::<(), BoxError>(())
@@ -445,15 +455,16 @@ impl MemoryInbox {
             let (_waiting, freed) = {
                 let mut state = lock(&self.state);
                 let events = state.events(consumer);
-                let slot = match events.ids.get_mut(id) {
-                    Some(slot) => slot,
-                    None => events.ids.entry(id.to_owned()).or_default(),
-                };
-                if slot.processed {
+                // Taken when neither processed nor held by another delivery.
+                let (processed, taken) = events.with_slot(id, |slot| {
+                    let taken = !slot.processed && !slot.busy;
+                    slot.busy |= taken;
+                    (slot.processed, taken)
+                });
+                if processed {
                     return None;
                 }
-                if !slot.busy {
-                    slot.busy = true;
+                if taken {
                     return Some(Claim {
                         inbox: self,
                         consumer,
