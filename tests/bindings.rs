@@ -323,6 +323,7 @@ fn binary_mode_is_read_as_the_same_event_in_structured_mode_would_be() {
         json = format!(r#"{{"parcel_id": "p-1", "grams": 5, "extra": {json}}}"#);
         json
     };
+    const NONE: &str = "<none>";
     let headers = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
         let mut headers: Vec<(String, String)> = [
             ("ce-specversion", "1.0"),
@@ -336,7 +337,8 @@ fn binary_mode_is_read_as_the_same_event_in_structured_mode_would_be() {
         ]
         .into_iter()
         .filter(|(name, _)| !extra.iter().any(|(n, _)| n == name))
-        .chain(extra.iter().copied().filter(|(_, v)| !v.is_empty()))
+        // `None` leaves the header out.
+        .chain(extra.iter().copied().filter(|(_, v)| *v != NONE))
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect();
         headers.sort();
@@ -345,7 +347,10 @@ fn binary_mode_is_read_as_the_same_event_in_structured_mode_would_be() {
     let good = r#"{"parcel_id": "p-1", "grams": 1200}"#.to_owned();
     let cases: Vec<(Vec<(String, String)>, String)> = vec![
         (headers(&[]), good.clone()),
-        (headers(&[("content-type", "")]), good.clone()),
+        (headers(&[("content-type", NONE)]), good.clone()),
+        // Without a content type the body crosses as bytes, whose nesting
+        // the envelope's limits do not count.
+        (headers(&[("content-type", NONE)]), nested(63)),
         (
             headers(&[
                 ("ce-causationid", "e-0"),
@@ -365,6 +370,31 @@ fn binary_mode_is_read_as_the_same_event_in_structured_mode_would_be() {
         (headers(&[]), nested(62)),
         // Each of these is refused, the same way in both modes.
         (headers(&[("ce-correlationid", "%")]), good.clone()),
+        // Two faults: the JSON names the first in the order of the names.
+        (
+            headers(&[("ce-correlationid", ""), ("ce-causationid", "")]),
+            good.clone(),
+        ),
+        (
+            headers(&[("ce-traceparent", ""), ("ce-correlationid", "")]),
+            good.clone(),
+        ),
+        // A broken body with a wrong type, a text type or too deep: the
+        // limits and the type come first, as in the JSON.
+        (headers(&[("ce-correlationid", "")]), nested(63)),
+        (headers(&[("content-type", "text/plain")]), nested(63)),
+        (
+            headers(&[
+                ("content-type", "text/plain"),
+                ("ce-type", "parcel.weighed.v7"),
+            ]),
+            good.clone(),
+        ),
+        // A content type whose 23rd byte is inside a character.
+        (
+            headers(&[("content-type", "application/cloudeventé+json")]),
+            good.clone(),
+        ),
         (headers(&[("content-type", "text/plain")]), good.clone()),
         (headers(&[]), String::new()),
         (headers(&[]), "{\"parcel_id\": ".to_owned()),
@@ -405,7 +435,7 @@ fn binary_mode_is_read_as_the_same_event_in_structured_mode_would_be() {
             assert_eq!(found, expected, "headers {headers:?}, body {body}");
             read += usize::from(found.is_ok());
         }
-        // The first six are events; the rest are refused.
-        assert_eq!(read, 6);
+        // The first seven are events; the rest are refused.
+        assert_eq!(read, 7);
     });
 }

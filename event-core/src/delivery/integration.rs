@@ -9,8 +9,9 @@ use core::time::Duration;
 
 use crate::delivery::transport::{Delivery, Subscription, Transport, TransportError};
 use crate::encoding::binding::{self, Mode, NATS};
+use crate::encoding::cloudevent::is_json_content_type;
 use crate::encoding::decode::{
-    DecodeError, decode, decode_upcasting, default_limits, upcast_sources,
+    DecodeError, DecodeLimits, decode, decode_upcasting, default_limits, upcast_sources,
 };
 use crate::encoding::message::Message;
 pub use crate::encoding::message::{encode, headers};
@@ -411,21 +412,53 @@ impl<E: IntegrationEvent, S: Subscription> Consumer<E, S> {
     }
 }
 
+/// Whether the CloudEvents JSON of a binary-mode `message` is certainly
+/// within `limits` (its size, and a depth of at least the envelope's own
+/// object): each byte of a header takes at most eight in the JSON (an
+/// escaped control character, and its share of the quotes and separators),
+/// the body at most four thirds of its size (as `data_base64`), and the
+/// rest less than 512 bytes.
+fn within_limits_as_json(message: &Message, limits: &DecodeLimits) -> bool {
+    let headers: usize = message.headers().map(|(n, v)| n.len() + v.len()).sum();
+    let body = message.payload().len();
+    let most = headers
+        .saturating_mul(8)
+        .saturating_add(body.saturating_mul(4) / 3)
+        .saturating_add(512);
+    limits.max_depth >= 1 && most <= limits.max_size
+}
+
 /// Decodes a message into `E`: directly when it is labelled `E`'s own type
 /// (the common case, read once), along the `upcast_from` chain otherwise, or
 /// when the payload turns out to be of another version than its label.
 ///
-/// A message in binary mode (its attributes in `ce-` headers, from another
-/// producer) is read into the JSON format first.
+/// A message in binary mode (its attributes in `ce-` headers) of `E` itself
+/// is read straight into the envelope: its attributes from the headers, its
+/// body into `E`. Another version, and a message whose CloudEvents JSON may
+/// be beyond the limits, is read through that JSON, which is what the
+/// limits and the errors are defined on.
 fn decode_message<E: IntegrationEvent>(message: &Message) -> Result<Envelope<E>, DecodeError> {
     let binary_mode = message.header("ce-specversion").is_some();
-    // The data read straight from the body when it is `E` itself; another
-    // version goes through its JSON, to be upcast.
+    let limits = default_limits();
     if binary_mode
+        && within_limits_as_json(message, &limits)
         && let Mode::Binary(attributes) = binding::read_headers(message.headers(), &NATS)?
         && attributes.event_type == E::FULL_TYPE
     {
-        return Envelope::from_binary(attributes, message.payload(), &default_limits());
+        let body = message.payload();
+        let json = attributes
+            .datacontenttype
+            .as_deref()
+            .is_some_and(|content_type| is_json_content_type(Some(content_type)));
+        // A JSON body is checked on its own first, as the binding checks it;
+        // one nested as deep as the limit lets it only outside the envelope
+        // is refused or not on the JSON, by what the body turns out to be.
+        if json {
+            limits.check(body)?;
+        }
+        if !json || limits.check_data(body).is_ok() {
+            return Envelope::from_binary(attributes, body);
+        }
     }
     let structured;
     let payload = if binary_mode {

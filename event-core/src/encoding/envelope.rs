@@ -169,8 +169,10 @@ impl<E: Event> Envelope<E> {
     /// is not JSON; no data; or data that does not fit `E`.
     pub fn from_cloud_event(event: CloudEvent) -> Result<Self, DecodeError> {
         let mut parts = event.into_parts();
+        // A generic event's typed extensions: each checked to be a string,
+        // then each to be non-empty.
         let [correlationid, causationid, traceparent] =
-            take_typed_extensions(&mut parts.extensions)?;
+            take_typed_extensions(&mut parts.extensions, TYPED_EXTENSIONS)?;
         let (data, data_base64) = match parts.data {
             Some(Data::Json(raw)) => (Some(raw), None),
             Some(Data::Binary(bytes)) => (None, Some(bytes)),
@@ -198,19 +200,20 @@ impl<E: Event> Envelope<E> {
     }
 
     /// The typed envelope of a binary-mode event: its attributes, read from
-    /// headers, and its data, the `body`, read straight into `E` within
-    /// `limits` (the body's nesting counted as inside the envelope's
-    /// object, as in structured mode). The same checks and errors as
-    /// [`Envelope::from_cloud_event`] of the event the headers and body
-    /// make, without building it.
+    /// headers, and its data, the `body`, read straight into `E`. The same
+    /// checks, in the same order, as reading the event's CloudEvents JSON,
+    /// where the typed extensions come in the order of their names; the
+    /// caller checks the limits first.
     #[cfg(feature = "tokio")]
     pub(crate) fn from_binary(
         attributes: crate::encoding::binding::Attributes,
         body: &[u8],
-        limits: &decode::DecodeLimits,
     ) -> Result<Self, DecodeError> {
         let mut extensions = attributes.extensions;
-        let [correlationid, causationid, traceparent] = take_typed_extensions(&mut extensions)?;
+        let mut by_name = TYPED_EXTENSIONS;
+        by_name.sort_unstable();
+        let [correlationid, causationid, traceparent] =
+            take_typed_extensions(&mut extensions, by_name)?;
         let wire = Wire {
             id: attributes.id,
             source: attributes.source,
@@ -226,10 +229,7 @@ impl<E: Event> Envelope<E> {
             data: (!body.is_empty()).then_some(body),
             data_base64: None,
         };
-        Envelope::from_wire(wire, |body| {
-            limits.check_data(body)?;
-            decode::payload::<E>(body)
-        })
+        Envelope::from_wire(wire, |body| decode::payload::<E>(body))
     }
 
     /// The typed envelope of the attributes read, with `data` turned into
@@ -275,16 +275,28 @@ impl<E: Event> Envelope<E> {
     }
 }
 
+/// The extensions a typed envelope holds as attributes of its own.
+const TYPED_EXTENSIONS: [&str; 3] = ["correlationid", "causationid", "traceparent"];
+
 /// The `correlationid`, `causationid` and `traceparent` of generic
-/// extensions, taken out of them: attributes of their own in a typed
-/// envelope, each a non-empty string.
-fn take_typed_extensions(extensions: &mut Extensions) -> Result<[Option<String>; 3], DecodeError> {
-    let names = ["correlationid", "causationid", "traceparent"];
+/// extensions, in that order, taken out of them: attributes of their own in
+/// a typed envelope. Each must be a string, then each must be non-empty,
+/// checked in the order of `checked`.
+fn take_typed_extensions(
+    extensions: &mut Extensions,
+    checked: [&'static str; 3],
+) -> Result<[Option<String>; 3], DecodeError> {
+    let at = |name: &str| {
+        TYPED_EXTENSIONS
+            .iter()
+            .position(|n| *n == name)
+            .unwrap_or(0)
+    };
     let mut taken = [None, None, None];
-    for (slot, name) in taken.iter_mut().zip(names) {
-        let text = match extensions.remove(name) {
-            None => continue,
-            Some(ExtensionValue::String(text)) => text,
+    for name in checked {
+        taken[at(name)] = match extensions.remove(name) {
+            None => None,
+            Some(ExtensionValue::String(text)) => Some(text),
             Some(_) => {
                 return Err(DecodeError::InvalidAttribute {
                     name,
@@ -292,13 +304,14 @@ fn take_typed_extensions(extensions: &mut Extensions) -> Result<[Option<String>;
                 });
             }
         };
-        if let Err(reason) = rules::non_empty_string(&text) {
+    }
+    for name in checked {
+        if let Some(Err(reason)) = taken[at(name)].as_deref().map(rules::non_empty_string) {
             return Err(DecodeError::InvalidAttribute {
                 name,
                 reason: reason.into(),
             });
         }
-        *slot = Some(text);
     }
     Ok(taken)
 }

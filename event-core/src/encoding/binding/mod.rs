@@ -238,7 +238,11 @@ pub(crate) fn read_headers<'a>(
         if essence.eq_ignore_ascii_case(STRUCTURED_CONTENT_TYPE) {
             return Ok(Mode::Structured);
         }
-        if essence.len() >= 23 && essence[..23].eq_ignore_ascii_case("application/cloudevents") {
+        if essence
+            .as_bytes()
+            .get(..23)
+            .is_some_and(|head| head.eq_ignore_ascii_case(b"application/cloudevents"))
+        {
             return Err(DecodeError::InvalidAttribute {
                 name: "datacontenttype",
                 reason: format!(

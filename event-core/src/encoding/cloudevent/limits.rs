@@ -67,9 +67,9 @@ impl DecodeLimits {
         self.check_at(bytes, 0)
     }
 
-    /// Checks the data of an event given alone (a binary-mode body): its
-    /// nesting counts from inside the envelope's object, as it would in
-    /// structured mode, so both modes refuse the same data.
+    /// Checks the data of an event given alone (a binary-mode body) as it
+    /// would be checked inside the envelope's object, in structured mode:
+    /// one level deeper.
     #[cfg(feature = "tokio")]
     pub(crate) fn check_data(&self, bytes: &[u8]) -> Result<(), DecodeError> {
         self.check_at(bytes, 1)
@@ -84,7 +84,10 @@ impl DecodeLimits {
             });
         }
         let limit = self.max_depth.min(PARSER_DEPTH);
-        let left = limit.saturating_sub(outer);
+        // The levels around the bytes alone are too deep already.
+        let Some(left) = limit.checked_sub(outer) else {
+            return Err(DecodeError::TooDeep { limit });
+        };
         // Nesting deeper than the limit needs more opening brackets than
         // the limit: counting them all (a loop the compiler vectorises)
         // settles most documents without following strings.
