@@ -127,8 +127,14 @@ pub fn percent_decode(text: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            // Two hexadecimal digits: `from_str_radix` alone would take a
+            // sign (`%+f`).
+            let &[high, low] = bytes.get(i + 1..i + 3)? else {
+                return None;
+            };
+            let digit = |b: u8| char::from(b).to_digit(16);
+            let (high, low) = (digit(high)?, digit(low)?);
+            out.push(u8::try_from(high * 16 + low).ok()?);
             i += 3;
         } else {
             out.push(bytes[i]);

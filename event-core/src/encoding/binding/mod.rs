@@ -429,5 +429,9 @@ mod tests {
         assert_eq!(percent_decode("%zz"), None);
         assert_eq!(percent_decode("%ff"), None);
         assert_eq!(percent_decode("%4"), None);
+        // A sign is not a digit.
+        assert_eq!(percent_decode("%+f"), None);
+        assert_eq!(percent_decode("%-1"), None);
+        assert_eq!(percent_decode("%4A%4a"), Some("JJ".to_owned()));
     }
 }
