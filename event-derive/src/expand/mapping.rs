@@ -165,12 +165,18 @@ pub fn read_field(
     target_ty: &syn::Type,
     span: Span,
 ) -> TokenStream {
-    let name = field_name_type(private, field);
-    let read = quote!(#private::Probe::<#source_ty, #name, #target_ty>::NEW.read(#source));
-    respan(
-        quote!(::core::convert::Into::into(::core::clone::Clone::clone(#read))),
-        span,
-    )
+    // Everything at `span` but the source type, which keeps its own: a
+    // source that does not resolve is reported once, at `maps_from`, not
+    // again at each field.
+    let name = respan(field_name_type(private, field), span);
+    let private = respan(private.clone(), span);
+    let target_ty = respan(quote!(#target_ty), span);
+    let source = respan(source, span);
+    quote_spanned! {span=>
+        ::core::convert::Into::into(::core::clone::Clone::clone(
+            #private::Probe::<#source_ty, #name, #target_ty>::NEW.read(#source)
+        ))
+    }
 }
 
 /// The check of what a mapping reads from its source for `field`, a call in

@@ -2,7 +2,7 @@
 //! the previous version.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::Path;
 
 use super::mapping::{field_name, field_name_type, respan};
@@ -75,24 +75,28 @@ fn conversion(input: &Input, krate: &Path, resolved: &Resolved, older: &Path) ->
     let fields = input.fields.iter().zip(optional).map(|(field, optional)| {
         let name = field.ident;
         let ty = field.ty;
-        let name_type = field_name_type(&private, name);
-        let probe = quote!(#private::Probe::<#older, #name_type, #ty>::NEW);
+        // Everything at the field but the older version's path, which keeps
+        // its own span: an `upcast_from` that does not resolve is reported
+        // once, there, not again at each field.
+        let span = name.span();
+        let at = |tokens: TokenStream| respan(tokens, span);
+        let private = at(private.clone());
+        let name_type = at(field_name_type(&private, name));
+        let ty = at(quote!(#ty));
+        let probe = quote_spanned!(span=> #private::Probe::<#older, #name_type, #ty>::NEW);
         // Versions of one event carry the same data: no personal-data rule
         // between them (integration events have no secrets). At the field,
         // where an older value that does not convert is reported.
         let value = if optional {
-            let empty = if is_option(ty) {
-                quote!(::core::option::Option::None)
+            let empty = if is_option(field.ty) {
+                quote_spanned!(span=> ::core::option::Option::None)
             } else {
-                quote!(::core::default::Default::default())
+                quote_spanned!(span=> ::core::default::Default::default())
             };
-            respan(
-                quote!(match #probe.older(&older) {
-                    ::core::option::Option::Some(value) => ::core::convert::Into::into(::core::clone::Clone::clone(value)),
-                    ::core::option::Option::None => #empty,
-                }),
-                name.span(),
-            )
+            quote_spanned!(span=> match #probe.older(&older) {
+                ::core::option::Option::Some(value) => ::core::convert::Into::into(::core::clone::Clone::clone(value)),
+                ::core::option::Option::None => #empty,
+            })
         } else {
             let field_name = field_name(name);
             let missing = format!(
@@ -103,28 +107,26 @@ fn conversion(input: &Input, krate: &Path, resolved: &Resolved, older: &Path) ->
                 "the field `{field_name}` of `{older_name}` is private, so version {} cannot upcast it; make it `pub`",
                 resolved.version
             );
-            checks.push(respan(
-                quote! {
-                    #[allow(deprecated)]
-                    const _: () = {
-                        #[allow(unused_imports)]
-                        use #private::NoTable as _;
-                        #private::check_older_field(
-                            #private::Table::<#older>::FIELDS,
-                            #private::Table::<#older>::MODULE,
-                            ::core::module_path!(),
-                            #field_name,
-                            #missing,
-                            #hidden,
-                        )
-                    };
-                },
-                name.span(),
-            ));
-            respan(
-                quote!(::core::convert::Into::into(::core::clone::Clone::clone(#probe.read(&older)))),
-                name.span(),
-            )
+            let texts = at(quote!(#field_name, #missing, #hidden));
+            // The item at the attribute, the check at the field, where its
+            // failure is reported.
+            let check = quote_spanned! {span=>
+                #private::check_older_field(
+                    #private::Table::<#older>::FIELDS,
+                    #private::Table::<#older>::MODULE,
+                    ::core::module_path!(),
+                    #texts
+                )
+            };
+            checks.push(quote! {
+                #[allow(deprecated)]
+                const _: () = {
+                    #[allow(unused_imports)]
+                    use #private::NoTable as _;
+                    #check
+                };
+            });
+            quote_spanned!(span=> ::core::convert::Into::into(::core::clone::Clone::clone(#probe.read(&older))))
         };
         quote!(#name: #value,)
     }).collect::<Vec<_>>();
