@@ -165,12 +165,11 @@ pub fn read_field(
     target_ty: &syn::Type,
     span: Span,
 ) -> TokenStream {
-    // Everything at `span` but the source type, which keeps its own: a
-    // source that does not resolve is reported once, at `maps_from`, not
-    // again at each field.
+    // Everything at `span` but the types, which keep their own: a type that
+    // does not resolve is reported once, where it is written (at
+    // `maps_from`, at the field's type), not again at each field.
     let name = respan(field_name_type(private, field), span);
     let private = respan(private.clone(), span);
-    let target_ty = respan(quote!(#target_ty), span);
     let source = respan(source, span);
     quote_spanned! {span=>
         ::core::convert::Into::into(::core::clone::Clone::clone(

@@ -75,14 +75,13 @@ fn conversion(input: &Input, krate: &Path, resolved: &Resolved, older: &Path) ->
     let fields = input.fields.iter().zip(optional).map(|(field, optional)| {
         let name = field.ident;
         let ty = field.ty;
-        // Everything at the field but the older version's path, which keeps
-        // its own span: an `upcast_from` that does not resolve is reported
-        // once, there, not again at each field.
+        // Everything at the field but the types, which keep their own spans:
+        // an `upcast_from` or a field type that does not resolve is reported
+        // once, where it is written, not again at each field.
         let span = name.span();
         let at = |tokens: TokenStream| respan(tokens, span);
         let private = at(private.clone());
         let name_type = at(field_name_type(&private, name));
-        let ty = at(quote!(#ty));
         let probe = quote_spanned!(span=> #private::Probe::<#older, #name_type, #ty>::NEW);
         // Versions of one event carry the same data: no personal-data rule
         // between them (integration events have no secrets). At the field,
