@@ -215,10 +215,14 @@ fn mapping_checks(
         Kind::Notification => quote!(Notification),
         Kind::Domain => quote!(Domain),
     };
-    let kind_check = respan(
-        quote!(mapping.kind(#private::KindOf::<#source>::KIND, #private::EventKind::#kind);),
-        last_segment_span(source),
-    );
+    // At the source's name, where a source that is no event is reported;
+    // the path itself keeps its spans, so that one that does not resolve is
+    // reported once, where it is written.
+    let at_source = last_segment_span(source);
+    let private_at = respan(private.clone(), at_source);
+    let kind_check = quote_spanned! {at_source=>
+        mapping.kind(#private_at::KindOf::<#source>::KIND, #private_at::EventKind::#kind);
+    };
     quote! {
         #[allow(deprecated, unused_imports)]
         const _: () = {

@@ -16,6 +16,43 @@ use crate::contract;
 use crate::errors::Errors;
 use crate::valid;
 
+/// Reports and removes an event attribute written again below this one
+/// (`#[domain_event]` twice, or `#[domain_event]` with
+/// `#[integration_event]`): expanded again, it would declare everything
+/// twice.
+fn repeated_event_attributes(kind: Kind, item: &mut DeriveInput, errors: &mut Errors) {
+    const MACROS: [&str; 3] = ["domain_event", "integration_event", "notification_event"];
+    item.attrs.retain(|attr| {
+        let Some(last) = attr.path().segments.last() else {
+            return true;
+        };
+        let Some(&other) = MACROS.iter().find(|name| last.ident == **name) else {
+            return true;
+        };
+        let this = kind.macro_name();
+        let span = last.ident.span();
+        if other == this {
+            errors.at(
+                span,
+                format_args!("`#[{this}]` is written twice on this struct; remove this one"),
+            );
+        } else {
+            errors.at(
+                span,
+                format_args!(
+                    "a struct is one kind of event, and this one is already `#[{this}]`; remove `#[{other}]`, or declare {} as a struct of its own",
+                    match other {
+                        "domain_event" => "the domain event",
+                        "integration_event" => "the integration event",
+                        _ => "the notification",
+                    }
+                ),
+            );
+        }
+        false
+    });
+}
+
 /// Expands one event macro.
 pub fn event(
     kind: Kind,
@@ -38,6 +75,8 @@ pub fn event(
     };
 
     let mut errors = Errors::default();
+    let mut item = item;
+    repeated_event_attributes(kind, &mut item, &mut errors);
     let args = MacroArgs::parse(kind, args, &mut errors);
     let mut input = Input::from_syn(kind, args, &item, &mut errors);
     let above = order::derives_above_call_site(source_file.as_deref());
