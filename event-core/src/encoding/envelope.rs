@@ -169,33 +169,19 @@ impl<E: Event> Envelope<E> {
     /// is not JSON; no data; or data that does not fit `E`.
     pub fn from_cloud_event(event: CloudEvent) -> Result<Self, DecodeError> {
         let mut parts = event.into_parts();
-        // A generic event's typed extensions: each checked to be a string,
-        // then each to be non-empty.
-        let [correlationid, causationid, traceparent] =
-            take_typed_extensions(&mut parts.extensions, TYPED_EXTENSIONS)?;
-        let (data, data_base64) = match parts.data {
+        let (data, data_base64) = match parts.data.take() {
             Some(Data::Json(raw)) => (Some(raw), None),
             Some(Data::Binary(bytes)) => (None, Some(bytes)),
             Some(Data::Text(_)) => {
+                // The typed extensions are checked first, as below.
+                take_typed_extensions(&mut parts.extensions, TYPED_EXTENSIONS)?;
                 return Err(content_type_error::<E>(parts.datacontenttype.as_deref()));
             }
             None => (None, None),
         };
-        let wire = Wire {
-            id: parts.id,
-            source: parts.source,
-            event_type: parts.event_type,
-            datacontenttype: parts.datacontenttype,
-            dataschema: parts.dataschema,
-            subject: parts.subject,
-            time: parts.time,
-            correlationid,
-            causationid,
-            traceparent,
-            extensions: parts.extensions,
-            data,
-            data_base64,
-        };
+        // A generic event's typed extensions: each checked to be a string,
+        // then each to be non-empty.
+        let wire = typed_wire(parts, TYPED_EXTENSIONS, data, data_base64)?;
         Envelope::from_wire(wire, |raw| decode::payload::<E>(raw.get().as_bytes()))
     }
 
@@ -206,29 +192,17 @@ impl<E: Event> Envelope<E> {
     /// caller checks the limits first.
     #[cfg(feature = "tokio")]
     pub(crate) fn from_binary(
-        attributes: crate::encoding::binding::Attributes,
+        attributes: cloudevent::Parts,
         body: &[u8],
     ) -> Result<Self, DecodeError> {
-        let mut extensions = attributes.extensions;
         let mut by_name = TYPED_EXTENSIONS;
         by_name.sort_unstable();
-        let [correlationid, causationid, traceparent] =
-            take_typed_extensions(&mut extensions, by_name)?;
-        let wire = Wire {
-            id: attributes.id,
-            source: attributes.source,
-            event_type: attributes.event_type,
-            datacontenttype: attributes.datacontenttype,
-            dataschema: attributes.dataschema,
-            subject: attributes.subject,
-            time: attributes.time,
-            correlationid,
-            causationid,
-            traceparent,
-            extensions,
-            data: (!body.is_empty()).then_some(body),
-            data_base64: None,
-        };
+        let wire = typed_wire(
+            attributes,
+            by_name,
+            (!body.is_empty()).then_some(body),
+            None,
+        )?;
         Envelope::from_wire(wire, |body| decode::payload::<E>(body))
     }
 
@@ -273,6 +247,34 @@ impl<E: Event> Envelope<E> {
             data,
         })
     }
+}
+
+/// The attributes of a generic event (its `data` taken out) as a typed
+/// envelope reads them, with `data`: the typed extensions taken out of the
+/// others and checked in the order of `checked`.
+fn typed_wire<D>(
+    mut parts: cloudevent::Parts,
+    checked: [&'static str; 3],
+    data: Option<D>,
+    data_base64: Option<Vec<u8>>,
+) -> Result<Wire<D>, DecodeError> {
+    let [correlationid, causationid, traceparent] =
+        take_typed_extensions(&mut parts.extensions, checked)?;
+    Ok(Wire {
+        id: parts.id,
+        source: parts.source,
+        event_type: parts.event_type,
+        datacontenttype: parts.datacontenttype,
+        dataschema: parts.dataschema,
+        subject: parts.subject,
+        time: parts.time,
+        correlationid,
+        causationid,
+        traceparent,
+        extensions: parts.extensions,
+        data,
+        data_base64,
+    })
 }
 
 /// The extensions a typed envelope holds as attributes of its own.

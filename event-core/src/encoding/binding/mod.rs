@@ -172,41 +172,23 @@ pub fn from_headers_with<'a>(
 ) -> Result<CloudEvent, DecodeError> {
     match read_headers(headers, mapping)? {
         Mode::Structured => CloudEvent::from_json_with(body, limits),
-        Mode::Binary(attributes) => {
-            let data = body_data(body, attributes.datacontenttype.as_deref(), limits)?;
-            Ok(CloudEvent::from_parts(Parts {
-                id: attributes.id,
-                source: attributes.source,
-                event_type: attributes.event_type,
-                datacontenttype: attributes.datacontenttype,
-                dataschema: attributes.dataschema,
-                subject: attributes.subject,
-                time: attributes.time,
-                extensions: attributes.extensions,
-                data,
-            }))
+        Mode::Binary(mut parts) => {
+            parts.data = body_data(body, parts.datacontenttype.as_deref(), limits)?;
+            Ok(CloudEvent::from_parts(parts))
         }
     }
 }
 
 /// The mode headers say an event is in.
+// Returned once per message and matched at once: boxing the attributes
+// would cost an allocation to save a move.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Mode {
     /// The body is the CloudEvents JSON.
     Structured,
-    /// The headers hold these attributes; the body is the data.
-    Binary(Attributes),
-}
-
-/// The attributes of a binary-mode event, each checked.
-pub(crate) struct Attributes {
-    pub id: String,
-    pub source: String,
-    pub event_type: String,
-    pub datacontenttype: Option<String>,
-    pub dataschema: Option<String>,
-    pub subject: Option<String>,
-    pub time: Option<Timestamp>,
-    pub extensions: Extensions,
+    /// The headers hold these attributes (the data is not read yet); the
+    /// body is the data.
+    Binary(Parts),
 }
 
 /// Which mode `headers` are in, and in binary mode the attributes they
@@ -265,7 +247,7 @@ fn binary(
     attributes: Vec<(Cow<'_, str>, &str)>,
     content_type: Option<&str>,
     mapping: &HeaderMapping,
-) -> Result<Attributes, DecodeError> {
+) -> Result<Parts, DecodeError> {
     let invalid = |name: &'static str, reason: &str| DecodeError::InvalidAttribute {
         name,
         reason: reason.to_owned(),
@@ -347,7 +329,7 @@ fn binary(
         ),
         None => None,
     };
-    Ok(Attributes {
+    Ok(Parts {
         id: id.ok_or(missing("id"))?,
         source: source.ok_or(missing("source"))?,
         event_type: event_type.ok_or(missing("type"))?,
@@ -356,6 +338,7 @@ fn binary(
         subject,
         time,
         extensions,
+        data: None,
     })
 }
 
