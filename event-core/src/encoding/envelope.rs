@@ -169,19 +169,19 @@ impl<E: Event> Envelope<E> {
     /// is not JSON; no data; or data that does not fit `E`.
     pub fn from_cloud_event(event: CloudEvent) -> Result<Self, DecodeError> {
         let mut parts = event.into_parts();
-        let (data, data_base64) = match parts.data.take() {
+        let data = parts.data.take();
+        let text = matches!(data, Some(Data::Text(_)));
+        let (data, data_base64) = match data {
             Some(Data::Json(raw)) => (Some(raw), None),
             Some(Data::Binary(bytes)) => (None, Some(bytes)),
-            Some(Data::Text(_)) => {
-                // The typed extensions are checked first, as below.
-                take_typed_extensions(&mut parts.extensions, TYPED_EXTENSIONS)?;
-                return Err(content_type_error::<E>(parts.datacontenttype.as_deref()));
-            }
-            None => (None, None),
+            Some(Data::Text(_)) | None => (None, None),
         };
         // A generic event's typed extensions: each checked to be a string,
-        // then each to be non-empty.
+        // then each to be non-empty; then text data, which is no JSON.
         let wire = typed_wire(parts, TYPED_EXTENSIONS, data, data_base64)?;
+        if text {
+            return Err(content_type_error::<E>(wire.datacontenttype.as_deref()));
+        }
         Envelope::from_wire(wire, |raw| decode::payload::<E>(raw.get().as_bytes()))
     }
 
