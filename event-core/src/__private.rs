@@ -133,16 +133,42 @@ pub struct FieldInfo {
     pub data: Data,
     /// Who can read it.
     pub reach: Reach,
+    /// The name's first sixteen bytes as [`key`] gives them, which the
+    /// checks compare before the names themselves.
+    pub key: u128,
+}
+
+/// The key of a field's name: its first sixteen UTF-8 bytes, first byte
+/// highest, padded with zero bytes (the first chunk of its [`Name`]). No
+/// identifier contains a zero byte, so two names of at most sixteen bytes
+/// are equal exactly when their keys are; the compile-time checks compare
+/// keys, which costs the constant evaluator one step where comparing the
+/// names costs one per byte.
+#[must_use]
+pub const fn key(name: &str) -> u128 {
+    let bytes = name.as_bytes();
+    let mut key = 0u128;
+    let mut i = 0;
+    while i < 16 {
+        key <<= 8;
+        if i < bytes.len() {
+            key |= bytes[i] as u128;
+        }
+        i += 1;
+    }
+    key
 }
 
 impl FieldInfo {
-    /// A field from its name and a code: the data class times 3 plus the
-    /// reach, each counted in declaration order (`Plain`, `Pii`, `Secret`;
-    /// `Pub`, `Crate`, `Private`), so that the generated table is short.
+    /// A field from its name, a code (the data class times 3 plus the
+    /// reach, each counted in declaration order: `Plain`, `Pii`, `Secret`;
+    /// `Pub`, `Crate`, `Private`), so that the generated table is short,
+    /// and the name's [`key`], which the macro computes.
     #[must_use]
-    pub const fn coded(name: &'static str, code: u8) -> Self {
+    pub const fn coded(name: &'static str, code: u8, key: u128) -> Self {
         FieldInfo {
             name,
+            key,
             data: match code / 3 {
                 0 => Data::Plain,
                 1 => Data::Pii,
@@ -289,15 +315,22 @@ impl Mapping {
         text.fail()
     }
 
-    /// Checks the source field `from`, read into the target's field
-    /// `target` (`explicit` when named by `from = ..`, `into_pii` when the
+    /// Checks the source field `from` (whose [`key`] is `from_key`), read
+    /// into the target's field `target` (`explicit` when named by `from = ..`, `into_pii` when the
     /// target field is `pii`): the source has it, the target's crate can
     /// read it, it is not `secret`, and not `pii` unless the target field
     /// is.
     #[track_caller]
-    pub const fn field(self, from: &str, target: &str, explicit: bool, into_pii: bool) {
+    pub const fn field(
+        self,
+        from: &str,
+        from_key: u128,
+        target: &str,
+        explicit: bool,
+        into_pii: bool,
+    ) {
         let Some(fields) = self.fields else { return };
-        let Some(found) = find(fields, from) else {
+        let Some(found) = find(fields, from, from_key) else {
             let text = Text::new();
             let parts = if explicit {
                 Missing {
@@ -401,11 +434,12 @@ pub const fn check_older_field(
     source_module: &str,
     module: &str,
     name: &str,
+    name_key: u128,
     missing: &str,
     hidden: &str,
 ) {
     let Some(fields) = fields else { return };
-    let Some(found) = find(fields, name) else {
+    let Some(found) = find(fields, name, name_key) else {
         fail(missing)
     };
     if !readable(found.reach, source_module, module) {
@@ -413,11 +447,15 @@ pub const fn check_older_field(
     }
 }
 
-const fn find(fields: &[FieldInfo], name: &str) -> Option<FieldInfo> {
+/// The field of `fields` named `name`, whose [`key`] is `key`.
+const fn find(fields: &[FieldInfo], name: &str, key: u128) -> Option<FieldInfo> {
+    // Names of at most sixteen bytes are equal when their keys are.
+    let short = name.len() <= 16;
     let mut i = 0;
     while i < fields.len() {
-        if str_eq(fields[i].name, name) {
-            return Some(fields[i]);
+        let field = fields[i];
+        if field.key == key && ((short && field.name.len() <= 16) || str_eq(field.name, name)) {
+            return Some(field);
         }
         i += 1;
     }
@@ -729,11 +767,12 @@ pub fn no_upcast_path<E: crate::Event>(version: u32) -> DecodeError {
 
 #[cfg(test)]
 mod tests {
-    use super::{Data, FieldInfo, Reach, closest, crate_of, edit_distance, readable};
+    use super::{Data, FieldInfo, Reach, closest, crate_of, edit_distance, find, key, readable};
 
     const fn field(name: &'static str) -> FieldInfo {
         FieldInfo {
             name,
+            key: key(name),
             data: Data::Plain,
             reach: Reach::Pub,
         }
@@ -744,6 +783,30 @@ mod tests {
         field("sale_price_cents"),
         field("merchant_email"),
     ];
+
+    #[test]
+    fn fields_are_found_by_key_and_long_names_by_every_byte() {
+        const LONG: &[FieldInfo] = &[
+            field("shipping_address_line_1"),
+            field("shipping_address_line_2"),
+            field("shipping_address"),
+            field("id"),
+        ];
+        let found = |name: &str| find(LONG, name, key(name)).map(|f| f.name);
+        assert_eq!(found("id"), Some("id"));
+        assert_eq!(found("shipping_address"), Some("shipping_address"));
+        // Same first sixteen bytes, hence the same key: told apart by the rest.
+        assert_eq!(key("shipping_address_line_2"), key("shipping_address"));
+        assert_eq!(
+            found("shipping_address_line_2"),
+            Some("shipping_address_line_2")
+        );
+        assert_eq!(found("shipping_address_line_3"), None);
+        assert_eq!(found("shipping_addres"), None);
+        assert_eq!(found("i"), None);
+        assert_eq!(found(""), None);
+        assert_ne!(key("ab"), key("ba"));
+    }
 
     #[test]
     fn a_close_name_is_suggested_and_a_distant_one_is_not() {

@@ -108,22 +108,26 @@ fn code(field: &crate::ast::Field) -> u8 {
 /// The field table every event gets (each field's name, data class and
 /// visibility, for the compile-time checks of the events mapping or
 /// upcasting from it), and `Field<Name>` for each `pub` and `pub(crate)`
-/// field, which those events read it through.
+/// field of a domain or integration event, which those events read it
+/// through.
 pub fn field_impls(input: &Input, krate: &Path, annotations: Option<TokenStream>) -> TokenStream {
     let ident = input.ident();
     let private = quote!(#krate::__private);
     let infos = input.fields.iter().map(|field| {
         let name = field_name(field.ident);
         let code = Literal::u8_unsuffixed(code(field));
-        quote!(#private::FieldInfo::coded(#name, #code),)
+        let key = name_key(&name);
+        quote!(#private::FieldInfo::coded(#name, #code, #key),)
     });
     let schema = annotations.map(|entries| {
         quote!(const SCHEMA: &'static [(&'static ::core::primitive::str, &'static ::core::primitive::str, u8)] = &[#entries];)
     });
+    // A notification is never read from: no event maps or upcasts from one.
+    let readable = input.kind != Kind::Notification;
     let impls = input
         .fields
         .iter()
-        .filter(|f| reach(f.vis) != "Private")
+        .filter(|f| readable && reach(f.vis) != "Private")
         .map(|field| {
             let ty = field.ty;
             let member = field.ident;
@@ -150,6 +154,12 @@ pub fn field_impls(input: &Input, krate: &Path, annotations: Option<TokenStream>
         }
         #(#impls)*
     }
+}
+
+/// The key of a field's name for the compile-time checks
+/// (`__private::key`): the first chunk of its `Name`.
+pub fn name_key(name: &str) -> Literal {
+    Literal::u128_unsuffixed(name_chunks(name).first().copied().unwrap_or(0))
 }
 
 /// Reads `field` of `source` (an expression of type `&Source`, the event
@@ -185,11 +195,12 @@ pub fn read_field(
 /// is not.
 fn source_check(field: &crate::ast::Field, from: &Ident, span: Span) -> TokenStream {
     let from_name = field_name(from);
+    let from_key = name_key(&from_name);
     let target = field_name(field.ident);
     let explicit = !std::ptr::eq(from, field.ident);
     let into_pii = field.attrs.pii.is_some();
     respan(
-        quote!(mapping.field(#from_name, #target, #explicit, #into_pii);),
+        quote!(mapping.field(#from_name, #from_key, #target, #explicit, #into_pii);),
         span,
     )
 }
@@ -511,7 +522,10 @@ mod tests {
             ("currency", 2),
             ("cost_cents", 8),
         ] {
-            let info = format!("FieldInfo :: coded (\"{name}\" , {code})");
+            let info = format!(
+                "FieldInfo :: coded (\"{name}\" , {code} , {})",
+                super::name_key(name)
+            );
             assert!(out.contains(&info), "{name}: {out}");
         }
         let readers = |member: &str| out.matches(&format!("& self . {member}")).count();

@@ -106,7 +106,8 @@ fn conversion(input: &Input, krate: &Path, resolved: &Resolved, older: &Path) ->
                 "the field `{field_name}` of `{older_name}` is private, so version {} cannot upcast it; make it `pub`",
                 resolved.version
             );
-            let texts = at(quote!(#field_name, #missing, #hidden));
+            let key = super::mapping::name_key(&field_name);
+            let texts = at(quote!(#field_name, #key, #missing, #hidden));
             // The item at the attribute, the check at the field, where its
             // failure is reported.
             let check = quote_spanned! {span=>
