@@ -31,6 +31,17 @@
 //!
 //! `-- --generate` writes the crates (under `target/compile-bench`) and
 //! stops, for looking at them with other tools.
+//!
+//! `-- --instructions` counts instead of timing, for machines whose timings
+//! are too noisy to compare small changes: the instructions the compiler
+//! executes (under `valgrind --tool=cachegrind`, which must be installed)
+//! for `cargo check` and `cargo build` of each crate after `cargo clean -p`
+//! of it, macro expansion included. The counts repeat to within a fraction
+//! of a percent from run to run, so one run per crate suffices:
+//!
+//! ```sh
+//! cargo run --release --manifest-path benches/Cargo.toml --bin compile-time -- 100 --instructions
+//! ```
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -58,8 +69,16 @@ const STEPS: [(Step, &str); 4] = [
     (Step::CleanBuild, "clean package + `cargo build`"),
 ];
 
+/// Set, with the file of valgrind's report, when this program runs as the
+/// `RUSTC_WRAPPER` of an instruction count.
+const COUNT_INTO: &str = "EVENT_CORE_BENCH_COUNT_INTO";
+
 fn main() {
+    if let Some(report) = std::env::var_os(COUNT_INTO) {
+        wrap_rustc(Path::new(&report));
+    }
     let generate_only = std::env::args().any(|a| a == "--generate");
+    let instructions = std::env::args().any(|a| a == "--instructions");
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
@@ -75,6 +94,10 @@ fn main() {
     write_workspace(&dir, &event_core, n);
     if generate_only {
         println!("written to {}", dir.display());
+        return;
+    }
+    if instructions {
+        count_instructions(&dir, n);
         return;
     }
     println!(
@@ -253,6 +276,82 @@ fn children_cpu() -> Duration {
         .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
         .sum();
     Duration::from_millis(ticks * 10)
+}
+
+/// Prints the instructions of a clean `cargo check` and `cargo build` of
+/// each crate, and their ratios.
+fn count_instructions(dir: &Path, n: usize) {
+    for command in ["build", "check"] {
+        let mut args = vec![command, "--offline"];
+        for krate in CRATES {
+            args.extend(["-p", krate]);
+        }
+        cargo(dir, &args);
+    }
+    let report = dir.join("target").join("instructions.txt");
+    let wrapper = std::env::current_exe().expect("the path of this program");
+    println!("N = {n} events of each kind; instructions of the compiler, in billions\n");
+    println!(
+        "| what, N = {n} | macros | plain derives | macros / plain | hand-written | macros / hand-written |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for command in ["check", "build"] {
+        let counts = CRATES.map(|krate| {
+            cargo(dir, &["clean", "--offline", "-p", krate]);
+            let _ = std::fs::remove_file(&report);
+            let status = Command::new(env!("CARGO"))
+                .args([command, "--offline", "-p", krate])
+                .current_dir(dir)
+                .env_remove("CARGO_TARGET_DIR")
+                .env("RUSTC_WRAPPER", &wrapper)
+                .env(COUNT_INTO, &report)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "cargo {command} -p {krate} failed");
+            let text = std::fs::read_to_string(&report)
+                .expect("valgrind's report (is valgrind installed?)");
+            refs(&text).expect("an instruction count in valgrind's report")
+        });
+        let [macros, plain, hand] = counts.map(|c| c as f64 / 1e9);
+        println!(
+            "| clean package + `cargo {command}` | {macros:.2} G | {plain:.2} G | {:.3} | {hand:.2} G | {:.3} |",
+            macros / plain,
+            macros / hand,
+        );
+    }
+}
+
+/// The instructions read (`I refs`) in a cachegrind report.
+fn refs(report: &str) -> Option<u64> {
+    let line = report.lines().find(|l| l.contains("I") && l.contains("refs:"))?;
+    let count = line.rsplit(':').next()?;
+    count.trim().replace(',', "").parse().ok()
+}
+
+/// Runs the compiler (the first argument) on the rest of the arguments, under
+/// cachegrind for the benchmark's crates, which writes its report into
+/// `report`; never returns.
+fn wrap_rustc(report: &Path) -> ! {
+    let mut args = std::env::args_os().skip(1);
+    let rustc = args.next().expect("the compiler to run");
+    let args: Vec<_> = args.collect();
+    let counted = args
+        .windows(2)
+        .any(|w| w[0] == "--crate-name" && CRATES.iter().any(|c| w[1] == *c));
+    let status = if counted {
+        Command::new("valgrind")
+            .args(["--tool=cachegrind", "--cache-sim=no"])
+            .arg("--cachegrind-out-file=/dev/null")
+            .arg(format!("--log-file={}", report.display()))
+            .arg(&rustc)
+            .args(&args)
+            .status()
+    } else {
+        Command::new(&rustc).args(&args).status()
+    };
+    std::process::exit(status.map_or(1, |s| s.code().unwrap_or(1)))
 }
 
 /// The wall and CPU time of a build from an empty target folder.
