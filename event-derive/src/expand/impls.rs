@@ -10,12 +10,14 @@ use crate::attr::Kind;
 use crate::contract::{self, Contract};
 use crate::valid::{Resolved, SCHEMA_BASE_ENV};
 
+/// The event's trait impls and registration, and the statement of its
+/// check constant that no earlier event declares its type.
 pub fn emit(
     input: &Input,
     resolved: &Resolved,
     krate: &Path,
     contract: Option<&Contract>,
-) -> TokenStream {
+) -> (TokenStream, TokenStream) {
     let ident = input.ident();
     let Resolved {
         type_name,
@@ -31,7 +33,7 @@ pub fn emit(
     };
     let rust_name = ident.unraw().to_string();
     let debug = redacting_debug(input, krate);
-    let unique = uniqueness_guard(input, resolved, krate);
+    let (unique, unique_check) = uniqueness_guard(input, resolved, krate);
     let generic_warning = resolved.generic_name.as_ref().map(|note| {
         // A deprecated constant used at the struct's name: a real warning on
         // stable Rust, pointing where the fix goes. The constant takes the
@@ -121,7 +123,7 @@ pub fn emit(
 
     // Each item allows `deprecated` itself, so that an old version marked
     // `#[deprecated]` does not make its own generated code warn.
-    quote! {
+    let items = quote! {
         #unique
         #generic_warning
 
@@ -159,7 +161,8 @@ pub fn emit(
             #track_verbs
             descriptor
         }}
-    }
+    };
+    (items, unique_check)
 }
 
 /// `Debug` that shows `secret` fields as `"<redacted>"`; only for events that
@@ -200,8 +203,13 @@ fn redacting_debug(input: &Input, krate: &Path) -> Option<TokenStream> {
 /// event of the type, which defines a constant holding that event's name;
 /// without one it finds the fallback glob-imported from the event's own
 /// hidden module, which defines the constant empty. A constant check at the
-/// event's name fails when it is not.
-fn uniqueness_guard(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
+/// event's name fails when it is not; returned apart, as a statement of the
+/// event's check constant.
+fn uniqueness_guard(
+    input: &Input,
+    resolved: &Resolved,
+    krate: &Path,
+) -> (TokenStream, TokenStream) {
     let kind = input.kind.as_str();
     let mut encoded = String::new();
     // A valid type name is ASCII letters, digits and dots, which map one to
@@ -241,11 +249,11 @@ fn uniqueness_guard(input: &Input, resolved: &Resolved, krate: &Path) -> TokenSt
     // At this event's name, where a duplicate is reported.
     let check = super::mapping::respan(
         quote! {
-            const _: () = #krate::__private::check_first_of_type(#earlier, #message_start, #message_end);
+            #krate::__private::check_first_of_type(#earlier, #message_start, #message_end);
         },
         ident.span(),
     );
-    quote! {
+    let items = quote! {
         #[doc(hidden)]
         #[allow(non_snake_case)]
         mod #module {
@@ -255,7 +263,6 @@ fn uniqueness_guard(input: &Input, resolved: &Resolved, krate: &Path) -> TokenSt
         #[allow(unused_imports)]
         use #module::*;
         #key! { #earlier }
-        #check
         #[allow(unused_macros)]
         macro_rules! #key {
             (#dollar earlier:ident) => {
@@ -263,5 +270,6 @@ fn uniqueness_guard(input: &Input, resolved: &Resolved, krate: &Path) -> TokenSt
                 const #dollar earlier: &::core::primitive::str = #name;
             };
         }
-    }
+    };
+    (items, check)
 }

@@ -205,8 +205,9 @@ fn source_check(field: &crate::ast::Field, from: &Ident, span: Span) -> TokenStr
     )
 }
 
-/// The one constant of a mapping's checks: the source's kind, at the source
-/// in `maps_from`, then each field read, at the field.
+/// The checks of a mapping, a block of the event's check constant: the
+/// source's kind, at the source in `maps_from`, then each field read, at the
+/// field.
 fn mapping_checks(
     input: &Input,
     krate: &Path,
@@ -235,8 +236,7 @@ fn mapping_checks(
         mapping.kind(#private_at::KindOf::<#source>::KIND, #private_at::EventKind::#kind);
     };
     quote! {
-        #[allow(deprecated, unused_imports)]
-        const _: () = {
+        {
             use #private::{NoKind as _, NoTable as _};
             let mapping = #private::Mapping {
                 fields: #private::Table::<#source>::FIELDS,
@@ -248,16 +248,17 @@ fn mapping_checks(
             };
             #kind_check
             #(#fields)*
-        };
+        }
     }
 }
 
 /// The context type, `MapsFrom` and `From` impls, and the compile-time checks
-/// of an event with `maps_from`.
-pub fn mappings(input: &Input, krate: &Path) -> (TokenStream, TokenStream) {
+/// (statements of the event's one check constant) of an event with
+/// `maps_from`.
+pub fn mappings(input: &Input, krate: &Path) -> (TokenStream, TokenStream, TokenStream) {
     let sources = input.sources();
     if sources.is_empty() {
-        return (TokenStream::new(), TokenStream::new());
+        return (TokenStream::new(), TokenStream::new(), TokenStream::new());
     }
     let ident = input.ident();
     let context_fields: Vec<_> = input
@@ -299,19 +300,25 @@ pub fn mappings(input: &Input, krate: &Path) -> (TokenStream, TokenStream) {
         quote!(#context_ident)
     };
 
-    let impls = sources
+    let (impls, checks): (Vec<_>, Vec<_>) = sources
         .iter()
-        .map(|source| mapping(input, krate, source, &context_ty, context_fields.is_empty()));
-    (quote!(#context_type), quote!(#(#impls)*))
+        .map(|source| mapping(input, krate, source, &context_ty, context_fields.is_empty()))
+        .unzip();
+    (
+        quote!(#context_type),
+        quote!(#(#impls)*),
+        quote!(#(#checks)*),
+    )
 }
 
+/// The `MapsFrom` (and `From`) impl of one source, and its checks.
 fn mapping(
     input: &Input,
     krate: &Path,
     source: &Path,
     context_ty: &TokenStream,
     no_context: bool,
-) -> TokenStream {
+) -> (TokenStream, TokenStream) {
     let ident = input.ident();
     let private = quote!(#krate::__private);
     let mut reads_source = false;
@@ -387,7 +394,7 @@ fn mapping(
             }
         }
     });
-    quote! {
+    let impls = quote! {
         #[automatically_derived]
         #[allow(deprecated)]
         impl #krate::MapsFrom<#source> for #ident {
@@ -399,9 +406,8 @@ fn mapping(
             }
         }
         #from_impl
-        // A constant, evaluated even by `cargo check`.
-        #checks
-    }
+    };
+    (impls, checks)
 }
 
 #[cfg(test)]

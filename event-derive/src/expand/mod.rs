@@ -130,11 +130,11 @@ pub fn event(
     if let Some(contract) = &contract {
         contract::check(&input, contract, resolved.version, &mut errors);
     }
-    let event_impls = impls::emit(&input, &resolved, &krate, contract.as_ref());
-    let (context_type, mapping_impls) = mapping::mappings(&input, &krate);
+    let (event_impls, unique_check) = impls::emit(&input, &resolved, &krate, contract.as_ref());
+    let (context_type, mapping_impls, mapping_checks) = mapping::mappings(&input, &krate);
     let (struct_item, annotations) = item::emit(&input, &krate);
     let field_impls = mapping::field_impls(&input, &krate, annotations);
-    let upcast_impls = upcast::emit(&input, &resolved, &krate);
+    let (upcast_impls, upcast_checks) = upcast::emit(&input, &resolved, &krate);
     let errors = errors.into_compile_errors();
     quote! {
         #struct_item
@@ -143,6 +143,15 @@ pub fn event(
         #field_impls
         #mapping_impls
         #upcast_impls
+        // Every compile-time check of the event in one constant, which even
+        // `cargo check` evaluates: one item, where a constant per check
+        // costs the compiler an item each.
+        #[allow(deprecated, unused_imports)]
+        const _: () = {
+            #unique_check
+            #mapping_checks
+            #upcast_checks
+        };
         #errors
     }
 }

@@ -41,24 +41,23 @@ pub fn decoder(input: &Input, krate: &Path) -> Option<TokenStream> {
     })
 }
 
-/// The conversion from the previous version and the check that it is one.
-pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
+/// The conversion from the previous version, and the checks (statements of
+/// the event's check constant) that it is one and that the conversion's
+/// fields are there.
+pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> (TokenStream, TokenStream) {
     if input.kind != Kind::Integration {
-        return TokenStream::new();
+        return (TokenStream::new(), TokenStream::new());
     }
     let Some(older) = &input.args.upcast_from else {
-        return TokenStream::new();
+        return (TokenStream::new(), TokenStream::new());
     };
     let check = older_version_check(krate, older, resolved);
-    let conversion = input
-        .args
-        .upcast_manual
-        .is_none()
-        .then(|| conversion(input, krate, resolved, older));
-    quote! {
-        #check
-        #conversion
-    }
+    let (conversion, field_checks) = if input.args.upcast_manual.is_none() {
+        conversion(input, krate, resolved, older)
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
+    (conversion, quote!(#check #field_checks))
 }
 
 /// `From<Older>`: fields the older version has are converted with `Into`;
@@ -66,7 +65,12 @@ pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> TokenStream {
 /// default). A new required field fails to compile at the field, by a
 /// constant check: its value must come from a hand-written conversion
 /// (`upcast = "manual"`).
-fn conversion(input: &Input, krate: &Path, resolved: &Resolved, older: &Path) -> TokenStream {
+fn conversion(
+    input: &Input,
+    krate: &Path,
+    resolved: &Resolved,
+    older: &Path,
+) -> (TokenStream, TokenStream) {
     let private = quote!(#krate::__private);
     let ident = input.ident();
     let optional = optional_fields(input);
@@ -119,18 +123,16 @@ fn conversion(input: &Input, krate: &Path, resolved: &Resolved, older: &Path) ->
                 )
             };
             checks.push(quote! {
-                #[allow(deprecated)]
-                const _: () = {
-                    #[allow(unused_imports)]
+                {
                     use #private::NoTable as _;
-                    #check
-                };
+                    #check;
+                }
             });
             quote_spanned!(span=> ::core::convert::Into::into(::core::clone::Clone::clone(#probe.read(&older))))
         };
         quote!(#name: #value,)
     }).collect::<Vec<_>>();
-    quote! {
+    let conversion = quote! {
         #[automatically_derived]
         #[allow(deprecated)]
         impl ::core::convert::From<#older> for #ident {
@@ -140,8 +142,8 @@ fn conversion(input: &Input, krate: &Path, resolved: &Resolved, older: &Path) ->
                 #ident { #(#fields)* }
             }
         }
-        #(#checks)*
-    }
+    };
+    (conversion, quote!(#(#checks)*))
 }
 
 /// `upcast_from` names an older version of the same type.
@@ -163,8 +165,7 @@ fn older_version_check(krate: &Path, older: &Path, resolved: &Resolved) -> Token
     let version = resolved.version;
     respan(
         quote! {
-            #[allow(deprecated)]
-            const _: () = {
+            {
                 // The error of an older version that is no integration event
                 // is the decoder's, word for word, so it shows once.
                 let _ = <#older as #krate::IntegrationEvent>::decode_version;
@@ -174,7 +175,7 @@ fn older_version_check(krate: &Path, older: &Path, resolved: &Resolved) -> Token
                 if <#older as #krate::Event>::VERSION >= #version {
                     #krate::__private::fail(#not_older)
                 }
-            };
+            }
         },
         span,
     )
