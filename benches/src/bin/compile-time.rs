@@ -325,7 +325,9 @@ fn count_instructions(dir: &Path, n: usize) {
 
 /// The instructions read (`I refs`) in a cachegrind report.
 fn refs(report: &str) -> Option<u64> {
-    let line = report.lines().find(|l| l.contains("I") && l.contains("refs:"))?;
+    let line = report
+        .lines()
+        .find(|l| l.contains("I") && l.contains("refs:"))?;
     let count = line.rsplit(':').next()?;
     count.trim().replace(',', "").parse().ok()
 }
