@@ -35,9 +35,11 @@
 //! `-- --instructions` counts instead of timing, for machines whose timings
 //! are too noisy to compare small changes: the instructions the compiler
 //! executes (under `valgrind --tool=cachegrind`, which must be installed)
-//! for `cargo check` and `cargo build` of each crate after `cargo clean -p`
-//! of it, macro expansion included. The counts repeat to within a fraction
-//! of a percent from run to run, so one run per crate suffices:
+//! for `cargo check` of each crate after `cargo clean -p` of it, macro
+//! expansion included; `-- --instructions --build` counts `cargo build`
+//! too, code generation included, which takes valgrind a good while. The
+//! counts repeat to within a fraction of a percent from run to run, so one
+//! run per crate suffices:
 //!
 //! ```sh
 //! cargo run --release --manifest-path benches/Cargo.toml --bin compile-time -- 100 --instructions
@@ -79,6 +81,7 @@ fn main() {
     }
     let generate_only = std::env::args().any(|a| a == "--generate");
     let instructions = std::env::args().any(|a| a == "--instructions");
+    let count_build = std::env::args().any(|a| a == "--build");
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
@@ -97,7 +100,7 @@ fn main() {
         return;
     }
     if instructions {
-        count_instructions(&dir, n);
+        count_instructions(&dir, n, count_build);
         return;
     }
     println!(
@@ -278,9 +281,9 @@ fn children_cpu() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-/// Prints the instructions of a clean `cargo check` and `cargo build` of
-/// each crate, and their ratios.
-fn count_instructions(dir: &Path, n: usize) {
+/// Prints the instructions of a clean `cargo check` (and with `build`, of a
+/// clean `cargo build`) of each crate, and their ratios.
+fn count_instructions(dir: &Path, n: usize, build: bool) {
     for command in ["build", "check"] {
         let mut args = vec![command, "--offline"];
         for krate in CRATES {
@@ -295,7 +298,12 @@ fn count_instructions(dir: &Path, n: usize) {
         "| what, N = {n} | macros | plain derives | macros / plain | hand-written | macros / hand-written |"
     );
     println!("|---|---|---|---|---|---|");
-    for command in ["check", "build"] {
+    let commands: &[&str] = if build {
+        &["check", "build"]
+    } else {
+        &["check"]
+    };
+    for &command in commands {
         let counts = CRATES.map(|krate| {
             cargo(dir, &["clean", "--offline", "-p", krate]);
             let _ = std::fs::remove_file(&report);
