@@ -540,4 +540,21 @@ mod tests {
         assert_eq!(readers("currency"), 0, "{out}");
         assert_eq!(readers("cost_cents"), 0, "{out}");
     }
+
+    #[test]
+    fn a_notification_has_a_table_but_no_readers() {
+        let item: syn::DeriveInput = syn::parse_quote!(
+            pub struct PriceSetNotification {
+                pub product_id: String,
+                pub price_cents: u32,
+            }
+        );
+        let mut errors = Errors::default();
+        let args = MacroArgs::parse(Kind::Notification, quote!(), &mut errors);
+        let input =
+            Input::from_syn(Kind::Notification, args, &item, &mut errors).expect("an event");
+        let out = field_impls(&input, &syn::parse_quote!(::event_core), None).to_string();
+        assert!(out.contains("FieldInfo :: coded (\"product_id\""), "{out}");
+        assert!(!out.contains("& self ."), "{out}");
+    }
 }
