@@ -316,10 +316,10 @@ impl Mapping {
     }
 
     /// Checks the source field `from` (whose [`key`] is `from_key`), read
-    /// into the target's field `target` (`explicit` when named by `from = ..`, `into_pii` when the
-    /// target field is `pii`): the source has it, the target's crate can
-    /// read it, it is not `secret`, and not `pii` unless the target field
-    /// is.
+    /// into the target's field `target` (`explicit` when named by
+    /// `from = ..`, `into_pii` when the target field is `pii`): the source
+    /// has it, the target's crate can read it, it is not `secret`, and not
+    /// `pii` unless the target field is.
     #[track_caller]
     pub const fn field(
         self,
@@ -427,7 +427,7 @@ struct Missing {
 }
 
 /// Checks that the older version of an upcast (`fields`) has the required
-/// field `name`, readable from the newer one.
+/// field `name` (whose [`key`] is `name_key`), readable from the newer one.
 #[track_caller]
 pub const fn check_older_field(
     fields: Option<&[FieldInfo]>,
