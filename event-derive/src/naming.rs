@@ -194,7 +194,8 @@ mod lexicon;
 use lexicon::{
     ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, COMPOUND_VERBS, CONJUNCTIONS, EED_PARTICIPLES,
     GENERIC, HEAD_NOUNS, IRREGULAR_VERBS, NOMINALIZATIONS, NOT_PARTICIPLES, NOUNS_LIKE_VERBS,
-    PARTICLE_VERBS, PARTICLES, PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST, SUBJECT_NOUNS,
+    PARTICLE_VERBS, PARTICLES, PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST, STATES,
+    SUBJECT_NOUNS,
 };
 
 /// How a word reads as a participle.
@@ -377,7 +378,8 @@ fn regular_participle(lower: &str) -> String {
 fn doubles_final_consonant(verb: &str) -> bool {
     const STRESSED_LAST: &[&str] = &[
         "cancel", "commit", "submit", "transfer", "fulfil", "refer", "enrol", "defer", "admit",
-        "control", "patrol", "label", "travel", "model",
+        "control", "patrol", "label", "travel", "model", "permit", "transmit", "omit", "occur",
+        "prefer", "equip", "regret", "expel",
     ];
     if STRESSED_LAST.contains(&verb) {
         return true;
@@ -475,6 +477,11 @@ pub fn past_tense_suggestion(name: &str) -> Option<String> {
     {
         return from_last;
     }
+    // `InvoiceOverdue`, `OrderReadyForPickup`: a state of the subject, not
+    // an order given to it; no rename says what happened.
+    if rest.first().is_some_and(|w| is_one_of(w, STATES)) {
+        return None;
+    }
     if is_verb(first) && !(is_one_of(first, NOUNS_LIKE_VERBS) && is_one_of(last, HEAD_NOUNS)) {
         let participle = participle(first);
         let (particle, rest) = match rest.split_first() {
@@ -567,6 +574,18 @@ fn fact_hint(stem: &str) -> String {
 
 /// Checks a domain event's name. `allow_suffix` and `allow_tense` are the
 /// `reserved_suffix` and `non_past_tense` opt-outs.
+/// For a name that states a state (`InvoiceOverdue`), the name of the change
+/// into it: `InvoiceBecameOverdue`.
+fn became(name: &str) -> Option<String> {
+    let words = words(name);
+    let at = words.iter().skip(1).position(|w| is_one_of(w, STATES))? + 1;
+    Some(format!(
+        "{}Became{}",
+        words[..at].concat(),
+        words[at..].concat()
+    ))
+}
+
 pub fn check_domain(name: &str, allow_suffix: bool, allow_tense: bool) -> Vec<DomainName> {
     let mut findings = Vec::new();
     if !allow_suffix && let Some(message) = reserved_suffix(name) {
@@ -577,10 +596,13 @@ pub fn check_domain(name: &str, allow_suffix: bool, allow_tense: bool) -> Vec<Do
     if !allow_tense && !is_past_tense(name) {
         let fix = match past_tense_suggestion(name) {
             Some(s) => format!("rename it to `{s}`"),
-            None => {
-                "name what happened, like `OrderPlaced`, `StockRecalculated` or `ProductPutOnSale`"
-                    .to_owned()
-            }
+            None => match became(name) {
+                Some(example) => format!(
+                    "it names a state: name the change that brought it about, like `{example}`"
+                ),
+                None => "name what happened, like `OrderPlaced`, `StockRecalculated` or `ProductPutOnSale`"
+                    .to_owned(),
+            },
         };
         findings.push(DomainName::NotPastTense {
             message: format!(
@@ -885,6 +907,22 @@ mod tests {
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
         assert!(counts.iter().sum::<usize>() >= 200, "{counts:?}");
         assert!(counts.iter().all(|&n| n >= 10), "{counts:?}");
+    }
+
+    #[test]
+    fn a_state_is_named_as_the_change_into_it() {
+        for (name, example) in [
+            ("InvoiceOverdue", "InvoiceBecameOverdue"),
+            ("OrderReadyForPickup", "OrderBecameReadyForPickup"),
+        ] {
+            assert_eq!(past_tense_suggestion(name), None, "{name}");
+            let findings = check_domain(name, false, false);
+            let [DomainName::NotPastTense { message }] = findings.as_slice() else {
+                panic!("{name}: {findings:?}");
+            };
+            assert!(message.contains(&format!("like `{example}`")), "{message}");
+            assert!(is_past_tense(example), "{example}");
+        }
     }
 
     #[test]
