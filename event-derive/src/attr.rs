@@ -94,6 +94,15 @@ impl Kind {
     }
 }
 
+/// `a`, `b`, `c`: each in backticks, separated by commas.
+fn backticked(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|word| format!("`{word}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A version number.
 pub struct Version {
     pub value: u32,
@@ -241,6 +250,15 @@ impl MacroArgs {
             self.maps_from = key.map(|key| (key, sources));
         } else if path.is_ident("allow") {
             // #[domain_event(allow(non_past_tense, generic_name))]
+            if !meta.input.peek(syn::token::Paren) {
+                let rules = kind.opt_outs();
+                return Err(meta.error(format_args!(
+                    "`allow` lists the rules this event opts out of in parentheses, like `allow({})`; `#[{}]` has {}",
+                    rules[0],
+                    kind.macro_name(),
+                    backticked(rules)
+                )));
+            }
             meta.parse_nested_meta(|inner| self.allow.parse_one(kind, &inner))?;
         } else {
             let written = path_text(path);
@@ -275,15 +293,11 @@ impl Allow {
         };
         if !allowed.contains(&key.as_str()) {
             *slot = true;
-            let list = allowed
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
             return Err(meta.error(format_args!(
-                "`{key}` is not a rule of `#[{}]`; {}it can allow {list}",
+                "`{key}` is not a rule of `#[{}]`; {}it can allow {}",
                 kind.macro_name(),
-                suggestion(&key, allowed)
+                suggestion(&key, allowed),
+                backticked(allowed)
             )));
         }
         if *slot {
@@ -631,6 +645,24 @@ fn keyed_option<T: syn::parse::Parse>(
         let value = meta.value()?;
         if value.is_empty() || value.peek(Token![,]) {
             return Err(meta.error(format_args!("`{name} =` needs a value, like `{example}`")));
+        }
+        // serde writes `with = "module"`; here the value is a name or path.
+        if let Ok(text) = value.fork().parse::<syn::LitStr>() {
+            let written = text.value();
+            let what = if name == "from" {
+                "the name of the source's field"
+            } else {
+                "the path of a function"
+            };
+            let fix = if syn::parse_str::<Path>(&written).is_ok() {
+                format!("`{name} = {written}`")
+            } else {
+                format!("`{example}`")
+            };
+            return Err(syn::Error::new(
+                text.span(),
+                format_args!("`{name}` takes {what}, not a string: write {fix}, without quotes"),
+            ));
         }
         value.parse()
     };

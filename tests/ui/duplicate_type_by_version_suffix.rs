@@ -1,0 +1,15 @@
+use event_core::prelude::*;
+
+/// x
+#[integration_event(version = 1)]
+pub struct ProductUpdatedIntegrationEvent {
+    pub product_id: String,
+}
+
+/// y
+#[integration_event(version = 1)]
+pub struct ProductUpdatedIntegrationEventV1 {
+    pub product_id: String,
+}
+
+fn main() {}

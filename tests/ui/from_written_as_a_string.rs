@@ -1,0 +1,15 @@
+use event_core::prelude::*;
+
+/// The source.
+#[domain_event]
+pub struct ProductPutOnSale {
+    pub product_id: String,
+}
+
+#[integration_event(version = 1, maps_from = ProductPutOnSale)]
+pub struct ProductUpdatedIntegrationEvent {
+    #[event(from = "product_id")]
+    pub id: String,
+}
+
+fn main() {}
