@@ -244,11 +244,18 @@ mod reexported {
         pub shipment_id: String,
     }
 
+    /// The path as a string, as serde's `crate = ".."` is written.
+    #[platform::event_core::domain_event(crate = "crate::reexported::platform::event_core")]
+    pub struct ShipmentDelayed {
+        pub shipment_id: String,
+    }
+
     #[test]
     fn crate_path_override() {
         use platform::event_core::Event;
         assert_eq!(ShipmentDispatched::FULL_TYPE, "shipment.dispatched.v1");
         assert_eq!(ShipmentDispatched::schema()["x-event-kind"], "domain");
+        assert_eq!(ShipmentDelayed::FULL_TYPE, "shipment.delayed.v1");
     }
 }
 

@@ -234,8 +234,14 @@ impl MacroArgs {
             self.upcast_manual = Some(lit);
         } else if path.is_ident("crate") {
             // #[domain_event(crate = ::my_reexport::event_core)]
+            // or, as serde writes it, crate = "::my_reexport::event_core"
             once(&self.krate, meta, "crate")?;
-            self.krate = Some(meta.value()?.parse()?);
+            let value = meta.value()?;
+            self.krate = Some(if value.peek(syn::LitStr) {
+                value.parse::<syn::LitStr>()?.parse()?
+            } else {
+                value.parse()?
+            });
         } else if path.is_ident("maps_from") {
             // #[integration_event(maps_from = ProductPutOnSale)]
             // #[integration_event(maps_from = [ProductPutOnSale, ProductRestocked])]

@@ -48,7 +48,7 @@ use attr::Kind;
 /// | `name = "a.b.c"` | the stable type name: dot-separated lower-case ASCII words. Default: the struct's name without its kind suffix and `V<N>`, in dotted lower case (`ProductPutOnSale` is `product.put.on.sale`); a struct whose name is not ASCII must give one |
 /// | `version = N` | the version, a decimal number from 1 without a suffix (`2`, not `2u8`). Default: 1, or the `N` of a name ending in `V<N>` (`OrderPlacedV2`) |
 /// | `schema_base = "https://schemas.example.com/events/"` | where the schema's `$id` starts: an absolute URI ending in `/`, `:` or `#`. Default: the `EVENT_CORE_SCHEMA_BASE` environment variable of the build, else `urn:event:` |
-/// | `crate = path::to::event_core` | the path of `event_core` for a crate that reaches it through a re-export. Default: `::event_core` |
+/// | `crate = path::to::event_core` | the path of `event_core` for a crate that reaches it through a re-export; also as a string, as serde writes it (`crate = "path::to::event_core"`). Default: `::event_core` |
 /// | `allow(non_past_tense)` | opts out of the rule that the name is a past-tense fact (a past participle in predicate position: `OrderPlaced`, not `PlaceOrder`) |
 /// | `allow(reserved_suffix)` | opts out of the rule that the name does not end in `Event`, `Command`, `IntegrationEvent` or `Notification` (with or without `V<N>`) |
 /// | `allow(generic_name)` | silences the warning about a generic participle (`Updated`, `Changed`, `Saved`, ..) |
@@ -152,7 +152,7 @@ pub fn domain_event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `name = "a.b.c"` | the stable type name: dot-separated lower-case ASCII words. Default: the struct's name without its kind suffix and `V<N>`, in dotted lower case (`ProductPutOnSale` is `product.put.on.sale`); a struct whose name is not ASCII must give one |
 /// | `version = N` | the contract's version, a decimal number from 1 without a suffix (`2`, not `2u8`); required |
 /// | `schema_base = "https://schemas.example.com/events/"` | where the schema's `$id` starts: an absolute URI ending in `/`, `:` or `#`. Default: the `EVENT_CORE_SCHEMA_BASE` environment variable of the build, else `urn:event:` |
-/// | `crate = path::to::event_core` | the path of `event_core` for a crate that reaches it through a re-export. Default: `::event_core` |
+/// | `crate = path::to::event_core` | the path of `event_core` for a crate that reaches it through a re-export; also as a string, as serde writes it (`crate = "path::to::event_core"`). Default: `::event_core` |
 /// | `maps_from = Source` or `maps_from = [A, B]` | the domain events it is built from: implements `MapsFrom<Source>` for each (and `From<&Source>` when no field needs context), filling each field as its field options say; see "Field options" |
 /// | `compat = "backward"` | how this version must be compatible with the one before: `"backward"` (the default), `"forward"`, `"full"`, one of them with `-transitive` (against every earlier version), or `"none"` to break on purpose |
 /// | `contracts = "dir"` | the folder of the frozen schema snapshots, relative to the declaring file as in `include_str!`. Default: `contracts/` in the declaring crate. A frozen version's struct must still match its snapshot, or it does not compile |
@@ -294,7 +294,7 @@ pub fn integration_event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `name = "a.b.c"` | the stable type name: dot-separated lower-case ASCII words. Default: the struct's name without its kind suffix and `V<N>`, in dotted lower case (`ProductPutOnSale` is `product.put.on.sale`); a struct whose name is not ASCII must give one |
 /// | `version = N` | the version, a decimal number from 1 without a suffix (`2`, not `2u8`). Default: 1, or the `N` of a name ending in `V<N>` (`OrderPlacedV2`) |
 /// | `schema_base = "https://schemas.example.com/events/"` | where the schema's `$id` starts: an absolute URI ending in `/`, `:` or `#`. Default: the `EVENT_CORE_SCHEMA_BASE` environment variable of the build, else `urn:event:` |
-/// | `crate = path::to::event_core` | the path of `event_core` for a crate that reaches it through a re-export. Default: `::event_core` |
+/// | `crate = path::to::event_core` | the path of `event_core` for a crate that reaches it through a re-export; also as a string, as serde writes it (`crate = "path::to::event_core"`). Default: `::event_core` |
 /// | `maps_from = Source` or `maps_from = [A, B]` | the domain or integration events it is built from, as for `#[integration_event]` |
 /// | `allow(missing_suffix)` | opts out of the rule that the name ends in `Notification` |
 ///
