@@ -2,6 +2,12 @@
 //!
 //! `cargo bench --manifest-path benches/Cargo.toml --bench runtime`
 //!
+//! The bus rows: `bus/publish/N` against `bus/direct/N` (N handlers that
+//! add to an atomic counter, through the bus and called in a loop), and
+//! `bus/publish-reading/N` against `bus/direct-reading/N` (handlers that
+//! only read the event, so that the bus's own work is not hidden behind
+//! the atomic's latency).
+//!
 //! Instruction counts of the envelope rows: run the bench binary under
 //! valgrind with `EVENT_CORE_BENCH_CASE` set to `encode/generated`,
 //! `encode/hand-written`, `encode/to_json`, `encode/message`,
@@ -103,7 +109,39 @@ fn bus(c: &mut Criterion) {
                     as Box<dyn Fn(&Envelope<ProductPutOnSale>) -> Result<(), BoxError>>
             })
             .collect();
+        // The same with handlers that only read the event: no atomic
+        // add, whose latency (several nanoseconds on some processors) hides
+        // the bus's own work behind it.
+        let mut reading_bus = DomainBus::new();
+        for _ in 0..handlers {
+            reading_bus.subscribe(|e: &Envelope<ProductPutOnSale>| -> Result<(), BoxError> {
+                black_box(e.data().sale_price_cents);
+                Ok(())
+            });
+        }
+        let reading: Vec<DirectHandler> = (0..handlers)
+            .map(|_| {
+                Box::new(|e: &Envelope<ProductPutOnSale>| -> Result<(), BoxError> {
+                    black_box(e.data().sale_price_cents);
+                    Ok(())
+                }) as DirectHandler
+            })
+            .collect();
         let mut work = Staged::new();
+        group.bench_function(format!("publish-reading/{handlers}"), |b| {
+            b.iter(|| {
+                reading_bus
+                    .publish(&mut work, black_box(&envelope))
+                    .unwrap()
+            })
+        });
+        group.bench_function(format!("direct-reading/{handlers}"), |b| {
+            b.iter(|| {
+                for handler in &reading {
+                    handler(black_box(&envelope)).unwrap();
+                }
+            })
+        });
         group.bench_function(format!("publish/{handlers}"), |b| {
             b.iter(|| bus.publish(&mut work, black_box(&envelope)).unwrap())
         });
