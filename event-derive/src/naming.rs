@@ -299,6 +299,7 @@ fn is_predicate(words: &[&str], i: usize) -> bool {
             || is_one_of(next, PARTICLES)
             || is_one_of(next, CONJUNCTIONS)
             || is_one_of(next, ADVERBS)
+            || is_one_of(next, STATES)
             || form(next) != Form::None
     });
     match form(words[i]) {
@@ -457,8 +458,14 @@ fn participle_of_last(word: &str) -> Option<String> {
 /// `PlaceOrder` -> `OrderPlaced`, `PutProductOnSale` -> `ProductPutOnSale`,
 /// `SignUpCustomer` -> `CustomerSignedUp`, `AddToCart` -> `AddedToCart`,
 /// `OrderShipment` -> `OrderShipped`, `ApprovedLoan` -> `LoanApproved`.
-/// `None` when no word says what happened.
+/// `None` when no word says what happened, or when the rename would not
+/// pass the rule itself.
 pub fn past_tense_suggestion(name: &str) -> Option<String> {
+    rename(name).filter(|renamed| renamed != name && is_past_tense(renamed))
+}
+
+/// The rename of [`past_tense_suggestion`], unchecked.
+fn rename(name: &str) -> Option<String> {
     let words = words(name);
     let (first, rest) = words.split_first()?;
     if rest.is_empty() {
@@ -479,7 +486,7 @@ pub fn past_tense_suggestion(name: &str) -> Option<String> {
     }
     // `InvoiceOverdue`, `OrderReadyForPickup`: a state of the subject, not
     // an order given to it; no rename says what happened.
-    if rest.first().is_some_and(|w| is_one_of(w, STATES)) {
+    if names_a_state(&words) {
         return None;
     }
     if is_verb(first) && !(is_one_of(first, NOUNS_LIKE_VERBS) && is_one_of(last, HEAD_NOUNS)) {
@@ -488,9 +495,11 @@ pub fn past_tense_suggestion(name: &str) -> Option<String> {
             Some((p, after)) if is_particle_of(first, p) => (Some(*p), after),
             _ => (None, rest),
         };
+        // The participle goes before a preposition or a state:
+        // `MarkInvoiceOverdue` -> `InvoiceMarkedOverdue`.
         let at = rest
             .iter()
-            .position(|w| is_one_of(w, PREPOSITIONS))
+            .position(|w| is_one_of(w, PREPOSITIONS) || is_one_of(w, STATES))
             .unwrap_or(rest.len());
         let (object, tail) = rest.split_at(at);
         // `PutOnSale` has nothing to put before `Put`, and in
@@ -572,19 +581,28 @@ fn fact_hint(stem: &str) -> String {
     }
 }
 
-/// Checks a domain event's name. `allow_suffix` and `allow_tense` are the
-/// `reserved_suffix` and `non_past_tense` opt-outs.
+/// Whether the name states a state of its subject: a noun, then an
+/// adjective of [`STATES`] (`InvoiceOverdue`, `StockLow`), rather than an
+/// order to put something in a state (`MarkOverdue`).
+fn names_a_state(words: &[&str]) -> bool {
+    let [first, second, ..] = words else {
+        return false;
+    };
+    is_one_of(second, STATES)
+        && (!is_verb(first)
+            || is_one_of(first, NOUNS_LIKE_VERBS)
+            || is_one_of(first, SUBJECT_NOUNS))
+}
+
 /// For a name that states a state (`InvoiceOverdue`), the name of the change
 /// into it: `InvoiceBecameOverdue`.
 fn became(name: &str) -> Option<String> {
     let words = words(name);
-    let at = words.iter().skip(1).position(|w| is_one_of(w, STATES))? + 1;
-    Some(format!(
-        "{}Became{}",
-        words[..at].concat(),
-        words[at..].concat()
-    ))
+    names_a_state(&words).then(|| format!("{}Became{}", words[0], words[1..].concat()))
 }
+
+/// Checks a domain event's name. `allow_suffix` and `allow_tense` are the
+/// `reserved_suffix` and `non_past_tense` opt-outs.
 
 pub fn check_domain(name: &str, allow_suffix: bool, allow_tense: bool) -> Vec<DomainName> {
     let mut findings = Vec::new();
