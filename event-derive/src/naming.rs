@@ -603,7 +603,6 @@ fn became(name: &str) -> Option<String> {
 
 /// Checks a domain event's name. `allow_suffix` and `allow_tense` are the
 /// `reserved_suffix` and `non_past_tense` opt-outs.
-
 pub fn check_domain(name: &str, allow_suffix: bool, allow_tense: bool) -> Vec<DomainName> {
     let mut findings = Vec::new();
     if !allow_suffix && let Some(message) = reserved_suffix(name) {

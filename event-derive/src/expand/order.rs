@@ -15,23 +15,50 @@ const DERIVED: &[&str] = &[
     "PartialEq",
 ];
 
+/// A source file's text with where each of its lines starts, so that the
+/// lines above an event are found without reading the file from its start
+/// once per event.
+pub struct Lines {
+    text: Box<str>,
+    /// The byte offset of each line.
+    starts: Box<[usize]>,
+}
+
+impl Lines {
+    pub fn new(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .filter(|&at| at < text.len())
+            .collect();
+        Lines {
+            text: text.into(),
+            starts,
+        }
+    }
+
+    /// Line `n`, counted from 1, without its line ending.
+    fn line(&self, n: usize) -> Option<&str> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        let end = self.starts.get(n).copied().unwrap_or(self.text.len());
+        Some(self.text[start..end].trim_end_matches(['\n', '\r']))
+    }
+}
+
 /// The traits of the macros' own derives that a `#[derive(..)]` written
 /// before the attribute at `line` and `column` (1-based) of `source`
 /// derives too.
-pub fn derives_above(source: &str, line: usize, column: usize) -> Vec<&'static str> {
-    let lines: Vec<&str> = source.lines().take(line).collect();
-    let Some(before) = lines.get(..line.saturating_sub(1)) else {
-        return Vec::new();
-    };
+pub fn derives_above(source: &Lines, line: usize, column: usize) -> Vec<&'static str> {
     // `#[derive(Debug)] #[domain_event]` on one line.
-    let mut text: String = lines
-        .get(line.saturating_sub(1))
+    let mut text: String = source
+        .line(line)
         .map(|l| l.chars().take(column.saturating_sub(1)).collect())
         .unwrap_or_default();
     // The attributes and comments right above the macro, up to the end of
     // the previous item or a blank line.
-    for line in before.iter().rev() {
-        let trimmed = line.trim();
+    for above in (1..line).rev() {
+        let Some(trimmed) = source.line(above).map(str::trim) else {
+            break;
+        };
         if trimmed.is_empty() || trimmed.ends_with('}') || trimmed.ends_with(';') {
             break;
         }
@@ -70,12 +97,12 @@ pub fn derives_above_call_site(file: Option<&Path>) -> Vec<&'static str> {
 /// The text of a source file, read once while it is unchanged: every event
 /// of a file looks at it. A long-lived process (an editor's macro server)
 /// sees a changed modification time or length and reads it again.
-fn source_text(file: &Path) -> Option<std::sync::Arc<str>> {
+fn source_text(file: &Path) -> Option<std::sync::Arc<Lines>> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
     /// The modification time and length a text was read at.
     type Stamp = (Option<std::time::SystemTime>, u64);
-    type Files = HashMap<std::path::PathBuf, (Stamp, Arc<str>)>;
+    type Files = HashMap<std::path::PathBuf, (Stamp, Arc<Lines>)>;
     static FILES: Mutex<Option<Files>> = Mutex::new(None);
     let meta = std::fs::metadata(file).ok()?;
     let stamp = (meta.modified().ok(), meta.len());
@@ -88,14 +115,18 @@ fn source_text(file: &Path) -> Option<std::sync::Arc<str>> {
     {
         return Some(Arc::clone(text));
     }
-    let text: Arc<str> = std::fs::read_to_string(file).ok()?.into();
+    let text = Arc::new(Lines::new(&std::fs::read_to_string(file).ok()?));
     files.insert(file.to_owned(), (stamp, Arc::clone(&text)));
     Some(text)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::derives_above;
+    use super::Lines;
+
+    fn derives_above(source: &str, line: usize, column: usize) -> Vec<&'static str> {
+        super::derives_above(&Lines::new(source), line, column)
+    }
 
     #[test]
     fn finds_a_derive_written_above_the_macro() {
