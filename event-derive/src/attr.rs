@@ -660,7 +660,13 @@ fn keyed_option<T: syn::parse::Parse>(
             } else {
                 "the path of a function"
             };
-            let fix = if syn::parse_str::<Path>(&written).is_ok() {
+            // A field's name is one identifier; a function's, a path.
+            let fits = if name == "from" {
+                syn::parse_str::<Ident>(&written).is_ok()
+            } else {
+                syn::parse_str::<Path>(&written).is_ok()
+            };
+            let fix = if fits {
                 format!("`{name} = {written}`")
             } else {
                 format!("`{example}`")

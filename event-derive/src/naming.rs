@@ -299,7 +299,7 @@ fn is_predicate(words: &[&str], i: usize) -> bool {
             || is_one_of(next, PARTICLES)
             || is_one_of(next, CONJUNCTIONS)
             || is_one_of(next, ADVERBS)
-            || is_one_of(next, STATES)
+            || is_state(words, i + 1)
             || form(next) != Form::None
     });
     match form(words[i]) {
@@ -321,12 +321,20 @@ fn opens_with_a_command(words: &[&str]) -> bool {
 }
 
 fn is_verb(word: &str) -> bool {
+    is_verb_alone(word)
+        || PARTICLE_VERBS
+            .iter()
+            .any(|(v, _)| v.eq_ignore_ascii_case(word))
+}
+
+/// A verb without its particle: the phrasal verbs whose first word is a
+/// noun on its own (`power off`, `scale out`, `clock in`) are not.
+fn is_verb_alone(word: &str) -> bool {
     let w = word.to_lowercase();
     custom_verbs().iter().any(|(v, _)| *v == w)
         || REGULAR_VERBS.contains(&w.as_str())
         || IRREGULAR_VERBS.iter().any(|(v, _)| *v == w)
         || COMPOUND_VERBS.iter().any(|(v, _)| *v == w)
-        || PARTICLE_VERBS.iter().any(|(v, _)| *v == w)
 }
 
 /// Whether `particle` goes with `verb` as one phrasal verb: `sign up`.
@@ -379,8 +387,8 @@ fn regular_participle(lower: &str) -> String {
 fn doubles_final_consonant(verb: &str) -> bool {
     const STRESSED_LAST: &[&str] = &[
         "cancel", "commit", "submit", "transfer", "fulfil", "refer", "enrol", "defer", "admit",
-        "control", "patrol", "label", "travel", "model", "permit", "transmit", "omit", "occur",
-        "prefer", "equip", "regret", "expel",
+        "control", "patrol", "label", "travel", "model", "level", "permit", "transmit", "omit",
+        "occur", "prefer", "equip", "regret", "expel",
     ];
     if STRESSED_LAST.contains(&verb) {
         return true;
@@ -486,10 +494,12 @@ fn rename(name: &str) -> Option<String> {
     }
     // `InvoiceOverdue`, `OrderReadyForPickup`: a state of the subject, not
     // an order given to it; no rename says what happened.
-    if names_a_state(&words) {
+    if state_of_subject(&words).is_some() {
         return None;
     }
-    if is_verb(first) && !(is_one_of(first, NOUNS_LIKE_VERBS) && is_one_of(last, HEAD_NOUNS)) {
+    // `PowerOffServer` powers a server off; `PowerOutage` is an outage.
+    let commands = is_verb_alone(first) || rest.first().is_some_and(|w| is_particle_of(first, w));
+    if commands && !(is_one_of(first, NOUNS_LIKE_VERBS) && is_one_of(last, HEAD_NOUNS)) {
         let participle = participle(first);
         let (particle, rest) = match rest.split_first() {
             Some((p, after)) if is_particle_of(first, p) => (Some(*p), after),
@@ -497,14 +507,14 @@ fn rename(name: &str) -> Option<String> {
         };
         // The participle goes before a preposition or a state:
         // `MarkInvoiceOverdue` -> `InvoiceMarkedOverdue`.
-        let at = rest
-            .iter()
-            .position(|w| is_one_of(w, PREPOSITIONS) || is_one_of(w, STATES))
+        let at = (0..rest.len())
+            .position(|i| is_one_of(rest[i], PREPOSITIONS) || is_state(rest, i))
             .unwrap_or(rest.len());
         let (object, tail) = rest.split_at(at);
         // `PutOnSale` has nothing to put before `Put`, and in
         // `OrderOutForDelivery` the order is the subject.
         if object.is_empty()
+            && particle.is_none()
             && (participle.eq_ignore_ascii_case(first) || is_one_of(first, SUBJECT_NOUNS))
         {
             return None;
@@ -581,24 +591,41 @@ fn fact_hint(stem: &str) -> String {
     }
 }
 
-/// Whether the name states a state of its subject: a noun, then an
-/// adjective of [`STATES`] (`InvoiceOverdue`, `StockLow`), rather than an
-/// order to put something in a state (`MarkOverdue`).
-fn names_a_state(words: &[&str]) -> bool {
-    let [first, second, ..] = words else {
-        return false;
-    };
-    is_one_of(second, STATES)
-        && (!is_verb(first)
-            || is_one_of(first, NOUNS_LIKE_VERBS)
-            || is_one_of(first, SUBJECT_NOUNS))
+/// Whether the word at `i` is an adjective of [`STATES`] in predicate
+/// position, where it says what its subject is: last (`InvoiceOverdue`) or
+/// before a preposition (`OrderReadyForPickup`); not before a noun it
+/// describes (`PendingOrder`, `LateFee`).
+fn is_state(words: &[&str], i: usize) -> bool {
+    words.get(i).is_some_and(|w| is_one_of(w, STATES))
+        && words
+            .get(i + 1)
+            .is_none_or(|next| is_one_of(next, PREPOSITIONS))
+}
+
+/// Where the name states a state of its subject: the index of the state
+/// word after a subject that opens with a noun (`InvoiceOverdue`,
+/// `OrderPaymentOverdue`), rather than an order to put something in a
+/// state (`MarkOverdue`).
+fn state_of_subject(words: &[&str]) -> Option<usize> {
+    let first = words.first()?;
+    let noun =
+        !is_verb(first) || is_one_of(first, NOUNS_LIKE_VERBS) || is_one_of(first, SUBJECT_NOUNS);
+    if !noun {
+        return None;
+    }
+    (1..words.len()).find(|&i| is_state(words, i))
 }
 
 /// For a name that states a state (`InvoiceOverdue`), the name of the change
 /// into it: `InvoiceBecameOverdue`.
 fn became(name: &str) -> Option<String> {
     let words = words(name);
-    names_a_state(&words).then(|| format!("{}Became{}", words[0], words[1..].concat()))
+    let at = state_of_subject(&words)?;
+    Some(format!(
+        "{}Became{}",
+        words[..at].concat(),
+        words[at..].concat()
+    ))
 }
 
 /// Checks a domain event's name. `allow_suffix` and `allow_tense` are the
