@@ -194,8 +194,8 @@ mod lexicon;
 use lexicon::{
     ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, COMPOUND_VERBS, CONJUNCTIONS, EED_PARTICIPLES,
     GENERIC, HEAD_NOUNS, IRREGULAR_VERBS, NOMINALIZATIONS, NOT_PARTICIPLES, NOUNS_LIKE_VERBS,
-    PARTICLE_VERBS, PARTICLES, PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST, STATES,
-    SUBJECT_NOUNS,
+    PARTICLE_VERBS, PARTICLES, PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST, STATE_CHANGES,
+    STATES, SUBJECT_NOUNS,
 };
 
 /// How a word reads as a participle.
@@ -617,14 +617,22 @@ fn state_of_subject(words: &[&str]) -> Option<usize> {
 }
 
 /// For a name that states a state (`InvoiceOverdue`), the name of the change
-/// into it: `InvoiceBecameOverdue`.
+/// into it: `InvoiceBecameOverdue`, `CartEmptied`, `StockRanLow`.
 fn became(name: &str) -> Option<String> {
     let words = words(name);
     let at = state_of_subject(&words)?;
+    let state = words[at].to_lowercase();
+    let change = STATE_CHANGES
+        .iter()
+        .find(|(adjective, _)| *adjective == state)
+        .map_or_else(
+            || format!("Became{}", words[at]),
+            |(_, change)| (*change).to_owned(),
+        );
     Some(format!(
-        "{}Became{}",
+        "{}{change}{}",
         words[..at].concat(),
-        words[at..].concat()
+        words[at + 1..].concat()
     ))
 }
 
@@ -967,6 +975,28 @@ mod tests {
             assert!(message.contains(&format!("like `{example}`")), "{message}");
             assert!(is_past_tense(example), "{example}");
         }
+    }
+
+    #[test]
+    fn every_change_into_a_state_passes_the_rule() {
+        for state in STATES {
+            let name = format!("Account{}", capitalize(state));
+            let Some(change) = became(&name) else {
+                panic!("{name}: no change");
+            };
+            assert!(is_past_tense(&change), "{name} -> {change}");
+        }
+        assert_eq!(became("CartEmpty").as_deref(), Some("CartEmptied"));
+        assert_eq!(became("StockLow").as_deref(), Some("StockRanLow"));
+        assert_eq!(
+            became("OrderReadyForPickup").as_deref(),
+            Some("OrderBecameReadyForPickup")
+        );
+        assert!(
+            STATE_CHANGES
+                .iter()
+                .all(|(state, _)| STATES.contains(state))
+        );
     }
 
     #[test]

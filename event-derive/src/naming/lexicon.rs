@@ -611,6 +611,21 @@ pub const STATES: &[&str] = &[
     "valid",
 ];
 
+/// The change into a state of [`STATES`] where English has a word for it:
+/// `CartEmpty` -> `CartEmptied`, `StockLow` -> `StockRanLow`. The others
+/// are `Became` and the state: `InvoiceBecameOverdue`.
+pub const STATE_CHANGES: &[(&str, &str)] = &[
+    ("active", "Activated"),
+    ("empty", "Emptied"),
+    ("full", "Filled"),
+    ("idle", "WentIdle"),
+    ("inactive", "Deactivated"),
+    ("invalid", "Invalidated"),
+    ("live", "WentLive"),
+    ("low", "RanLow"),
+    ("valid", "Validated"),
+];
+
 /// Particles of phrasal verbs, after the verb: `SignUp`, `CheckOut`.
 pub const PARTICLES: &[&str] = &[
     "away", "back", "down", "in", "off", "on", "out", "over", "up",
