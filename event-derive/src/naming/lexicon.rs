@@ -608,12 +608,14 @@ pub const STATES: &[&str] = &[
     "stale",
     "unavailable",
     "unhealthy",
+    "upcoming",
     "valid",
 ];
 
 /// The change into a state of [`STATES`] where English has a word for it:
 /// `CartEmpty` -> `CartEmptied`, `StockLow` -> `StockRanLow`. The others
-/// are `Became` and the state: `InvoiceBecameOverdue`.
+/// are `Became` and the state: `InvoiceBecameOverdue`; none for a state
+/// nothing changes into (`upcoming`).
 pub const STATE_CHANGES: &[(&str, &str)] = &[
     ("active", "Activated"),
     ("empty", "Emptied"),
@@ -623,7 +625,14 @@ pub const STATE_CHANGES: &[(&str, &str)] = &[
     ("invalid", "Invalidated"),
     ("live", "WentLive"),
     ("low", "RanLow"),
+    ("upcoming", ""),
     ("valid", "Validated"),
+];
+
+/// Modal verbs: a name with one foretells or allows (`TrialWillEnd`,
+/// `OrderCanShip`) rather than records a fact.
+pub const MODALS: &[&str] = &[
+    "can", "could", "may", "might", "must", "shall", "should", "will", "would",
 ];
 
 /// Particles of phrasal verbs, after the verb: `SignUp`, `CheckOut`.
