@@ -195,7 +195,7 @@ use lexicon::{
     ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, COMPOUND_VERBS, CONJUNCTIONS, EED_PARTICIPLES,
     GENERIC, HEAD_NOUNS, IRREGULAR_VERBS, MODALS, NOMINALIZATIONS, NOT_PARTICIPLES,
     NOUNS_LIKE_VERBS, PARTICLE_VERBS, PARTICLES, PREFIXES, PREPOSITIONS, REGULAR_VERBS,
-    SIMPLE_PAST, STATE_CHANGES, STATES, SUBJECT_NOUNS,
+    SIMPLE_PAST, STATE_CHANGES, STATES, SUBJECT_NOUNS, TRANSACTING_VERBS, TRANSACTIONS,
 };
 
 /// How a word reads as a participle.
@@ -490,9 +490,11 @@ fn rename(name: &str) -> Option<String> {
     let from_last = participle_of_last(last)
         .filter(|_| !after_preposition)
         .map(|p| format!("{}{p}", init.concat()));
-    // `OrderShipment` is about an order; `OrderPizza` orders a pizza.
+    // `OrderShipment` is about an order; `OrderPizza` orders a pizza, and
+    // `IssueRefund` issues a refund.
     if is_one_of(first, SUBJECT_NOUNS)
         && !rest.first().is_some_and(|w| is_particle_of(first, w))
+        && !(is_one_of(first, TRANSACTING_VERBS) && is_one_of(last, TRANSACTIONS))
         && from_last.is_some()
     {
         return from_last;
