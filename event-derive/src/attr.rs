@@ -260,7 +260,7 @@ impl MacroArgs {
                 let rules = kind.opt_outs();
                 return Err(meta.error(format_args!(
                     "`allow` lists the rules this event opts out of in parentheses, like `allow({})`; `#[{}]` has {}",
-                    rules[0],
+                    rules.first().copied().unwrap_or_default(),
                     kind.macro_name(),
                     backticked(rules)
                 )));
