@@ -6,7 +6,7 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, Lit, LitStr, Path, Token};
 
-use crate::errors::{Errors, suggestion};
+use crate::errors::{Errors, backticked, suggestion};
 
 /// Which macro is expanding.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -92,15 +92,6 @@ impl Kind {
             Kind::Integration | Kind::Notification => &["missing_suffix"],
         }
     }
-}
-
-/// `a`, `b`, `c`: each in backticks, separated by commas.
-fn backticked(words: &[&str]) -> String {
-    words
-        .iter()
-        .map(|word| format!("`{word}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// A version number.
@@ -655,16 +646,17 @@ fn keyed_option<T: syn::parse::Parse>(
         // serde writes `with = "module"`; here the value is a name or path.
         if let Ok(text) = value.fork().parse::<syn::LitStr>() {
             let written = text.value();
-            let what = if name == "from" {
-                "the name of the source's field"
-            } else {
-                "the path of a function"
-            };
             // A field's name is one identifier; a function's, a path.
-            let fits = if name == "from" {
-                syn::parse_str::<Ident>(&written).is_ok()
+            let (what, fits) = if name == "from" {
+                (
+                    "the name of the source's field",
+                    syn::parse_str::<Ident>(&written).is_ok(),
+                )
             } else {
-                syn::parse_str::<Path>(&written).is_ok()
+                (
+                    "the path of a function",
+                    syn::parse_str::<Path>(&written).is_ok(),
+                )
             };
             let fix = if fits {
                 format!("`{name} = {written}`")

@@ -48,6 +48,15 @@ pub fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
         .map(|(_, c)| c)
 }
 
+/// `a`, `b`, `c`: each in backticks, separated by commas.
+pub fn backticked(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|word| format!("`{word}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// ` (did you mean `pii`?)`, or nothing.
 pub fn suggestion(word: &str, candidates: &[&str]) -> String {
     did_you_mean(word, candidates).map_or_else(String::new, |c| format!("did you mean `{c}`? "))

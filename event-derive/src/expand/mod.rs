@@ -81,11 +81,7 @@ pub fn event(
     let mut input = Input::from_syn(kind, args, &item, &mut errors);
     let above = order::derives_above_call_site(source_file.as_deref());
     if !above.is_empty() {
-        let list = above
-            .iter()
-            .map(|d| format!("`{d}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = crate::errors::backticked(&above);
         errors.at(
             Span::call_site(),
             format_args!(
