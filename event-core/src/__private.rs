@@ -6,7 +6,6 @@ use core::marker::PhantomData;
 pub use inventory;
 pub use schemars;
 pub use serde;
-pub use serde_json;
 
 pub use crate::registry::EventDescriptor;
 pub use event_derive::__link_package_library;

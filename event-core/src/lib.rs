@@ -71,6 +71,10 @@ pub use serde;
 /// ```
 pub use schemars;
 
+/// The serde_json of event-core's public API: the `Value` of a schema or a
+/// payload, and the errors of decoding.
+pub use serde_json;
+
 // Model.
 pub use model::registry;
 
