@@ -110,8 +110,8 @@ pub enum FieldSource<'a> {
     With(&'a Path),
     /// `context`: the generated context type.
     Context,
-    /// `default` or `default = expr`.
-    Default(Option<&'a proc_macro2::TokenStream>),
+    /// `default` (at the key's span) or `default = expr`.
+    Default(proc_macro2::Span, Option<&'a proc_macro2::TokenStream>),
 }
 
 impl<'a> Field<'a> {
@@ -145,7 +145,7 @@ impl<'a> Field<'a> {
             return FieldSource::Context;
         }
         if let Some(default) = &a.default {
-            return FieldSource::Default(default.value.as_ref());
+            return FieldSource::Default(default.key.span(), default.value.as_ref());
         }
         FieldSource::Field(self.ident)
     }

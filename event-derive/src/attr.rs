@@ -425,6 +425,11 @@ fn parse_version(meta: &ParseNestedMeta) -> syn::Result<Version> {
             lit.span(),
             "versions count from 1: write `version = 1`",
         )),
+        // Digits alone that do not fit: a version is a `u32`.
+        Err(_) if lit.base10_digits().bytes().all(|b| b.is_ascii_digit()) => Err(syn::Error::new(
+            lit.span(),
+            format_args!("the version is too large: versions go up to {}", u32::MAX),
+        )),
         Err(_) => Err(syn::Error::new(lit.span(), hint)),
         Ok(value) => Ok(Version { value }),
     }

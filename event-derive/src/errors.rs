@@ -46,6 +46,27 @@ pub fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
         .filter(|&(d, c)| d <= (c.chars().count().max(lower.chars().count()) / 3).max(1))
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c)
+        .or_else(|| part_of_one(&lower, candidates))
+}
+
+/// The one candidate that `word` is a part of, counted in whole words of
+/// its snake case: `tense` and `past_tense` for `non_past_tense`, `base`
+/// for `schema_base`. None when several candidates have the part.
+fn part_of_one<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    let word = word.replace(['-', ' '], "_");
+    let word = word.trim_matches('_');
+    if word.is_empty() {
+        return None;
+    }
+    let mut found = candidates.iter().filter(|c| {
+        let c = c.to_lowercase();
+        c != word
+            && (c.starts_with(&format!("{word}_"))
+                || c.ends_with(&format!("_{word}"))
+                || c.contains(&format!("_{word}_")))
+    });
+    let first = found.next()?;
+    found.next().is_none().then_some(*first)
 }
 
 /// `a`, `b`, `c`: each in backticks, separated by commas.
@@ -106,5 +127,19 @@ mod tests {
             did_you_mean("ProductPutOnSal", &sources),
             Some("ProductPutOnSale")
         );
+    }
+
+    #[test]
+    fn a_part_of_one_key_finds_it() {
+        let rules = ["non_past_tense", "generic_name", "reserved_suffix"];
+        assert_eq!(did_you_mean("tense", &rules), Some("non_past_tense"));
+        assert_eq!(did_you_mean("past_tense", &rules), Some("non_past_tense"));
+        assert_eq!(did_you_mean("suffix", &rules), Some("reserved_suffix"));
+        assert_eq!(did_you_mean("Generic", &rules), Some("generic_name"));
+        let keys = ["version", "maps_from", "upcast_from", "schema_base", "name"];
+        assert_eq!(did_you_mean("base", &keys), Some("schema_base"));
+        // A part of two keys is no hint.
+        assert_eq!(did_you_mean("from", &keys), None);
+        assert_eq!(did_you_mean("_", &keys), None);
     }
 }

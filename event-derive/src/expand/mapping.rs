@@ -352,8 +352,11 @@ fn mapping(
                     respan(quote!(#function(source)), last_segment_span(function))
                 }
                 FieldSource::Context => quote!(context.#name),
-                FieldSource::Default(None) => quote!(::core::default::Default::default()),
-                FieldSource::Default(Some(expr)) => {
+                // At `default`, where a type without `Default` is reported.
+                FieldSource::Default(span, None) => {
+                    quote_spanned!(span=> ::core::default::Default::default())
+                }
+                FieldSource::Default(_, Some(expr)) => {
                     let span = expr
                         .clone()
                         .into_iter()
