@@ -147,9 +147,19 @@ impl MacroArgs {
         let mut args = MacroArgs::default();
         for argument in split_at_commas(tokens) {
             let key = argument_key(&argument);
-            let parser = syn::meta::parser(|meta| args.parse_one(kind, &meta));
-            if let Err(e) = parser.parse2(argument) {
+            // Only the version takes a number: `v = 2` or a bare `2` was
+            // meant for it, and no second error says it is missing.
+            if takes_a_number(&argument) {
+                args.failed.push("version".to_owned());
+            }
+            if let Some(e) = misshapen_argument(kind, &argument) {
                 errors.push(e);
+                args.failed.extend(key);
+                continue;
+            }
+            let parser = syn::meta::parser(|meta| args.parse_one(kind, &meta));
+            if let Err(e) = parser.parse2(argument.clone()) {
+                errors.push(ended_early(e, &argument));
                 // `verison = 2` stands for `version`: no second error about
                 // a missing version.
                 let meant = key
@@ -456,6 +466,177 @@ fn split_at_commas(tokens: TokenStream) -> Vec<TokenStream> {
 }
 
 /// The key an argument starts with: `version` of `version = 2`.
+/// syn's "unexpected end of input" points at the whole attribute: put it
+/// at the argument's last token, and say which argument stops short
+/// (`maps_from = catalog::`).
+fn ended_early(error: syn::Error, argument: &TokenStream) -> syn::Error {
+    let message = error.to_string();
+    let Some(detail) = message.strip_prefix("unexpected end of input") else {
+        return error;
+    };
+    let Some(last) = argument.clone().into_iter().last() else {
+        return error;
+    };
+    let expected = match detail.trim_start_matches([',', ' ']) {
+        "expected identifier" => "a name",
+        "expected token tree" => "a value",
+        _ => "more",
+    };
+    let written = argument
+        .to_string()
+        .replace(" :: ", "::")
+        .replace(" ::", "::");
+    let text = format!("`{written}` stops short: {expected} is expected after it");
+    syn::Error::new(last.span(), text)
+}
+
+/// Whether an argument's value (or the argument itself) is an integer.
+fn takes_a_number(argument: &TokenStream) -> bool {
+    let trees: Vec<_> = argument.clone().into_iter().collect();
+    let value = match trees.as_slice() {
+        [value] => value,
+        [_, proc_macro2::TokenTree::Punct(p), value] if matches!(p.as_char(), '=' | ':') => value,
+        [_, proc_macro2::TokenTree::Group(g)] => {
+            return g.stream().into_iter().count() == 1
+                && syn::parse2::<syn::LitInt>(g.stream()).is_ok();
+        }
+        _ => return false,
+    };
+    syn::parse2::<syn::LitInt>(value.clone().into()).is_ok()
+}
+
+/// An argument written in a shape the macros do not take, with the shape
+/// they do: `version: 2` and `version(2)` for `version = 2`, and a bare
+/// value without its key.
+fn misshapen_argument(kind: Kind, argument: &TokenStream) -> Option<syn::Error> {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = argument.clone().into_iter().collect();
+    let macro_name = kind.macro_name();
+    match trees.as_slice() {
+        // #[integration_event(2)] or #[integration_event("catalog.product.updated")]
+        [TokenTree::Literal(lit)] => {
+            let fix = match syn::parse2::<Lit>(TokenTree::Literal(lit.clone()).into()) {
+                Ok(Lit::Int(_)) => format!("write `version = {lit}`"),
+                Ok(Lit::Str(_)) => format!("write `name = {lit}` for the type name"),
+                _ => format!("`#[{macro_name}]` takes {}", kind.arguments()),
+            };
+            Some(syn::Error::new(
+                lit.span(),
+                format_args!("the arguments are named: {fix}"),
+            ))
+        }
+        // #[integration_event(version: 2)]
+        [TokenTree::Ident(key), TokenTree::Punct(colon), rest @ ..]
+            if colon.as_char() == ':'
+                && !rest.is_empty()
+                && kind.keys().contains(&key.to_string().as_str()) =>
+        {
+            let value: TokenStream = rest.iter().cloned().collect();
+            Some(syn::Error::new(
+                colon.span(),
+                format_args!("an argument takes its value after `=`: write `{key} = {value}`"),
+            ))
+        }
+        // #[integration_event(version(2))]; `allow(..)` is a list.
+        [TokenTree::Ident(key), TokenTree::Group(group)]
+            if group.delimiter() == proc_macro2::Delimiter::Parenthesis
+                && key != "allow"
+                && kind.keys().contains(&key.to_string().as_str()) =>
+        {
+            let inner = group.stream();
+            let value = if key == "maps_from"
+                && inner
+                    .clone()
+                    .into_iter()
+                    .any(|t| matches!(&t, TokenTree::Punct(p) if p.as_char() == ','))
+            {
+                format!("[{inner}]")
+            } else {
+                inner.to_string()
+            };
+            Some(syn::Error::new(
+                group.span(),
+                format_args!("an argument takes its value after `=`: write `{key} = {value}`"),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A field option written in a shape `#[event(..)]` does not take:
+/// `from: field` for `from = field`, `from(field)` for `from = field` (the
+/// parentheses name a source event), and `from = a::b` (a field is a name).
+fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = option.clone().into_iter().collect();
+    let (TokenTree::Ident(key), rest) = trees.split_first()? else {
+        return None;
+    };
+    let key_text = key.to_string();
+    if !FIELD_KEYS.contains(&key_text.as_str()) {
+        return None;
+    }
+    let text = |tokens: &[TokenTree]| {
+        tokens
+            .iter()
+            .cloned()
+            .collect::<TokenStream>()
+            .to_string()
+            .replace(" :: ", "::")
+            .replace(" ::", "::")
+    };
+    match rest {
+        // #[event(from: sale_price_cents)], #[event(pii: true)]
+        [TokenTree::Punct(colon), value @ ..] if colon.as_char() == ':' && !value.is_empty() => {
+            let fix = if matches!(key_text.as_str(), "pii" | "secret" | "context") {
+                format!("`{key}` takes no value: write `{key}` alone")
+            } else {
+                format!(
+                    "an option takes its value after `=`: write `{key} = {}`",
+                    text(value)
+                )
+            };
+            Some(syn::Error::new(colon.span(), fix))
+        }
+        // #[event(from(sale_price_cents))]
+        [TokenTree::Group(group)]
+            if group.delimiter() == proc_macro2::Delimiter::Parenthesis
+                && matches!(key_text.as_str(), "from" | "with") =>
+        {
+            let inner = group.stream().to_string();
+            let what = if key_text == "from" {
+                "field"
+            } else {
+                "function"
+            };
+            Some(syn::Error::new(
+                group.span(),
+                format_args!(
+                    "`{key}(..)` names a source event, as in `{key}(Source) = {what}`; for the {what} write `{key} = {inner}`"
+                ),
+            ))
+        }
+        // #[event(from = catalog::sale_price_cents)]
+        [TokenTree::Punct(eq), value @ ..]
+            if eq.as_char() == '='
+                && key_text == "from"
+                && value.len() > 1
+                && value
+                    .iter()
+                    .any(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ':')) =>
+        {
+            Some(syn::Error::new(
+                value[0].span(),
+                format_args!(
+                    "`from` names a field of the source by its name alone, like `from = sale_price_cents`, not `{}`",
+                    text(value)
+                ),
+            ))
+        }
+        _ => None,
+    }
+}
+
 fn argument_key(tokens: &TokenStream) -> Option<String> {
     match tokens.clone().into_iter().next() {
         Some(proc_macro2::TokenTree::Ident(ident)) => Some(ident.to_string()),
@@ -574,10 +755,15 @@ impl FieldAttrs {
                 continue;
             }
             for option in split_at_commas(list.tokens.clone()) {
-                let parser = syn::meta::parser(|meta| out.parse_one(&meta));
-                if let Err(e) = parser.parse2(option) {
+                if let Some(e) = misshapen_option(&option) {
                     out.broken = true;
                     errors.push(e);
+                    continue;
+                }
+                let parser = syn::meta::parser(|meta| out.parse_one(&meta));
+                if let Err(e) = parser.parse2(option.clone()) {
+                    out.broken = true;
+                    errors.push(ended_early(e, &option));
                 }
             }
         }

@@ -245,6 +245,10 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
         let a = &field.attrs;
         let name = field.ident;
         if sources.is_empty() {
+            // A `maps_from` that did not parse has had its error.
+            if input.args.failed.iter().any(|k| k == "maps_from") {
+                continue;
+            }
             for key in &a.mapping_keys {
                 let fix = if input.kind == Kind::Domain {
                     "a domain event maps from no other event".to_owned()

@@ -1,0 +1,17 @@
+use event_core::prelude::*;
+
+/// The source.
+#[domain_event]
+pub struct ProductPutOnSale {
+    pub product_id: String,
+    pub sale_price_cents: u64,
+}
+
+#[integration_event(version = 2, maps_from = ProductPutOnSale)]
+pub struct ProductUpdatedIntegrationEvent {
+    pub product_id: String,
+    #[event(from = ProductPutOnSale::sale_price_cents)]
+    pub price_cents: u64,
+}
+
+fn main() {}
