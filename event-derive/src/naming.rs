@@ -26,6 +26,30 @@ pub fn words(name: &str) -> Vec<&str> {
     words
 }
 
+/// The words of a name as the naming rules read them: [`words`], with each
+/// noun of [`NOUN_COMPOUNDS`] one word (`PullRequest`, `Synchronize`).
+fn terms(name: &str) -> Vec<&str> {
+    let words = words(name);
+    let offset = |w: &str| w.as_ptr() as usize - name.as_ptr() as usize;
+    let mut out = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let compound = words.get(i + 1).filter(|next| {
+            NOUN_COMPOUNDS
+                .iter()
+                .any(|(a, b)| words[i].eq_ignore_ascii_case(a) && next.eq_ignore_ascii_case(b))
+        });
+        if let Some(next) = compound {
+            out.push(&name[offset(words[i])..offset(next) + next.len()]);
+            i += 2;
+        } else {
+            out.push(words[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// The dotted lower-case form of a PascalCase name: `ProductPutOnSale` ->
 /// `product.put.on.sale`.
 pub fn dotted(name: &str) -> String {
@@ -192,10 +216,11 @@ pub fn with_suffix(name: &str, suffix: &str) -> String {
 mod lexicon;
 
 use lexicon::{
-    ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, COMPOUND_VERBS, CONJUNCTIONS, EED_PARTICIPLES,
-    GENERIC, HEAD_NOUNS, IRREGULAR_VERBS, MODALS, NOMINALIZATIONS, NOT_PARTICIPLES,
-    NOUNS_LIKE_VERBS, PARTICLE_VERBS, PARTICLES, PREFIXES, PREPOSITIONS, REGULAR_VERBS,
-    SIMPLE_PAST, STATE_CHANGES, STATES, SUBJECT_NOUNS, TRANSACTING_VERBS, TRANSACTIONS,
+    ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, COMPOUND_VERBS, CONJUNCTIONS, DESCRIBING,
+    EED_PARTICIPLES, GENERIC, HEAD_NOUNS, IRREGULAR_VERBS, LEADING_ADVERBS, MODALS,
+    NOMINALIZATIONS, NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS, PARTICLE_VERBS, PARTICLES,
+    PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST, STATE_CHANGES, STATES, SUBJECT_NOUNS,
+    TRANSACTING_VERBS, TRANSACTIONS,
 };
 
 /// How a word reads as a participle.
@@ -261,6 +286,9 @@ fn form(word: &str) -> Form {
     if custom_verbs().iter().any(|(v, p)| p == w && v != p) {
         return Form::Participle;
     }
+    if NOT_PARTICIPLES.contains(&w) {
+        return Form::None;
+    }
     if AMBIGUOUS_PARTICIPLES.contains(&w) {
         return Form::Ambiguous;
     }
@@ -302,17 +330,28 @@ fn is_predicate(words: &[&str], i: usize) -> bool {
             || is_state(words, i + 1)
             || form(next) != Form::None
     });
-    // `StatusChangedToPaid`: what the status changed to, not what happened.
-    if i >= 2 && is_one_of(words[i - 1], PREPOSITIONS) && form(words[i - 2]) != Form::None {
+    // `StatusChangedToPaid`, `StatusChangedToStockConfirmed`: what the
+    // status changed to, not what happened.
+    let complement = (1..i).any(|p| {
+        is_one_of(words[p], PREPOSITIONS)
+            && form(words[p - 1]) != Form::None
+            && words[p + 1..i].iter().all(|w| {
+                form(w) == Form::None && !is_one_of(w, PREPOSITIONS) && !is_one_of(w, CONJUNCTIONS)
+            })
+    });
+    if complement {
         return false;
     }
+    // `AlreadyMountedVolume`: an adverb is no subject, so `Mounted`
+    // describes the volume.
+    let subject = words[..i].iter().any(|w| !is_one_of(w, LEADING_ADVERBS));
     match form(words[i]) {
         Form::None => false,
-        Form::Participle => i > 0 || next_links,
+        Form::Participle => subject || next_links,
         // `LimitSet`, `ProductPutOnSale`; but in `PlaceBid` the verb comes
         // first and `Bid` is its object.
-        Form::SameAsBase => i > 0 && !opens_with_a_command(words),
-        Form::Ambiguous => i > 0 && next_links,
+        Form::SameAsBase => subject && !opens_with_a_command(words),
+        Form::Ambiguous => subject && next_links,
     }
 }
 
@@ -339,6 +378,19 @@ fn is_verb_alone(word: &str) -> bool {
         || REGULAR_VERBS.contains(&w.as_str())
         || IRREGULAR_VERBS.iter().any(|(v, _)| *v == w)
         || COMPOUND_VERBS.iter().any(|(v, _)| *v == w)
+        || undoing(&w).is_some_and(|(_, verb)| {
+            REGULAR_VERBS.contains(&verb) || IRREGULAR_VERBS.iter().any(|(v, _)| *v == verb)
+        })
+}
+
+/// A verb of [`REGULAR_VERBS`] or [`IRREGULAR_VERBS`] after `un` or `re`,
+/// split: `unarchive` -> (`un`, `archive`), `resend` -> (`re`, `send`).
+fn undoing(word: &str) -> Option<(&'static str, &str)> {
+    ["un", "re"].into_iter().find_map(|prefix| {
+        word.strip_prefix(prefix)
+            .filter(|verb| verb.len() > 2)
+            .map(|verb| (prefix, verb))
+    })
 }
 
 /// Whether `particle` goes with `verb` as one phrasal verb: `sign up`.
@@ -360,8 +412,24 @@ pub fn participle(verb: &str) -> String {
     if let Some((_, p)) = custom_verbs().iter().find(|(v, _)| *v == lower) {
         return capitalize(p);
     }
-    let participle = if let Some((_, p)) = IRREGULAR_VERBS.iter().find(|(v, _)| *v == lower) {
-        (*p).to_owned()
+    let irregular = |verb: &str| {
+        IRREGULAR_VERBS
+            .iter()
+            .find(|(v, _)| *v == verb)
+            .map(|(_, p)| *p)
+    };
+    let participle = if let Some(p) = irregular(&lower) {
+        p.to_owned()
+    } else if let Some((prefix, p)) =
+        undoing(&lower).and_then(|(prefix, verb)| irregular(verb).map(|p| (prefix, p)))
+    {
+        // `resend` -> `resent`.
+        format!("{prefix}{p}")
+    } else if let Some((prefix, verb)) =
+        undoing(&lower).filter(|(_, verb)| REGULAR_VERBS.contains(verb))
+    {
+        // `unskip` -> `unskipped`, spelled as `skip` is.
+        format!("{prefix}{}", regular_participle(verb))
     } else {
         regular_participle(&lower)
     };
@@ -425,6 +493,24 @@ fn capitalize(word: &str) -> String {
 /// (`OrderShipment`), a gerund (`PaymentProcessing`) or a third-person verb
 /// (`PriceChanges`). Nouns that merely look like verbs (`Book`, `Order`)
 /// give none.
+/// The verb of a word in `-ing`: `shipping` -> `ship`, `deleting` ->
+/// `delete`, `canceling` -> `cancel`.
+fn verb_of_gerund(word: &str) -> Option<String> {
+    let w = word.to_lowercase();
+    let stem = w.strip_suffix("ing")?;
+    let undoubled = stem
+        .len()
+        .checked_sub(1)
+        .filter(|&n| n > 0 && stem.as_bytes()[n] == stem.as_bytes()[n - 1])
+        .map(|n| &stem[..n]);
+    let candidates = [
+        Some(stem.to_owned()),
+        Some(format!("{stem}e")),
+        undoubled.map(str::to_owned),
+    ];
+    candidates.into_iter().flatten().find(|v| is_verb(v))
+}
+
 fn participle_of_last(word: &str) -> Option<String> {
     let w = word.to_lowercase();
     if let Some((_, p)) = NOMINALIZATIONS.iter().find(|(n, _)| *n == w) {
@@ -442,20 +528,14 @@ fn participle_of_last(word: &str) -> Option<String> {
     if is_verb(&w) && !IRREGULAR_VERBS.iter().any(|(v, _)| *v == w) {
         return Some(participle(&w));
     }
-    if let Some(stem) = w.strip_suffix("ing") {
-        let undoubled = stem
-            .len()
-            .checked_sub(1)
-            .filter(|&n| n > 0 && stem.as_bytes()[n] == stem.as_bytes()[n - 1])
-            .map(|n| &stem[..n]);
-        let candidates = [
-            Some(stem.to_owned()),
-            Some(format!("{stem}e")),
-            undoubled.map(str::to_owned),
-        ];
-        if let Some(verb) = candidates.into_iter().flatten().find(|v| is_verb(v)) {
-            return Some(participle(&verb));
-        }
+    if let Some(verb) = verb_of_gerund(&w) {
+        let participle = participle(&verb);
+        // `JobCanceling` keeps its single `l`: `JobCanceled`.
+        let single_l = w.ends_with("ling") && !w.ends_with("lling");
+        return Some(match participle.strip_suffix("lled") {
+            Some(stem) if single_l => format!("{stem}led"),
+            _ => participle,
+        });
     }
     if let Some(stem) = w.strip_suffix('s')
         && is_verb(stem)
@@ -478,18 +558,35 @@ pub fn past_tense_suggestion(name: &str) -> Option<String> {
 
 /// The rename of [`past_tense_suggestion`], unchecked.
 fn rename(name: &str) -> Option<String> {
-    let words = words(name);
+    let words = terms(name);
     let (first, rest) = words.split_first()?;
     // `TrialWillEnd` foretells; no rename makes it a fact.
     if rest.is_empty() || words.iter().any(|w| is_one_of(w, MODALS)) {
         return None;
     }
     let (last, init) = words.split_last()?;
-    // Not after a preposition: `OrderOutForDelivery` is a state.
-    let after_preposition = init.last().is_some_and(|w| is_one_of(w, PREPOSITIONS));
+    // Not after a preposition: `OrderOutForDelivery` is a state; nor after
+    // a state before it: a `PurchasePendingChange` is a change that is
+    // pending, not a purchase that changed.
+    let after_preposition = init.last().is_some_and(|w| {
+        is_one_of(w, PREPOSITIONS) || is_one_of(w, STATES) || is_one_of(w, DESCRIBING)
+    });
     let from_last = participle_of_last(last)
         .filter(|_| !after_preposition)
         .map(|p| format!("{}{p}", init.concat()));
+    // `SuccessfulRescale` -> `RescaleSucceeded`.
+    if first.eq_ignore_ascii_case("successful") {
+        return Some(format!("{}Succeeded", rest.concat()));
+    }
+    // `PayoutExpire`: the payout expires; `CheckoutCart` checks a cart out.
+    if COMPOUND_VERBS
+        .iter()
+        .any(|(v, _)| first.eq_ignore_ascii_case(v))
+        && is_verb_alone(last)
+        && from_last.is_some()
+    {
+        return from_last;
+    }
     // `OrderShipment` is about an order; `OrderPizza` orders a pizza, and
     // `IssueRefund` issues a refund.
     if is_one_of(first, SUBJECT_NOUNS)
@@ -507,11 +604,20 @@ fn rename(name: &str) -> Option<String> {
     // `PowerOffServer` powers a server off; `PowerOutage` is an outage.
     let commands = is_verb_alone(first) || rest.first().is_some_and(|w| is_particle_of(first, w));
     if commands && !(is_one_of(first, NOUNS_LIKE_VERBS) && is_one_of(last, HEAD_NOUNS)) {
-        let participle = participle(first);
-        let (particle, rest) = match rest.split_first() {
+        let mut participle = participle(first);
+        let (particle, mut rest) = match rest.split_first() {
             Some((p, after)) if is_particle_of(first, p) => (Some(*p), after),
             _ => (None, rest),
         };
+        // `CancelOrRefund` -> `CancelledOrRefunded`.
+        if particle.is_none()
+            && let [conjunction, second, after @ ..] = rest
+            && is_one_of(conjunction, CONJUNCTIONS)
+            && is_verb_alone(second)
+        {
+            participle = format!("{participle}{conjunction}{}", self::participle(second));
+            rest = after;
+        }
         // The participle goes before a preposition or a state:
         // `MarkInvoiceOverdue` -> `InvoiceMarkedOverdue`.
         let at = (0..rest.len())
@@ -535,6 +641,21 @@ fn rename(name: &str) -> Option<String> {
     // `ApprovedLoan`: the participle describes the loan.
     if form(first) == Form::Participle {
         return Some(format!("{}{first}", rest.concat()));
+    }
+    // `UserAddToTeam` -> `UserAddedToTeam`: a subject, its verb, and the
+    // phrase after it.
+    let verb_before_preposition = (1..words.len() - 1).find(|&k| {
+        is_verb_alone(words[k])
+            && form(words[k]) == Form::None
+            && is_one_of(words[k + 1], PREPOSITIONS)
+    });
+    if let Some(k) = verb_before_preposition {
+        return Some(format!(
+            "{}{}{}",
+            words[..k].concat(),
+            participle(words[k]),
+            words[k + 1..].concat()
+        ));
     }
     from_last
 }
@@ -626,7 +747,7 @@ fn state_of_subject(words: &[&str]) -> Option<usize> {
 /// For a name that states a state (`InvoiceOverdue`), the name of the change
 /// into it: `InvoiceBecameOverdue`, `CartEmptied`, `StockRanLow`.
 fn became(name: &str) -> Option<String> {
-    let words = words(name);
+    let words = terms(name);
     let at = state_of_subject(&words)?;
     let state = words[at].to_lowercase();
     let change = STATE_CHANGES
@@ -679,7 +800,7 @@ pub fn check_domain(name: &str, allow_suffix: bool, allow_tense: bool) -> Vec<Do
 /// Whether the name states a fact: some word is a past participle in
 /// predicate position (see [`is_predicate`]).
 pub fn is_past_tense(name: &str) -> bool {
-    let words = words(name);
+    let words = terms(name);
     (0..words.len()).any(|i| is_predicate(&words, i))
 }
 
@@ -703,7 +824,7 @@ fn predicate_participles<'n>(words: &[&'n str]) -> Vec<&'n str> {
 /// changed (`ProductUpdated`, `SavedSearchUpdated` -> `Updated`); `None` for
 /// a name that says what happened.
 pub fn generic_participle(name: &str) -> Option<&str> {
-    let words = words(name);
+    let words = terms(name);
     let predicate = predicate_participles(&words);
     let all_generic = !predicate.is_empty() && predicate.iter().all(|w| is_one_of(w, GENERIC));
     all_generic.then(|| predicate[0])
@@ -713,7 +834,7 @@ pub fn generic_participle(name: &str) -> Option<&str> {
 /// "`ProductUpdated` says only that a product was updated, ...".
 pub fn generic_warning(name: &str) -> Option<String> {
     let word = generic_participle(name)?;
-    let words = words(name);
+    let words = terms(name);
     let at = words.iter().position(|w| *w == word).unwrap_or(0);
     let subject_words = &words[..at];
     let subject = subject_words

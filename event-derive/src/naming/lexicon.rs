@@ -199,6 +199,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "add",
     "adjust",
     "admit",
+    "advance",
     "agree",
     "allocate",
     "allow",
@@ -282,6 +283,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "deposit",
     "dequeue",
     "describe",
+    "destroy",
     "detach",
     "detect",
     "disable",
@@ -292,6 +294,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "dismiss",
     "dispatch",
     "dispense",
+    "dispose",
     "dispute",
     "downgrade",
     "download",
@@ -368,6 +371,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "mention",
     "merge",
     "migrate",
+    "mismatch",
     "moderate",
     "modify",
     "move",
@@ -499,6 +503,8 @@ pub const REGULAR_VERBS: &[&str] = &[
     "suspend",
     "swap",
     "sync",
+    "synchronise",
+    "synchronize",
     "tag",
     "terminate",
     "throttle",
@@ -590,6 +596,7 @@ pub const NOMINALIZATIONS: &[(&str, &str)] = &[
     ("delivery", "delivered"),
     ("departure", "departed"),
     ("deployment", "deployed"),
+    ("deregistration", "deregistered"),
     ("discovery", "discovered"),
     ("dismissal", "dismissed"),
     ("enrollment", "enrolled"),
@@ -617,6 +624,7 @@ pub const NOMINALIZATIONS: &[(&str, &str)] = &[
     ("placement", "placed"),
     ("publication", "published"),
     ("receipt", "received"),
+    ("recommendation", "recommended"),
     ("reduction", "reduced"),
     ("referral", "referred"),
     ("refusal", "refused"),
@@ -637,6 +645,8 @@ pub const NOMINALIZATIONS: &[(&str, &str)] = &[
     ("shipment", "shipped"),
     ("submission", "submitted"),
     ("subscription", "subscribed"),
+    ("success", "succeeded"),
+    ("successful", "succeeded"),
     ("suspension", "suspended"),
     ("synchronisation", "synchronised"),
     ("synchronization", "synchronized"),
@@ -670,6 +680,8 @@ pub const STATES: &[&str] = &[
     "overdue",
     "pending",
     "positive",
+    "private",
+    "public",
     "ready",
     "stale",
     "unavailable",
@@ -768,15 +780,53 @@ pub const PARTICLE_VERBS: &[(&str, &[&str])] = &[
 /// suggestion puts the participle: `PutProductOnSale` -> `ProductPutOnSale`.
 pub const PREPOSITIONS: &[&str] = &[
     "about", "across", "after", "against", "as", "at", "before", "between", "by", "during", "for",
-    "from", "in", "into", "of", "off", "on", "onto", "out", "over", "through", "to", "under",
-    "until", "via", "with", "within", "without",
+    "from", "in", "into", "near", "of", "off", "on", "onto", "out", "over", "through", "to",
+    "under", "until", "via", "with", "within", "without",
 ];
 
-/// Words ending in `ed` that are not participles.
+/// Words that are not participles, though spelled like one: ending in
+/// `ed`, or a prefix before an irregular participle.
 pub const NOT_PARTICIPLES: &[&str] = &[
-    "bed", "bleed", "breed", "creed", "deed", "embed", "exceed", "feed", "fred", "greed",
-    "hundred", "kindred", "med", "naked", "need", "proceed", "red", "reed", "sacred", "seabed",
-    "seed", "shed", "shred", "sled", "speed", "steed", "succeed", "ted", "tweed", "weed", "wicked",
+    "bed",
+    "bleed",
+    "breed",
+    "creed",
+    "deed",
+    "embed",
+    "exceed",
+    "feed",
+    "fred",
+    "greed",
+    "hundred",
+    "kindred",
+    "med",
+    "naked",
+    "need",
+    "proceed",
+    "red",
+    "reed",
+    "sacred",
+    "seabed",
+    "seed",
+    "shed",
+    "shred",
+    "sled",
+    "speed",
+    "steed",
+    "succeed",
+    "ted",
+    "tweed",
+    "weed",
+    "wicked",
+    // Nouns that read as a prefix and an irregular participle (`out` +
+    // `put`): `JobOutputStateChange` is no output that happened.
+    "input",
+    "inset",
+    "offset",
+    "onset",
+    "output",
+    "outset",
+    "throughput",
 ];
 
 /// Participles ending in `eed`, which otherwise mark a base form (`Succeed`,
@@ -853,6 +903,54 @@ pub const ADVERBS: &[&str] = &[
     "remotely",
     "successfully",
     "twice",
+];
+
+/// Adverbs that may come before a participle without being its subject:
+/// `AlreadyMountedVolume` has no subject before `Mounted`, so the
+/// participle describes the volume.
+pub const LEADING_ADVERBS: &[&str] = &[
+    "already",
+    "just",
+    "newly",
+    "never",
+    "not",
+    "previously",
+    "recently",
+];
+
+/// Adjectives that describe the noun of an action after them: a
+/// `ClockInternalFailure` is an internal failure, not a clock that
+/// internally failed, so no rename is derived from it.
+pub const DESCRIBING: &[&str] = &[
+    "critical",
+    "external",
+    "fatal",
+    "final",
+    "internal",
+    "partial",
+    "permanent",
+    "temporary",
+    "unexpected",
+    "unknown",
+];
+
+/// Nouns of two words whose first word is also a verb: in
+/// `PullRequestSynchronize` nothing is pulled. The rules read each as one
+/// noun.
+pub const NOUN_COMPOUNDS: &[(&str, &str)] = &[
+    ("change", "request"),
+    ("check", "run"),
+    ("check", "suite"),
+    ("feature", "request"),
+    ("merge", "request"),
+    ("pay", "run"),
+    ("pay", "slip"),
+    ("pull", "request"),
+    ("purchase", "order"),
+    ("setup", "intent"),
+    ("push", "notification"),
+    ("support", "request"),
+    ("work", "order"),
 ];
 
 /// Nouns that head a noun phrase after a word that could be a verb:
