@@ -61,6 +61,30 @@ impl From<CartAbandonedIntegrationEventV2> for CartAbandonedIntegrationEventV3 {
     }
 }
 
+/// Version 1 of an event whose version 2 renames a field and adds one with
+/// a default.
+#[integration_event(version = 1)]
+pub struct InvoiceIssuedIntegrationEvent {
+    pub id: String,
+    pub total_cents: u32,
+    pub memo: Option<String>,
+}
+
+/// `invoice_id` was `id`, `note` was `memo`; `currency` is new and
+/// required, with the value an upcast gives it.
+#[integration_event(version = 2, upcast_from = InvoiceIssuedIntegrationEvent)]
+pub struct InvoiceIssuedIntegrationEventV2 {
+    #[event(from = id)]
+    pub invoice_id: String,
+    pub total_cents: u64,
+    #[event(from(InvoiceIssuedIntegrationEvent) = memo)]
+    pub note: Option<String>,
+    #[event(default = "EUR")]
+    pub currency: String,
+    #[event(default)]
+    pub lines: u32,
+}
+
 fn bytes<E: Event>(event: E) -> Vec<u8> {
     Envelope::new("/catalog", event)
         .to_json()
@@ -167,4 +191,39 @@ fn another_type_and_bad_input_keep_their_errors() {
         decode_upcasting::<ProductListedIntegrationEventV3>(b"{"),
         Err(DecodeError::MalformedJson { .. })
     ));
+}
+
+#[test]
+fn an_upcast_reads_renamed_fields_and_fills_defaults() {
+    let v1 = InvoiceIssuedIntegrationEvent {
+        id: "inv-1".into(),
+        total_cents: 1250,
+        memo: Some("thanks".into()),
+    };
+    let v2 = InvoiceIssuedIntegrationEventV2::from(v1.clone());
+    assert_eq!(
+        v2,
+        InvoiceIssuedIntegrationEventV2 {
+            invoice_id: "inv-1".into(),
+            total_cents: 1250,
+            note: Some("thanks".into()),
+            currency: "EUR".into(),
+            lines: 0,
+        }
+    );
+    // The same through a version 1 envelope on the wire.
+    let decoded = decode_upcasting::<InvoiceIssuedIntegrationEventV2>(&bytes(v1)).unwrap();
+    assert_eq!(decoded.data().invoice_id, "inv-1");
+    assert_eq!(decoded.data().currency, "EUR");
+    // A version 2 payload carries its own values: the defaults are only
+    // for what version 1 lacks.
+    let v2 = InvoiceIssuedIntegrationEventV2 {
+        invoice_id: "inv-2".into(),
+        total_cents: 1,
+        note: None,
+        currency: "USD".into(),
+        lines: 3,
+    };
+    let decoded = decode_upcasting::<InvoiceIssuedIntegrationEventV2>(&bytes(v2.clone())).unwrap();
+    assert_eq!(decoded.data(), &v2);
 }

@@ -427,7 +427,10 @@ struct Missing {
 
 /// Checks that the older version of an upcast (`fields`) has the required
 /// field `name` (whose [`key`] is `name_key`), readable from the newer one.
+/// With `named` (the user wrote the name, in `from = name`), a missing one
+/// is followed by a close name of the older version's, or by its fields.
 #[track_caller]
+#[allow(clippy::too_many_arguments)]
 pub const fn check_older_field(
     fields: Option<&[FieldInfo]>,
     source_module: &str,
@@ -436,10 +439,25 @@ pub const fn check_older_field(
     name_key: u128,
     missing: &str,
     hidden: &str,
+    named: bool,
 ) {
     let Some(fields) = fields else { return };
     let Some(found) = find(fields, name, name_key) else {
-        fail(missing)
+        if !named {
+            fail(missing)
+        }
+        self::missing(
+            fields,
+            name,
+            Missing {
+                message: Text::new().push(missing),
+                suggest: "; did you mean `",
+                again: Text::new(),
+                suggest_end: "`?",
+                otherwise: Text::new(),
+                fields: "; its fields are ",
+            },
+        )
     };
     if !readable(found.reach, source_module, module) {
         fail(hidden)

@@ -118,12 +118,32 @@ impl<'a> Field<'a> {
     /// Whether an `#[event(..)]` of the field was wrong, or names a source
     /// the event does not list: its value in a mapping is then left to that
     /// error, so nothing cascades from it.
-    pub fn is_broken(&self, sources: &[Path]) -> bool {
+    pub fn is_broken(&self, sources: &[Path], older: Option<&Path>) -> bool {
         let a = &self.attrs;
         let unlisted = |source: &Path| !sources.iter().any(|s| same_source(s, source));
+        // `from(Older) = field` names the field of the version it upcasts from.
+        let upcast = |source: &Path| older.is_some_and(|older| same_source(older, source));
         a.broken
-            || a.from_source.iter().any(|(s, _)| unlisted(s))
+            || a.from_source.iter().any(|(s, _)| unlisted(s) && !upcast(s))
             || a.with_source.iter().any(|(s, _)| unlisted(s))
+    }
+
+    /// The field of the older version `older` this field is upcast from:
+    /// `from(Older) = field`, or `from = field` on an event that maps from
+    /// no other event, else its own name.
+    pub fn upcast_source(&'a self, older: &Path, maps_from: bool) -> &'a Ident {
+        let a = &self.attrs;
+        a.from_source
+            .iter()
+            .find(|(s, _)| same_source(s, older))
+            .map(|(_, from)| &from.value)
+            .or_else(|| {
+                a.from
+                    .as_ref()
+                    .filter(|_| !maps_from)
+                    .map(|from| &from.value)
+            })
+            .unwrap_or(self.ident)
     }
 
     /// The source of this field's value when mapping from `source`.

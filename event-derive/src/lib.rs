@@ -156,7 +156,7 @@ pub fn domain_event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `maps_from = Source` or `maps_from = [A, B]` | the domain events it is built from: implements `MapsFrom<Source>` for each (and `From<&Source>` when no field needs context), filling each field as its field options say; see "Field options" |
 /// | `compat = "backward"` | how this version must be compatible with the one before: `"backward"` (the default), `"forward"`, `"full"`, one of them with `-transitive` (against every earlier version), or `"none"` to break on purpose |
 /// | `contracts = "dir"` | the folder of the frozen schema snapshots, relative to the declaring file as in `include_str!`. Default: `contracts/` in the declaring crate. A frozen version's struct must still match its snapshot, or it does not compile |
-/// | `upcast_from = Older` | the previous version: generates `From<Older>` (fields carried over with `Into`, new `Option` or defaulted fields at their default), so that `event_core::decode::decode_upcasting` reads envelopes of the older versions as this one |
+/// | `upcast_from = Older` | the previous version: generates `From<Older>` (fields carried over with `Into`, by name or as `from = field` says, new `Option` or defaulted fields at their default), so that `event_core::decode::decode_upcasting` reads envelopes of the older versions as this one |
 /// | `upcast = "manual"` | with `upcast_from`: you write `From<Older>` yourself (needed when this version adds a required field) |
 /// | `allow(missing_suffix)` | opts out of the `IntegrationEvent` suffix rule |
 ///
@@ -167,12 +167,12 @@ pub fn domain_event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | option | meaning |
 /// |---|---|
 /// | `#[event(pii)]` | personal data: `"x-pii": true` in the schema, redacted in an envelope's `Debug` and `to_redacted_json`. A field filled from a `pii` field of its source must be `pii` itself |
-/// | `#[event(from = field)]` | with `maps_from`: the value of the source's `field` (converted with `Into`), instead of the field of the same name |
-/// | `#[event(from(Source) = field)]` | the same, for one source of several |
+/// | `#[event(from = field)]` | with `maps_from`: the value of the source's `field` (converted with `Into`), instead of the field of the same name. With `upcast_from` and no `maps_from`: the older version's `field`, for a field renamed between versions |
+/// | `#[event(from(Source) = field)]` | the same, for one source of several; `from(Older) = field` names the older version's field where the event has `maps_from` too |
 /// | `#[event(with = path::to::function)]` | with `maps_from`: `function(&source)`, returning the field's type |
 /// | `#[event(with(Source) = function)]` | the same, for one source of several |
 /// | `#[event(context)]` | with `maps_from`: supplied by an enrichment step, through the generated `<Name>Context` struct that holds every such field |
-/// | `#[event(default)]`, `#[event(default = value)]` | with `maps_from`: `Default::default()`, or `value` converted with `Into` |
+/// | `#[event(default)]`, `#[event(default = value)]` | with `maps_from`: `Default::default()`, or `value` converted with `Into`. With `upcast_from`: the value of a field the older version does not have |
 ///
 /// Without an option, a mapped field takes the source field of the same
 /// name. A source field marked `secret` cannot be mapped.

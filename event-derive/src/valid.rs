@@ -241,12 +241,27 @@ fn version(input: &Input, suffix_version: Option<u32>, errors: &mut Errors) -> u
 /// one source per source event, and `from(Source)` names a listed source.
 fn check_mapping(input: &Input, errors: &mut Errors) {
     let sources = input.sources();
+    let older = input.args.upcast_from.as_ref();
+    let is_older = |source: &syn::Path| older.is_some_and(|older| same_source(older, source));
+    // `upcast = "manual"` without a version to upcast from says nothing.
+    if let (Some(manual), None) = (&input.args.upcast_manual, older) {
+        errors.at(
+            manual.span(),
+            "`upcast = \"manual\"` goes with `upcast_from = Older`, the version this one is converted from; add it, or remove `upcast`",
+        );
+    }
     for field in &input.fields {
         let a = &field.attrs;
         let name = field.ident;
         if sources.is_empty() {
             // A `maps_from` that did not parse has had its error.
             if input.args.failed.iter().any(|k| k == "maps_from") {
+                continue;
+            }
+            // An upcast reads `from = field` of the older version, and
+            // `default` where the older version has no value.
+            if let Some(older) = older {
+                upcast_keys(input, field, older, errors);
                 continue;
             }
             for key in &a.mapping_keys {
@@ -297,6 +312,7 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
             .from_source
             .iter()
             .map(|(s, _)| s)
+            .filter(|s| !is_older(s))
             .chain(a.with_source.iter().map(|(s, _)| s));
         for source in keyed {
             if !sources.iter().any(|s| same_source(s, source)) {
@@ -316,6 +332,51 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
                     ),
                 );
             }
+        }
+    }
+}
+
+/// The mapping keys of a field of an event that upcasts from `older` and
+/// maps from no other event: `from = field` and `from(Older) = field` name
+/// the older version's field, `default` its value where the older version
+/// has none; `with` and `context` have no source to take from, and with
+/// `upcast = "manual"` the conversion is the user's alone.
+fn upcast_keys(input: &Input, field: &crate::ast::Field, older: &syn::Path, errors: &mut Errors) {
+    let a = &field.attrs;
+    let name = field.ident;
+    let older_name = path_text(older);
+    for key in &a.mapping_keys {
+        let key_text = key.to_string();
+        let message = if input.args.upcast_manual.is_some() {
+            format!(
+                "`{key}` has no effect with `upcast = \"manual\"`: your `From<{older_name}>` gives `{name}` its value; remove `{key}`"
+            )
+        } else if matches!(key_text.as_str(), "from" | "default") {
+            continue;
+        } else {
+            format!(
+                "`{key}` takes `{name}`'s value from a source event, and this event maps from none; an upcast from `{older_name}` takes `from = field` of it or a `default`, or write the conversion yourself with `upcast = \"manual\"`"
+            )
+        };
+        errors.at(key.span(), message);
+    }
+    for (source, from) in &a.from_source {
+        if !same_source(source, older) {
+            let written = path_text(source);
+            errors.spanned(
+                source,
+                format_args!(
+                    "`{written}` is not a source of this event; {}it upcasts from `{older_name}`",
+                    crate::errors::suggestion(&written, &[older_name.as_str()]),
+                ),
+            );
+        } else if a.from.is_some() {
+            errors.at(
+                from.key.span(),
+                format_args!(
+                    "`from` and `from({older_name})` both give `{name}` its value; keep one"
+                ),
+            );
         }
     }
 }

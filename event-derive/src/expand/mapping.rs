@@ -330,7 +330,9 @@ fn mapping(
         .map(|field| {
             let name = field.ident;
             let value = match field.source_for(source) {
-                _ if field.is_broken(input.sources()) => quote!(#private::unset()),
+                _ if field.is_broken(input.sources(), input.args.upcast_from.as_ref()) => {
+                    quote!(#private::unset())
+                }
                 FieldSource::Field(from) => {
                     reads_source = true;
                     reads_fields = true;

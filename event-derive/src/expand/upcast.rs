@@ -75,43 +75,65 @@ fn conversion(
     let ident = input.ident();
     let optional = optional_fields(input);
     let older_name = path_text(older);
+    let maps_from = !input.sources().is_empty();
     let mut checks = Vec::new();
     let fields = input.fields.iter().zip(optional).map(|(field, optional)| {
         let name = field.ident;
         let ty = field.ty;
-        // Everything at the field but the types, which keep their own spans:
-        // an `upcast_from` or a field type that does not resolve is reported
-        // once, where it is written, not again at each field.
-        let span = name.span();
+        // The older version's field: its own name, or `from = field`.
+        let source = field.upcast_source(older, maps_from);
+        let renamed = source != name;
+        // Everything at the field (or its `from`) but the types, which keep
+        // their own spans: an `upcast_from` or a field type that does not
+        // resolve is reported once, where it is written, not again at each
+        // field.
+        let span = source.span();
         let at = |tokens: TokenStream| respan(tokens, span);
         let private = at(private.clone());
-        let name_type = at(field_name_type(&private, name));
+        let name_type = at(field_name_type(&private, source));
         let probe = quote_spanned!(span=> #private::Probe::<#older, #name_type, #ty>::NEW);
+        // `default` gives the value where the older version has none.
+        let default = field.attrs.default.as_ref().map(|default| match &default.value {
+            None => quote_spanned!(default.key.span()=> ::core::default::Default::default()),
+            Some(expr) => {
+                let span = expr.clone().into_iter().next().map_or(span, |t| t.span());
+                quote_spanned!(span=> ::core::convert::Into::into(#expr))
+            }
+        });
         // Versions of one event carry the same data: no personal-data rule
         // between them (integration events have no secrets). At the field,
         // where an older value that does not convert is reported.
-        let value = if optional {
-            let empty = if is_option(field.ty) {
-                quote_spanned!(span=> ::core::option::Option::None)
+        // A key an upcast cannot use (`context`, `with`, reported by the
+        // checks of the keys) or a wrong option: the value is left to that
+        // error, so nothing more is reported about the field.
+        let a = &field.attrs;
+        let unusable = !maps_from
+            && (a.context.is_some() || a.with.is_some() || !a.with_source.is_empty());
+        if a.broken || unusable {
+            return quote!(#name: #private::unset(),);
+        }
+        let has_fallback = optional || default.is_some();
+        // A field the older version must have: one it is read from by
+        // name (`from = field`), or a required one with no fallback.
+        if renamed || !has_fallback {
+            let field_name = field_name(source);
+            let missing = if renamed {
+                format!(
+                    "`from = {field_name}`: `{older_name}`, the version `{}` upcasts from, has no field `{field_name}`",
+                    super::mapping::field_name(name)
+                )
             } else {
-                quote_spanned!(span=> ::core::default::Default::default())
+                format!(
+                    "`{field_name}` is new in version {} and required, and `{older_name}`, the version it upcasts from, has no such field, so an upcast event would have no value for it; make it an `Option`, give it `#[event(default)]` or `#[serde(default)]`, name the older field it comes from with `#[event(from = field)]`, or write the conversion yourself with `upcast = \"manual\"`",
+                    resolved.version
+                )
             };
-            quote_spanned!(span=> match #probe.older(&older) {
-                ::core::option::Option::Some(value) => ::core::convert::Into::into(::core::clone::Clone::clone(value)),
-                ::core::option::Option::None => #empty,
-            })
-        } else {
-            let field_name = field_name(name);
-            let missing = format!(
-                "`{field_name}` is new in version {} and required, and `{older_name}`, the version it upcasts from, has no such field, so an upcast event would have no value for it; make it an `Option`, give it `#[serde(default)]`, or write the conversion yourself with `upcast = \"manual\"`",
-                resolved.version
-            );
             let hidden = format!(
                 "the field `{field_name}` of `{older_name}` is private, so version {} cannot upcast it; make it `pub`",
                 resolved.version
             );
             let key = super::mapping::name_key(&field_name);
-            let texts = at(quote!(#field_name, #key, #missing, #hidden));
+            let texts = at(quote!(#field_name, #key, #missing, #hidden, #renamed));
             // The item at the attribute, the check at the field, where its
             // failure is reported.
             let check = quote_spanned! {span=>
@@ -128,6 +150,18 @@ fn conversion(
                     #check;
                 }
             });
+        }
+        let value = if has_fallback {
+            let empty = default.unwrap_or_else(|| if is_option(field.ty) {
+                quote_spanned!(span=> ::core::option::Option::None)
+            } else {
+                quote_spanned!(span=> ::core::default::Default::default())
+            });
+            quote_spanned!(span=> match #probe.older(&older) {
+                ::core::option::Option::Some(value) => ::core::convert::Into::into(::core::clone::Clone::clone(value)),
+                ::core::option::Option::None => #empty,
+            })
+        } else {
             quote_spanned!(span=> ::core::convert::Into::into(::core::clone::Clone::clone(#probe.read(&older))))
         };
         quote!(#name: #value,)

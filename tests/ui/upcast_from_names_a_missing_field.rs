@@ -1,0 +1,17 @@
+use event_core::prelude::*;
+
+/// Version 1.
+#[integration_event(version = 1)]
+pub struct InvoiceIssuedIntegrationEvent {
+    pub id: String,
+    pub total_cents: u64,
+}
+
+#[integration_event(version = 2, upcast_from = InvoiceIssuedIntegrationEvent)]
+pub struct InvoiceIssuedIntegrationEventV2 {
+    #[event(from = invoice_id)]
+    pub id: String,
+    pub total_cents: u64,
+}
+
+fn main() {}
