@@ -587,6 +587,29 @@ fn rename(name: &str) -> Option<String> {
     {
         return from_last;
     }
+    // `UserAddToTeam` -> `UserAddedToTeam`: a subject, its verb, and the
+    // phrase after it.
+    let verb_before_preposition = (1..words.len() - 1)
+        .find(|&k| {
+            is_verb_alone(words[k])
+                && form(words[k]) == Form::None
+                && is_one_of(words[k + 1], PREPOSITIONS)
+        })
+        .map(|k| {
+            format!(
+                "{}{}{}",
+                words[..k].concat(),
+                participle(words[k]),
+                words[k + 1..].concat()
+            )
+        });
+    // `PriceDropBelowThreshold`: the price drops, it is not priced.
+    if is_one_of(first, SUBJECT_NOUNS)
+        && !rest.first().is_some_and(|w| is_particle_of(first, w))
+        && verb_before_preposition.is_some()
+    {
+        return verb_before_preposition;
+    }
     // `OrderShipment` is about an order; `OrderPizza` orders a pizza, and
     // `IssueRefund` issues a refund.
     if is_one_of(first, SUBJECT_NOUNS)
@@ -642,22 +665,7 @@ fn rename(name: &str) -> Option<String> {
     if form(first) == Form::Participle {
         return Some(format!("{}{first}", rest.concat()));
     }
-    // `UserAddToTeam` -> `UserAddedToTeam`: a subject, its verb, and the
-    // phrase after it.
-    let verb_before_preposition = (1..words.len() - 1).find(|&k| {
-        is_verb_alone(words[k])
-            && form(words[k]) == Form::None
-            && is_one_of(words[k + 1], PREPOSITIONS)
-    });
-    if let Some(k) = verb_before_preposition {
-        return Some(format!(
-            "{}{}{}",
-            words[..k].concat(),
-            participle(words[k]),
-            words[k + 1..].concat()
-        ));
-    }
-    from_last
+    verb_before_preposition.or(from_last)
 }
 
 /// A finding of the domain-event naming rules.

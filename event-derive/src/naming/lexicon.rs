@@ -353,6 +353,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "issue",
     "join",
     "kick",
+    "label",
     "land",
     "launch",
     "lease",
@@ -779,9 +780,9 @@ pub const PARTICLE_VERBS: &[(&str, &[&str])] = &[
 /// Prepositions that start the phrase after the object of a verb, where a
 /// suggestion puts the participle: `PutProductOnSale` -> `ProductPutOnSale`.
 pub const PREPOSITIONS: &[&str] = &[
-    "about", "across", "after", "against", "as", "at", "before", "between", "by", "during", "for",
-    "from", "in", "into", "near", "of", "off", "on", "onto", "out", "over", "through", "to",
-    "under", "until", "via", "with", "within", "without",
+    "about", "above", "across", "after", "against", "as", "at", "before", "below", "between",
+    "beyond", "by", "during", "for", "from", "in", "into", "near", "of", "off", "on", "onto",
+    "out", "over", "through", "to", "under", "until", "via", "with", "within", "without",
 ];
 
 /// Words that are not participles, though spelled like one: ending in
