@@ -149,11 +149,22 @@ impl MacroArgs {
             let key = argument_key(&argument);
             // Only the version takes a number: `v = 2` or a bare `2` was
             // meant for it, and no second error says it is missing.
-            if takes_a_number(&argument) {
+            let version_like = key
+                .as_deref()
+                .is_none_or(|k| k == "version" || !kind.keys().contains(&k));
+            if version_like && takes_a_number(&argument) {
                 args.failed.push("version".to_owned());
             }
             if let Some(e) = misshapen_argument(kind, &argument) {
                 errors.push(e);
+                // `allow: non_past_tense` still opts out of the rules it
+                // names, so that their errors do not follow this one.
+                if key.as_deref() == Some("allow") {
+                    let rules: TokenStream = argument.clone().into_iter().skip(2).collect();
+                    let list = quote::quote!(allow(#rules));
+                    let parser = syn::meta::parser(|meta| args.parse_one(kind, &meta));
+                    let _ = parser.parse2(list);
+                }
                 args.failed.extend(key);
                 continue;
             }
@@ -465,7 +476,6 @@ fn split_at_commas(tokens: TokenStream) -> Vec<TokenStream> {
     items
 }
 
-/// The key an argument starts with: `version` of `version = 2`.
 /// syn's "unexpected end of input" points at the whole attribute: put it
 /// at the argument's last token, and say which argument stops short
 /// (`maps_from = catalog::`).
@@ -531,10 +541,14 @@ fn misshapen_argument(kind: Kind, argument: &TokenStream) -> Option<syn::Error> 
                 && !rest.is_empty()
                 && kind.keys().contains(&key.to_string().as_str()) =>
         {
-            let value: TokenStream = rest.iter().cloned().collect();
+            let what = if key == "allow" {
+                "`allow` takes a list of rules in parentheses"
+            } else {
+                "an argument takes its value after `=`"
+            };
             Some(syn::Error::new(
                 colon.span(),
-                format_args!("an argument takes its value after `=`: write `{key} = {value}`"),
+                format_args!("{what}: write {}", written_as(key, rest)),
             ))
         }
         // #[integration_event(version(2))]; `allow(..)` is a list.
@@ -543,23 +557,50 @@ fn misshapen_argument(kind: Kind, argument: &TokenStream) -> Option<syn::Error> 
                 && key != "allow"
                 && kind.keys().contains(&key.to_string().as_str()) =>
         {
-            let inner = group.stream();
-            let value = if key == "maps_from"
-                && inner
-                    .clone()
-                    .into_iter()
-                    .any(|t| matches!(&t, TokenTree::Punct(p) if p.as_char() == ','))
-            {
-                format!("[{inner}]")
+            let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+            let list = inner
+                .iter()
+                .any(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','));
+            let fix = if key == "maps_from" && list {
+                format!("`maps_from = [{}]`", tidy(&inner))
             } else {
-                inner.to_string()
+                written_as(key, &inner)
             };
             Some(syn::Error::new(
                 group.span(),
-                format_args!("an argument takes its value after `=`: write `{key} = {value}`"),
+                format_args!("an argument takes its value after `=`: write {fix}"),
             ))
         }
         _ => None,
+    }
+}
+
+/// Tokens as written, without the spaces `TokenStream`'s text puts around
+/// `::`.
+fn tidy(tokens: &[proc_macro2::TokenTree]) -> String {
+    tokens
+        .iter()
+        .cloned()
+        .collect::<TokenStream>()
+        .to_string()
+        .replace(" :: ", "::")
+        .replace(" ::", "::")
+        .replace(":: ", "::")
+}
+
+/// The argument `key` with the value `value` in the form the macros take:
+/// `version = 2`, `name = "a.b"` (a string key's value in quotes),
+/// `allow(non_past_tense)`.
+fn written_as(key: &Ident, value: &[proc_macro2::TokenTree]) -> String {
+    let text = tidy(value);
+    match key.to_string().as_str() {
+        "allow" => format!("`allow({text})`"),
+        "name" | "compat" | "contracts" | "upcast" | "schema_base"
+            if !matches!(value, [proc_macro2::TokenTree::Literal(_)]) =>
+        {
+            format!("`{key} = \"{text}\"`")
+        }
+        _ => format!("`{key} = {text}`"),
     }
 }
 
@@ -576,15 +617,7 @@ fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
     if !FIELD_KEYS.contains(&key_text.as_str()) {
         return None;
     }
-    let text = |tokens: &[TokenTree]| {
-        tokens
-            .iter()
-            .cloned()
-            .collect::<TokenStream>()
-            .to_string()
-            .replace(" :: ", "::")
-            .replace(" ::", "::")
-    };
+    let text = tidy;
     match rest {
         // #[event(from: sale_price_cents)], #[event(pii: true)]
         [TokenTree::Punct(colon), value @ ..] if colon.as_char() == ':' && !value.is_empty() => {
@@ -637,6 +670,7 @@ fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
     }
 }
 
+/// The key an argument starts with: `version` of `version = 2`.
 fn argument_key(tokens: &TokenStream) -> Option<String> {
     match tokens.clone().into_iter().next() {
         Some(proc_macro2::TokenTree::Ident(ident)) => Some(ident.to_string()),

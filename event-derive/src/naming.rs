@@ -219,8 +219,8 @@ use lexicon::{
     ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, COMPOUND_VERBS, CONJUNCTIONS, DESCRIBING,
     EED_PARTICIPLES, GENERIC, HEAD_NOUNS, IRREGULAR_VERBS, LEADING_ADVERBS, MODALS,
     NOMINALIZATIONS, NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS, PARTICLE_VERBS, PARTICLES,
-    PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST, STATE_CHANGES, STATES, SUBJECT_NOUNS,
-    TRANSACTING_VERBS, TRANSACTIONS,
+    PREFIXED_NOUNS, PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST, STATE_CHANGES, STATES,
+    SUBJECT_NOUNS, TRANSACTING_VERBS, TRANSACTIONS,
 };
 
 /// How a word reads as a participle.
@@ -286,7 +286,7 @@ fn form(word: &str) -> Form {
     if custom_verbs().iter().any(|(v, p)| p == w && v != p) {
         return Form::Participle;
     }
-    if NOT_PARTICIPLES.contains(&w) {
+    if PREFIXED_NOUNS.contains(&w) {
         return Form::None;
     }
     if AMBIGUOUS_PARTICIPLES.contains(&w) {
@@ -420,8 +420,10 @@ pub fn participle(verb: &str) -> String {
     };
     let participle = if let Some(p) = irregular(&lower) {
         p.to_owned()
-    } else if let Some((prefix, p)) =
-        undoing(&lower).and_then(|(prefix, verb)| irregular(verb).map(|p| (prefix, p)))
+    } else if let Some((prefix, p)) = undoing(&lower)
+        // `relay` is a verb of its own, not `re` + `lay`.
+        .filter(|_| !REGULAR_VERBS.contains(&lower.as_str()))
+        .and_then(|(prefix, verb)| irregular(verb).map(|p| (prefix, p)))
     {
         // `resend` -> `resent`.
         format!("{prefix}{p}")
@@ -488,16 +490,12 @@ fn capitalize(word: &str) -> String {
     })
 }
 
-/// The participle stating that the action `word` names happened, for a word
-/// at the end of a name: a verb (`OrderShip`), the noun of an action
-/// (`OrderShipment`), a gerund (`PaymentProcessing`) or a third-person verb
-/// (`PriceChanges`). Nouns that merely look like verbs (`Book`, `Order`)
-/// give none.
 /// The verb of a word in `-ing`: `shipping` -> `ship`, `deleting` ->
 /// `delete`, `canceling` -> `cancel`.
 fn verb_of_gerund(word: &str) -> Option<String> {
     let w = word.to_lowercase();
-    let stem = w.strip_suffix("ing")?;
+    // The lexicon is ASCII, and the byte arithmetic below needs it.
+    let stem = w.strip_suffix("ing").filter(|stem| stem.is_ascii())?;
     let undoubled = stem
         .len()
         .checked_sub(1)
@@ -511,6 +509,11 @@ fn verb_of_gerund(word: &str) -> Option<String> {
     candidates.into_iter().flatten().find(|v| is_verb(v))
 }
 
+/// The participle stating that the action `word` names happened, for a word
+/// at the end of a name: a verb (`OrderShip`), the noun of an action
+/// (`OrderShipment`), a gerund (`PaymentProcessing`) or a third-person verb
+/// (`PriceChanges`). Nouns that merely look like verbs (`Book`, `Order`)
+/// give none.
 fn participle_of_last(word: &str) -> Option<String> {
     let w = word.to_lowercase();
     if let Some((_, p)) = NOMINALIZATIONS.iter().find(|(n, _)| *n == w) {

@@ -243,8 +243,11 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
     let sources = input.sources();
     let older = input.args.upcast_from.as_ref();
     let is_older = |source: &syn::Path| older.is_some_and(|older| same_source(older, source));
-    // `upcast = "manual"` without a version to upcast from says nothing.
-    if let (Some(manual), None) = (&input.args.upcast_manual, older) {
+    let failed = |key: &str| input.args.failed.iter().any(|k| k == key);
+    // `upcast = "manual"` without a version to upcast from says nothing
+    // (unless `upcast_from` is there but did not parse, which has had its
+    // error).
+    if let (Some(manual), None, false) = (&input.args.upcast_manual, older, failed("upcast_from")) {
         errors.at(
             manual.span(),
             "`upcast = \"manual\"` goes with `upcast_from = Older`, the version this one is converted from; add it, or remove `upcast`",
@@ -254,8 +257,9 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
         let a = &field.attrs;
         let name = field.ident;
         if sources.is_empty() {
-            // A `maps_from` that did not parse has had its error.
-            if input.args.failed.iter().any(|k| k == "maps_from") {
+            // A `maps_from` or `upcast_from` that did not parse has had its
+            // error.
+            if failed("maps_from") || failed("upcast_from") {
                 continue;
             }
             // An upcast reads `from = field` of the older version, and
@@ -306,6 +310,18 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
         for (source, with) in &a.with_source {
             if a.from_source.iter().any(|(s, _)| same_source(s, source)) {
                 conflict(errors, &with.key, &format!("from({})", path_text(source)));
+            }
+        }
+        if input.args.upcast_manual.is_some() {
+            for (source, from) in a.from_source.iter().filter(|(s, _)| is_older(s)) {
+                errors.at(
+                    from.key.span(),
+                    format_args!(
+                        "`from({})` has no effect with `upcast = \"manual\"`: your `From<{}>` gives `{name}` its value; remove it",
+                        path_text(source),
+                        path_text(source)
+                    ),
+                );
             }
         }
         let keyed = a

@@ -75,7 +75,9 @@ fn conversion(
     let ident = input.ident();
     let optional = optional_fields(input);
     let older_name = path_text(older);
-    let maps_from = !input.sources().is_empty();
+    // A `maps_from` that did not parse still owns the mapping keys.
+    let maps_from =
+        !input.sources().is_empty() || input.args.failed.iter().any(|k| k == "maps_from");
     let mut checks = Vec::new();
     let fields = input.fields.iter().zip(optional).map(|(field, optional)| {
         let name = field.ident;
@@ -109,7 +111,7 @@ fn conversion(
         let a = &field.attrs;
         let unusable = !maps_from
             && (a.context.is_some() || a.with.is_some() || !a.with_source.is_empty());
-        if a.broken || unusable {
+        if field.is_broken(input.sources(), Some(older)) || unusable {
             return quote!(#name: #private::unset(),);
         }
         let has_fallback = optional || default.is_some();

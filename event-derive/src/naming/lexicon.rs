@@ -445,6 +445,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "reimburse",
     "reinstate",
     "reject",
+    "relay",
     "release",
     "remind",
     "remove",
@@ -785,42 +786,16 @@ pub const PREPOSITIONS: &[&str] = &[
     "out", "over", "through", "to", "under", "until", "via", "with", "within", "without",
 ];
 
-/// Words that are not participles, though spelled like one: ending in
-/// `ed`, or a prefix before an irregular participle.
+/// Words ending in `ed` that are not participles.
 pub const NOT_PARTICIPLES: &[&str] = &[
-    "bed",
-    "bleed",
-    "breed",
-    "creed",
-    "deed",
-    "embed",
-    "exceed",
-    "feed",
-    "fred",
-    "greed",
-    "hundred",
-    "kindred",
-    "med",
-    "naked",
-    "need",
-    "proceed",
-    "red",
-    "reed",
-    "sacred",
-    "seabed",
-    "seed",
-    "shed",
-    "shred",
-    "sled",
-    "speed",
-    "steed",
-    "succeed",
-    "ted",
-    "tweed",
-    "weed",
-    "wicked",
-    // Nouns that read as a prefix and an irregular participle (`out` +
-    // `put`): `JobOutputStateChange` is no output that happened.
+    "bed", "bleed", "breed", "creed", "deed", "embed", "exceed", "feed", "fred", "greed",
+    "hundred", "kindred", "med", "naked", "need", "proceed", "red", "reed", "sacred", "seabed",
+    "seed", "shed", "shred", "sled", "speed", "steed", "succeed", "ted", "tweed", "weed", "wicked",
+];
+
+/// Nouns that read as a prefix and an irregular participle (`out` + `put`):
+/// `JobOutputStateChange` is no output that happened.
+pub const PREFIXED_NOUNS: &[&str] = &[
     "input",
     "inset",
     "offset",
