@@ -574,6 +574,14 @@ fn rename(name: &str) -> Option<String> {
     let after_preposition = init.last().is_some_and(|w| {
         is_one_of(w, PREPOSITIONS) || is_one_of(w, STATES) || is_one_of(w, DESCRIBING)
     });
+    // `OrderIsShipping` -> `OrderShipped`: the auxiliary of the ongoing
+    // form goes with it.
+    let init = match init.split_last() {
+        Some((aux, before)) if ["is", "are", "being"].contains(&aux.to_lowercase().as_str()) => {
+            before
+        }
+        _ => init,
+    };
     let from_last = participle_of_last(last)
         .filter(|_| !after_preposition)
         .map(|p| format!("{}{p}", init.concat()));
