@@ -73,6 +73,18 @@ pub struct StockLevelIntegrationEvent {
     pub units_in_stock: u64,
 }
 
+/// A `with` function may return a type that converts into the field's.
+#[notification_event(maps_from = ProductRestocked)]
+pub struct RestockedNotification {
+    pub product_id: String,
+    #[event(with = restock_label)]
+    pub label: String,
+}
+
+fn restock_label(_: &ProductRestocked) -> &'static str {
+    "back in stock"
+}
+
 /// A notification may map from an integration event.
 #[notification_event(maps_from = StockLevelIntegrationEvent)]
 pub struct BackInStockNotification {
@@ -143,6 +155,13 @@ fn serde_renames_on_either_side_do_not_change_the_mapping() {
         serde_json::to_value(ProductUpdatedIntegrationEvent::map_from(&sale(), context())).unwrap();
     assert_eq!(target["PRICE_CENTS"], 1_999);
     assert_eq!(target["PRODUCT_ID"], "p-1");
+}
+
+#[test]
+fn a_with_function_result_is_converted_into_the_field() {
+    let notification = RestockedNotification::from(&restocked());
+    assert_eq!(notification.label, "back in stock");
+    assert_eq!(notification.product_id, restocked().product_id);
 }
 
 #[test]

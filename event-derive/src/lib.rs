@@ -169,7 +169,7 @@ pub fn domain_event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `#[event(pii)]` | personal data: `"x-pii": true` in the schema, redacted in an envelope's `Debug` and `to_redacted_json`. A field filled from a `pii` field of its source must be `pii` itself |
 /// | `#[event(from = field)]` | with `maps_from`: the value of the source's `field` (converted with `Into`), instead of the field of the same name. With `upcast_from` and no `maps_from`: the older version's `field`, for a field renamed between versions |
 /// | `#[event(from(Source) = field)]` | the same, for one source of several; `from(Older) = field` names the older version's field where the event has `maps_from` too |
-/// | `#[event(with = path::to::function)]` | with `maps_from`: `function(&source)`, returning the field's type |
+/// | `#[event(with = path::to::function)]` | with `maps_from`: `function(&source)`, converted into the field's type with `Into` |
 /// | `#[event(with(Source) = function)]` | the same, for one source of several |
 /// | `#[event(context)]` | with `maps_from`: supplied by an enrichment step, through the generated `<Name>Context` struct that holds every such field |
 /// | `#[event(default)]`, `#[event(default = value)]` | with `maps_from`: `Default::default()`, or `value` converted with `Into`. With `upcast_from`: the value of a field the older version does not have |

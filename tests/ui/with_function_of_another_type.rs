@@ -11,15 +11,15 @@ pub struct ProductPutOnSale {
     pub supplier_cost_cents: u64,
 }
 
-fn title(_: &ProductPutOnSale) -> u32 {
-    0
+fn rank(_: &ProductPutOnSale) -> String {
+    String::new()
 }
 
 #[integration_event(version = 1, maps_from = ProductPutOnSale)]
 pub struct ProductUpdatedIntegrationEvent {
     pub product_id: String,
-    #[event(with = title)]
-    pub title: String,
+    #[event(with = rank)]
+    pub rank: u64,
 }
 
 fn main() {}

@@ -349,9 +349,13 @@ fn mapping(
                         from.span(),
                     )
                 }
+                // Converted with `Into`, as `from` and `default = value` are.
                 FieldSource::With(function) => {
                     reads_source = true;
-                    respan(quote!(#function(source)), last_segment_span(function))
+                    respan(
+                        quote!(::core::convert::Into::into(#function(source))),
+                        last_segment_span(function),
+                    )
                 }
                 FieldSource::Context => quote!(context.#name),
                 // At `default`, where a type without `Default` is reported.
