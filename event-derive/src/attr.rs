@@ -492,10 +492,7 @@ fn ended_early(error: syn::Error, argument: &TokenStream) -> syn::Error {
         "expected token tree" => "a value",
         _ => "more",
     };
-    let written = argument
-        .to_string()
-        .replace(" :: ", "::")
-        .replace(" ::", "::");
+    let written = tidy(&argument.clone().into_iter().collect::<Vec<_>>());
     let text = format!("`{written}` stops short: {expected} is expected after it");
     syn::Error::new(last.span(), text)
 }
@@ -617,7 +614,6 @@ fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
     if !FIELD_KEYS.contains(&key_text.as_str()) {
         return None;
     }
-    let text = tidy;
     match rest {
         // #[event(from: sale_price_cents)], #[event(pii: true)]
         [TokenTree::Punct(colon), value @ ..] if colon.as_char() == ':' && !value.is_empty() => {
@@ -626,7 +622,7 @@ fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
             } else {
                 format!(
                     "an option takes its value after `=`: write `{key} = {}`",
-                    text(value)
+                    tidy(value)
                 )
             };
             Some(syn::Error::new(colon.span(), fix))
@@ -636,7 +632,7 @@ fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
             if group.delimiter() == proc_macro2::Delimiter::Parenthesis
                 && matches!(key_text.as_str(), "from" | "with") =>
         {
-            let inner = group.stream().to_string();
+            let inner = tidy(&group.stream().into_iter().collect::<Vec<_>>());
             let what = if key_text == "from" {
                 "field"
             } else {
@@ -662,7 +658,7 @@ fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
                 value[0].span(),
                 format_args!(
                     "`from` names a field of the source by its name alone, like `from = sale_price_cents`, not `{}`",
-                    text(value)
+                    tidy(value)
                 ),
             ))
         }
