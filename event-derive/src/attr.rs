@@ -621,8 +621,8 @@ fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
                 format!("`{key}` takes no value: write `{key}` alone")
             } else {
                 format!(
-                    "an option takes its value after `=`: write `{key} = {}`",
-                    tidy(value)
+                    "an option takes its value after `=`: write {}",
+                    written_as(key, value)
                 )
             };
             Some(syn::Error::new(colon.span(), fix))

@@ -2,7 +2,7 @@
 //! `maps_from`.
 
 use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::{Ident, Path};
 
@@ -284,7 +284,19 @@ pub fn mappings(input: &Input, krate: &Path) -> (TokenStream, TokenStream, Token
                 let docs = &f.docs;
                 quote!(#(#docs)*)
             };
-            quote!(#docs pub #name: #ty,)
+            // `pub` where the field starts, so that the whole field is the
+            // user's: a derive's error about its type lands where the
+            // event's own derive puts the same error, and shows once.
+            let start = match f.vis {
+                syn::Visibility::Inherited => name.span(),
+                vis => vis
+                    .to_token_stream()
+                    .into_iter()
+                    .next()
+                    .map_or_else(|| name.span(), |t| t.span()),
+            };
+            let public = quote_spanned!(start=> pub);
+            quote!(#docs #public #name: #ty,)
         });
         quote! {
             #[doc = #doc]
