@@ -216,11 +216,11 @@ pub fn with_suffix(name: &str, suffix: &str) -> String {
 mod lexicon;
 
 use lexicon::{
-    ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, COMPOUND_VERBS, CONJUNCTIONS, DESCRIBING,
-    EED_PARTICIPLES, GENERIC, HEAD_NOUNS, IRREGULAR_VERBS, LEADING_ADVERBS, MODALS,
-    NOMINALIZATIONS, NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS, PARTICLE_VERBS, PARTICLES,
-    PREFIXED_NOUNS, PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST, STATE_CHANGES, STATES,
-    SUBJECT_NOUNS, TRANSACTING_VERBS, TRANSACTIONS,
+    ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, AUXILIARIES, COMPOUND_VERBS, CONJUNCTIONS,
+    DESCRIBING, EED_PARTICIPLES, GENERIC, HEAD_NOUNS, IRREGULAR_VERBS, LEADING_ADVERBS, MODALS,
+    NOMINALIZATIONS, NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS, OUTCOMES, PARTICLE_VERBS,
+    PARTICLES, PREFIXED_NOUNS, PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST, STATE_CHANGES,
+    STATES, SUBJECT_NOUNS, TRANSACTING_VERBS, TRANSACTIONS,
 };
 
 /// How a word reads as a participle.
@@ -577,17 +577,15 @@ fn rename(name: &str) -> Option<String> {
     // `OrderIsShipping` -> `OrderShipped`: the auxiliary of the ongoing
     // form goes with it.
     let init = match init.split_last() {
-        Some((aux, before)) if ["is", "are", "being"].contains(&aux.to_lowercase().as_str()) => {
-            before
-        }
+        Some((aux, before)) if is_one_of(aux, AUXILIARIES) => before,
         _ => init,
     };
     let from_last = participle_of_last(last)
         .filter(|_| !after_preposition)
         .map(|p| format!("{}{p}", init.concat()));
     // `SuccessfulRescale` -> `RescaleSucceeded`.
-    if first.eq_ignore_ascii_case("successful") {
-        return Some(format!("{}Succeeded", rest.concat()));
+    if let Some((_, outcome)) = OUTCOMES.iter().find(|(a, _)| first.eq_ignore_ascii_case(a)) {
+        return Some(format!("{}{outcome}", rest.concat()));
     }
     // `PayoutExpire`: the payout expires; `CheckoutCart` checks a cart out.
     if COMPOUND_VERBS

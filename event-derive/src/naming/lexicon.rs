@@ -881,6 +881,15 @@ pub const ADVERBS: &[&str] = &[
     "twice",
 ];
 
+/// Auxiliaries of an ongoing form, dropped with it in a rename:
+/// `OrderIsShipping` -> `OrderShipped`.
+pub const AUXILIARIES: &[&str] = &["are", "being", "is"];
+
+/// Adjectives of an outcome that open a name, with the participle that
+/// states it: `SuccessfulRescale` -> `RescaleSucceeded`,
+/// `UnsuccessfulLogin` -> `LoginFailed`.
+pub const OUTCOMES: &[(&str, &str)] = &[("successful", "Succeeded"), ("unsuccessful", "Failed")];
+
 /// Adverbs that may come before a participle without being its subject:
 /// `AlreadyMountedVolume` has no subject before `Mounted`, so the
 /// participle describes the volume.
