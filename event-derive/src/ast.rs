@@ -1,6 +1,7 @@
 //! The typed model of an event declaration, borrowing the syn input so that
 //! errors can point at the user's tokens.
 
+use syn::ext::IdentExt as _;
 use syn::punctuated::Punctuated;
 use syn::{Data, DeriveInput, Fields, Ident, Path, Token, Type};
 
@@ -62,6 +63,16 @@ impl<'a> Input<'a> {
                 "an event is a contract with one fixed schema, so it cannot be generic; declare one event per concrete type",
             );
         }
+        let mut owned = true;
+        for field in fields {
+            conditional(kind, field, errors);
+            owned &= owns_its_data(&field.ty, errors);
+        }
+        if !owned {
+            return None;
+        }
+        let mut args = args;
+        not_itself(&mut args, &item.ident, errors);
         let fields = fields
             .iter()
             .filter_map(|f| {
@@ -168,6 +179,128 @@ impl<'a> Field<'a> {
             return FieldSource::Default(default.key.span(), default.value.as_ref());
         }
         FieldSource::Field(self.ident)
+    }
+}
+
+/// `#[cfg(..)]` on a field, or `#[event(..)]` inside `#[cfg_attr(..)]`:
+/// the macro reads the fields before any `cfg` is applied, and an event's
+/// schema is the same in every build.
+fn conditional(kind: Kind, field: &syn::Field, errors: &mut Errors) {
+    for attr in &field.attrs {
+        if attr.path().is_ident("cfg") {
+            errors.spanned(
+                attr,
+                format_args!(
+                    "a field of `#[{}]` cannot be under `#[cfg(..)]`: an event's fields are its schema, the same in every build; remove the `#[cfg]`, or make the field an `Option` that is `None` where it does not apply",
+                    kind.macro_name()
+                ),
+            );
+        } else if let Some(helper) = crate::attr::conditional_event(attr) {
+            errors.spanned(
+                helper,
+                "`#[event(..)]` cannot be conditional: the macro reads it before `cfg_attr` applies; write it as its own attribute, like `#[event(pii)]`",
+            );
+        }
+    }
+}
+
+/// Whether `ty` owns its data: a borrowed field (`&str`) cannot be decoded
+/// from a message into an event that outlives it.
+fn owns_its_data(ty: &Type, errors: &mut Errors) -> bool {
+    struct Borrows<'e> {
+        errors: &'e mut Errors,
+        owned: bool,
+    }
+    fn visit(ty: &Type, found: &mut Borrows) {
+        match ty {
+            Type::Reference(reference) => {
+                let owned = match &*reference.elem {
+                    Type::Path(path) if path.path.is_ident("str") => "`String`".to_owned(),
+                    Type::Slice(slice) => {
+                        format!("`Vec<{}>`", crate::contract::type_text(&slice.elem))
+                    }
+                    other => format!("`{}`", crate::contract::type_text(other)),
+                };
+                found.errors.spanned(
+                    reference,
+                    format_args!(
+                        "an event owns its data, so that it can be decoded from a message and kept; write {owned} instead of a reference"
+                    ),
+                );
+                found.owned = false;
+            }
+            Type::Path(path) => {
+                for segment in &path.path.segments {
+                    if let syn::PathArguments::AngleBracketed(args) = &segment.arguments {
+                        for arg in &args.args {
+                            if let syn::GenericArgument::Type(ty) = arg {
+                                visit(ty, found);
+                            }
+                        }
+                    }
+                }
+            }
+            Type::Array(array) => visit(&array.elem, found),
+            Type::Slice(slice) => visit(&slice.elem, found),
+            Type::Tuple(tuple) => tuple.elems.iter().for_each(|ty| visit(ty, found)),
+            Type::Paren(paren) => visit(&paren.elem, found),
+            Type::Group(group) => visit(&group.elem, found),
+            _ => {}
+        }
+    }
+    let mut found = Borrows {
+        errors,
+        owned: true,
+    };
+    visit(ty, &mut found);
+    found.owned
+}
+
+/// Whether `path` names the struct being declared: `Self`, its own name,
+/// or `self::` and its name. (`v1::OrderPlacedIntegrationEvent` is another
+/// struct of the same name.)
+pub fn names_itself(path: &Path, own: &Ident) -> bool {
+    let segments: Vec<&Ident> = path.segments.iter().map(|s| &s.ident).collect();
+    match segments.as_slice() {
+        [one] => *one == "Self" || *one == own,
+        [first, one] => *first == "self" && *one == own,
+        _ => false,
+    }
+}
+
+/// A `maps_from` or `upcast_from` naming the event being declared is
+/// reported and left out.
+fn not_itself(args: &mut crate::attr::MacroArgs, own: &Ident, errors: &mut Errors) {
+    let own_name = own.unraw();
+    if let Some((_, sources)) = &mut args.maps_from {
+        sources.retain(|source| {
+            if !names_itself(source, own) {
+                return true;
+            }
+            errors.spanned(
+                source,
+                format_args!(
+                    "`maps_from` names the event `{own_name}` is mapped from, not `{own_name}` itself; name its source, like `maps_from = ProductPutOnSale`"
+                ),
+            );
+            false
+        });
+        if sources.is_empty() {
+            args.maps_from = None;
+            args.failed.push("maps_from".to_owned());
+        }
+    }
+    if let Some(older) = &args.upcast_from
+        && names_itself(older, own)
+    {
+        errors.spanned(
+            older,
+            format_args!(
+                "`upcast_from` names the older version `{own_name}` is converted from, not `{own_name}` itself; name the previous version's struct, like `upcast_from = v1::{own_name}`"
+            ),
+        );
+        args.upcast_from = None;
+        args.failed.push("upcast_from".to_owned());
     }
 }
 

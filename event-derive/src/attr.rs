@@ -232,7 +232,11 @@ impl MacroArgs {
         } else if path.is_ident("upcast_from") && kind == Kind::Integration {
             // #[integration_event(version = 3, upcast_from = ProductUpdatedIntegrationEventV2)]
             once(&self.upcast_from, meta, "upcast_from")?;
-            self.upcast_from = Some(meta.value()?.parse()?);
+            self.upcast_from = Some(event_path(
+                meta.value()?,
+                "upcast_from",
+                "ProductUpdatedIntegrationEventV2",
+            )?);
         } else if path.is_ident("upcast") && kind == Kind::Integration {
             // #[integration_event(version = 3, upcast_from = Older, upcast = "manual")]
             once(&self.upcast_manual, meta, "upcast")?;
@@ -347,14 +351,16 @@ fn parse_sources(meta: &ParseNestedMeta) -> syn::Result<Vec<Path>> {
             meta.error("`maps_from` names the source event, like `maps_from = ProductPutOnSale`")
         );
     }
+    let source =
+        |input: syn::parse::ParseStream| event_path(input, "maps_from", "ProductPutOnSale");
     let sources: Vec<Path> = if value.peek(syn::token::Bracket) {
         let content;
         syn::bracketed!(content in value);
-        Punctuated::<Path, Token![,]>::parse_terminated(&content)?
+        Punctuated::<Path, Token![,]>::parse_terminated_with(&content, source)?
             .into_iter()
             .collect()
     } else {
-        vec![value.parse()?]
+        vec![source(value)?]
     };
     if sources.is_empty() {
         return Err(meta.error(
@@ -376,6 +382,25 @@ fn parse_sources(meta: &ParseNestedMeta) -> syn::Result<Vec<Path>> {
         }
     }
     Ok(sources)
+}
+
+/// The event type named after `key =`: a name or path, where a string
+/// gets the fix written without quotes.
+fn event_path(input: syn::parse::ParseStream, key: &str, example: &str) -> syn::Result<Path> {
+    if let Ok(text) = input.fork().parse::<LitStr>() {
+        let written = text.value();
+        let fix = match syn::parse_str::<Path>(&written) {
+            Ok(_) => written,
+            Err(_) => example.to_owned(),
+        };
+        return Err(syn::Error::new(
+            text.span(),
+            format_args!(
+                "`{key}` names the event type itself, not a string: write `{key} = {fix}`, without quotes"
+            ),
+        ));
+    }
+    input.parse()
 }
 
 /// Two paths name the same source event when their last segments agree:
@@ -889,7 +914,25 @@ fn keyed_option<T: syn::parse::Parse>(
                 format_args!("`{name}` takes {what}, not a string: write {fix}, without quotes"),
             ));
         }
-        value.parse()
+        // `with = |x| ..`: a closure has no name to call.
+        if name == "with"
+            && (value.peek(Token![|]) || value.peek(Token![||]) || value.peek(Token![move]))
+        {
+            return Err(value.error(
+                "`with` takes the path of a function, not a closure: move the closure's body into a `fn` and write `with = that_function`",
+            ));
+        }
+        let parsed = value.parse()?;
+        // `with = convert()` or `from = field()`: the macro makes the call.
+        if value.peek(syn::token::Paren) {
+            let what = if name == "from" {
+                "names the source's field, which is read, not called"
+            } else {
+                "names the function, which is called with the source event"
+            };
+            return Err(value.error(format_args!("`{name}` {what}: leave out the `(..)`")));
+        }
+        Ok(parsed)
     };
     if let Some(source) = parse_for_source(meta)? {
         once_for(per_source, &source, meta, &name)?;
@@ -950,6 +993,28 @@ fn parse_expr_tokens(meta: &ParseNestedMeta) -> syn::Result<TokenStream> {
         ));
     }
     Ok(tokens)
+}
+
+/// The `event` of `#[cfg_attr(predicate, event(..))]`, if there is one.
+pub fn conditional_event(attr: &Attribute) -> Option<proc_macro2::Ident> {
+    let syn::Meta::List(list) = &attr.meta else {
+        return None;
+    };
+    if !attr.path().is_ident("cfg_attr") {
+        return None;
+    }
+    // The attributes after the predicate, each starting at a comma.
+    let mut after_comma = false;
+    for token in list.tokens.clone() {
+        match token {
+            proc_macro2::TokenTree::Punct(p) if p.as_char() == ',' => after_comma = true,
+            proc_macro2::TokenTree::Ident(ident) if after_comma && ident == "event" => {
+                return Some(ident);
+            }
+            _ => after_comma = false,
+        }
+    }
+    None
 }
 
 /// Whether an attribute is the macros' own `#[event(..)]` helper.

@@ -331,7 +331,10 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
             .filter(|s| !is_older(s))
             .chain(a.with_source.iter().map(|(s, _)| s));
         for source in keyed {
-            if !sources.iter().any(|s| same_source(s, source)) {
+            // A source naming this event itself has had its error.
+            if !sources.iter().any(|s| same_source(s, source))
+                && !crate::ast::names_itself(source, input.ident())
+            {
                 let written = path_text(source);
                 let names: Vec<String> = sources.iter().map(path_text).collect();
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();

@@ -7,7 +7,7 @@ use syn::ext::IdentExt;
 use syn::{Attribute, Data, DeriveInput, Path, parse_quote};
 
 use crate::ast::Input;
-use crate::attr::{is_event_attr, path_text};
+use crate::attr::{conditional_event, is_event_attr, path_text};
 
 /// The item with every `#[event(..)]` removed, as the fallback emits it.
 pub fn stripped(item: &DeriveInput) -> TokenStream {
@@ -27,8 +27,13 @@ fn strip(item: &mut DeriveInput) {
             .collect(),
         Data::Union(data) => data.fields.named.iter_mut().collect(),
     };
+    // A `#[cfg]` on a field, or an `#[event]` inside `#[cfg_attr]`, is an
+    // error; the field stays and the helper goes, so that the expansion
+    // agrees with the struct and nothing else is reported.
     for field in fields {
-        field.attrs.retain(|a| !is_event_attr(a));
+        field.attrs.retain(|a| {
+            !is_event_attr(a) && !a.path().is_ident("cfg") && conditional_event(a).is_none()
+        });
     }
 }
 

@@ -63,10 +63,11 @@ pub fn event(
     let Ok(item) = syn::parse2::<DeriveInput>(tokens.clone()) else {
         // Not a struct, enum or union (a function, an impl block, ...): say
         // what the macro goes on and give the item back untouched.
+        let (span, what) = not_a_type(&tokens);
         let error = syn::Error::new(
-            Span::call_site(),
+            span,
             format_args!(
-                "`#[{}]` goes on a struct with named fields",
+                "`#[{}]` goes on a struct with named fields, not {what}",
                 kind.macro_name()
             ),
         )
@@ -150,6 +151,48 @@ pub fn event(
         };
         #errors
     }
+}
+
+/// Where an item that is not a struct, enum or union starts (its keyword),
+/// and what it is.
+fn not_a_type(tokens: &TokenStream) -> (Span, &'static str) {
+    use proc_macro2::TokenTree;
+    // Without syn's `full` feature: the first word that is not part of an
+    // attribute, the visibility or a qualifier is the item's keyword.
+    let mut trees = tokens.clone().into_iter().peekable();
+    while let Some(tree) = trees.next() {
+        match &tree {
+            // `#[attr]` and `pub(crate)`: what follows is passed over.
+            TokenTree::Punct(p) if p.as_char() == '#' => {
+                trees.next();
+            }
+            TokenTree::Ident(word) => {
+                let word_text = word.to_string();
+                // `const fn` qualifies a function; `const NAME` is a constant.
+                let mut qualifies = || {
+                    matches!(trees.peek(), Some(TokenTree::Ident(next))
+                        if ["fn", "unsafe", "async", "extern"].iter().any(|w| next == w))
+                };
+                let what = match word_text.as_str() {
+                    "const" if !qualifies() => "a constant",
+                    "pub" | "async" | "const" | "unsafe" | "extern" | "default" | "safe" => {
+                        continue;
+                    }
+                    "fn" => "a function",
+                    "impl" => "an impl block",
+                    "trait" => "a trait",
+                    "mod" => "a module",
+                    "type" => "a type alias",
+                    "static" => "a static",
+                    "use" => "a `use` item",
+                    _ => "this item",
+                };
+                return (word.span(), what);
+            }
+            _ => {}
+        }
+    }
+    (Span::call_site(), "this item")
 }
 
 fn crate_path(input: &Input) -> Path {
