@@ -195,6 +195,15 @@ fn conditional(kind: Kind, field: &syn::Field, errors: &mut Errors) {
                     kind.macro_name()
                 ),
             );
+        } else if crate::attr::misspelled_event(attr) {
+            errors.spanned(
+                attr.path(),
+                format_args!(
+                    "unknown attribute `{}`; did you mean `#[event(..)]`, the field options of `#[{}]`?",
+                    crate::attr::path_text(attr.path()),
+                    kind.macro_name()
+                ),
+            );
         } else if let Some(helper) = crate::attr::conditional_event(attr) {
             errors.spanned(
                 helper,

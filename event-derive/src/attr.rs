@@ -274,14 +274,49 @@ impl MacroArgs {
             // #[domain_event(allow(non_past_tense, generic_name))]
             if !meta.input.peek(syn::token::Paren) {
                 let rules = kind.opt_outs();
+                // `allow = "non_past_tense"` still opts out of the rule it
+                // names, so that the rule's own error does not follow.
+                let named = meta
+                    .value()
+                    .ok()
+                    .and_then(|value| value.parse::<LitStr>().ok());
+                let example = match &named {
+                    Some(rule) => {
+                        self.allow.opt_out(kind, &rule.value());
+                        rule.value()
+                    }
+                    None => rules.first().copied().unwrap_or_default().to_owned(),
+                };
                 return Err(meta.error(format_args!(
-                    "`allow` lists the rules this event opts out of in parentheses, like `allow({})`; `#[{}]` has {}",
-                    rules.first().copied().unwrap_or_default(),
+                    "`allow` lists the rules this event opts out of in parentheses, like `allow({example})`; `#[{}]` has {}",
                     kind.macro_name(),
                     backticked(rules)
                 )));
             }
-            meta.parse_nested_meta(|inner| self.allow.parse_one(kind, &inner))?;
+            let list: proc_macro2::Group = meta.input.parse()?;
+            let mut failure: Option<syn::Error> = None;
+            for rule in split_at_commas(list.stream()) {
+                let result = match misshapen_rule(&rule) {
+                    // `allow("non_past_tense")`, `allow(non-past-tense)`:
+                    // the rule still counts.
+                    Some((name, error)) => {
+                        self.allow.opt_out(kind, &name);
+                        Err(error)
+                    }
+                    None => {
+                        syn::meta::parser(|inner| self.allow.parse_one(kind, &inner)).parse2(rule)
+                    }
+                };
+                if let Err(error) = result {
+                    match &mut failure {
+                        Some(first) => first.combine(error),
+                        None => failure = Some(error),
+                    }
+                }
+            }
+            if let Some(error) = failure {
+                return Err(error);
+            }
         } else {
             let written = path_text(path);
             return Err(meta.error(format_args!(
@@ -295,24 +330,67 @@ impl MacroArgs {
     }
 }
 
+/// A rule of `allow(..)` written as a string or with hyphens: the rule
+/// meant, and the error that says how to write it.
+fn misshapen_rule(rule: &TokenStream) -> Option<(String, syn::Error)> {
+    let trees: Vec<proc_macro2::TokenTree> = rule.clone().into_iter().collect();
+    if let [proc_macro2::TokenTree::Literal(_)] = trees.as_slice()
+        && let Ok(text) = syn::parse2::<LitStr>(rule.clone())
+    {
+        let name = text.value();
+        let error = syn::Error::new(
+            text.span(),
+            format_args!("a rule is named without quotes: write `allow({name})`"),
+        );
+        return Some((name, error));
+    }
+    let hyphenated = trees
+        .iter()
+        .any(|tree| matches!(tree, proc_macro2::TokenTree::Punct(p) if p.as_char() == '-'));
+    if hyphenated {
+        let name = tidy(&trees).replace(' ', "").replace('-', "_");
+        let error = syn::Error::new_spanned(
+            rule,
+            format_args!("a rule's name is written with underscores: `{name}`"),
+        );
+        return Some((name, error));
+    }
+    None
+}
+
 impl Allow {
+    /// Opts out of the rule `name` stands for (itself, or the rule it is
+    /// a misspelling of), if there is one.
+    pub fn opt_out(&mut self, kind: Kind, name: &str) {
+        if let Some(slot) = self.slot(kind, name) {
+            *slot = true;
+        }
+    }
+
+    /// Where the opt-out of the rule `name` stands for is kept.
+    fn slot(&mut self, kind: Kind, name: &str) -> Option<&mut bool> {
+        let allowed = kind.opt_outs();
+        let meant = if allowed.contains(&name) {
+            Some(name)
+        } else {
+            crate::errors::did_you_mean(name, allowed)
+        };
+        match meant? {
+            "non_past_tense" => Some(&mut self.non_past_tense),
+            "generic_name" => Some(&mut self.generic_name),
+            "reserved_suffix" => Some(&mut self.reserved_suffix),
+            "missing_suffix" => Some(&mut self.missing_suffix),
+            _ => None,
+        }
+    }
+
     fn parse_one(&mut self, kind: Kind, meta: &ParseNestedMeta) -> syn::Result<()> {
         let key = path_text(&meta.path);
         let allowed = kind.opt_outs();
         // A misspelled rule still opts out of the rule it names, so that the
         // rule's own error does not follow the one about the spelling.
-        let meant = if allowed.contains(&key.as_str()) {
-            Some(key.as_str())
-        } else {
-            crate::errors::did_you_mean(&key, allowed)
-        };
-        let slot = match meant {
-            Some("non_past_tense") => &mut self.non_past_tense,
-            Some("generic_name") => &mut self.generic_name,
-            Some("reserved_suffix") => &mut self.reserved_suffix,
-            Some("missing_suffix") => &mut self.missing_suffix,
-            _ => &mut false,
-        };
+        let mut unknown = false;
+        let slot = self.slot(kind, &key).unwrap_or(&mut unknown);
         if !allowed.contains(&key.as_str()) {
             *slot = true;
             return Err(meta.error(format_args!(
@@ -775,7 +853,12 @@ impl FieldAttrs {
     /// Parses every `#[event(..)]` of a field, reporting each mistake.
     pub fn parse(attrs: &[Attribute], errors: &mut Errors) -> Self {
         let mut out = FieldAttrs::default();
-        for attr in attrs.iter().filter(|a| is_event_attr(a)) {
+        // A misspelled `#[evnet(pii)]` still counts, so that nothing follows
+        // its error.
+        for attr in attrs
+            .iter()
+            .filter(|a| is_event_attr(a) || misspelled_event(a))
+        {
             let list = match &attr.meta {
                 syn::Meta::List(list) => list,
                 // #[event] or #[event = ..]
@@ -1015,6 +1098,61 @@ pub fn conditional_event(attr: &Attribute) -> Option<proc_macro2::Ident> {
         }
     }
     None
+}
+
+/// Whether an attribute is a misspelling of `#[event(..)]`, like
+/// `#[evnet(pii)]` or `#[Event(pii)]`.
+pub fn misspelled_event(attr: &Attribute) -> bool {
+    let syn::Meta::List(_) = &attr.meta else {
+        return false;
+    };
+    attr.path().get_ident().is_some_and(|ident| {
+        let written = ident.to_string();
+        written != "event" && crate::errors::did_you_mean(&written, &["event"]).is_some()
+    })
+}
+
+/// `#[allow(non_past_tense)]` written on the struct as if it were a lint:
+/// the rule is opted out of all the same, the error says where it goes,
+/// and the attribute keeps only the real lints.
+pub fn lints_that_are_rules(
+    kind: Kind,
+    attrs: &mut Vec<Attribute>,
+    allow: &mut Allow,
+    errors: &mut Errors,
+) {
+    attrs.retain_mut(|attr| {
+        if !attr.path().is_ident("allow") {
+            return true;
+        }
+        let Ok(lints) = attr.parse_args_with(Punctuated::<Path, Token![,]>::parse_terminated)
+        else {
+            return true;
+        };
+        let (rules, lints): (Vec<Path>, Vec<Path>) = lints.into_iter().partition(|lint| {
+            lint.get_ident()
+                .is_some_and(|name| kind.opt_outs().iter().any(|rule| name == rule))
+        });
+        for rule in &rules {
+            let name = path_text(rule);
+            allow.opt_out(kind, &name);
+            errors.spanned(
+                rule,
+                format_args!(
+                    "`{name}` is a rule of `#[{0}]`, not a lint: write `#[{0}(allow({name}))]`",
+                    kind.macro_name()
+                ),
+            );
+        }
+        if rules.is_empty() {
+            return true;
+        }
+        if lints.is_empty() {
+            return false;
+        }
+        *attr = syn::parse_quote!(#[allow(#(#lints),*)]);
+        true
+    });
 }
 
 /// Whether an attribute is the macros' own `#[event(..)]` helper.

@@ -7,7 +7,7 @@ use syn::ext::IdentExt;
 use syn::{Attribute, Data, DeriveInput, Path, parse_quote};
 
 use crate::ast::Input;
-use crate::attr::{conditional_event, is_event_attr, path_text};
+use crate::attr::{conditional_event, is_event_attr, misspelled_event, path_text};
 
 /// The item with every `#[event(..)]` removed, as the fallback emits it.
 pub fn stripped(item: &DeriveInput) -> TokenStream {
@@ -32,7 +32,10 @@ fn strip(item: &mut DeriveInput) {
     // agrees with the struct and nothing else is reported.
     for field in fields {
         field.attrs.retain(|a| {
-            !is_event_attr(a) && !a.path().is_ident("cfg") && conditional_event(a).is_none()
+            !is_event_attr(a)
+                && !misspelled_event(a)
+                && !a.path().is_ident("cfg")
+                && conditional_event(a).is_none()
         });
     }
 }

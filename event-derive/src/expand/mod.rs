@@ -78,7 +78,8 @@ pub fn event(
     let mut errors = Errors::default();
     let mut item = item;
     repeated_event_attributes(kind, &mut item, &mut errors);
-    let args = MacroArgs::parse(kind, args, &mut errors);
+    let mut args = MacroArgs::parse(kind, args, &mut errors);
+    crate::attr::lints_that_are_rules(kind, &mut item.attrs, &mut args.allow, &mut errors);
     let mut input = Input::from_syn(kind, args, &item, &mut errors);
     let above = order::derives_above_call_site(source_file.as_deref());
     if !above.is_empty() {
