@@ -556,6 +556,14 @@ fn participle_of_last(word: &str) -> Option<String> {
 /// `None` when no word says what happened, or when the rename would not
 /// pass the rule itself.
 pub fn past_tense_suggestion(name: &str) -> Option<String> {
+    // `PlaceOrderCommand` -> `OrderPlaced`: the suffix goes too.
+    if let Some(stem) = without_reserved_suffix(name) {
+        return if is_past_tense(stem) {
+            Some(stem.to_owned())
+        } else {
+            past_tense_suggestion(stem)
+        };
+    }
     rename(name).filter(|renamed| renamed != name && is_past_tense(renamed))
 }
 
@@ -712,13 +720,53 @@ fn reserved_suffix(name: &str) -> Option<String> {
             fact_hint(stem)
         ));
     }
-    if let Some(stem) = base.strip_suffix("Event") {
+    for suffix in ["Event", "Evt"] {
+        if let Some(stem) = base.strip_suffix(suffix) {
+            return Some(format!(
+                "drop the `{suffix}` suffix from `{name}`: the attribute already says it is an event{}{version_hint}",
+                fact_hint(stem)
+            ));
+        }
+    }
+    // `CustomerRegisteredMessage`: a fact, named after how it travels.
+    if let Some((suffix, stem)) = carrier_suffix(base) {
         return Some(format!(
-            "drop the `Event` suffix from `{name}`: the attribute already says it is an event{}{version_hint}",
+            "drop the `{suffix}` suffix from `{name}`: a domain event's name says what happened, not how it travels{}{version_hint}",
             fact_hint(stem)
         ));
     }
     None
+}
+
+/// A suffix that names how a fact travels (`Message`, `Dto`) after a name
+/// that already states it, and the name before it.
+fn carrier_suffix(name: &str) -> Option<(&'static str, &str)> {
+    ["Message", "Msg", "Dto", "DTO"]
+        .into_iter()
+        .find_map(|suffix| {
+            let stem = name.strip_suffix(suffix)?;
+            is_past_tense(stem).then_some((suffix, stem))
+        })
+}
+
+/// The name without a suffix that marks another kind, a command or a
+/// carrier (`OrderPlacedEvent`, `PlaceOrderCommand`), if it has one.
+fn without_reserved_suffix(name: &str) -> Option<&str> {
+    let (base, _) = trailing_version(name);
+    if let Some((_, stem)) = carrier_suffix(base) {
+        return Some(stem);
+    }
+    // `RegisterHandlingEvent` registers a handling event, and a
+    // `SourceMandateNotification` notifies of a mandate: those suffixes go
+    // only after a fact.
+    let fact = ["Notification", "Event", "Evt"]
+        .into_iter()
+        .find_map(|suffix| base.strip_suffix(suffix).filter(|stem| is_past_tense(stem)));
+    fact.or_else(|| {
+        ["IntegrationEvent", "Command"]
+            .into_iter()
+            .find_map(|suffix| base.strip_suffix(suffix).filter(|stem| !stem.is_empty()))
+    })
 }
 
 /// `: rename it to `OrderPlaced`` when a good name can be derived from the

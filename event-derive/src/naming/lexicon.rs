@@ -557,12 +557,13 @@ pub const REGULAR_VERBS: &[&str] = &[
 /// Words that are verbs too but read as nouns at the end of a name:
 /// `BorrowBook` borrows a book, `CustomerOrder` is an order.
 pub const NOUNS_LIKE_VERBS: &[&str] = &[
-    "book", "call", "charge", "check", "claim", "comment", "credit", "debit", "deposit", "dispute",
-    "email", "feed", "file", "flag", "hold", "invoice", "issue", "like", "link", "list", "load",
-    "lock", "log", "match", "offer", "order", "pack", "plan", "post", "price", "print", "purchase",
+    "bill", "book", "budget", "call", "charge", "check", "claim", "comment", "contract", "credit",
+    "debit", "deposit", "dispute", "document", "email", "estimate", "feed", "file", "flag", "hold",
+    "invoice", "issue", "label", "like", "link", "list", "load", "lock", "log", "match", "message",
+    "note", "offer", "order", "pack", "plan", "post", "price", "print", "purchase", "quote",
     "rate", "record", "refund", "release", "reply", "report", "request", "return", "review",
-    "reward", "score", "share", "tag", "top", "trade", "transfer", "view", "visit", "vote",
-    "watch",
+    "reward", "schedule", "score", "share", "stamp", "survey", "tag", "top", "trade", "transfer",
+    "view", "visit", "vote", "watch",
 ];
 
 /// Nouns of an action, with the participle that states it happened:
@@ -1032,5 +1033,5 @@ pub const TRANSACTING_VERBS: &[&str] = &[
 
 /// Money and claims moved by an order of [`TRANSACTING_VERBS`].
 pub const TRANSACTIONS: &[&str] = &[
-    "charge", "deposit", "dispute", "payout", "purchase", "refund", "transfer",
+    "charge", "deposit", "dispute", "payment", "payout", "purchase", "refund", "transfer",
 ];
