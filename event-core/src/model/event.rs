@@ -90,7 +90,7 @@ pub trait DomainEvent: Event {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an integration event",
     label = "not an integration event",
-    note = "declare it with `#[integration_event(version = N)]`; domain events stay inside their bounded context and go on the domain bus"
+    note = "declare it with `#[integration_event(version = N)]`; domain events stay inside their bounded context and go on the domain bus, and notifications go through the notification dispatcher"
 )]
 pub trait IntegrationEvent: Event {
     /// Decodes `bytes`, an envelope of this event's type at `version`: this
@@ -118,6 +118,6 @@ pub trait IntegrationEvent: Event {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a notification event",
     label = "not a notification event",
-    note = "declare it with `#[notification_event]`"
+    note = "declare it with `#[notification_event]`; domain events go on the domain bus, and integration events through the integration publisher"
 )]
 pub trait NotificationEvent: Event {}
