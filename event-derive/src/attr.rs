@@ -1,6 +1,7 @@
 //! The macros' arguments and the `#[event(..)]` field attribute.
 
 use proc_macro2::TokenStream;
+use syn::ext::IdentExt as _;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
@@ -253,10 +254,15 @@ impl MacroArgs {
             // or, as serde writes it, crate = "::my_reexport::event_core"
             once(&self.krate, meta, "crate")?;
             let value = meta.value()?;
+            let hint = "`crate` is the path by which event-core is reached, like `crate = ::my_reexport::event_core`";
             self.krate = Some(if value.peek(syn::LitStr) {
-                value.parse::<syn::LitStr>()?.parse()?
+                let text = value.parse::<syn::LitStr>()?;
+                text.parse()
+                    .map_err(|_| syn::Error::new(text.span(), hint))?
             } else {
-                value.parse()?
+                value
+                    .parse()
+                    .map_err(|error| syn::Error::new(error.span(), hint))?
             });
         } else if path.is_ident("maps_from") {
             // #[integration_event(maps_from = ProductPutOnSale)]
@@ -410,6 +416,12 @@ impl Allow {
 }
 
 /// The literal after `key =`, or an error at whatever stands there instead.
+/// The version in `2`, `v2` or `V2`, from 1 up.
+fn version_in_word(word: &str) -> Option<u32> {
+    let digits = word.strip_prefix(['v', 'V']).unwrap_or(word);
+    digits.parse::<u32>().ok().filter(|&n| n > 0)
+}
+
 fn parse_lit(meta: &ParseNestedMeta, hint: &str) -> syn::Result<Lit> {
     let value = meta.value()?;
     if value.peek(Lit) {
@@ -492,11 +504,35 @@ pub fn same_source(a: &Path, b: &Path) -> bool {
 
 fn parse_version(meta: &ParseNestedMeta) -> syn::Result<Version> {
     let hint = "the version is a whole number from 1 up, like `version = 2`";
-    let lit = parse_lit(meta, hint)?;
+    // `version = v2`, `version = V` (a constant), `version = +1`.
+    let value = meta.value()?;
+    if !value.peek(Lit) && !value.is_empty() {
+        let found: proc_macro2::TokenTree = value.fork().parse()?;
+        let number = match &found {
+            proc_macro2::TokenTree::Ident(ident) => version_in_word(&ident.to_string()),
+            proc_macro2::TokenTree::Punct(p) if p.as_char() == '+' => {
+                let after = value.fork();
+                let _: proc_macro2::Punct = after.parse()?;
+                after
+                    .parse::<syn::LitInt>()
+                    .ok()
+                    .and_then(|lit| lit.base10_parse().ok())
+            }
+            _ => None,
+        };
+        let message = match (&found, number) {
+            (_, Some(n)) => format!("write the version as a plain number: `version = {n}`"),
+            (proc_macro2::TokenTree::Ident(_), None) => {
+                "the version is written out as a number, like `version = 2`; a constant's name is not read here".to_owned()
+            }
+            _ => hint.to_owned(),
+        };
+        return Err(syn::Error::new(found.span(), message));
+    }
+    let lit: Lit = value.parse()?;
     let Lit::Int(lit) = lit else {
         if let Lit::Str(s) = &lit
-            && let Ok(value) = s.value().trim().parse::<u32>()
-            && value > 0
+            && let Some(value) = version_in_word(s.value().trim())
         {
             return Err(syn::Error::new(
                 s.span(),
@@ -1004,6 +1040,23 @@ fn keyed_option<T: syn::parse::Parse>(
             return Err(value.error(
                 "`with` takes the path of a function, not a closure: move the closure's body into a `fn` and write `with = that_function`",
             ));
+        }
+        // `from = self.total` or `from = source.total`: the field alone.
+        if name == "from" {
+            let ahead = value.fork();
+            let first = ahead.call(Ident::parse_any);
+            if ahead.peek(Token![.]) {
+                let _: Token![.] = ahead.parse()?;
+                let field = ahead.call(Ident::parse_any).ok();
+                let whole = first.as_ref().map(Ident::to_string).unwrap_or_default();
+                let message = match (&field, whole.as_str()) {
+                    (Some(field), "self") => format!(
+                        "`from` names the source event's field by its name alone: write `from = {field}`"
+                    ),
+                    _ => "`from` names one field of the source event, not a path into it; a value inside a field is taken with `with = function`".to_owned(),
+                };
+                return Err(syn::Error::new(value.span(), message));
+            }
         }
         let parsed = value.parse()?;
         // `with = convert()` or `from = field()`: the macro makes the call.
