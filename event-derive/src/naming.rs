@@ -666,9 +666,12 @@ fn rename(name: &str) -> Option<String> {
         let (object, tail) = rest.split_at(at);
         // `PutOnSale` has nothing to put before `Put`, and in
         // `OrderOutForDelivery` the order is the subject.
+        // So is the refund in `RefundUnderReview`.
         if object.is_empty()
             && particle.is_none()
-            && (participle.eq_ignore_ascii_case(first) || is_one_of(first, SUBJECT_NOUNS))
+            && (participle.eq_ignore_ascii_case(first)
+                || is_one_of(first, SUBJECT_NOUNS)
+                || is_one_of(first, NOUNS_LIKE_VERBS) && !tail.is_empty())
         {
             return None;
         }
