@@ -89,6 +89,7 @@ pub const IRREGULAR_VERBS: &[(&str, &str)] = &[
     ("overwrite", "overwritten"),
     ("pay", "paid"),
     ("prepay", "prepaid"),
+    ("proofread", "proofread"),
     ("prove", "proven"),
     ("put", "put"),
     ("quit", "quit"),
@@ -425,6 +426,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "reactivate",
     "reassign",
     "rebook",
+    "reboot",
     "recalculate",
     "recall",
     "receive",
@@ -589,6 +591,7 @@ pub const NOMINALIZATIONS: &[(&str, &str)] = &[
     ("certification", "certified"),
     ("clearance", "cleared"),
     ("closure", "closed"),
+    ("collection", "collected"),
     ("completion", "completed"),
     ("confirmation", "confirmed"),
     ("conversion", "converted"),
@@ -614,6 +617,7 @@ pub const NOMINALIZATIONS: &[(&str, &str)] = &[
     ("failure", "failed"),
     ("fulfillment", "fulfilled"),
     ("fulfilment", "fulfilled"),
+    ("generation", "generated"),
     ("initialization", "initialized"),
     ("inspection", "inspected"),
     ("installation", "installed"),
@@ -994,6 +998,7 @@ pub const SUBJECT_NOUNS: &[&str] = &[
     "price",
     "produce",
     "record",
+    "rent",
     "repair",
     "report",
     "request",
@@ -1020,8 +1025,8 @@ pub const SUBJECT_NOUNS: &[&str] = &[
 /// say what happened: `MoneyTransfer` -> `MoneyTransferred`,
 /// `ItemReturn` -> `ItemReturned`.
 pub const ACTION_NOUNS: &[&str] = &[
-    "change", "charge", "deposit", "dispute", "purchase", "refund", "release", "reply", "request",
-    "return", "review", "transfer", "update", "visit", "vote",
+    "change", "charge", "deposit", "dispute", "purchase", "reboot", "refund", "release", "reply",
+    "request", "restart", "return", "review", "transfer", "update", "visit", "vote",
 ];
 
 /// Words opening a name that, before one of [`TRANSACTIONS`], give an order
