@@ -325,6 +325,14 @@ impl MacroArgs {
             }
         } else {
             let written = path_text(path);
+            // `#[domain_event(compat = "full")]`: an argument of another kind.
+            if Kind::Integration.keys().contains(&written.as_str()) {
+                return Err(meta.error(format_args!(
+                    "`{written}` goes on `#[integration_event]` only, whose versions are published contracts; `#[{}]` takes {}",
+                    kind.macro_name(),
+                    kind.arguments()
+                )));
+            }
             return Err(meta.error(format_args!(
                 "unknown argument `{written}`; {}`#[{}]` takes {}",
                 suggestion(&written, kind.keys()),
@@ -397,6 +405,21 @@ impl Allow {
         // rule's own error does not follow the one about the spelling.
         let mut unknown = false;
         let slot = self.slot(kind, &key).unwrap_or(&mut unknown);
+        // `allow(missing_suffix)` on a domain event: a rule of another kind.
+        let owner = [Kind::Domain, Kind::Integration]
+            .into_iter()
+            .find(|other| *other != kind && other.opt_outs().contains(&key.as_str()));
+        if let Some(owner) = owner {
+            let owners = match owner {
+                Kind::Domain => "`#[domain_event]`",
+                _ => "`#[integration_event]` and `#[notification_event]`",
+            };
+            return Err(meta.error(format_args!(
+                "`{key}` is a rule of {owners}, not of `#[{}]`, which can allow {}",
+                kind.macro_name(),
+                backticked(allowed)
+            )));
+        }
         if !allowed.contains(&key.as_str()) {
             *slot = true;
             return Err(meta.error(format_args!(
@@ -415,13 +438,13 @@ impl Allow {
     }
 }
 
-/// The literal after `key =`, or an error at whatever stands there instead.
 /// The version in `2`, `v2` or `V2`, from 1 up.
 fn version_in_word(word: &str) -> Option<u32> {
     let digits = word.strip_prefix(['v', 'V']).unwrap_or(word);
     digits.parse::<u32>().ok().filter(|&n| n > 0)
 }
 
+/// The literal after `key =`, or an error at whatever stands there instead.
 fn parse_lit(meta: &ParseNestedMeta, hint: &str) -> syn::Result<Lit> {
     let value = meta.value()?;
     if value.peek(Lit) {
