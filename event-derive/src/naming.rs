@@ -218,9 +218,9 @@ mod lexicon;
 use lexicon::{
     ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, AUXILIARIES, COMPOUND_VERBS, CONJUNCTIONS,
     DESCRIBING, EED_PARTICIPLES, GENERIC, HEAD_NOUNS, IRREGULAR_VERBS, LEADING_ADVERBS, MODALS,
-    NOMINALIZATIONS, NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS, OUTCOMES, PARTICLE_VERBS,
-    PARTICLES, PREFIXED_NOUNS, PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST, STATE_CHANGES,
-    STATES, SUBJECT_NOUNS, TRANSACTING_VERBS, TRANSACTIONS,
+    NOMINALIZATIONS, NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS, OPERATIONS, OUTCOMES,
+    PARTICLE_VERBS, PARTICLES, PREFIXED_NOUNS, PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST,
+    STATE_CHANGES, STATES, SUBJECT_NOUNS, TRANSACTING_VERBS, TRANSACTIONS,
 };
 
 /// How a word reads as a participle.
@@ -632,6 +632,15 @@ fn rename(name: &str) -> Option<String> {
     if is_one_of(first, SUBJECT_NOUNS)
         && !rest.first().is_some_and(|w| is_particle_of(first, w))
         && !(is_one_of(first, TRANSACTING_VERBS) && is_one_of(last, TRANSACTIONS))
+        && from_last.is_some()
+    {
+        return from_last;
+    }
+    // `RefundCreate`, as webhook topics write `refunds/create`: a noun that
+    // is a verb too, then an operation; the refund was created.
+    if is_one_of(first, NOUNS_LIKE_VERBS)
+        && rest.len() == 1
+        && is_one_of(last, OPERATIONS)
         && from_last.is_some()
     {
         return from_last;

@@ -559,13 +559,13 @@ pub const REGULAR_VERBS: &[&str] = &[
 /// Words that are verbs too but read as nouns at the end of a name:
 /// `BorrowBook` borrows a book, `CustomerOrder` is an order.
 pub const NOUNS_LIKE_VERBS: &[&str] = &[
-    "bill", "book", "budget", "call", "charge", "check", "claim", "comment", "contract", "credit",
-    "debit", "deposit", "dispute", "document", "email", "estimate", "feed", "file", "flag", "hold",
-    "invoice", "issue", "label", "like", "link", "list", "load", "lock", "log", "match", "message",
-    "note", "offer", "order", "pack", "plan", "post", "price", "print", "purchase", "quote",
-    "rate", "record", "refund", "release", "reply", "report", "request", "return", "review",
-    "reward", "schedule", "score", "share", "stamp", "survey", "tag", "top", "trade", "transfer",
-    "view", "visit", "vote", "watch",
+    "access", "bill", "book", "budget", "call", "charge", "check", "claim", "comment", "contact",
+    "contract", "credit", "debit", "deposit", "dispute", "document", "email", "estimate", "feed",
+    "file", "flag", "hold", "invoice", "issue", "label", "like", "link", "list", "load", "lock",
+    "log", "match", "message", "note", "offer", "order", "pack", "plan", "post", "price", "print",
+    "purchase", "quote", "rate", "record", "refund", "release", "reply", "report", "request",
+    "return", "review", "reward", "schedule", "score", "share", "stamp", "survey", "tag", "top",
+    "trade", "transfer", "view", "visit", "vote", "watch",
 ];
 
 /// Nouns of an action, with the participle that states it happened:
@@ -1025,8 +1025,38 @@ pub const SUBJECT_NOUNS: &[&str] = &[
 /// say what happened: `MoneyTransfer` -> `MoneyTransferred`,
 /// `ItemReturn` -> `ItemReturned`.
 pub const ACTION_NOUNS: &[&str] = &[
-    "change", "charge", "deposit", "dispute", "purchase", "reboot", "refund", "release", "reply",
-    "request", "restart", "return", "review", "transfer", "update", "visit", "vote",
+    "change", "charge", "deposit", "dispute", "export", "import", "purchase", "reboot", "refund",
+    "release", "reply", "request", "restart", "return", "review", "transfer", "update", "visit",
+    "vote",
+];
+
+/// Verbs of an operation on a record that are never its name, which after
+/// a noun say what was done to it, as webhook topics write them
+/// (`refunds/create`): `RefundCreate` -> `RefundCreated`.
+pub const OPERATIONS: &[&str] = &[
+    "activate",
+    "add",
+    "approve",
+    "archive",
+    "cancel",
+    "capture",
+    "connect",
+    "create",
+    "deactivate",
+    "delete",
+    "disable",
+    "disconnect",
+    "enable",
+    "initiate",
+    "install",
+    "publish",
+    "register",
+    "reject",
+    "remove",
+    "submit",
+    "uninstall",
+    "unpublish",
+    "void",
 ];
 
 /// Words opening a name that, before one of [`TRANSACTIONS`], give an order
