@@ -20,9 +20,11 @@ pub fn decoder(input: &Input, krate: &Path) -> Option<TokenStream> {
     let private = quote!(#krate::__private);
     // With `upcast = "manual"`, a missing `From<Older>` is reported at
     // `"manual"`.
-    let mut from = quote!(<Self as ::core::convert::From<#older>>::from);
+    // The whole conversion, so that the call that needs it is reported
+    // there too, as the same one error.
+    let mut convert = quote!(older.map(<Self as ::core::convert::From<#older>>::from));
     if let Some(manual) = &input.args.upcast_manual {
-        from = respan(from, manual.span());
+        convert = respan(convert, manual.span());
     }
     Some(quote! {
         // Inline, so that the typed decode path is compiled only for events
@@ -36,7 +38,7 @@ pub fn decoder(input: &Input, krate: &Path) -> Option<TokenStream> {
                 return #private::decode::<Self>(bytes);
             }
             <#older as #krate::IntegrationEvent>::decode_version(bytes, version)
-                .map(|older| older.map(#from))
+                .map(|older| #convert)
         }
     })
 }
