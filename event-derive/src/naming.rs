@@ -591,6 +591,26 @@ fn rename(name: &str) -> Option<String> {
     let from_last = participle_of_last(last)
         .filter(|_| !after_preposition)
         .map(|p| format!("{}{p}", init.concat()));
+    // `UserSignUp`, `UserDidCheckOut`: a subject, then a verb and its
+    // particle.
+    if let [subject @ .., verb, particle] = words.as_slice()
+        && is_particle_of(verb, particle)
+    {
+        let subject = match subject.split_last() {
+            Some((aux, before)) if is_one_of(aux, AUXILIARIES) => before,
+            _ => subject,
+        };
+        let noun = |w: &str| {
+            !is_verb_alone(w) || is_one_of(w, NOUNS_LIKE_VERBS) || is_one_of(w, SUBJECT_NOUNS)
+        };
+        if subject.first().is_some_and(|w| noun(w)) {
+            return Some(format!(
+                "{}{}{particle}",
+                subject.concat(),
+                participle(verb)
+            ));
+        }
+    }
     // `SuccessfulRescale` -> `RescaleSucceeded`.
     if let Some((_, outcome)) = OUTCOMES.iter().find(|(a, _)| first.eq_ignore_ascii_case(a)) {
         return Some(format!("{}{outcome}", rest.concat()));
@@ -726,7 +746,10 @@ fn reserved_suffix(name: &str) -> Option<String> {
             fact_hint(stem)
         ));
     }
-    if let Some(stem) = base.strip_suffix("Command") {
+    if let Some(stem) = base
+        .strip_suffix("Command")
+        .or_else(|| base.strip_suffix("Cmd"))
+    {
         return Some(format!(
             "`{name}` is named as a command, a request that may still be refused; a domain event records a fact that happened{}{version_hint}",
             fact_hint(stem)
@@ -775,7 +798,7 @@ fn without_reserved_suffix(name: &str) -> Option<&str> {
         .into_iter()
         .find_map(|suffix| base.strip_suffix(suffix).filter(|stem| is_past_tense(stem)));
     fact.or_else(|| {
-        ["IntegrationEvent", "Command"]
+        ["IntegrationEvent", "Command", "Cmd"]
             .into_iter()
             .find_map(|suffix| base.strip_suffix(suffix).filter(|stem| !stem.is_empty()))
     })

@@ -886,9 +886,10 @@ pub const ADVERBS: &[&str] = &[
     "twice",
 ];
 
-/// Auxiliaries of an ongoing form, dropped with it in a rename:
-/// `OrderIsShipping` -> `OrderShipped`.
-pub const AUXILIARIES: &[&str] = &["are", "being", "is"];
+/// Auxiliaries of an ongoing or emphatic form, dropped with it in a
+/// rename: `OrderIsShipping` -> `OrderShipped`, `UserDidLogin` ->
+/// `UserLoggedIn`.
+pub const AUXILIARIES: &[&str] = &["are", "being", "did", "does", "is"];
 
 /// Adjectives of an outcome that open a name, with the participle that
 /// states it: `SuccessfulRescale` -> `RescaleSucceeded`,
