@@ -191,6 +191,9 @@ pub fn split_suffix<'a>(name: &'a str, suffix: &str) -> Option<Suffixed<'a>> {
 /// alone. `ProductUpdatedV2` -> `ProductUpdatedIntegrationEventV2`,
 /// `ProductUpdatedIntegration` -> `ProductUpdatedIntegrationEvent`.
 pub fn with_suffix(name: &str, suffix: &str) -> String {
+    if let Some(fixed) = misspelled_suffix(name, suffix) {
+        return fixed;
+    }
     let (base, version) = match name.rfind('V') {
         Some(v) if v > 0 && version_suffix(&name[v..]).is_some() => name.split_at(v),
         _ => (name, ""),
@@ -211,6 +214,34 @@ pub fn with_suffix(name: &str, suffix: &str) -> String {
         stem = base;
     }
     format!("{stem}{suffix}{version}")
+}
+
+/// The name with a misspelled kind suffix spelled right:
+/// `OrderPlacedIntergrationEvent`, `OrderPlacedIntegrationEvents` and
+/// `OrderPlacedIntegrationEventv2` -> `OrderPlacedIntegrationEvent(V2)`.
+fn misspelled_suffix(name: &str, suffix: &str) -> Option<String> {
+    // The longest tail, from a capital letter, that reads as the suffix.
+    name.char_indices()
+        .filter(|&(i, c)| i > 0 && c.is_ascii_uppercase())
+        .find_map(|(i, _)| {
+            let tail = &name[i..];
+            // A version after it, in either case; a bare `V` is dropped.
+            let (base, version) = match tail.rfind(['v', 'V']) {
+                Some(v) if v > 0 && tail[v + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+                    (&tail[..v], version_suffix(&tail[v..]))
+                }
+                _ => (tail, None),
+            };
+            let (base, wanted) = (base.to_lowercase(), suffix.to_lowercase());
+            let close = base != wanted
+                && (base.strip_suffix('s') == Some(wanted.as_str())
+                    || crate::errors::edit_distance(&base, &wanted) <= 2)
+                || base == wanted && tail != suffix;
+            close.then(|| {
+                let version = version.map_or_else(String::new, |n| format!("V{n}"));
+                format!("{}{suffix}{version}", &name[..i])
+            })
+        })
 }
 
 mod lexicon;
@@ -990,6 +1021,41 @@ mod tests {
         assert_eq!(
             with_suffix("PriceDroppedV3", "Notification"),
             "PriceDroppedNotificationV3"
+        );
+    }
+
+    #[test]
+    fn a_misspelled_suffix_is_spelled_right() {
+        let hint = |name| with_suffix(name, "IntegrationEvent");
+        for (name, fixed) in [
+            (
+                "OrderPlacedIntergrationEvent",
+                "OrderPlacedIntegrationEvent",
+            ),
+            ("OrderPlacedIntegrationEvnt", "OrderPlacedIntegrationEvent"),
+            (
+                "OrderPlacedIntegrationEvents",
+                "OrderPlacedIntegrationEvent",
+            ),
+            (
+                "OrderPlacedIntegrationEventv2",
+                "OrderPlacedIntegrationEventV2",
+            ),
+            (
+                "OrderPlacedIntegrationEventV",
+                "OrderPlacedIntegrationEvent",
+            ),
+            ("OrderPlacedIntegrationevent", "OrderPlacedIntegrationEvent"),
+        ] {
+            assert_eq!(hint(name), fixed, "{name}");
+        }
+        assert_eq!(
+            with_suffix("OrderShippedNotifcation", "Notification"),
+            "OrderShippedNotification"
+        );
+        assert_eq!(
+            with_suffix("OrderShippedEmail", "Notification"),
+            "OrderShippedEmailNotification"
         );
     }
 
