@@ -408,7 +408,8 @@ impl Allow {
         // `allow(missing_suffix)` on a domain event: a rule of another kind.
         let owner = [Kind::Domain, Kind::Integration]
             .into_iter()
-            .find(|other| *other != kind && other.opt_outs().contains(&key.as_str()));
+            .find(|other| other.opt_outs().contains(&key.as_str()))
+            .filter(|_| !allowed.contains(&key.as_str()));
         if let Some(owner) = owner {
             let owners = match owner {
                 Kind::Domain => "`#[domain_event]`",
