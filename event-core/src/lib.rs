@@ -161,6 +161,10 @@ pub use delivery::bus::{
 pub use delivery::unit::{LendTx, Staged, UnitOfWork};
 pub use encoding::message::{Message, encode};
 pub use event_derive::{domain_event, integration_event, notification_event};
+// Derives named after the event traits, each one error that names the
+// attribute to write instead.
+#[doc(hidden)]
+pub use event_derive::{DomainEvent, Event, IntegrationEvent, NotificationEvent};
 pub use mapping::MapsFrom;
 pub use mapping::TranslateError;
 pub use model::envelope::{CorrelationId, Envelope, EventId};
@@ -179,4 +183,8 @@ pub mod prelude {
     };
     #[doc(no_inline)]
     pub use event_derive::{domain_event, integration_event, notification_event};
+    // Not `Event`: a derive of that name from another crate's prelude
+    // (bevy's) would become ambiguous beside this one.
+    #[doc(hidden)]
+    pub use event_derive::{DomainEvent, IntegrationEvent, NotificationEvent};
 }

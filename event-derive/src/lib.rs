@@ -363,6 +363,49 @@ pub fn notification_event(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::event(Kind::Notification, args.into(), item.into(), source_file()).into()
 }
 
+/// `#[derive(DomainEvent)]`, written for `#[domain_event]`: one error that
+/// says which attribute declares the event. `event` is its inert helper, so
+/// that the fields' `#[event(..)]` add nothing to it.
+#[doc(hidden)]
+#[proc_macro_derive(DomainEvent, attributes(event))]
+pub fn derive_domain_event(_item: TokenStream) -> TokenStream {
+    derive_instead("DomainEvent", "`#[domain_event]`")
+}
+
+/// `#[derive(IntegrationEvent)]`, written for `#[integration_event(..)]`.
+#[doc(hidden)]
+#[proc_macro_derive(IntegrationEvent, attributes(event))]
+pub fn derive_integration_event(_item: TokenStream) -> TokenStream {
+    derive_instead("IntegrationEvent", "`#[integration_event(version = 1)]`")
+}
+
+/// `#[derive(NotificationEvent)]`, written for `#[notification_event]`.
+#[doc(hidden)]
+#[proc_macro_derive(NotificationEvent, attributes(event))]
+pub fn derive_notification_event(_item: TokenStream) -> TokenStream {
+    derive_instead("NotificationEvent", "`#[notification_event]`")
+}
+
+/// `#[derive(Event)]`, written for one of the three attributes.
+#[doc(hidden)]
+#[proc_macro_derive(Event, attributes(event))]
+pub fn derive_event(_item: TokenStream) -> TokenStream {
+    derive_instead(
+        "Event",
+        "`#[domain_event]`, `#[integration_event(version = 1)]` or `#[notification_event]`",
+    )
+}
+
+/// The error of a derive named after an event trait, at the derive.
+fn derive_instead(derive: &str, attribute: &str) -> TokenStream {
+    let message = format!(
+        "an event is declared with an attribute, not a derive: remove `{derive}` from the derive and write {attribute} above the struct, which implements `{derive}` and derives serde's and schemars' traits"
+    );
+    syn::Error::new(proc_macro2::Span::call_site(), message)
+        .into_compile_error()
+        .into()
+}
+
 /// `{ extern crate <library> as _; <input> }` for the package's library,
 /// when the calling crate is another crate of the package, else
 /// `{ <input> }`: `check_contracts!()` runs its check in it so that the
