@@ -195,6 +195,15 @@ fn conditional(kind: Kind, field: &syn::Field, errors: &mut Errors) {
                     kind.macro_name()
                 ),
             );
+        } else if let Some(option) = crate::attr::bare_option(attr) {
+            let written = quote::ToTokens::to_token_stream(&attr.meta).to_string();
+            errors.spanned(
+                attr,
+                format_args!(
+                    "`{option}` is a field option of `#[{}]`: write it inside `#[event(..)]`, as `#[event({written})]`",
+                    kind.macro_name()
+                ),
+            );
         } else if crate::attr::misspelled_event(attr) {
             errors.spanned(
                 attr.path(),

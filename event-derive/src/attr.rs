@@ -913,11 +913,20 @@ impl FieldAttrs {
     /// Parses every `#[event(..)]` of a field, reporting each mistake.
     pub fn parse(attrs: &[Attribute], errors: &mut Errors) -> Self {
         let mut out = FieldAttrs::default();
-        // A misspelled `#[evnet(pii)]` still counts, so that nothing follows
-        // its error.
+        // A misspelled `#[evnet(pii)]`, or an option written alone,
+        // `#[pii]`, still counts, so that nothing follows its error.
+        let alone: Vec<Attribute> = attrs
+            .iter()
+            .filter(|a| bare_option(a).is_some())
+            .map(|a| {
+                let meta = &a.meta;
+                syn::parse_quote_spanned!(a.pound_token.span=> #[event(#meta)])
+            })
+            .collect();
         for attr in attrs
             .iter()
             .filter(|a| is_event_attr(a) || misspelled_event(a))
+            .chain(&alone)
         {
             let list = match &attr.meta {
                 syn::Meta::List(list) => list,
@@ -1175,6 +1184,22 @@ pub fn conditional_event(attr: &Attribute) -> Option<proc_macro2::Ident> {
         }
     }
     None
+}
+
+/// The option of an attribute that is a field option written without
+/// `event(..)` around it: `#[pii]`, `#[secret]`, `#[context]`,
+/// `#[from = other_field]` or `#[with = function]`. (Not `#[default(..)]`,
+/// `#[from]` or `#[with(..)]`, which other derives read.)
+pub fn bare_option(attr: &Attribute) -> Option<&'static str> {
+    let options: &[&'static str] = match &attr.meta {
+        syn::Meta::Path(_) => &["pii", "secret", "context"],
+        syn::Meta::NameValue(_) => &["from", "with"],
+        syn::Meta::List(_) => &[],
+    };
+    options
+        .iter()
+        .copied()
+        .find(|option| attr.path().is_ident(option))
 }
 
 /// Whether an attribute is a misspelling of `#[event(..)]`, like

@@ -7,7 +7,7 @@ use syn::ext::IdentExt;
 use syn::{Attribute, Data, DeriveInput, Path, parse_quote};
 
 use crate::ast::Input;
-use crate::attr::{conditional_event, is_event_attr, misspelled_event, path_text};
+use crate::attr::{bare_option, conditional_event, is_event_attr, misspelled_event, path_text};
 
 /// The item with every `#[event(..)]` removed, as the fallback emits it.
 pub fn stripped(item: &DeriveInput) -> TokenStream {
@@ -34,6 +34,7 @@ fn strip(item: &mut DeriveInput) {
         field.attrs.retain(|a| {
             !is_event_attr(a)
                 && !misspelled_event(a)
+                && bare_option(a).is_none()
                 && !a.path().is_ident("cfg")
                 && conditional_event(a).is_none()
         });
