@@ -86,6 +86,62 @@ impl Kind {
         }
     }
 
+    /// The argument `written` stands for: a misspelling of one, or a word
+    /// other tools use for it (`type` for `name`, `source` for
+    /// `maps_from`), if this macro takes it.
+    pub fn meant_key(self, written: &str) -> Option<&'static str> {
+        const OTHER_WORDS: &[(&str, &[&str])] = &[
+            (
+                "name",
+                &[
+                    "type",
+                    "type_name",
+                    "event_type",
+                    "event_name",
+                    "topic",
+                    "id",
+                ],
+            ),
+            (
+                "maps_from",
+                &[
+                    "from",
+                    "source",
+                    "sources",
+                    "source_event",
+                    "mapped_from",
+                    "map",
+                ],
+            ),
+            ("version", &["ver", "v", "rev", "revision"]),
+            ("compat", &["compatibility", "compatible", "compat_mode"]),
+            (
+                "schema_base",
+                &["schema_id", "schema_uri", "base", "base_uri"],
+            ),
+            (
+                "upcast_from",
+                &[
+                    "previous",
+                    "prev",
+                    "older",
+                    "upcasts_from",
+                    "migrates_from",
+                    "migrate_from",
+                ],
+            ),
+            ("contracts", &["contract", "contract_dir", "snapshots"]),
+        ];
+        let lower = written.to_lowercase();
+        crate::errors::did_you_mean(written, self.keys()).or_else(|| {
+            OTHER_WORDS
+                .iter()
+                .find(|(_, words)| words.contains(&lower.as_str()))
+                .map(|(key, _)| *key)
+                .filter(|key| self.keys().contains(key))
+        })
+    }
+
     /// The rules each macro lets the user opt out of.
     fn opt_outs(self) -> &'static [&'static str] {
         match self {
@@ -174,9 +230,7 @@ impl MacroArgs {
                 errors.push(ended_early(e, &argument));
                 // `verison = 2` stands for `version`: no second error about
                 // a missing version.
-                let meant = key
-                    .as_deref()
-                    .and_then(|k| crate::errors::did_you_mean(k, kind.keys()));
+                let meant = key.as_deref().and_then(|k| kind.meant_key(k));
                 args.failed.extend(meant.map(str::to_owned));
                 args.failed.extend(key);
             }
@@ -333,9 +387,18 @@ impl MacroArgs {
                     kind.arguments()
                 )));
             }
+            // `#[domain_event(pii = [email])]`: an option of a field. (`from`
+            // here reads as `maps_from`.)
+            if written != "from" && FIELD_KEYS.contains(&written.as_str()) {
+                return Err(meta.error(format_args!(
+                    "`{written}` is a field option: write `#[event({written})]` on the field, inside the struct"
+                )));
+            }
+            let meant = kind
+                .meant_key(&written)
+                .map_or_else(String::new, |key| format!("did you mean `{key}`? "));
             return Err(meta.error(format_args!(
-                "unknown argument `{written}`; {}`#[{}]` takes {}",
-                suggestion(&written, kind.keys()),
+                "unknown argument `{written}`; {meant}`#[{}]` takes {}",
                 kind.macro_name(),
                 kind.arguments()
             )));
