@@ -1078,10 +1078,76 @@ impl FieldAttrs {
             }
             other => Err(meta.error(format_args!(
                 "unknown field option `{other}`; {}`#[event(..)]` takes {FIELD_OPTIONS}",
-                suggestion(other, FIELD_KEYS)
+                field_option_hint(other)
             ))),
         }
     }
+}
+
+/// What an unknown field option was meant to be: one of ours misspelled or
+/// named as other tools name it (`personal` for `pii`, `source` for
+/// `from`), or serde's.
+fn field_option_hint(written: &str) -> String {
+    const SERDE: &[&str] = &[
+        "rename",
+        "alias",
+        "skip",
+        "skip_serializing",
+        "skip_deserializing",
+        "skip_serializing_if",
+        "flatten",
+        "serialize_with",
+        "deserialize_with",
+        "borrow",
+    ];
+    const OTHER_WORDS: &[(&str, &[&str])] = &[
+        (
+            "pii",
+            &["personal", "personal_data", "gdpr", "sensitive", "pd"],
+        ),
+        (
+            "secret",
+            &[
+                "confidential",
+                "private",
+                "redact",
+                "redacted",
+                "hidden",
+                "password",
+            ],
+        ),
+        (
+            "from",
+            &[
+                "source",
+                "field",
+                "map_from",
+                "maps_from",
+                "mapped_from",
+                "rename_from",
+            ],
+        ),
+        (
+            "with",
+            &["via", "using", "convert", "map_with", "mapper", "function"],
+        ),
+        (
+            "context",
+            &["enrich", "enriched", "lookup", "enrichment", "external"],
+        ),
+    ];
+    if SERDE.contains(&written) {
+        return format!("`{written}` is serde's, written `#[serde({written} ..)]`; ");
+    }
+    let lower = written.to_lowercase();
+    crate::errors::did_you_mean(written, FIELD_KEYS)
+        .or_else(|| {
+            OTHER_WORDS
+                .iter()
+                .find(|(_, words)| words.contains(&lower.as_str()))
+                .map(|(key, _)| *key)
+        })
+        .map_or_else(String::new, |key| format!("did you mean `{key}`? "))
 }
 
 /// `key = value` for every source, or `key(Source) = value` for one.
