@@ -657,23 +657,27 @@ fn rename(name: &str) -> Option<String> {
     }
     // `UserAddToTeam` -> `UserAddedToTeam`: a subject, its verb, and the
     // phrase after it.
-    let verb_before_preposition = (1..words.len() - 1)
-        .find(|&k| {
-            is_verb_alone(words[k])
-                && form(words[k]) == Form::None
-                && is_one_of(words[k + 1], PREPOSITIONS)
-        })
-        .map(|k| {
-            format!(
-                "{}{}{}",
-                words[..k].concat(),
-                participle(words[k]),
-                words[k + 1..].concat()
-            )
-        });
-    // `PriceDropBelowThreshold`: the price drops, it is not priced.
+    let verb_at = (1..words.len() - 1).find(|&k| {
+        is_verb_alone(words[k])
+            && form(words[k]) == Form::None
+            && is_one_of(words[k + 1], PREPOSITIONS)
+    });
+    let verb_before_preposition = verb_at.map(|k| {
+        format!(
+            "{}{}{}",
+            words[..k].concat(),
+            participle(words[k]),
+            words[k + 1..].concat()
+        )
+    });
+    // `PriceDropBelowThreshold`: the price drops, it is not priced. (But
+    // `ShareFileWithUser` shares a file: the word before the preposition is
+    // a noun too, and the first a verb.)
+    let noun_before_preposition =
+        verb_at.is_some_and(|k| is_one_of(words[k], NOUNS_LIKE_VERBS) && is_verb_alone(first));
     if is_one_of(first, SUBJECT_NOUNS)
         && !rest.first().is_some_and(|w| is_particle_of(first, w))
+        && !noun_before_preposition
         && verb_before_preposition.is_some()
     {
         return verb_before_preposition;
@@ -721,7 +725,12 @@ fn rename(name: &str) -> Option<String> {
         // The participle goes before a preposition or a state:
         // `MarkInvoiceOverdue` -> `InvoiceMarkedOverdue`.
         let at = (0..rest.len())
-            .position(|i| is_one_of(rest[i], PREPOSITIONS) || is_state(rest, i))
+            .position(|i| {
+                is_one_of(rest[i], PREPOSITIONS)
+                    || is_state(rest, i)
+                    // `SendMoneyAbroad`; not the `Late` of `WaiveLateFee`.
+                    || i + 1 == rest.len() && is_one_of(rest[i], ADVERBS)
+            })
             .unwrap_or(rest.len());
         let (object, tail) = rest.split_at(at);
         // `PutOnSale` has nothing to put before `Put`, and in
@@ -858,7 +867,7 @@ fn is_state(words: &[&str], i: usize) -> bool {
     words.get(i).is_some_and(|w| is_one_of(w, STATES))
         && words
             .get(i + 1)
-            .is_none_or(|next| is_one_of(next, PREPOSITIONS))
+            .is_none_or(|next| is_one_of(next, PREPOSITIONS) || is_one_of(next, ADVERBS))
 }
 
 /// Where the name states a state of its subject: the index of the state

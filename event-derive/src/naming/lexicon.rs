@@ -338,6 +338,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "grade",
     "grant",
     "greet",
+    "hand",
     "hire",
     "hold",
     "ignore",
@@ -871,6 +872,7 @@ pub const COMPOUND_VERBS: &[(&str, &str)] = &[
 /// Adverbs that may follow a participle in predicate position:
 /// `InvoicePaidLate`, `AddedManually`.
 pub const ADVERBS: &[&str] = &[
+    "abroad",
     "again",
     "automatically",
     "early",
@@ -882,6 +884,7 @@ pub const ADVERBS: &[&str] = &[
     "online",
     "partially",
     "remotely",
+    "soon",
     "successfully",
     "twice",
 ];
