@@ -941,8 +941,9 @@ pub const NOUN_COMPOUNDS: &[(&str, &str)] = &[
     ("pay", "slip"),
     ("pull", "request"),
     ("purchase", "order"),
-    ("setup", "intent"),
     ("push", "notification"),
+    ("rate", "limit"),
+    ("setup", "intent"),
     ("support", "request"),
     ("work", "order"),
 ];
