@@ -387,11 +387,14 @@ fn is_predicate(words: &[&str], i: usize) -> bool {
 }
 
 /// Whether the name opens with a verb that gives an order (`PlaceBid`),
-/// rather than with its subject (`OrderCutOff`).
+/// rather than with its subject (`OrderCutOff`, `BillSplit`).
 fn opens_with_a_command(words: &[&str]) -> bool {
-    words
-        .first()
-        .is_some_and(|w| is_verb(w) && !is_one_of(w, SUBJECT_NOUNS) && form(w) == Form::None)
+    words.first().is_some_and(|w| {
+        is_verb(w)
+            && !is_one_of(w, SUBJECT_NOUNS)
+            && !is_one_of(w, NOUNS_LIKE_VERBS)
+            && form(w) == Form::None
+    })
 }
 
 fn is_verb(word: &str) -> bool {

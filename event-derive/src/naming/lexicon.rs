@@ -562,11 +562,11 @@ pub const REGULAR_VERBS: &[&str] = &[
 pub const NOUNS_LIKE_VERBS: &[&str] = &[
     "access", "bill", "book", "budget", "call", "charge", "check", "claim", "comment", "contact",
     "contract", "credit", "debit", "deposit", "dispute", "document", "email", "estimate", "feed",
-    "file", "flag", "hold", "invoice", "issue", "label", "like", "link", "list", "load", "lock",
-    "log", "match", "message", "note", "offer", "order", "pack", "plan", "post", "price", "print",
-    "purchase", "quote", "rate", "record", "refund", "release", "reply", "report", "request",
-    "return", "review", "reward", "schedule", "score", "share", "stamp", "survey", "tag", "top",
-    "trade", "transfer", "view", "visit", "vote", "watch",
+    "file", "flag", "hold", "invoice", "issue", "label", "light", "like", "link", "list", "load",
+    "lock", "log", "match", "message", "note", "offer", "order", "pack", "plan", "post", "price",
+    "print", "purchase", "quote", "rate", "record", "refund", "release", "reserve", "reply",
+    "report", "request", "return", "review", "reward", "schedule", "score", "share", "stamp",
+    "survey", "tag", "top", "trade", "transfer", "view", "visit", "vote", "watch",
 ];
 
 /// Nouns of an action, with the participle that states it happened:
