@@ -65,7 +65,7 @@ impl<'a> Input<'a> {
         }
         let mut owned = true;
         for field in fields {
-            conditional(kind, field, errors);
+            attribute_mistakes(kind, field, errors);
             owned &= owns_its_data(&field.ty, errors);
         }
         if !owned {
@@ -182,10 +182,12 @@ impl<'a> Field<'a> {
     }
 }
 
-/// `#[cfg(..)]` on a field, or `#[event(..)]` inside `#[cfg_attr(..)]`:
-/// the macro reads the fields before any `cfg` is applied, and an event's
-/// schema is the same in every build.
-fn conditional(kind: Kind, field: &syn::Field, errors: &mut Errors) {
+/// The mistakes in a field's other attributes: `#[cfg(..)]` on it or
+/// `#[event(..)]` inside `#[cfg_attr(..)]` (the macro reads the fields
+/// before any `cfg` is applied, and an event's schema is the same in every
+/// build), an option written without `event(..)` (`#[pii]`), or a
+/// misspelled `#[evnet(..)]`. The expansion leaves each of them out.
+fn attribute_mistakes(kind: Kind, field: &syn::Field, errors: &mut Errors) {
     for attr in &field.attrs {
         if attr.path().is_ident("cfg") {
             errors.spanned(

@@ -132,14 +132,7 @@ impl Kind {
             ),
             ("contracts", &["contract", "contract_dir", "snapshots"]),
         ];
-        let lower = written.to_lowercase();
-        crate::errors::did_you_mean(written, self.keys()).or_else(|| {
-            OTHER_WORDS
-                .iter()
-                .find(|(_, words)| words.contains(&lower.as_str()))
-                .map(|(key, _)| *key)
-                .filter(|key| self.keys().contains(key))
-        })
+        meant(written, self.keys(), OTHER_WORDS)
     }
 
     /// The rules each macro lets the user opt out of.
@@ -1139,15 +1132,25 @@ fn field_option_hint(written: &str) -> String {
     if SERDE.contains(&written) {
         return format!("`{written}` is serde's, written `#[serde({written} ..)]`; ");
     }
-    let lower = written.to_lowercase();
-    crate::errors::did_you_mean(written, FIELD_KEYS)
-        .or_else(|| {
-            OTHER_WORDS
-                .iter()
-                .find(|(_, words)| words.contains(&lower.as_str()))
-                .map(|(key, _)| *key)
-        })
+    meant(written, FIELD_KEYS, OTHER_WORDS)
         .map_or_else(String::new, |key| format!("did you mean `{key}`? "))
+}
+
+/// The one of `keys` that `written` stands for: a misspelling of it, or a
+/// word other tools use for it (`other_words`).
+fn meant(
+    written: &str,
+    keys: &[&'static str],
+    other_words: &[(&'static str, &[&str])],
+) -> Option<&'static str> {
+    let lower = written.to_lowercase();
+    crate::errors::did_you_mean(written, keys).or_else(|| {
+        other_words
+            .iter()
+            .find(|(_, words)| words.contains(&lower.as_str()))
+            .map(|(key, _)| *key)
+            .filter(|key| keys.contains(key))
+    })
 }
 
 /// `key = value` for every source, or `key(Source) = value` for one.
