@@ -1,6 +1,6 @@
 //! The macros' arguments and the `#[event(..)]` field attribute.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt as _;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
@@ -131,6 +131,7 @@ impl Kind {
                 ],
             ),
             ("contracts", &["contract", "contract_dir", "snapshots"]),
+            ("upcast", &["manual", "upcasting", "conversion"]),
         ];
         meant(written, self.keys(), OTHER_WORDS)
     }
@@ -195,7 +196,24 @@ impl MacroArgs {
     /// and left out, and the others still count.
     pub fn parse(kind: Kind, tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut args = MacroArgs::default();
-        for argument in split_at_commas(tokens) {
+        let mut previous: Option<TokenStream> = None;
+        for argument in separate_arguments(kind, split_at_commas(tokens), errors) {
+            let earlier = previous.replace(argument.clone());
+            // `maps_from = A, B`: `B` is a second source.
+            if let Some((e, path)) = second_event_outside_brackets(earlier.as_ref(), &argument) {
+                errors.push(e);
+                // Read as the second source it was meant to be.
+                match &mut args.maps_from {
+                    Some((_, sources))
+                        if earlier.as_ref().and_then(argument_key).as_deref()
+                            == Some("maps_from") =>
+                    {
+                        sources.push(path);
+                    }
+                    _ => args.failed.extend(earlier.as_ref().and_then(argument_key)),
+                }
+                continue;
+            }
             let key = argument_key(&argument);
             // Only the version takes a number: `v = 2` or a bare `2` was
             // meant for it, and no second error says it is missing.
@@ -280,22 +298,47 @@ impl MacroArgs {
         } else if path.is_ident("upcast_from") && kind == Kind::Integration {
             // #[integration_event(version = 3, upcast_from = ProductUpdatedIntegrationEventV2)]
             once(&self.upcast_from, meta, "upcast_from")?;
-            self.upcast_from = Some(event_path(
-                meta.value()?,
-                "upcast_from",
-                "ProductUpdatedIntegrationEventV2",
-            )?);
+            let value = meta.value()?;
+            let written: TokenStream = value.fork().parse()?;
+            let older = event_path(value, "upcast_from", "ProductUpdatedIntegrationEventV2")
+                .map_err(|e| events_as_written(e, &written, false))?;
+            if !value.is_empty() {
+                return Err(events_as_written(value.error(""), &written, false));
+            }
+            self.upcast_from = Some(older);
         } else if path.is_ident("upcast") && kind == Kind::Integration {
             // #[integration_event(version = 3, upcast_from = Older, upcast = "manual")]
             once(&self.upcast_manual, meta, "upcast")?;
-            let lit = parse_str(meta, "upcast", "manual")?;
-            if lit.value() != "manual" {
+            let hint =
+                "`upcast = \"manual\"` is the only value: it says you write `From<Older>` yourself";
+            if meta.input.is_empty() {
+                return Err(meta.error(format_args!("{hint}; write `upcast = \"manual\"`")));
+            }
+            let value = meta.value()?;
+            // `upcast = manual`, `upcast = "Manual"`: a conversion written
+            // by hand is still taken as meant, so that it does not clash
+            // with a generated one.
+            let (written, span) = if value.peek(LitStr) {
+                let lit: LitStr = value.parse()?;
+                if lit.value() == "manual" {
+                    self.upcast_manual = Some(lit);
+                    return Ok(());
+                }
+                (lit.value(), lit.span())
+            } else {
+                let found: proc_macro2::TokenTree = value.parse()?;
+                (found.to_string(), found.span())
+            };
+            if written.eq_ignore_ascii_case("manual")
+                || crate::errors::did_you_mean(&written, &["manual"]).is_some()
+            {
+                self.upcast_manual = Some(LitStr::new("manual", span));
                 return Err(syn::Error::new(
-                    lit.span(),
-                    "`upcast = \"manual\"` is the only value: it says you write `From<Older>` yourself",
+                    span,
+                    "write `upcast = \"manual\"`, the one value `upcast` takes: it says you write `From<Older>` yourself",
                 ));
             }
-            self.upcast_manual = Some(lit);
+            return Err(syn::Error::new(span, hint));
         } else if path.is_ident("crate") {
             // #[domain_event(crate = ::my_reexport::event_core)]
             // or, as serde writes it, crate = "::my_reexport::event_core"
@@ -372,6 +415,16 @@ impl MacroArgs {
             }
         } else {
             let written = path_text(path);
+            // `#[integration_event(version = 2, upcast_from = Older, manual)]`
+            if kind == Kind::Integration && written == "manual" && self.upcast_manual.is_none() {
+                let span = path
+                    .segments
+                    .first()
+                    .map_or_else(Span::call_site, |s| s.ident.span());
+                self.upcast_manual = Some(LitStr::new("manual", span));
+                return Err(meta
+                    .error("a conversion written by hand is declared with `upcast = \"manual\"`"));
+            }
             // `#[domain_event(compat = "full")]`: an argument of another kind.
             if Kind::Integration.keys().contains(&written.as_str()) {
                 return Err(meta.error(format_args!(
@@ -523,14 +576,20 @@ fn parse_sources(meta: &ParseNestedMeta) -> syn::Result<Vec<Path>> {
     }
     let source =
         |input: syn::parse::ParseStream| event_path(input, "maps_from", "ProductPutOnSale");
+    let written: TokenStream = value.fork().parse()?;
     let sources: Vec<Path> = if value.peek(syn::token::Bracket) {
         let content;
         syn::bracketed!(content in value);
-        Punctuated::<Path, Token![,]>::parse_terminated_with(&content, source)?
+        Punctuated::<Path, Token![,]>::parse_terminated_with(&content, source)
+            .map_err(|e| events_as_written(e, &written, true))?
             .into_iter()
             .collect()
     } else {
-        vec![source(value)?]
+        let first = source(value).map_err(|e| events_as_written(e, &written, true))?;
+        if !value.is_empty() {
+            return Err(events_as_written(value.error(""), &written, true));
+        }
+        vec![first]
     };
     if sources.is_empty() {
         return Err(meta.error(
@@ -571,6 +630,74 @@ fn event_path(input: syn::parse::ParseStream, key: &str, example: &str) -> syn::
         ));
     }
     input.parse()
+}
+
+/// The value of `maps_from` (`many`) or `upcast_from` written in another
+/// shape than a name or a bracketed list (`(A, B)`, `A | B`, `&A`, `[A]`
+/// for one version): the error says how to write the names found in it.
+/// An error that is about the names themselves (a string) is kept.
+fn events_as_written(error: syn::Error, written: &TokenStream, many: bool) -> syn::Error {
+    let text = error.to_string();
+    if text.contains("not a string") || text.starts_with("unexpected end of input") {
+        return error;
+    }
+    let mut names = Vec::new();
+    event_names(written.clone(), &mut names);
+    let message = match names.as_slice() {
+        [] => return error,
+        [one] if many => {
+            format!("`maps_from` takes the source event's name: write `maps_from = {one}`")
+        }
+        [one] => format!(
+            "`upcast_from` takes the name of the version before this one: write `upcast_from = {one}`"
+        ),
+        several if many => format!(
+            "several sources go in brackets, separated by commas: write `maps_from = [{}]`",
+            several.join(", ")
+        ),
+        [first, ..] => format!(
+            "an event upcasts from one older version, the one before it: write `upcast_from = {first}`"
+        ),
+    };
+    syn::Error::new_spanned(written, message)
+}
+
+/// The paths in `tokens`, groups included, as written: `a::B`.
+fn event_names(tokens: TokenStream, names: &mut Vec<String>) {
+    use proc_macro2::TokenTree;
+    let mut current = String::new();
+    let mut colons = 0;
+    let flush = |current: &mut String, names: &mut Vec<String>| {
+        let name = current.trim_end_matches(':');
+        if !name.is_empty() {
+            names.push(name.to_owned());
+        }
+        current.clear();
+    };
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(ident) => {
+                if !current.is_empty() && colons < 2 {
+                    flush(&mut current, names);
+                }
+                current.push_str(&ident.to_string());
+                colons = 0;
+            }
+            TokenTree::Punct(p) if p.as_char() == ':' => {
+                colons += 1;
+                current.push(':');
+            }
+            TokenTree::Group(group) => {
+                flush(&mut current, names);
+                event_names(group.stream(), names);
+            }
+            _ => {
+                flush(&mut current, names);
+                colons = 0;
+            }
+        }
+    }
+    flush(&mut current, names);
 }
 
 /// Two paths name the same source event when their last segments agree:
@@ -693,6 +820,104 @@ fn split_at_commas(tokens: TokenStream) -> Vec<TokenStream> {
         items.push(current);
     }
     items
+}
+
+/// The arguments as meant where a comma is missing between two
+/// (`version = 2 maps_from = A`) or a `;` stands for one: each is reported
+/// at the token that starts the second argument, and both are read.
+fn separate_arguments(
+    kind: Kind,
+    arguments: Vec<TokenStream>,
+    errors: &mut Errors,
+) -> Vec<TokenStream> {
+    use proc_macro2::TokenTree;
+    let mut separated = Vec::new();
+    for argument in arguments {
+        let trees: Vec<TokenTree> = argument.into_iter().collect();
+        let mut start = 0;
+        for i in 0..trees.len() {
+            let split = match &trees[i] {
+                TokenTree::Punct(p) if p.as_char() == ';' => {
+                    errors.at(
+                        p.span(),
+                        "arguments are separated by commas, not `;`: write `,`",
+                    );
+                    Some(i + 1)
+                }
+                // A key after a whole argument: `= value` or `(..)` after it,
+                // and at least a key and a value before it in this argument.
+                TokenTree::Ident(key)
+                    if i >= start + 2
+                        && kind.keys().contains(&key.to_string().as_str())
+                        && starts_an_argument(&trees[i - 1], trees.get(i + 1)) =>
+                {
+                    let before = tidy(&trees[start..i]);
+                    errors.at(
+                        key.span(),
+                        format_args!(
+                            "a comma is missing between two arguments: write `{before}, {key} ..`"
+                        ),
+                    );
+                    Some(i)
+                }
+                _ => None,
+            };
+            if let Some(next) = split {
+                separated.push(trees[start..i].iter().cloned().collect());
+                start = next;
+            }
+        }
+        if start < trees.len() || separated.is_empty() {
+            separated.push(trees[start..].iter().cloned().collect());
+        }
+    }
+    separated.retain(|argument: &TokenStream| !argument.is_empty());
+    separated
+}
+
+/// Whether a key between `before` and `after` starts an argument: it is
+/// not part of a path (`a::version`) and a value or list follows it.
+fn starts_an_argument(
+    before: &proc_macro2::TokenTree,
+    after: Option<&proc_macro2::TokenTree>,
+) -> bool {
+    use proc_macro2::{Delimiter, Spacing, TokenTree};
+    let in_path = matches!(before, TokenTree::Punct(p) if p.as_char() == ':');
+    let followed = match after {
+        Some(TokenTree::Punct(p)) => p.as_char() == '=' && p.spacing() == Spacing::Alone,
+        Some(TokenTree::Group(g)) => g.delimiter() == Delimiter::Parenthesis,
+        _ => false,
+    };
+    !in_path && followed
+}
+
+/// `maps_from = A, B` or `upcast_from = A, B`: an event's name alone after
+/// the argument that names events, where a second one was meant.
+fn second_event_outside_brackets(
+    earlier: Option<&TokenStream>,
+    argument: &TokenStream,
+) -> Option<(syn::Error, Path)> {
+    let earlier = earlier?;
+    let key = argument_key(earlier)?;
+    if key != "maps_from" && key != "upcast_from" {
+        return None;
+    }
+    let path = syn::parse2::<Path>(argument.clone()).ok()?;
+    let last = path.segments.last()?.ident.to_string();
+    if !last.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return None;
+    }
+    let first: Vec<proc_macro2::TokenTree> = earlier.clone().into_iter().skip(2).collect();
+    let first = tidy(&first);
+    let second = path_text(&path);
+    let message = if key == "maps_from" {
+        format!("several sources go in brackets: write `maps_from = [{first}, {second}]`")
+    } else {
+        format!(
+            "an event upcasts from one older version, the one before it: write `upcast_from = {first}`, and let `{first}` upcast from `{second}`"
+        )
+    };
+    Some((syn::Error::new_spanned(argument, message), path))
 }
 
 /// syn's "unexpected end of input" points at the whole attribute: put it

@@ -247,7 +247,13 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
     // `upcast = "manual"` without a version to upcast from says nothing
     // (unless `upcast_from` is there but did not parse, which has had its
     // error).
-    if let (Some(manual), None, false) = (&input.args.upcast_manual, older, failed("upcast_from")) {
+    // A `manual` that was misspelled has had its error too.
+    let misspelled = failed("upcast") || failed("manual");
+    if let (Some(manual), None, false) = (
+        &input.args.upcast_manual,
+        older,
+        failed("upcast_from") || misspelled,
+    ) {
         errors.at(
             manual.span(),
             "`upcast = \"manual\"` goes with `upcast_from = Older`, the version this one is converted from; add it, or remove `upcast`",
