@@ -197,7 +197,8 @@ impl MacroArgs {
     pub fn parse(kind: Kind, tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut args = MacroArgs::default();
         let mut previous: Option<TokenStream> = None;
-        for argument in separate_arguments(kind, split_at_commas(tokens), errors) {
+        let (arguments, _) = separate(kind.keys(), "arguments", split_at_commas(tokens), errors);
+        for argument in arguments {
             let earlier = previous.replace(argument.clone());
             // `maps_from = A, B`: `B` is a second source.
             if let Some((e, path)) = second_event_outside_brackets(earlier.as_ref(), &argument) {
@@ -822,16 +823,20 @@ fn split_at_commas(tokens: TokenStream) -> Vec<TokenStream> {
     items
 }
 
-/// The arguments as meant where a comma is missing between two
-/// (`version = 2 maps_from = A`) or a `;` stands for one: each is reported
-/// at the token that starts the second argument, and both are read.
-fn separate_arguments(
-    kind: Kind,
+/// The arguments (or field options) as meant where a comma is missing
+/// between two (`version = 2 maps_from = A`, `pii secret`) or a `;` stands
+/// for one: each is reported at the token that starts the second, and both
+/// are read. `keys` are the keys that can start one. Also whether there
+/// was such a mistake.
+fn separate(
+    keys: &[&str],
+    what: &str,
     arguments: Vec<TokenStream>,
     errors: &mut Errors,
-) -> Vec<TokenStream> {
+) -> (Vec<TokenStream>, bool) {
     use proc_macro2::TokenTree;
     let mut separated = Vec::new();
+    let mut mistaken = false;
     for argument in arguments {
         let trees: Vec<TokenTree> = argument.into_iter().collect();
         let mut start = 0;
@@ -840,22 +845,21 @@ fn separate_arguments(
                 TokenTree::Punct(p) if p.as_char() == ';' => {
                     errors.at(
                         p.span(),
-                        "arguments are separated by commas, not `;`: write `,`",
+                        format_args!("{what} are separated by commas, not `;`: write `,`"),
                     );
                     Some(i + 1)
                 }
-                // A key after a whole argument: `= value` or `(..)` after it,
-                // and at least a key and a value before it in this argument.
                 TokenTree::Ident(key)
-                    if i >= start + 2
-                        && kind.keys().contains(&key.to_string().as_str())
-                        && starts_an_argument(&trees[i - 1], trees.get(i + 1)) =>
+                    if i > start
+                        && keys.contains(&key.to_string().as_str())
+                        && starts_another(&trees[start..i], trees.get(i + 1)) =>
                 {
                     let before = tidy(&trees[start..i]);
+                    let after = if i + 1 < trees.len() { " .." } else { "" };
                     errors.at(
                         key.span(),
                         format_args!(
-                            "a comma is missing between two arguments: write `{before}, {key} ..`"
+                            "a comma is missing between two {what}: write `{before}, {key}{after}`"
                         ),
                     );
                     Some(i)
@@ -865,30 +869,44 @@ fn separate_arguments(
             if let Some(next) = split {
                 separated.push(trees[start..i].iter().cloned().collect());
                 start = next;
+                mistaken = true;
             }
         }
-        if start < trees.len() || separated.is_empty() {
-            separated.push(trees[start..].iter().cloned().collect());
-        }
+        separated.push(trees[start..].iter().cloned().collect());
     }
     separated.retain(|argument: &TokenStream| !argument.is_empty());
-    separated
+    (separated, mistaken)
 }
 
-/// Whether a key between `before` and `after` starts an argument: it is
-/// not part of a path (`a::version`) and a value or list follows it.
-fn starts_an_argument(
-    before: &proc_macro2::TokenTree,
+/// Whether a key after the tokens `before` starts another argument or
+/// option: `before` is a whole one (a key alone, or a key, `=` and a
+/// value ending in a name, literal or group, not a path going on), and a
+/// value, list, or nothing more follows the key.
+fn starts_another(
+    before: &[proc_macro2::TokenTree],
     after: Option<&proc_macro2::TokenTree>,
 ) -> bool {
     use proc_macro2::{Delimiter, Spacing, TokenTree};
-    let in_path = matches!(before, TokenTree::Punct(p) if p.as_char() == ':');
-    let followed = match after {
-        Some(TokenTree::Punct(p)) => p.as_char() == '=' && p.spacing() == Spacing::Alone,
-        Some(TokenTree::Group(g)) => g.delimiter() == Delimiter::Parenthesis,
+    let whole = match before {
+        [TokenTree::Ident(_)] | [TokenTree::Ident(_), TokenTree::Group(_)] => true,
+        [TokenTree::Ident(_), .., last] if before.len() >= 3 => {
+            let is_eq = |t: &TokenTree| matches!(t, TokenTree::Punct(p) if p.as_char() == '=');
+            // `key = value` or `key(Source) = value`
+            (is_eq(&before[1]) || matches!(before[1], TokenTree::Group(_)) && is_eq(&before[2]))
+                && matches!(
+                    last,
+                    TokenTree::Ident(_) | TokenTree::Literal(_) | TokenTree::Group(_)
+                )
+        }
         _ => false,
     };
-    !in_path && followed
+    let followed = match after {
+        None => true,
+        Some(TokenTree::Punct(p)) => p.as_char() == '=' && p.spacing() == Spacing::Alone,
+        Some(TokenTree::Group(g)) => g.delimiter() == Delimiter::Parenthesis,
+        Some(_) => false,
+    };
+    whole && followed
 }
 
 /// `maps_from = A, B` or `upcast_from = A, B`: an event's name alone after
@@ -1071,6 +1089,22 @@ fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
             };
             Some(syn::Error::new(colon.span(), fix))
         }
+        // #[event(default("EUR"))], #[event(pii(true))]
+        [TokenTree::Group(group)]
+            if group.delimiter() == proc_macro2::Delimiter::Parenthesis
+                && !matches!(key_text.as_str(), "from" | "with") =>
+        {
+            let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+            let fix = if key_text == "default" {
+                format!(
+                    "an option takes its value after `=`: write {}",
+                    written_as(key, &inner)
+                )
+            } else {
+                format!("`{key}` takes no value: write `{key}` alone")
+            };
+            Some(syn::Error::new(group.span(), fix))
+        }
         // #[event(from(sale_price_cents))]
         [TokenTree::Group(group)]
             if group.delimiter() == proc_macro2::Delimiter::Parenthesis
@@ -1242,7 +1276,10 @@ impl FieldAttrs {
                 );
                 continue;
             }
-            for option in split_at_commas(list.tokens.clone()) {
+            let options = split_at_commas(list.tokens.clone());
+            let (options, mistaken) = separate(FIELD_KEYS, "options", options, errors);
+            out.broken |= mistaken;
+            for option in options {
                 if let Some(e) = misshapen_option(&option) {
                     out.broken = true;
                     errors.push(e);
