@@ -57,6 +57,12 @@ impl<'a> Input<'a> {
                 ),
             );
         }
+        for packed in item.attrs.iter().filter_map(crate::attr::packed) {
+            errors.spanned(
+                packed,
+                "an event cannot be `#[repr(packed)]`: its derives (`Debug`, `Serialize`, ..) read its fields by reference; remove `packed`",
+            );
+        }
         if !item.generics.params.is_empty() {
             errors.spanned(
                 &item.generics,

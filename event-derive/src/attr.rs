@@ -1558,6 +1558,22 @@ fn parse_expr_tokens(meta: &ParseNestedMeta) -> syn::Result<TokenStream> {
     Ok(tokens)
 }
 
+/// The `packed` of `#[repr(packed)]` (or `packed(N)`), if there is one:
+/// the derives an event gets read its fields by reference, which a packed
+/// struct does not allow.
+pub fn packed(attr: &Attribute) -> Option<proc_macro2::Ident> {
+    if !attr.path().is_ident("repr") {
+        return None;
+    }
+    let syn::Meta::List(list) = &attr.meta else {
+        return None;
+    };
+    list.tokens.clone().into_iter().find_map(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) if ident == "packed" => Some(ident),
+        _ => None,
+    })
+}
+
 /// The `event` of `#[cfg_attr(predicate, event(..))]`, if there is one.
 pub fn conditional_event(attr: &Attribute) -> Option<proc_macro2::Ident> {
     let syn::Meta::List(list) = &attr.meta else {

@@ -7,7 +7,9 @@ use syn::ext::IdentExt;
 use syn::{Attribute, Data, DeriveInput, Path, parse_quote};
 
 use crate::ast::Input;
-use crate::attr::{bare_option, conditional_event, is_event_attr, misspelled_event, path_text};
+use crate::attr::{
+    bare_option, conditional_event, is_event_attr, misspelled_event, packed, path_text,
+};
 
 /// The item with every `#[event(..)]` removed, as the fallback emits it.
 pub fn stripped(item: &DeriveInput) -> TokenStream {
@@ -17,7 +19,9 @@ pub fn stripped(item: &DeriveInput) -> TokenStream {
 }
 
 fn strip(item: &mut DeriveInput) {
-    item.attrs.retain(|a| !is_event_attr(a));
+    // `#[repr(packed)]` is an error; without it nothing else is reported.
+    item.attrs
+        .retain(|a| !is_event_attr(a) && packed(a).is_none());
     let fields: Vec<&mut syn::Field> = match &mut item.data {
         Data::Struct(data) => data.fields.iter_mut().collect(),
         Data::Enum(data) => data
