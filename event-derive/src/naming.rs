@@ -496,7 +496,7 @@ fn doubles_final_consonant(verb: &str) -> bool {
     const STRESSED_LAST: &[&str] = &[
         "cancel", "commit", "submit", "transfer", "fulfil", "refer", "enrol", "defer", "admit",
         "control", "patrol", "label", "travel", "model", "level", "permit", "transmit", "omit",
-        "occur", "prefer", "equip", "regret", "expel", "unpin", "unstar",
+        "occur", "prefer", "equip", "regret", "expel", "unpin", "unstar", "remit", "incur",
     ];
     if STRESSED_LAST.contains(&verb) {
         return true;
