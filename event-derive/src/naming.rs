@@ -38,6 +38,8 @@ fn terms(name: &str) -> Vec<&str> {
             NOUN_COMPOUNDS
                 .iter()
                 .any(|(a, b)| words[i].eq_ignore_ascii_case(a) && next.eq_ignore_ascii_case(b))
+                // `AutoRenew`, `AutoApproved`: one verb, done by itself.
+                || words[i] == "Auto" && (is_verb_alone(next) || form(next) == Form::Participle)
         });
         if let Some(next) = compound {
             out.push(&name[offset(words[i])..offset(next) + next.len()]);
@@ -247,11 +249,12 @@ fn misspelled_suffix(name: &str, suffix: &str) -> Option<String> {
 mod lexicon;
 
 use lexicon::{
-    ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, AUXILIARIES, COMPOUND_VERBS, CONJUNCTIONS,
-    DESCRIBING, EED_PARTICIPLES, GENERIC, HEAD_NOUNS, IRREGULAR_VERBS, LEADING_ADVERBS, MODALS,
-    NOMINALIZATIONS, NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS, OPERATIONS, OUTCOMES,
-    PARTICLE_VERBS, PARTICLES, PREFIXED_NOUNS, PREFIXES, PREPOSITIONS, REGULAR_VERBS, SIMPLE_PAST,
-    STATE_CHANGES, STATES, SUBJECT_NOUNS, TRANSACTING_VERBS, TRANSACTIONS,
+    ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, AUXILIARIES, COMPOUND_HEADS, COMPOUND_VERBS,
+    CONJUNCTIONS, DESCRIBING, EED_PARTICIPLES, GENERIC, HEAD_NOUNS, IRREGULAR_VERBS,
+    LEADING_ADVERBS, MODALS, NOMINALIZATIONS, NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS,
+    OPERATIONS, OUTCOMES, PARTICLE_VERBS, PARTICLES, PREFIXED_NOUNS, PREFIXES, PREPOSITIONS,
+    REGULAR_VERBS, SIMPLE_PAST, STATE_CHANGES, STATES, SUBJECT_NOUNS, TRANSACTING_VERBS,
+    TRANSACTIONS,
 };
 
 /// How a word reads as a participle.
@@ -420,7 +423,7 @@ fn is_verb_alone(word: &str) -> bool {
 /// A verb of [`REGULAR_VERBS`] or [`IRREGULAR_VERBS`] after `un` or `re`,
 /// split: `unarchive` -> (`un`, `archive`), `resend` -> (`re`, `send`).
 fn undoing(word: &str) -> Option<(&'static str, &str)> {
-    ["un", "re"].into_iter().find_map(|prefix| {
+    ["un", "re", "auto"].into_iter().find_map(|prefix| {
         word.strip_prefix(prefix)
             .filter(|verb| verb.len() > 2)
             .map(|verb| (prefix, verb))
@@ -439,6 +442,13 @@ fn is_particle_of(verb: &str, particle: &str) -> bool {
 /// `Place` -> `Placed`, `Ship` -> `Shipped`, `Send` -> `Sent`,
 /// `Checkout` -> `CheckedOut`.
 pub fn participle(verb: &str) -> String {
+    // `AutoRenew` -> `AutoRenewed`.
+    if let Some(rest) = verb
+        .strip_prefix("Auto")
+        .filter(|r| r.starts_with(char::is_uppercase))
+    {
+        return format!("Auto{}", participle(rest));
+    }
     let lower = verb.to_lowercase();
     if let Some((_, p)) = COMPOUND_VERBS.iter().find(|(v, _)| *v == lower) {
         return (*p).to_owned();
@@ -740,7 +750,18 @@ fn rename(name: &str) -> Option<String> {
     }
     // `PowerOffServer` powers a server off; `PowerOutage` is an outage.
     let commands = is_verb_alone(first) || rest.first().is_some_and(|w| is_particle_of(first, w));
-    if commands && !(is_one_of(first, NOUNS_LIKE_VERBS) && is_one_of(last, HEAD_NOUNS)) {
+    // `PayoutSchedule`, `LoginPage`: a noun made of a verb and its particle,
+    // before a noun, names a thing.
+    let compound_noun = COMPOUND_VERBS
+        .iter()
+        .any(|(v, _)| first.eq_ignore_ascii_case(v))
+        && (is_one_of(last, NOUNS_LIKE_VERBS)
+            || is_one_of(last, HEAD_NOUNS)
+            || is_one_of(last, COMPOUND_HEADS));
+    if commands
+        && !compound_noun
+        && !(is_one_of(first, NOUNS_LIKE_VERBS) && is_one_of(last, HEAD_NOUNS))
+    {
         let mut participle = participle(first);
         let (particle, mut rest) = match rest.split_first() {
             Some((p, after)) if is_particle_of(first, p) => (Some(*p), after),

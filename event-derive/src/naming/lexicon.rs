@@ -251,6 +251,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "associate",
     "assume",
     "attach",
+    "attempt",
     "attend",
     "attest",
     "audit",
@@ -790,6 +791,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "summarise",
     "summarize",
     "supersede",
+    "suspect",
     "suspend",
     "swap",
     "sync",
@@ -813,6 +815,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "transmit",
     "trigger",
     "truncate",
+    "try",
     "tune",
     "unassign",
     "unblock",
@@ -1223,6 +1226,52 @@ pub const DESCRIBING: &[&str] = &[
     "unknown",
 ];
 
+/// Nouns that, after a noun made of a verb and its particle, name a thing
+/// rather than what the verb is done to: a `LoginPage`, a `CheckoutSession`,
+/// a `BackupJob` (but `CheckoutCart` checks a cart out).
+pub const COMPOUND_HEADS: &[&str] = &[
+    "address",
+    "api",
+    "button",
+    "code",
+    "config",
+    "confirmation",
+    "cost",
+    "date",
+    "deadline",
+    "endpoint",
+    "fee",
+    "flow",
+    "form",
+    "hook",
+    "job",
+    "location",
+    "method",
+    "option",
+    "page",
+    "point",
+    "policy",
+    "process",
+    "reason",
+    "receipt",
+    "reminder",
+    "screen",
+    "script",
+    "service",
+    "session",
+    "settings",
+    "slot",
+    "step",
+    "task",
+    "template",
+    "time",
+    "token",
+    "url",
+    "window",
+    "worker",
+    "zone",
+];
+
 /// Nouns of two words whose first word is also a verb: in
 /// `PullRequestSynchronize` nothing is pulled. The rules read each as one
 /// noun.
@@ -1240,6 +1289,7 @@ pub const NOUN_COMPOUNDS: &[(&str, &str)] = &[
     ("rate", "limit"),
     ("setup", "intent"),
     ("support", "request"),
+    ("tax", "return"),
     ("work", "order"),
 ];
 
@@ -1325,9 +1375,9 @@ pub const SUBJECT_NOUNS: &[&str] = &[
 /// say what happened: `MoneyTransfer` -> `MoneyTransferred`,
 /// `ItemReturn` -> `ItemReturned`.
 pub const ACTION_NOUNS: &[&str] = &[
-    "change", "charge", "deposit", "dispute", "export", "import", "purchase", "reboot", "refund",
-    "release", "reply", "request", "restart", "return", "review", "transfer", "update", "visit",
-    "vote",
+    "attempt", "change", "charge", "deposit", "dispute", "export", "import", "purchase", "reboot",
+    "refund", "release", "reply", "request", "restart", "return", "review", "transfer", "update",
+    "visit", "vote",
 ];
 
 /// Verbs of an operation on a record that are never its name, which after
