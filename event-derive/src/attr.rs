@@ -718,6 +718,10 @@ fn parse_version(meta: &ParseNestedMeta) -> syn::Result<Version> {
         let found: proc_macro2::TokenTree = value.fork().parse()?;
         let number = match &found {
             proc_macro2::TokenTree::Ident(ident) => version_in_word(&ident.to_string()),
+            // `version = (2)`, `version = [2]`
+            proc_macro2::TokenTree::Group(group) => syn::parse2::<syn::LitInt>(group.stream())
+                .ok()
+                .and_then(|lit| lit.base10_parse::<u32>().ok()),
             proc_macro2::TokenTree::Punct(p) if p.as_char() == '+' => {
                 let after = value.fork();
                 let _: proc_macro2::Punct = after.parse()?;
@@ -738,6 +742,26 @@ fn parse_version(meta: &ParseNestedMeta) -> syn::Result<Version> {
         return Err(syn::Error::new(found.span(), message));
     }
     let lit: Lit = value.parse()?;
+    // `version = 1 + 1`
+    if !value.is_empty() {
+        let rest: TokenStream = value.parse()?;
+        return Err(syn::Error::new_spanned(
+            rest,
+            "the version is one number written out, like `version = 2`, not an expression",
+        ));
+    }
+    // `version = '2'`
+    let digit = match &lit {
+        Lit::Char(c) => c.value().to_digit(10),
+        Lit::Byte(b) => char::from(b.value()).to_digit(10),
+        _ => None,
+    };
+    if let Some(value) = digit.filter(|&d| d > 0) {
+        return Err(syn::Error::new(
+            lit.span(),
+            format_args!("the version is a number, not a character: write `version = {value}`"),
+        ));
+    }
     let Lit::Int(lit) = lit else {
         if let Lit::Str(s) = &lit
             && let Some(value) = version_in_word(s.value().trim())
