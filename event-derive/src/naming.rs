@@ -804,8 +804,9 @@ fn rename(name: &str) -> Option<String> {
         out.push_str(&tail.concat());
         return Some(out);
     }
-    // `ApprovedLoan`: the participle describes the loan.
-    if form(first) == Form::Participle {
+    // `ApprovedLoan`: the participle describes the loan. (A `LeftMenu` is
+    // on the left: no rename.)
+    if form(first) == Form::Participle && !first.eq_ignore_ascii_case("left") {
         return Some(format!("{}{first}", rest.concat()));
     }
     verb_before_preposition.or(from_last)

@@ -177,10 +177,12 @@ pub const SIMPLE_PAST: &[&str] = &[
 ];
 
 /// Irregular participles that are just as often nouns or adjectives
-/// (`GroundFloor`, `LeftMenu`): they count only at the end of the name or
-/// before a preposition, where they are predicates.
+/// (`GroundFloor`, `FoundItem`): they count only at the end of the name or
+/// before a preposition, where they are predicates. (`left` is not one:
+/// after its subject it is the verb, `MemberLeftChannel`, and `LeftMenu`
+/// has no subject before it.)
 pub const AMBIGUOUS_PARTICIPLES: &[&str] = &[
-    "bound", "felt", "found", "ground", "left", "lit", "made", "shot", "wound",
+    "bound", "felt", "found", "ground", "lit", "made", "shot", "wound",
 ];
 
 /// Prefixes that keep a participle a participle: `rebuilt`, `prepaid`,
@@ -1195,7 +1197,11 @@ pub const AUXILIARIES: &[&str] = &["are", "being", "did", "does", "is"];
 /// Adjectives of an outcome that open a name, with the participle that
 /// states it: `SuccessfulRescale` -> `RescaleSucceeded`,
 /// `UnsuccessfulLogin` -> `LoginFailed`.
-pub const OUTCOMES: &[(&str, &str)] = &[("successful", "Succeeded"), ("unsuccessful", "Failed")];
+pub const OUTCOMES: &[(&str, &str)] = &[
+    ("success", "Succeeded"),
+    ("successful", "Succeeded"),
+    ("unsuccessful", "Failed"),
+];
 
 /// Adverbs that may come before a participle without being its subject:
 /// `AlreadyMountedVolume` has no subject before `Mounted`, so the
@@ -1316,6 +1322,7 @@ pub const SUBJECT_NOUNS: &[&str] = &[
     "comment",
     "commission",
     "cutover",
+    "deal",
     "dropoff",
     "email",
     "file",
