@@ -373,7 +373,18 @@ fn is_predicate(words: &[&str], i: usize) -> bool {
                 form(w) == Form::None && !is_one_of(w, PREPOSITIONS) && !is_one_of(w, CONJUNCTIONS)
             })
     });
-    if complement {
+    // `MarkOrderAsPaid`, `SetStatusToShipped`: what an order makes of its
+    // object, not what happened.
+    // (`SignInAttempted` opens with a noun, the verb and its particle.)
+    let first = words[0];
+    let ordered = i > 2
+        && is_verb(first)
+        && !is_one_of(first, SUBJECT_NOUNS)
+        && !is_one_of(first, NOUNS_LIKE_VERBS)
+        && matches!(form(first), Form::None | Form::SameAsBase)
+        && !is_particle_of(first, words[1])
+        && (2..i).any(|p| is_one_of(words[p], PREPOSITIONS));
+    if complement || ordered {
         return false;
     }
     // `AlreadyMountedVolume`: an adverb is no subject, so `Mounted`
@@ -749,7 +760,11 @@ fn rename(name: &str) -> Option<String> {
         return None;
     }
     // `PowerOffServer` powers a server off; `PowerOutage` is an outage.
-    let commands = is_verb_alone(first) || rest.first().is_some_and(|w| is_particle_of(first, w));
+    // `TurnDeviceOn`, `SignCustomerUp`: the particle after the object.
+    let particle_last = rest.len() >= 2 && is_particle_of(first, last);
+    let commands = is_verb_alone(first)
+        || rest.first().is_some_and(|w| is_particle_of(first, w))
+        || particle_last;
     // `PayoutSchedule`, `LoginPage`: a noun made of a verb and its particle,
     // before a noun, names a thing.
     let compound_noun = COMPOUND_VERBS
@@ -765,6 +780,7 @@ fn rename(name: &str) -> Option<String> {
         let mut participle = participle(first);
         let (particle, mut rest) = match rest.split_first() {
             Some((p, after)) if is_particle_of(first, p) => (Some(*p), after),
+            _ if particle_last => (Some(*last), &rest[..rest.len() - 1]),
             _ => (None, rest),
         };
         // `CancelOrRefund` -> `CancelledOrRefunded`.
