@@ -384,7 +384,9 @@ fn is_predicate(words: &[&str], i: usize) -> bool {
         && matches!(form(first), Form::None | Form::SameAsBase)
         && !is_particle_of(first, words[1])
         && (2..i).any(|p| is_one_of(words[p], PREPOSITIONS));
-    if complement || ordered {
+    // `OrderBeingShipped` is under way, not done.
+    let ongoing = i > 0 && words[i - 1].eq_ignore_ascii_case("being");
+    if complement || ordered || ongoing {
         return false;
     }
     // `AlreadyMountedVolume`: an adverb is no subject, so `Mounted`
@@ -548,6 +550,7 @@ fn doubles_final_consonant(verb: &str) -> bool {
         "annul",
         "bootstrap",
         "debug",
+        "embed",
     ];
     if STRESSED_LAST.contains(&verb) {
         return true;
@@ -659,6 +662,16 @@ fn rename(name: &str) -> Option<String> {
     // `TrialWillEnd` foretells; no rename makes it a fact.
     if rest.is_empty() || words.iter().any(|w| is_one_of(w, MODALS)) {
         return None;
+    }
+    // `OrderBeingShipped` -> `OrderShipped`: done, no longer under way.
+    if let Some(k) = (1..words.len() - 1)
+        .find(|&k| words[k].eq_ignore_ascii_case("being") && form(words[k + 1]) != Form::None)
+    {
+        return Some(format!(
+            "{}{}",
+            words[..k].concat(),
+            words[k + 1..].concat()
+        ));
     }
     let (last, init) = words.split_last()?;
     // Not after a preposition: `OrderOutForDelivery` is a state; nor after

@@ -444,6 +444,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "elevate",
     "eliminate",
     "email",
+    "embed",
     "emit",
     "employ",
     "emulate",
@@ -667,6 +668,7 @@ pub const REGULAR_VERBS: &[&str] = &[
     "print",
     "prioritize",
     "privatize",
+    "proceed",
     "process",
     "procure",
     "produce",
@@ -785,12 +787,14 @@ pub const REGULAR_VERBS: &[&str] = &[
     "scan",
     "schedule",
     "score",
+    "seed",
     "select",
     "serialize",
     "settle",
     "share",
     "ship",
     "shorten",
+    "shred",
     "sign",
     "simulate",
     "skip",
@@ -1091,6 +1095,7 @@ pub const PARTICLE_VERBS: &[(&str, &[&str])] = &[
     ("set", &["up"]),
     ("shut", &["down", "off"]),
     ("sign", &["up", "in", "out", "off", "on"]),
+    ("speed", &["up"]),
     ("spin", &["down", "up"]),
     ("start", &["up"]),
     ("step", &["down", "up"]),
@@ -1314,6 +1319,8 @@ pub const NOUN_COMPOUNDS: &[(&str, &str)] = &[
     ("purchase", "order"),
     ("push", "notification"),
     ("rate", "limit"),
+    ("refund", "policy"),
+    ("return", "policy"),
     ("setup", "intent"),
     ("support", "request"),
     ("tax", "return"),
@@ -1324,7 +1331,7 @@ pub const NOUN_COMPOUNDS: &[(&str, &str)] = &[
 /// `OrderStatus` is the status of an order, not a status being ordered.
 pub const HEAD_NOUNS: &[&str] = &[
     "data", "date", "details", "history", "id", "info", "line", "lines", "number", "result",
-    "results", "state", "status", "summary", "total", "type",
+    "results", "rules", "settings", "state", "status", "summary", "terms", "total", "type",
 ];
 
 /// Words that could be verbs but, opening a name whose last word names an
