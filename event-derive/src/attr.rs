@@ -1695,3 +1695,63 @@ pub fn lints_that_are_rules(
 pub fn is_event_attr(attr: &Attribute) -> bool {
     attr.path().is_ident("event")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The options `separate` reads from `tokens`, as text, and whether it
+    /// reported a missing separator.
+    fn separated(keys: &[&str], tokens: &str) -> (Vec<String>, bool) {
+        let mut errors = Errors::default();
+        let tokens: TokenStream = tokens.parse().unwrap();
+        let (parts, mistaken) = separate(keys, "options", split_at_commas(tokens), &mut errors);
+        assert_eq!(mistaken, !errors.is_empty());
+        let text = parts
+            .iter()
+            .map(|p| p.to_string().replace(' ', ""))
+            .collect();
+        (text, mistaken)
+    }
+
+    #[test]
+    fn a_missing_comma_or_a_semicolon_separates_two_options() {
+        for (written, expected) in [
+            ("pii secret", vec!["pii", "secret"]),
+            ("pii from = email", vec!["pii", "from=email"]),
+            ("from = email pii", vec!["from=email", "pii"]),
+            ("pii; from = email", vec!["pii", "from=email"]),
+            (
+                "from(Source) = email default = 1",
+                vec!["from(Source)=email", "default=1"],
+            ),
+        ] {
+            let (parts, mistaken) = separated(FIELD_KEYS, written);
+            assert!(mistaken, "{written}");
+            assert_eq!(parts, expected, "{written}");
+        }
+    }
+
+    #[test]
+    fn values_named_like_keys_and_paths_ending_in_them_stay_whole() {
+        for written in [
+            "from = default",
+            "with = context",
+            "default = pii",
+            "with = path::to::secret",
+            "from(Source) = pii",
+            "default = vec![pii]",
+            "pii, from = email",
+        ] {
+            let (parts, mistaken) = separated(FIELD_KEYS, written);
+            assert!(!mistaken, "{written}: {parts:?}");
+            assert_eq!(parts.len(), written.matches(',').count() + 1, "{written}");
+        }
+        let keys = Kind::Integration.keys();
+        let (_, mistaken) = separated(keys, "crate = my::name, maps_from = a::version");
+        assert!(!mistaken);
+        let (parts, mistaken) = separated(keys, "allow(missing_suffix) version = 2");
+        assert!(mistaken);
+        assert_eq!(parts, ["allow(missing_suffix)", "version=2"]);
+    }
+}
