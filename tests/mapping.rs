@@ -302,3 +302,57 @@ fn a_pub_crate_field_of_another_module_maps_within_the_crate() {
     assert_eq!(mapped.product_id, "p-1");
     assert_eq!(mapped.new_price_cents, 1299);
 }
+
+/// A `pub` event whose `pub(crate)` field has a crate-private type, as a
+/// value object of the crate often is: it compiles, maps, and upcasts.
+mod lending {
+    use event_core::prelude::*;
+    use event_core::serde::{Deserialize, Serialize};
+
+    /// A title, known only inside the crate.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, event_core::schemars::JsonSchema)]
+    #[serde(crate = "event_core::serde")]
+    #[schemars(crate = "event_core::schemars")]
+    pub(crate) struct Title(pub(crate) String);
+
+    /// A book was lent.
+    #[domain_event]
+    pub struct BookLent {
+        pub book_id: String,
+        pub(crate) title: Title,
+    }
+
+    impl BookLent {
+        pub fn new(book_id: &str, title: &str) -> Self {
+            BookLent {
+                book_id: book_id.into(),
+                title: Title(title.into()),
+            }
+        }
+    }
+
+    /// The lending, for the crate's other services.
+    #[integration_event(version = 1, maps_from = BookLent)]
+    pub struct BookLentIntegrationEvent {
+        pub book_id: String,
+        pub(crate) title: Title,
+    }
+
+    /// The next version, with a field its older version lacks.
+    #[integration_event(version = 2, upcast_from = BookLentIntegrationEvent)]
+    pub struct BookLentIntegrationEventV2 {
+        pub book_id: String,
+        pub(crate) title: Title,
+        pub(crate) due_in_days: Option<u32>,
+    }
+}
+
+#[test]
+fn a_field_of_a_crate_private_type_in_a_pub_event_maps_and_upcasts() {
+    let v1 = lending::BookLentIntegrationEvent::from(&lending::BookLent::new("b-1", "Dune"));
+    assert_eq!(v1.book_id, "b-1");
+    assert_eq!(v1.title.0, "Dune");
+    let v2 = lending::BookLentIntegrationEventV2::from(v1);
+    assert_eq!(v2.title.0, "Dune");
+    assert_eq!(v2.due_in_days, None);
+}

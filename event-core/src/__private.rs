@@ -42,42 +42,47 @@ pub fn unset<T>() -> T {
 #[derive(Debug)]
 pub struct Name<const CHUNK: u128, Rest = ()>(PhantomData<Rest>);
 
-/// One field of an event, found by its [`Name`]: implemented by the event
-/// macros for every `pub` and `pub(crate)` field, so that the events mapping
-/// from this one (and newer versions upcasting from it) can read it.
-pub trait Field<N> {
-    /// The field's type.
-    type Type;
+/// One field of an event, found by its [`Name`] `N`, of type `T`:
+/// implemented by the event macros for every `pub` and `pub(crate)` field,
+/// so that the events mapping from this one (and newer versions upcasting
+/// from it) can read it. The type is a parameter, not an associated type,
+/// so that the impl is no more public than the field's type: a `pub` event
+/// may have a `pub(crate)` field of a `pub(crate)` type. Readers name only
+/// the event and the name; the one impl of the name gives the type.
+pub trait Field<N, T> {
     /// The field.
-    fn get(&self) -> &Self::Type;
+    fn get(&self) -> &T;
 }
 
 /// Reads field `N` of event `S` into a field of type `U`, without an error
 /// of its own when `S` has no such field (or is no event): the inherent
-/// method applies where `S: Field<N>` holds, the [`Unreadable`] one
+/// method applies where `S: Field<N, T>` holds, the [`Unreadable`] one
 /// otherwise, and a constant check ([`Mapping::field`],
 /// [`check_older_field`]) reports the mistake in the user's terms.
+///
+/// `T`, the field's type, is left to inference (`Probe::<S, N, U, _>`):
+/// the field's impl gives it, and without one it is `U`.
 #[derive(Debug)]
-pub struct Probe<S, N, U>(PhantomData<Reads<S, N, U>>);
+pub struct Probe<S, N, U, T>(PhantomData<Reads<S, N, U, T>>);
 
 /// What a [`Probe`] reads, without owning it.
-type Reads<S, N, U> = fn() -> (S, N, U);
+type Reads<S, N, U, T> = fn() -> (S, N, U, T);
 
-impl<S, N, U> Probe<S, N, U> {
+impl<S, N, U, T> Probe<S, N, U, T> {
     /// The probe.
     pub const NEW: Self = Probe(PhantomData);
 }
 
-impl<S: Field<N>, N, U> Probe<S, N, U> {
+impl<S: Field<N, T>, N, U, T> Probe<S, N, U, T> {
     /// The field.
     #[inline(always)]
-    pub fn read(self, source: &S) -> &S::Type {
+    pub fn read(self, source: &S) -> &T {
         source.get()
     }
 
     /// The field of the older version.
     #[inline(always)]
-    pub fn older(self, source: &S) -> Option<&S::Type> {
+    pub fn older(self, source: &S) -> Option<&T> {
         Some(source.get())
     }
 }
@@ -99,7 +104,7 @@ pub trait Unreadable<S, U> {
     }
 }
 
-impl<S, N, U> Unreadable<S, U> for Probe<S, N, U> {}
+impl<S, N, U> Unreadable<S, U> for Probe<S, N, U, U> {}
 
 /// What a field holds, for the personal-data rules of mappings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

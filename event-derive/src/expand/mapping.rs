@@ -135,8 +135,7 @@ pub fn field_impls(input: &Input, krate: &Path, annotations: Option<TokenStream>
             quote! {
                 #[automatically_derived]
                 #[allow(deprecated)]
-                impl #private::Field<#name> for #ident {
-                    type Type = #ty;
+                impl #private::Field<#name, #ty> for #ident {
                     #[inline(always)]
                     fn get(&self) -> &#ty {
                         &self.#member
@@ -183,7 +182,7 @@ pub fn read_field(
     let source = respan(source, span);
     quote_spanned! {span=>
         ::core::convert::Into::into(::core::clone::Clone::clone(
-            #private::Probe::<#source_ty, #name, #target_ty>::NEW.read(#source)
+            #private::Probe::<#source_ty, #name, #target_ty, _>::NEW.read(#source)
         ))
     }
 }

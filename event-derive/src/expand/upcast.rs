@@ -95,7 +95,7 @@ fn conversion(
         let at = |tokens: TokenStream| respan(tokens, span);
         let private = at(private.clone());
         let name_type = at(field_name_type(&private, source));
-        let probe = quote_spanned!(span=> #private::Probe::<#older, #name_type, #ty>::NEW);
+        let probe = quote_spanned!(span=> #private::Probe::<#older, #name_type, #ty, _>::NEW);
         // `default` gives the value where the older version has none.
         let default = field.attrs.default.as_ref().map(|default| match &default.value {
             None => quote_spanned!(default.key.span()=> ::core::default::Default::default()),
