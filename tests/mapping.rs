@@ -304,7 +304,8 @@ fn a_pub_crate_field_of_another_module_maps_within_the_crate() {
 }
 
 /// A `pub` event whose `pub(crate)` field has a crate-private type, as a
-/// value object of the crate often is: it compiles, maps, and upcasts.
+/// value object of the crate often is: it compiles, maps (from the source
+/// or the context, whose field keeps the field's visibility), and upcasts.
 mod lending {
     use event_core::prelude::*;
     use event_core::serde::{Deserialize, Serialize};
@@ -338,6 +339,14 @@ mod lending {
         pub(crate) title: Title,
     }
 
+    /// The shelf a lent book came from, which the enrichment step looks up.
+    #[integration_event(version = 1, maps_from = BookLent)]
+    pub struct BookTakenFromShelfIntegrationEvent {
+        pub book_id: String,
+        #[event(context)]
+        pub(crate) shelf: Title,
+    }
+
     /// The next version, with a field its older version lacks.
     #[integration_event(version = 2, upcast_from = BookLentIntegrationEvent)]
     pub struct BookLentIntegrationEventV2 {
@@ -355,4 +364,13 @@ fn a_field_of_a_crate_private_type_in_a_pub_event_maps_and_upcasts() {
     let v2 = lending::BookLentIntegrationEventV2::from(v1);
     assert_eq!(v2.title.0, "Dune");
     assert_eq!(v2.due_in_days, None);
+
+    let context = lending::BookTakenFromShelfIntegrationEventContext {
+        shelf: lending::Title("A-3".into()),
+    };
+    let taken = lending::BookTakenFromShelfIntegrationEvent::map_from(
+        &lending::BookLent::new("b-1", "Dune"),
+        context,
+    );
+    assert_eq!(taken.shelf.0, "A-3");
 }

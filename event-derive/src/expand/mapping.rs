@@ -283,19 +283,25 @@ pub fn mappings(input: &Input, krate: &Path) -> (TokenStream, TokenStream, Token
                 let docs = &f.docs;
                 quote!(#(#docs)*)
             };
-            // `pub` where the field starts, so that the whole field is the
+            // The field's own visibility where it is restricted
+            // (`pub(crate)`, so that a crate-private type stays in the
+            // crate), `pub` otherwise, so that the enrichment step can fill
+            // it in; at the field's start, so that the whole field is the
             // user's: a derive's error about its type lands where the
             // event's own derive puts the same error, and shows once.
-            let start = match f.vis {
-                syn::Visibility::Inherited => name.span(),
-                vis => vis
-                    .to_token_stream()
-                    .into_iter()
-                    .next()
-                    .map_or_else(|| name.span(), |t| t.span()),
+            let vis = match f.vis {
+                syn::Visibility::Restricted(_) => f.vis.to_token_stream(),
+                syn::Visibility::Inherited => quote_spanned!(name.span()=> pub),
+                vis => {
+                    let start = vis
+                        .to_token_stream()
+                        .into_iter()
+                        .next()
+                        .map_or_else(|| name.span(), |t| t.span());
+                    quote_spanned!(start=> pub)
+                }
             };
-            let public = quote_spanned!(start=> pub);
-            quote!(#docs #public #name: #ty,)
+            quote!(#docs #vis #name: #ty,)
         });
         quote! {
             #[doc = #doc]
