@@ -374,3 +374,109 @@ fn a_field_of_a_crate_private_type_in_a_pub_event_maps_and_upcasts() {
     );
     assert_eq!(taken.shelf.0, "A-3");
 }
+
+/// Fields read where Rust's privacy lets them be: a private field in its
+/// own module (and the modules inside it), a `pub(super)` field in the
+/// module around.
+mod shelving {
+    use event_core::prelude::*;
+
+    /// A book was shelved; its fields are private to this module.
+    #[domain_event]
+    pub struct BookShelved {
+        book_id: String,
+        shelf: String,
+    }
+
+    impl BookShelved {
+        pub fn new(book_id: &str, shelf: &str) -> Self {
+            BookShelved {
+                book_id: book_id.into(),
+                shelf: shelf.into(),
+            }
+        }
+    }
+
+    /// Maps from the private fields, in their module.
+    #[integration_event(version = 1, maps_from = BookShelved)]
+    pub struct BookShelvedIntegrationEvent {
+        pub book_id: String,
+        #[event(from = shelf)]
+        pub location: String,
+    }
+
+    /// A label whose versions keep their fields private to this module.
+    #[integration_event(version = 1)]
+    pub struct ShelfLabelledIntegrationEvent {
+        shelf: String,
+    }
+
+    /// The next version upcasts from the private field.
+    #[integration_event(version = 2, upcast_from = ShelfLabelledIntegrationEvent)]
+    pub struct ShelfLabelledIntegrationEventV2 {
+        shelf: String,
+        colour: Option<String>,
+    }
+
+    /// Upcasts a label of version 1.
+    pub fn upcast_label(shelf: &str) -> (String, Option<String>) {
+        let older = ShelfLabelledIntegrationEvent {
+            shelf: shelf.into(),
+        };
+        let newer = ShelfLabelledIntegrationEventV2::from(older);
+        (newer.shelf, newer.colour)
+    }
+
+    /// And in a module inside it.
+    pub mod inside {
+        use event_core::prelude::*;
+
+        #[integration_event(version = 1, maps_from = super::BookShelved)]
+        pub struct ShelfFilledIntegrationEvent {
+            pub shelf: String,
+        }
+    }
+
+    /// A module whose `pub(super)` fields this module maps from.
+    pub mod stock {
+        use event_core::prelude::*;
+
+        /// A copy was counted.
+        #[domain_event]
+        pub struct CopyCounted {
+            pub(super) book_id: String,
+            pub(super) copies: u32,
+        }
+
+        impl CopyCounted {
+            pub fn new(book_id: &str, copies: u32) -> Self {
+                CopyCounted {
+                    book_id: book_id.into(),
+                    copies,
+                }
+            }
+        }
+    }
+
+    #[integration_event(version = 1, maps_from = stock::CopyCounted)]
+    pub struct CopiesCountedIntegrationEvent {
+        pub book_id: String,
+        pub copies: u64,
+    }
+}
+
+#[test]
+fn private_and_pub_super_fields_map_where_rust_lets_them_be_read() {
+    let shelved = shelving::BookShelved::new("b-1", "A-3");
+    let public = shelving::BookShelvedIntegrationEvent::from(&shelved);
+    assert_eq!(
+        (public.book_id.as_str(), public.location.as_str()),
+        ("b-1", "A-3")
+    );
+    let filled = shelving::inside::ShelfFilledIntegrationEvent::from(&shelved);
+    assert_eq!(filled.shelf, "A-3");
+    let counted =
+        shelving::CopiesCountedIntegrationEvent::from(&shelving::stock::CopyCounted::new("b-1", 4));
+    assert_eq!(counted.copies, 4);
+    assert_eq!(shelving::upcast_label("A-3"), ("A-3".to_owned(), None));
+}

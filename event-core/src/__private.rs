@@ -43,9 +43,10 @@ pub fn unset<T>() -> T {
 pub struct Name<const CHUNK: u128, Rest = ()>(PhantomData<Rest>);
 
 /// One field of an event, found by its [`Name`] `N`, of type `T`:
-/// implemented by the event macros for every `pub` and `pub(crate)` field,
-/// so that the events mapping from this one (and newer versions upcasting
-/// from it) can read it. The type is a parameter, not an associated type,
+/// implemented by the event macros for every field, so that the events
+/// mapping from this one (and newer versions upcasting from it) can read it
+/// where its visibility lets them ([`Reach`], checked by the macros'
+/// constant checks). The type is a parameter, not an associated type,
 /// so that the impl is no more public than the field's type: a `pub` event
 /// may have a `pub(crate)` field of a `pub(crate)` type. Readers name only
 /// the event and the name; the one impl of the name gives the type.
@@ -117,15 +118,18 @@ pub enum Data {
     Secret,
 }
 
-/// Who can read a field.
+/// Who can read a field, as Rust's privacy has it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reach {
     /// `pub`: everyone.
     Pub,
     /// `pub(crate)`: the source's crate.
     Crate,
-    /// Private, or visible only in some modules.
-    Private,
+    /// `pub(super)`: the module around the source's, and the modules in it.
+    Super,
+    /// Private (or `pub(in path)`, taken as narrowly): the source's module,
+    /// and the modules in it.
+    Module,
 }
 
 /// One field of an event, for the compile-time checks of mappings.
@@ -164,24 +168,25 @@ pub const fn key(name: &str) -> u128 {
 }
 
 impl FieldInfo {
-    /// A field from its name, a code (the data class times 3 plus the
+    /// A field from its name, a code (the data class times 4 plus the
     /// reach, each counted in declaration order: `Plain`, `Pii`, `Secret`;
-    /// `Pub`, `Crate`, `Private`), so that the generated table is short,
-    /// and the name's [`key`], which the macro computes.
+    /// `Pub`, `Crate`, `Super`, `Module`), so that the generated table is
+    /// short, and the name's [`key`], which the macro computes.
     #[must_use]
     pub const fn coded(name: &'static str, code: u8, key: u128) -> Self {
         FieldInfo {
             name,
             key,
-            data: match code / 3 {
+            data: match code / 4 {
                 0 => Data::Plain,
                 1 => Data::Pii,
                 _ => Data::Secret,
             },
-            reach: match code % 3 {
+            reach: match code % 4 {
                 0 => Reach::Pub,
                 1 => Reach::Crate,
-                _ => Reach::Private,
+                2 => Reach::Super,
+                _ => Reach::Module,
             },
         }
     }
@@ -385,9 +390,9 @@ impl Mapping {
         // for every mapped field of every event at compile time.
         if !readable(found.reach, self.source_module, self.module) {
             about(from, self.source)
-                .push("` is private, so `")
+                .push("` cannot be seen where `")
                 .push(self.target)
-                .push("` cannot map from it; make it `pub` (or `pub(crate)` when both events are in one crate)")
+                .push("` is declared, so it cannot map from it; make it `pub` (or `pub(crate)` when both events are in one crate)")
                 .fail()
         }
         match (found.data, into_pii) {
@@ -490,8 +495,45 @@ const fn readable(reach: Reach, source_module: &str, module: &str) -> bool {
     match reach {
         Reach::Pub => true,
         Reach::Crate => str_eq(crate_of(source_module), crate_of(module)),
-        Reach::Private => false,
+        Reach::Super => match parent_of(source_module) {
+            Some(parent) => within(module, parent),
+            None => false,
+        },
+        Reach::Module => within(module, source_module),
     }
+}
+
+/// Whether `module` is `scope` or a module inside it.
+const fn within(module: &str, scope: &str) -> bool {
+    let (m, s) = (module.as_bytes(), scope.as_bytes());
+    if m.len() < s.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < s.len() {
+        if m[i] != s[i] {
+            return false;
+        }
+        i += 1;
+    }
+    m.len() == s.len() || (m.len() > s.len() + 1 && m[s.len()] == b':' && m[s.len() + 1] == b':')
+}
+
+/// The module around `module`: what comes before its last `::`; `None` for
+/// a crate's root.
+const fn parent_of(module: &str) -> Option<&str> {
+    let bytes = module.as_bytes();
+    let mut i = bytes.len();
+    while i >= 2 {
+        if bytes[i - 1] == b':' && bytes[i - 2] == b':' {
+            return match core::str::from_utf8(bytes.split_at(i - 2).0) {
+                Ok(parent) => Some(parent),
+                Err(_) => None,
+            };
+        }
+        i -= 1;
+    }
+    None
 }
 
 /// The crate of a `module_path!()`: what comes before the first `::`.
@@ -789,7 +831,9 @@ pub fn no_upcast_path<E: crate::Event>(version: u32) -> DecodeError {
 
 #[cfg(test)]
 mod tests {
-    use super::{Data, FieldInfo, Reach, closest, crate_of, edit_distance, find, key, readable};
+    use super::{
+        Data, FieldInfo, Reach, closest, crate_of, edit_distance, find, key, parent_of, readable,
+    };
 
     const fn field(name: &'static str) -> FieldInfo {
         FieldInfo {
@@ -870,6 +914,39 @@ mod tests {
         assert!(readable(Reach::Crate, "shop::catalog", "shop::public"));
         assert!(!readable(Reach::Crate, "shop::catalog", "billing::public"));
         assert!(!readable(Reach::Crate, "shop::catalog", "shopping::public"));
-        assert!(!readable(Reach::Private, "shop::catalog", "shop::catalog"));
+    }
+
+    #[test]
+    fn private_and_super_fields_are_read_where_rust_lets_them_be() {
+        // Private: the source's module and the modules inside it.
+        assert!(readable(Reach::Module, "shop::catalog", "shop::catalog"));
+        assert!(readable(
+            Reach::Module,
+            "shop::catalog",
+            "shop::catalog::public"
+        ));
+        assert!(!readable(Reach::Module, "shop::catalog", "shop"));
+        assert!(!readable(Reach::Module, "shop::catalog", "shop::billing"));
+        assert!(!readable(Reach::Module, "shop::catalog", "shop::catalogue"));
+        // `pub(super)`: the module around the source's, and the modules in it.
+        assert!(readable(
+            Reach::Super,
+            "shop::catalog::events",
+            "shop::catalog"
+        ));
+        assert!(readable(
+            Reach::Super,
+            "shop::catalog::events",
+            "shop::catalog::public"
+        ));
+        assert!(!readable(Reach::Super, "shop::catalog::events", "shop"));
+        assert!(!readable(
+            Reach::Super,
+            "shop::catalog::events",
+            "shop::billing"
+        ));
+        assert!(!readable(Reach::Super, "shop", "shop"));
+        assert_eq!(parent_of("shop::catalog::events"), Some("shop::catalog"));
+        assert_eq!(parent_of("shop"), None);
     }
 }

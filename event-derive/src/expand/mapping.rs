@@ -82,13 +82,18 @@ fn reach(vis: &syn::Visibility) -> &'static str {
         syn::Visibility::Restricted(r) if r.in_token.is_none() && r.path.is_ident("crate") => {
             "Crate"
         }
-        _ => "Private",
+        syn::Visibility::Restricted(r) if r.in_token.is_none() && r.path.is_ident("super") => {
+            "Super"
+        }
+        // Private, `pub(self)`, and `pub(in path)`, taken as narrowly: the
+        // declaring module.
+        _ => "Module",
     }
 }
 
 /// The code of a field's data class and reach in the field table
-/// (`__private::FieldInfo::coded`): the class (plain, pii, secret) times 3
-/// plus the reach (pub, crate, private).
+/// (`__private::FieldInfo::coded`): the class (plain, pii, secret) times 4
+/// plus the reach (pub, crate, super, module).
 fn code(field: &crate::ast::Field) -> u8 {
     let data = if field.attrs.secret.is_some() {
         2
@@ -100,16 +105,17 @@ fn code(field: &crate::ast::Field) -> u8 {
     let reach = match reach(field.vis) {
         "Pub" => 0,
         "Crate" => 1,
-        _ => 2,
+        "Super" => 2,
+        _ => 3,
     };
-    data * 3 + reach
+    data * 4 + reach
 }
 
 /// The field table every event gets (each field's name, data class and
 /// visibility, for the compile-time checks of the events mapping or
-/// upcasting from it), and `Field<Name>` for each `pub` and `pub(crate)`
-/// field of a domain or integration event, which those events read it
-/// through.
+/// upcasting from it), and `Field<Name, Type>` for each field of a domain
+/// or integration event, which those events read it through where the
+/// field's visibility lets them (the checks see to it).
 pub fn field_impls(input: &Input, krate: &Path, annotations: Option<TokenStream>) -> TokenStream {
     let ident = input.ident();
     let private = quote!(#krate::__private);
@@ -124,25 +130,21 @@ pub fn field_impls(input: &Input, krate: &Path, annotations: Option<TokenStream>
     });
     // A notification is never read from: no event maps or upcasts from one.
     let readable = input.kind != Kind::Notification;
-    let impls = input
-        .fields
-        .iter()
-        .filter(|f| readable && reach(f.vis) != "Private")
-        .map(|field| {
-            let ty = field.ty;
-            let member = field.ident;
-            let name = field_name_type(&private, field.ident);
-            quote! {
-                #[automatically_derived]
-                #[allow(deprecated)]
-                impl #private::Field<#name, #ty> for #ident {
-                    #[inline(always)]
-                    fn get(&self) -> &#ty {
-                        &self.#member
-                    }
+    let impls = input.fields.iter().filter(|_| readable).map(|field| {
+        let ty = field.ty;
+        let member = field.ident;
+        let name = field_name_type(&private, field.ident);
+        quote! {
+            #[automatically_derived]
+            #[allow(deprecated)]
+            impl #private::Field<#name, #ty> for #ident {
+                #[inline(always)]
+                fn get(&self) -> &#ty {
+                    &self.#member
                 }
             }
-        });
+        }
+    });
     quote! {
         #[automatically_derived]
         #[allow(deprecated)]

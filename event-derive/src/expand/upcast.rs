@@ -133,7 +133,7 @@ fn conversion(
                 )
             };
             let hidden = format!(
-                "the field `{field_name}` of `{older_name}` is private, so version {} cannot upcast it; make it `pub`",
+                "the field `{field_name}` of `{older_name}` cannot be seen where version {} is declared, so it cannot be upcast; make it `pub` (or declare both versions in one module)",
                 resolved.version
             );
             let key = super::mapping::name_key(&field_name);
