@@ -197,7 +197,7 @@ impl MacroArgs {
     pub fn parse(kind: Kind, tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut args = MacroArgs::default();
         let mut previous: Option<TokenStream> = None;
-        let (arguments, _) = separate(kind.keys(), "arguments", split_at_commas(tokens), errors);
+        let (arguments, _) = separate(kind.keys(), "arguments", tokens, errors);
         for argument in arguments {
             let earlier = previous.replace(argument.clone());
             // `maps_from = A, B`: `B` is a second source.
@@ -847,7 +847,8 @@ fn split_at_commas(tokens: TokenStream) -> Vec<TokenStream> {
     items
 }
 
-/// The arguments (or field options) as meant where a comma is missing
+/// The arguments (or field options) of `tokens`, split at their commas,
+/// and as meant where a comma is missing
 /// between two (`version = 2 maps_from = A`, `pii secret`) or a `;` stands
 /// for one: each is reported at the token that starts the second, and both
 /// are read. `keys` are the keys that can start one. Also whether there
@@ -855,13 +856,13 @@ fn split_at_commas(tokens: TokenStream) -> Vec<TokenStream> {
 fn separate(
     keys: &[&str],
     what: &str,
-    arguments: Vec<TokenStream>,
+    tokens: TokenStream,
     errors: &mut Errors,
 ) -> (Vec<TokenStream>, bool) {
     use proc_macro2::TokenTree;
     let mut separated = Vec::new();
     let mut mistaken = false;
-    for argument in arguments {
+    for argument in split_at_commas(tokens) {
         let trees: Vec<TokenTree> = argument.into_iter().collect();
         let mut start = 0;
         for i in 0..trees.len() {
@@ -1300,8 +1301,7 @@ impl FieldAttrs {
                 );
                 continue;
             }
-            let options = split_at_commas(list.tokens.clone());
-            let (options, mistaken) = separate(FIELD_KEYS, "options", options, errors);
+            let (options, mistaken) = separate(FIELD_KEYS, "options", list.tokens.clone(), errors);
             out.broken |= mistaken;
             for option in options {
                 if let Some(e) = misshapen_option(&option) {
@@ -1705,7 +1705,7 @@ mod tests {
     fn separated(keys: &[&str], tokens: &str) -> (Vec<String>, bool) {
         let mut errors = Errors::default();
         let tokens: TokenStream = tokens.parse().unwrap();
-        let (parts, mistaken) = separate(keys, "options", split_at_commas(tokens), &mut errors);
+        let (parts, mistaken) = separate(keys, "options", tokens, &mut errors);
         assert_eq!(mistaken, !errors.is_empty());
         let text = parts
             .iter()
