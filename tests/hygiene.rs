@@ -176,3 +176,63 @@ pub mod private_types {
         assert_eq!(event.status, Status::Open);
     }
 }
+
+/// A crate's own types named like the standard library's single-threaded
+/// ones (`Cell`, `Rc`) are fields like any other.
+pub mod own_cells {
+    use event_core::prelude::*;
+
+    /// A spreadsheet cell.
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        event_core::serde::Serialize,
+        event_core::serde::Deserialize,
+        event_core::schemars::JsonSchema,
+    )]
+    #[serde(crate = "event_core::serde")]
+    #[schemars(crate = "event_core::schemars")]
+    pub struct Cell {
+        /// Its column and row.
+        pub at: (u32, u32),
+    }
+
+    /// A reference to a cell, generic like `std::rc::Rc`.
+    pub mod sheet {
+        /// A cell of a sheet.
+        #[derive(
+            Debug,
+            Clone,
+            PartialEq,
+            event_core::serde::Serialize,
+            event_core::serde::Deserialize,
+            event_core::schemars::JsonSchema,
+        )]
+        #[serde(crate = "event_core::serde")]
+        #[schemars(crate = "event_core::schemars")]
+        pub struct Rc<T> {
+            /// What it holds.
+            pub value: T,
+        }
+    }
+
+    /// A cell was edited.
+    #[domain_event]
+    pub struct CellValueEntered {
+        /// The cell.
+        pub cell: Cell,
+        /// The cell as the sheet holds it.
+        pub held: sheet::Rc<u32>,
+    }
+
+    #[test]
+    fn own_types_named_cell_and_rc_are_fields() {
+        let event = CellValueEntered {
+            cell: Cell { at: (1, 2) },
+            held: sheet::Rc { value: 3 },
+        };
+        assert_eq!(event.clone(), event);
+        assert_eq!(event.held.value, 3);
+    }
+}

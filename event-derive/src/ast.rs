@@ -69,12 +69,12 @@ impl<'a> Input<'a> {
                 "an event is a contract with one fixed schema, so it cannot be generic; declare one event per concrete type",
             );
         }
-        let mut owned = true;
+        let mut data = true;
         for field in fields {
             attribute_mistakes(kind, field, errors);
-            owned &= owns_its_data(&field.ty, errors);
+            data &= is_event_data(&field.ty, errors);
         }
-        if !owned {
+        if !data {
             return None;
         }
         let mut args = args;
@@ -230,32 +230,64 @@ fn attribute_mistakes(kind: Kind, field: &syn::Field, errors: &mut Errors) {
     }
 }
 
-/// Whether `ty` owns its data: a borrowed field (`&str`) cannot be decoded
-/// from a message into an event that outlives it.
-fn owns_its_data(ty: &Type, errors: &mut Errors) -> bool {
-    struct Borrows<'e> {
+/// Whether `ty` is data an event can hold: owned (a borrowed `&str` cannot
+/// be decoded from a message into an event that outlives it), safe to hand
+/// to another thread (not `Rc`), without interior mutability (`Cell`,
+/// `RefCell`: an event is a fact that does not change) and encodable (no
+/// trait object or function). Each such type is one error at the type, and
+/// the struct is then emitted without the event's impls, where rustc would
+/// otherwise report every missing trait of every impl at the struct's name.
+fn is_event_data(ty: &Type, errors: &mut Errors) -> bool {
+    struct Found<'e> {
         errors: &'e mut Errors,
-        owned: bool,
+        data: bool,
     }
-    fn visit(ty: &Type, found: &mut Borrows) {
+    impl Found<'_> {
+        fn not_data(&mut self, at: &dyn quote::ToTokens, message: std::fmt::Arguments) {
+            self.errors.spanned(at, message);
+            self.data = false;
+        }
+    }
+    fn owned(ty: &Type) -> String {
         match ty {
-            Type::Reference(reference) => {
-                let owned = match &*reference.elem {
-                    Type::Path(path) if path.path.is_ident("str") => "`String`".to_owned(),
-                    Type::Slice(slice) => {
-                        format!("`Vec<{}>`", crate::contract::type_text(&slice.elem))
-                    }
-                    other => format!("`{}`", crate::contract::type_text(other)),
-                };
-                found.errors.spanned(
-                    reference,
-                    format_args!(
-                        "an event owns its data, so that it can be decoded from a message and kept; write {owned} instead of a reference"
-                    ),
-                );
-                found.owned = false;
-            }
+            Type::Path(path) if path.path.is_ident("str") => "`String`".to_owned(),
+            Type::Slice(slice) => format!("`Vec<{}>`", crate::contract::type_text(&slice.elem)),
+            other => format!("`{}`", crate::contract::type_text(other)),
+        }
+    }
+    fn visit(ty: &Type, found: &mut Found) {
+        match ty {
+            Type::Reference(reference) => found.not_data(
+                reference,
+                format_args!(
+                    "an event owns its data, so that it can be decoded from a message and kept; write {} instead of a reference",
+                    owned(&reference.elem)
+                ),
+            ),
+            Type::Ptr(pointer) => found.not_data(
+                pointer,
+                format_args!(
+                    "an event owns its data, so that it can be encoded, decoded and sent to another thread; write {} instead of a pointer",
+                    owned(&pointer.elem)
+                ),
+            ),
+            Type::TraitObject(object) => found.not_data(
+                object,
+                format_args!(
+                    "a trait object cannot be decoded from a message: an event's fields are data of known types; use a concrete type, or an enum of the cases"
+                ),
+            ),
+            Type::FnPtr(function) => found.not_data(
+                function,
+                format_args!(
+                    "a function cannot be sent in a message: an event's fields are data; hold the value the function would give, or a name to look it up by"
+                ),
+            ),
             Type::Path(path) => {
+                if let Some(message) = not_thread_safe(path) {
+                    found.not_data(path, format_args!("{message}"));
+                    return;
+                }
                 for segment in &path.path.segments {
                     if let syn::PathArguments::AngleBracketed(args) = &segment.arguments {
                         for arg in &args.args {
@@ -274,12 +306,51 @@ fn owns_its_data(ty: &Type, errors: &mut Errors) -> bool {
             _ => {}
         }
     }
-    let mut found = Borrows {
-        errors,
-        owned: true,
-    };
+    let mut found = Found { errors, data: true };
     visit(ty, &mut found);
-    found.owned
+    found.data
+}
+
+/// What is wrong with a field of the standard library's single-threaded or
+/// mutable types, `Rc<T>`, `rc::Weak<T>`, `Cell<T>`, `RefCell<T>` and
+/// `UnsafeCell<T>`: `None` for any other path (a user's own `Cell` without
+/// type arguments, `other_crate::Rc<T>`).
+fn not_thread_safe(ty: &syn::TypePath) -> Option<String> {
+    let path = &ty.path;
+    let last = path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let module: Vec<String> = path
+        .segments
+        .iter()
+        .rev()
+        .skip(1)
+        .map(|s| s.ident.to_string())
+        .collect();
+    let std_module = |inner: &str| {
+        module
+            .iter()
+            .all(|m| matches!(m.as_str(), "std" | "core" | "alloc") || m == inner)
+    };
+    let inner = args.args.iter().find_map(|arg| match arg {
+        syn::GenericArgument::Type(ty) => Some(crate::contract::type_text(ty)),
+        _ => None,
+    })?;
+    let written = crate::contract::type_text(&Type::Path(ty.clone()));
+    let name = last.ident.to_string();
+    match name.as_str() {
+        "Rc" if std_module("rc") => Some(format!(
+            "`{written}` cannot be sent to another thread, and an event is: the bus, the outbox and the transports hand it on; write `Arc<{inner}>`, or the owned `{inner}`"
+        )),
+        "Weak" if !module.is_empty() && module[0] == "rc" && std_module("rc") => Some(format!(
+            "`{written}` cannot be sent to another thread or encoded, and an event is both; write the owned `{inner}`"
+        )),
+        "Cell" | "RefCell" | "UnsafeCell" if std_module("cell") => Some(format!(
+            "`{written}` makes a field mutable behind a shared reference, and cannot be shared between threads; an event is a fact that does not change once it happened: write `{inner}`"
+        )),
+        _ => None,
+    }
 }
 
 /// Whether `path` names the struct being declared: `Self`, its own name,
