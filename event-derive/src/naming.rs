@@ -200,6 +200,15 @@ pub fn with_suffix(name: &str, suffix: &str) -> String {
         Some(v) if v > 0 && version_suffix(&name[v..]).is_some() => name.split_at(v),
         _ => (name, ""),
     };
+    // `ProductUpdatedIntegrationEventDto`, `OrderShippedNotificationEvent`:
+    // the suffix is there, under a carrier's or an event's.
+    let carried = ["Message", "Msg", "Dto", "DTO", "Payload", "Event", "Evt"]
+        .into_iter()
+        .find_map(|carrier| base.strip_suffix(carrier))
+        .filter(|stem| stem.len() > suffix.len() && stem.ends_with(suffix));
+    if let Some(stem) = carried {
+        return format!("{stem}{version}");
+    }
     let mut stem = base.strip_suffix("Event").unwrap_or(base);
     let first_word = suffix
         .char_indices()
@@ -249,11 +258,12 @@ fn misspelled_suffix(name: &str, suffix: &str) -> Option<String> {
 mod lexicon;
 
 use lexicon::{
-    ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, AUXILIARIES, COMPOUND_HEADS, COMPOUND_VERBS,
-    CONJUNCTIONS, DESCRIBING, EED_PARTICIPLES, GENERIC, HEAD_NOUNS, IRREGULAR_VERBS,
-    LEADING_ADVERBS, MODALS, NOMINALIZATIONS, NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS,
-    OPERATIONS, OUTCOMES, PARTICLE_VERBS, PARTICLES, PREFIXED_NOUNS, PREFIXES, PREPOSITIONS,
-    REGULAR_VERBS, SIMPLE_PAST, STATE_CHANGES, STATES, SUBJECT_NOUNS, TRANSACTING_VERBS,
+    ACCEPTED_REGULAR_FORMS, ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, AUXILIARIES,
+    COMPOUND_HEADS, COMPOUND_VERBS, CONJUNCTIONS, DESCRIBING, EED_PARTICIPLES, GENERIC,
+    HANDLER_PREFIXES, HEAD_NOUNS, IRREGULAR_VERBS, LEADING_ADVERBS, MODALS, NOMINALIZATIONS,
+    NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS, ON_STATES, OPERATIONS, OUTCOMES,
+    PARTICLE_VERBS, PARTICLES, PREFIXED_NOUNS, PREFIXES, PREPOSITIONS, REGULAR_VERBS,
+    ROLE_SUFFIXES, SIMPLE_PAST, STATE_CHANGES, STATES, SUBJECT_NOUNS, TRANSACTING_VERBS,
     TRANSACTIONS,
 };
 
@@ -644,6 +654,10 @@ fn participle_of_last(word: &str) -> Option<String> {
 /// `None` when no word says what happened, or when the rename would not
 /// pass the rule itself.
 pub fn past_tense_suggestion(name: &str) -> Option<String> {
+    // `OrderPayed` -> `OrderPaid`, `OnOrderPlaced` -> `OrderPlaced`.
+    if let Some((_, fixed)) = not_the_fact(name) {
+        return Some(fixed);
+    }
     // `PlaceOrderCommand` -> `OrderPlaced`: the suffix goes too.
     if let Some(stem) = without_reserved_suffix(name) {
         return if is_past_tense(stem) {
@@ -879,10 +893,15 @@ fn reserved_suffix(name: &str) -> Option<String> {
             fact_hint(stem)
         ));
     }
-    for suffix in ["Event", "Evt"] {
+    for suffix in ["DomainEvent", "DomainEvt", "Event", "Evt"] {
         if let Some(stem) = base.strip_suffix(suffix) {
+            let what = if suffix.starts_with("Domain") {
+                "a domain event"
+            } else {
+                "an event"
+            };
             return Some(format!(
-                "drop the `{suffix}` suffix from `{name}`: the attribute already says it is an event{}{version_hint}",
+                "drop the `{suffix}` suffix from `{name}`: the attribute already says it is {what}{}{version_hint}",
                 fact_hint(stem)
             ));
         }
@@ -894,7 +913,23 @@ fn reserved_suffix(name: &str) -> Option<String> {
             fact_hint(stem)
         ));
     }
+    // `OrderPlacedHandler`: what reacts to a fact, or what it carries.
+    if let Some((suffix, stem)) = role_suffix(base) {
+        return Some(format!(
+            "`{name}` names the {} of the fact `{stem}`, not the fact: rename it to `{stem}`{version_hint}",
+            suffix.to_lowercase()
+        ));
+    }
     None
+}
+
+/// The fact before a [`ROLE_SUFFIXES`] word: `OrderPlacedHandler` ->
+/// (`Handler`, `OrderPlaced`).
+fn role_suffix(name: &str) -> Option<(&str, &str)> {
+    let words = terms(name);
+    let (last, _) = words.split_last()?;
+    let stem = &name[..name.len() - last.len()];
+    (is_one_of(last, ROLE_SUFFIXES) && is_past_tense(stem)).then_some((*last, stem))
 }
 
 /// A suffix that names how a fact travels (`Message`, `Dto`) after a name
@@ -918,9 +953,10 @@ fn without_reserved_suffix(name: &str) -> Option<&str> {
     // `RegisterHandlingEvent` registers a handling event, and a
     // `SourceMandateNotification` notifies of a mandate: those suffixes go
     // only after a fact.
-    let fact = ["Notification", "Event", "Evt"]
+    let fact = ["Notification", "DomainEvent", "DomainEvt", "Event", "Evt"]
         .into_iter()
-        .find_map(|suffix| base.strip_suffix(suffix).filter(|stem| is_past_tense(stem)));
+        .find_map(|suffix| base.strip_suffix(suffix).filter(|stem| is_past_tense(stem)))
+        .or_else(|| role_suffix(base).map(|(_, stem)| stem));
     fact.or_else(|| {
         ["IntegrationEvent", "Command", "Cmd"]
             .into_iter()
@@ -1001,6 +1037,10 @@ pub fn check_domain(name: &str, allow_suffix: bool, allow_tense: bool) -> Vec<Do
         // The suffix message already suggests a past-tense name.
         return findings;
     }
+    if !allow_tense && let Some((message, _)) = not_the_fact(name) {
+        findings.push(DomainName::NotPastTense { message });
+        return findings;
+    }
     if !allow_tense && !is_past_tense(name) {
         let fix = match past_tense_suggestion(name) {
             Some(s) => format!("rename it to `{s}`"),
@@ -1019,6 +1059,93 @@ pub fn check_domain(name: &str, allow_suffix: bool, allow_tense: bool) -> Vec<Do
         });
     }
     findings
+}
+
+/// What is wrong with a name that reads as past tense but does not name a
+/// fact as it is written: a participle misspelled as regular
+/// (`OrderPayed`), a handler's name (`OnOrderPlaced`), an interface's
+/// (`IOrderSubmitted`).
+fn not_the_fact(name: &str) -> Option<(String, String)> {
+    if let Some((wrong, verb, fixed)) = misspelled_participle(name) {
+        let message = format!(
+            "the past participle of `{verb}` is spelled `{}`, not `{}`: rename `{name}` to `{fixed}`",
+            participle(&verb).to_lowercase(),
+            wrong.to_lowercase()
+        );
+        return Some((message, fixed));
+    }
+    let words = terms(name);
+    if let [first, second, ..] = words.as_slice()
+        && is_one_of(first, HANDLER_PREFIXES)
+        && !(first.eq_ignore_ascii_case("on") && is_one_of(second, ON_STATES))
+    {
+        let fact = &name[first.len()..];
+        if words.len() >= 3 && is_past_tense(fact) {
+            let message = format!(
+                "`{name}` names what runs when `{fact}` happens, not the fact: rename it to `{fact}`, and name the handler after what it does"
+            );
+            return Some((message, fact.to_owned()));
+        }
+    }
+    // `IOrderSubmitted`: `I`, then a capitalized word.
+    let bytes = name.as_bytes();
+    if bytes.len() > 3
+        && bytes[0] == b'I'
+        && bytes[1].is_ascii_uppercase()
+        && bytes[2].is_ascii_lowercase()
+        && is_past_tense(&name[1..])
+    {
+        let fact = &name[1..];
+        let message = format!(
+            "`{name}` is named like an interface, with an `I` before it; an event is a struct that records a fact: rename it to `{fact}`"
+        );
+        return Some((message, fact.to_owned()));
+    }
+    None
+}
+
+/// A participle of an irregular verb spelled as a regular one's
+/// (`OrderPayed`, `FileSended`, `PasswordReseted`): the word as written, the
+/// verb, and the name spelled right. Spellings English accepts
+/// ([`ACCEPTED_REGULAR_FORMS`]) are not reported.
+fn misspelled_participle(name: &str) -> Option<(&str, String, String)> {
+    let words = terms(name);
+    words.iter().enumerate().find_map(|(i, word)| {
+        let lower = word.to_lowercase();
+        if is_one_of(word, ACCEPTED_REGULAR_FORMS) {
+            return None;
+        }
+        let regular_of = |written: &str| {
+            IRREGULAR_VERBS.iter().find(|(verb, participle)| {
+                let regular = regular_participle(verb);
+                regular != *participle
+                    && (regular == written || written.strip_suffix("ed") == Some(*verb))
+            })
+        };
+        // `Overpayed`, `Prepayed`: after a prefix too.
+        let (prefix, (verb, _)) = regular_of(&lower).map(|found| ("", found)).or_else(|| {
+            PREFIXES.iter().find_map(|p| {
+                let rest = lower.strip_prefix(p).filter(|rest| rest.len() > 3)?;
+                regular_of(rest).map(|found| (*p, found))
+            })
+        })?;
+        // `Delayed` and `Relayed` are regular verbs' own participles, not
+        // `de` + `layed`.
+        if REGULAR_VERBS
+            .iter()
+            .any(|verb| regular_participle(verb) == lower)
+        {
+            return None;
+        }
+        let verb = format!("{prefix}{verb}");
+        let fixed = format!(
+            "{}{}{}",
+            words[..i].concat(),
+            participle(&verb),
+            words[i + 1..].concat()
+        );
+        Some((*word, verb, fixed))
+    })
 }
 
 /// Whether the name states a fact: some word is a past participle in

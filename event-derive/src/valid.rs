@@ -195,10 +195,16 @@ fn suffix_rule<'n>(
         None if input.args.allow.missing_suffix => (name, None),
         None => {
             let renamed = naming::with_suffix(name, suffix);
+            // The opt-out as the whole attribute, with the version it needs.
+            let version = match (&input.args.version, input.kind) {
+                (Some(version), _) => format!("version = {}, ", version.value),
+                (None, Kind::Integration) => "version = 1, ".to_owned(),
+                (None, _) => String::new(),
+            };
             errors.at(
                 span,
                 format_args!(
-                    "the name of {} ends in `{suffix}`, so readers can tell it from a domain event: rename it to `{renamed}`\n(to keep this name, write `#[{}(allow(missing_suffix))]`)",
+                    "the name of {} ends in `{suffix}`, so readers can tell it from a domain event: rename it to `{renamed}`\n(to keep this name, write `#[{}({version}allow(missing_suffix))]`)",
                     input.kind.noun(),
                     input.kind.macro_name()
                 ),

@@ -1455,3 +1455,78 @@ pub const TRANSACTING_VERBS: &[&str] = &[
 pub const TRANSACTIONS: &[&str] = &[
     "charge", "deposit", "dispute", "payment", "payout", "purchase", "refund", "transfer",
 ];
+
+/// Regular spellings of irregular verbs' participles that are nonetheless
+/// standard English (`learned`, `proved`, `broadcasted`), or a verb of their
+/// own (`singed`, `costed`, `ringed`, `seed`): not reported as misspelled.
+pub const ACCEPTED_REGULAR_FORMS: &[&str] = &[
+    "bed",
+    "betted",
+    "broadcasted",
+    "burned",
+    "costed",
+    "creeped",
+    "dreamed",
+    "dwelled",
+    "forecasted",
+    "hanged",
+    "kneeled",
+    "leaned",
+    "leaded",
+    "learned",
+    "lighted",
+    "mowed",
+    "proved",
+    "ringed",
+    "seed",
+    "sewed",
+    "sheared",
+    "shined",
+    "showed",
+    "singed",
+    "sowed",
+    "speeded",
+    "spilled",
+    "spitted",
+    "strived",
+    "stringed",
+    "swelled",
+    "weaved",
+    "winded",
+];
+
+/// Words after a fact that name what carries it or reacts to it rather than
+/// the fact: `OrderPlacedHandler`, `OrderPlacedPayload`.
+pub const ROLE_SUFFIXES: &[&str] = &[
+    "args",
+    "callback",
+    "consumer",
+    "data",
+    "details",
+    "handler",
+    "hook",
+    "info",
+    "job",
+    "listener",
+    "model",
+    "payload",
+    "processor",
+    "reaction",
+    "reactor",
+    "record",
+    "saga",
+    "subscriber",
+    "task",
+    "worker",
+];
+
+/// Words before a fact that make the name a handler's or a hook's:
+/// `OnOrderPlaced`, `HandleOrderPlaced`, `WhenOrderPlaced`.
+pub const HANDLER_PREFIXES: &[&str] = &["after", "handle", "on", "upon", "when"];
+
+/// First words after `On` that make a state (`OnTimeDeliveryMissed`,
+/// `OnHoldReleased`), not a handler's name.
+pub const ON_STATES: &[&str] = &[
+    "board", "call", "demand", "hold", "line", "premise", "premises", "sale", "site", "time",
+    "track",
+];
