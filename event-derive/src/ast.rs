@@ -63,16 +63,27 @@ impl<'a> Input<'a> {
                 "an event cannot be `#[repr(packed)]`: its derives (`Debug`, `Serialize`, ..) read its fields by reference; remove `packed`",
             );
         }
-        if !item.generics.params.is_empty() {
+        // `struct OrderPlaced<'a> { id: &'a str }`: one mistake, borrowing,
+        // reported once at the lifetime, not again at each reference.
+        let params = &item.generics.params;
+        let lifetimes_only = !params.is_empty()
+            && params
+                .iter()
+                .all(|param| matches!(param, syn::GenericParam::Lifetime(_)));
+        if !params.is_empty() {
             errors.spanned(
                 &item.generics,
-                "an event is a contract with one fixed schema, so it cannot be generic; declare one event per concrete type",
+                if lifetimes_only {
+                    "an event owns its data, so that it can be decoded from a message and kept: it takes no lifetime; remove it, and give the fields that borrow an owned type (`String` for `&str`)"
+                } else {
+                    "an event is a contract with one fixed schema, so it cannot be generic; declare one event per concrete type"
+                },
             );
         }
         let mut data = true;
         for field in fields {
             attribute_mistakes(kind, field, errors);
-            data &= is_event_data(&field.ty, errors);
+            data &= is_event_data(&field.ty, lifetimes_only, errors);
         }
         if !data {
             return None;
@@ -237,10 +248,11 @@ fn attribute_mistakes(kind: Kind, field: &syn::Field, errors: &mut Errors) {
 /// trait object or function). Each such type is one error at the type, and
 /// the struct is then emitted without the event's impls, where rustc would
 /// otherwise report every missing trait of every impl at the struct's name.
-fn is_event_data(ty: &Type, errors: &mut Errors) -> bool {
+fn is_event_data(ty: &Type, lifetime_reported: bool, errors: &mut Errors) -> bool {
     struct Found<'e> {
         errors: &'e mut Errors,
         data: bool,
+        lifetime_reported: bool,
     }
     impl Found<'_> {
         fn not_data(&mut self, at: &dyn quote::ToTokens, message: std::fmt::Arguments) {
@@ -257,6 +269,8 @@ fn is_event_data(ty: &Type, errors: &mut Errors) -> bool {
     }
     fn visit(ty: &Type, found: &mut Found) {
         match ty {
+            // The struct's lifetime has been reported: the same mistake.
+            Type::Reference(_) if found.lifetime_reported => found.data = false,
             Type::Reference(reference) => found.not_data(
                 reference,
                 format_args!(
@@ -306,7 +320,11 @@ fn is_event_data(ty: &Type, errors: &mut Errors) -> bool {
             _ => {}
         }
     }
-    let mut found = Found { errors, data: true };
+    let mut found = Found {
+        errors,
+        data: true,
+        lifetime_reported,
+    };
     visit(ty, &mut found);
     found.data
 }

@@ -630,7 +630,44 @@ fn event_path(input: syn::parse::ParseStream, key: &str, example: &str) -> syn::
             ),
         ));
     }
-    input.parse()
+    let path: Path = input.parse()?;
+    with_no_type_arguments(&path, key)?;
+    Ok(path)
+}
+
+/// An event is not generic, so a path that names one has no type
+/// arguments: `maps_from = Envelope<OrderPlaced>` names `OrderPlaced`.
+fn with_no_type_arguments(path: &Path, key: &str) -> syn::Result<()> {
+    let Some(segment) = path.segments.iter().find(|s| !s.arguments.is_none()) else {
+        return Ok(());
+    };
+    let inner = match &segment.arguments {
+        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::Type(syn::Type::Path(ty)) => Some(path_text(&ty.path)),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let wrapper = ["Envelope", "Box", "Arc", "Rc", "Vec", "Option"]
+        .iter()
+        .any(|w| segment.ident == w);
+    let (fix, why) = match inner {
+        Some(inner) if wrapper => (
+            inner,
+            if segment.ident == "Envelope" {
+                ": the envelope is added where the event is published"
+            } else {
+                ""
+            },
+        ),
+        _ => (path_text(path), ": an event is not generic"),
+    };
+    Err(syn::Error::new_spanned(
+        path,
+        format_args!(
+            "`{key}` names the event type without type arguments{why}; write `{key} = {fix}`"
+        ),
+    ))
 }
 
 /// The value of `maps_from` (`many`) or `upcast_from` written in another
@@ -639,7 +676,10 @@ fn event_path(input: syn::parse::ParseStream, key: &str, example: &str) -> syn::
 /// An error that is about the names themselves (a string) is kept.
 fn events_as_written(error: syn::Error, written: &TokenStream, many: bool) -> syn::Error {
     let text = error.to_string();
-    if text.contains("not a string") || text.starts_with("unexpected end of input") {
+    if text.contains("not a string")
+        || text.contains("without type arguments")
+        || text.starts_with("unexpected end of input")
+    {
         return error;
     }
     let mut names = Vec::new();
@@ -1011,7 +1051,12 @@ fn misshapen_argument(kind: Kind, argument: &TokenStream) -> Option<syn::Error> 
         [TokenTree::Literal(lit)] => {
             let fix = match syn::parse2::<Lit>(TokenTree::Literal(lit.clone()).into()) {
                 Ok(Lit::Int(_)) => format!("write `version = {lit}`"),
-                Ok(Lit::Str(_)) => format!("write `name = {lit}` for the type name"),
+                Ok(Lit::Str(text)) if crate::naming::check_type_name(&text.value()).is_ok() => {
+                    format!("write `name = {lit}` for the type name")
+                }
+                // `#[domain_event("order {order_id} was placed")]`, as
+                // thiserror's `#[error("..")]` is written.
+                Ok(Lit::Str(_)) => "a type name is written `name = \"order.placed\"`, in lower-case words and dots, and a description goes in the struct's doc comment (`/// ..`)".to_owned(),
                 _ => format!("`#[{macro_name}]` takes {}", kind.arguments()),
             };
             Some(syn::Error::new(

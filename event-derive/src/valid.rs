@@ -289,9 +289,16 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
                         input.kind.macro_name()
                     )
                 };
+                // serde's `#[serde(default)]` is what a reader of older
+                // documents wants when no event is mapped from.
+                let serde = if key == "default" {
+                    "; for a value that documents may lack, write `#[serde(default)]`"
+                } else {
+                    ""
+                };
                 errors.at(
                     key.span(),
-                    format_args!("`{key}` takes `{name}`'s value from a source event, but there is none: {fix}"),
+                    format_args!("`{key}` takes `{name}`'s value from a source event, but there is none: {fix}{serde}"),
                 );
             }
             continue;
