@@ -236,3 +236,21 @@ pub mod own_cells {
         assert_eq!(event.held.value, 3);
     }
 }
+
+/// serde's own name for the struct, in the struct's style, is left to serde.
+pub mod serde_struct_name {
+    use event_core::prelude::*;
+
+    /// An order was placed.
+    #[domain_event]
+    #[serde(rename = "OrderPlacedV1", deny_unknown_fields)]
+    pub struct OrderPlaced {
+        /// The order.
+        pub order_id: u64,
+    }
+
+    #[test]
+    fn a_serde_rename_in_the_structs_style_keeps_the_type_name() {
+        assert_eq!(OrderPlaced::TYPE_NAME, "order.placed");
+    }
+}

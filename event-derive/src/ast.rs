@@ -57,6 +57,7 @@ impl<'a> Input<'a> {
                 ),
             );
         }
+        type_name_as_serde_rename(kind, &args, item, errors);
         for packed in item.attrs.iter().filter_map(crate::attr::packed) {
             errors.spanned(
                 packed,
@@ -238,6 +239,57 @@ fn attribute_mistakes(kind: Kind, field: &syn::Field, errors: &mut Errors) {
                 "`#[event(..)]` cannot be conditional: the macro reads it before `cfg_attr` applies; write it as its own attribute, like `#[event(pii)]`",
             );
         }
+    }
+}
+
+/// `#[serde(rename = "shop.order.placed")]` on the struct, meant as the
+/// event's type name: serde renames only its own name for the struct (and
+/// schemars the schema's title), so the event would keep its type. A
+/// rename that reads as a type name is reported with the argument to
+/// write; one in the struct's own style (`OrderPlacedV1`) is left alone.
+fn type_name_as_serde_rename(
+    kind: Kind,
+    args: &MacroArgs,
+    item: &DeriveInput,
+    errors: &mut Errors,
+) {
+    for attr in item.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        // serde reports a malformed attribute itself.
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.input.peek(syn::token::Paren) {
+                // `rename(serialize = ..)`: a name per direction.
+                let content;
+                syn::parenthesized!(content in meta.input);
+                content.parse::<proc_macro2::TokenStream>()?;
+                return Ok(());
+            }
+            if !meta.input.peek(Token![=]) {
+                return Ok(());
+            }
+            let value: syn::Expr = meta.value()?.parse()?;
+            if meta.path.is_ident("rename")
+                && let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(lit),
+                    ..
+                }) = &value
+                && crate::naming::check_type_name(&lit.value()).is_ok()
+            {
+                let version = match (&args.version, kind) {
+                    (Some(version), _) => format!("version = {}, ", version.value),
+                    (None, Kind::Integration) => "version = 1, ".to_owned(),
+                    (None, _) => String::new(),
+                };
+                errors.spanned(
+                    lit,
+                    format_args!(
+                        "`#[serde(rename)]` renames the struct inside serde, not the event's type; the type name goes in the attribute: write `#[{}({version}name = {})]`",
+                        kind.macro_name(),
+                        lit.token()
+                    ),
+                );
+            }
+            Ok(())
+        });
     }
 }
 
