@@ -763,6 +763,37 @@ pub const fn check_first_of_type(earlier: &str, start: &str, end: &str) {
     Text::new().push(start).push(earlier).push(end).fail()
 }
 
+/// Checks that the field `field` of an integration event or notification
+/// (`kind`) does not hold the domain event `held` (`held_kind` is its kind,
+/// if it is an event): a domain event stays inside its bounded context, and
+/// its `secret` and `pii` fields would leave it undeclared.
+#[track_caller]
+pub const fn holds_no_domain_event(
+    held_kind: Option<EventKind>,
+    field: &str,
+    held: &str,
+    kind: EventKind,
+) {
+    if !matches!(held_kind, Some(EventKind::Domain)) {
+        return;
+    }
+    let what = match kind {
+        EventKind::Notification => "the notification",
+        _ => "the integration event",
+    };
+    Text::new()
+        .push("`")
+        .push(field)
+        .push("` holds the domain event `")
+        .push(held)
+        .push("`, which stays inside its bounded context: its fields would become a published contract, and a `secret` or `pii` field in it would leave undeclared; give ")
+        .push(what)
+        .push(" the fields its readers need, mapped with `maps_from = ")
+        .push(held)
+        .push("`")
+        .fail()
+}
+
 /// The kind of `S`, if `S` is an event: `KindOf::<S>::KIND` is the inherent
 /// constant where `S: Event` holds and [`NoKind`]'s `None` otherwise, so
 /// that a source that is no event is reported by a message of the macro

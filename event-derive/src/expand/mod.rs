@@ -133,6 +133,7 @@ pub fn event(
     let (struct_item, annotations) = item::emit(&input, &krate);
     let field_impls = mapping::field_impls(&input, &krate, annotations);
     let (upcast_impls, upcast_checks) = upcast::emit(&input, &resolved, &krate);
+    let held_checks = mapping::held_checks(&input, &krate);
     let errors = errors.into_compile_errors();
     quote! {
         #struct_item
@@ -149,6 +150,7 @@ pub fn event(
             #unique_check
             #mapping_checks
             #upcast_checks
+            #held_checks
         };
         #errors
     }
