@@ -438,6 +438,141 @@ fn mapping(
     (impls, checks)
 }
 
+/// The check that no field of an integration event or notification holds a
+/// domain event (`customer: CustomerRegistered`, `Vec<OrderPlaced>`), a
+/// statement of the event's check constant per type that could be one, at
+/// that type. Types of the standard library and the common data crates are
+/// passed over, which leaves most fields without a check.
+pub fn held_checks(input: &Input, krate: &Path) -> TokenStream {
+    if input.kind == Kind::Domain {
+        return TokenStream::new();
+    }
+    let private = quote!(#krate::__private);
+    let kind = match input.kind {
+        Kind::Notification => quote!(Notification),
+        _ => quote!(Integration),
+    };
+    let mut checks = Vec::new();
+    for field in &input.fields {
+        let mut held = Vec::new();
+        user_types(field.ty, &mut held);
+        let name = field_name(field.ident);
+        for ty in held {
+            let text = crate::contract::type_text(&syn::Type::Path(ty.clone()));
+            let private_at = respan(private.clone(), last_segment_span(&ty.path));
+            checks.push(respan(
+                quote! {
+                    #private_at::holds_no_domain_event(
+                        #private_at::KindOf::<#ty>::KIND,
+                        #name,
+                        #text,
+                        #private_at::EventKind::#kind,
+                    );
+                },
+                last_segment_span(&ty.path),
+            ));
+        }
+    }
+    if checks.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        {
+            use #private::NoKind as _;
+            #(#checks)*
+        }
+    }
+}
+
+/// The types in `ty` that could be events: paths other than the standard
+/// library's and the common data crates' types, inside type arguments too.
+fn user_types<'t>(ty: &'t syn::Type, found: &mut Vec<&'t syn::TypePath>) {
+    const DATA: &[&str] = &[
+        "Arc",
+        "BTreeMap",
+        "BTreeSet",
+        "BigDecimal",
+        "Bytes",
+        "Box",
+        "Cow",
+        "Date",
+        "DateTime",
+        "Decimal",
+        "Duration",
+        "HashMap",
+        "HashSet",
+        "IndexMap",
+        "IndexSet",
+        "Instant",
+        "IpAddr",
+        "NaiveDate",
+        "NaiveDateTime",
+        "NaiveTime",
+        "NonZeroU32",
+        "NonZeroU64",
+        "Option",
+        "OffsetDateTime",
+        "PathBuf",
+        "PhantomData",
+        "PrimitiveDateTime",
+        "Result",
+        "Self",
+        "SmallVec",
+        "String",
+        "SystemTime",
+        "Time",
+        "Timestamp",
+        "Url",
+        "Utc",
+        "Uuid",
+        "Value",
+        "Vec",
+        "VecDeque",
+        "bool",
+        "char",
+        "f32",
+        "f64",
+        "i128",
+        "i16",
+        "i32",
+        "i64",
+        "i8",
+        "isize",
+        "str",
+        "u128",
+        "u16",
+        "u32",
+        "u64",
+        "u8",
+        "usize",
+    ];
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() => {
+            let Some(last) = path.path.segments.last() else {
+                return;
+            };
+            if !DATA.iter().any(|name| last.ident == name) {
+                found.push(path);
+            }
+            for segment in &path.path.segments {
+                if let syn::PathArguments::AngleBracketed(args) = &segment.arguments {
+                    for arg in &args.args {
+                        if let syn::GenericArgument::Type(ty) = arg {
+                            user_types(ty, found);
+                        }
+                    }
+                }
+            }
+        }
+        syn::Type::Array(array) => user_types(&array.elem, found),
+        syn::Type::Slice(slice) => user_types(&slice.elem, found),
+        syn::Type::Tuple(tuple) => tuple.elems.iter().for_each(|ty| user_types(ty, found)),
+        syn::Type::Paren(paren) => user_types(&paren.elem, found),
+        syn::Type::Group(group) => user_types(&group.elem, found),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proc_macro2::Span;
@@ -585,140 +720,5 @@ mod tests {
         let out = field_impls(&input, &syn::parse_quote!(::event_core), None).to_string();
         assert!(out.contains("FieldInfo :: coded (\"product_id\""), "{out}");
         assert!(!out.contains("& self ."), "{out}");
-    }
-}
-
-/// The check that no field of an integration event or notification holds a
-/// domain event (`customer: CustomerRegistered`, `Vec<OrderPlaced>`), a
-/// statement of the event's check constant per type that could be one, at
-/// that type. Types of the standard library and the common data crates are
-/// passed over, which leaves most fields without a check.
-pub fn held_checks(input: &Input, krate: &Path) -> TokenStream {
-    if input.kind == Kind::Domain {
-        return TokenStream::new();
-    }
-    let private = quote!(#krate::__private);
-    let kind = match input.kind {
-        Kind::Notification => quote!(Notification),
-        _ => quote!(Integration),
-    };
-    let mut checks = Vec::new();
-    for field in &input.fields {
-        let mut held = Vec::new();
-        user_types(field.ty, &mut held);
-        let name = field_name(field.ident);
-        for ty in held {
-            let text = crate::contract::type_text(&syn::Type::Path(ty.clone()));
-            let private_at = respan(private.clone(), last_segment_span(&ty.path));
-            checks.push(respan(
-                quote! {
-                    #private_at::holds_no_domain_event(
-                        #private_at::KindOf::<#ty>::KIND,
-                        #name,
-                        #text,
-                        #private_at::EventKind::#kind,
-                    );
-                },
-                last_segment_span(&ty.path),
-            ));
-        }
-    }
-    if checks.is_empty() {
-        return TokenStream::new();
-    }
-    quote! {
-        {
-            use #private::NoKind as _;
-            #(#checks)*
-        }
-    }
-}
-
-/// The types in `ty` that could be events: paths other than the standard
-/// library's and the common data crates' types, inside type arguments too.
-fn user_types<'t>(ty: &'t syn::Type, found: &mut Vec<&'t syn::TypePath>) {
-    const DATA: &[&str] = &[
-        "Arc",
-        "BTreeMap",
-        "BTreeSet",
-        "BigDecimal",
-        "Bytes",
-        "Box",
-        "Cow",
-        "Date",
-        "DateTime",
-        "Decimal",
-        "Duration",
-        "HashMap",
-        "HashSet",
-        "IndexMap",
-        "IndexSet",
-        "Instant",
-        "IpAddr",
-        "NaiveDate",
-        "NaiveDateTime",
-        "NaiveTime",
-        "NonZeroU32",
-        "NonZeroU64",
-        "Option",
-        "OffsetDateTime",
-        "PathBuf",
-        "PhantomData",
-        "PrimitiveDateTime",
-        "Result",
-        "Self",
-        "SmallVec",
-        "String",
-        "SystemTime",
-        "Time",
-        "Timestamp",
-        "Url",
-        "Utc",
-        "Uuid",
-        "Value",
-        "Vec",
-        "VecDeque",
-        "bool",
-        "char",
-        "f32",
-        "f64",
-        "i128",
-        "i16",
-        "i32",
-        "i64",
-        "i8",
-        "isize",
-        "str",
-        "u128",
-        "u16",
-        "u32",
-        "u64",
-        "u8",
-        "usize",
-    ];
-    match ty {
-        syn::Type::Path(path) if path.qself.is_none() => {
-            let Some(last) = path.path.segments.last() else {
-                return;
-            };
-            if !DATA.iter().any(|name| last.ident == name) {
-                found.push(path);
-            }
-            for segment in &path.path.segments {
-                if let syn::PathArguments::AngleBracketed(args) = &segment.arguments {
-                    for arg in &args.args {
-                        if let syn::GenericArgument::Type(ty) = arg {
-                            user_types(ty, found);
-                        }
-                    }
-                }
-            }
-        }
-        syn::Type::Array(array) => user_types(&array.elem, found),
-        syn::Type::Slice(slice) => user_types(&slice.elem, found),
-        syn::Type::Tuple(tuple) => tuple.elems.iter().for_each(|ty| user_types(ty, found)),
-        syn::Type::Paren(paren) => user_types(&paren.elem, found),
-        syn::Type::Group(group) => user_types(&group.elem, found),
-        _ => {}
     }
 }
