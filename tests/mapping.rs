@@ -480,3 +480,48 @@ fn private_and_pub_super_fields_map_where_rust_lets_them_be_read() {
     assert_eq!(counted.copies, 4);
     assert_eq!(shelving::upcast_label("A-3"), ("A-3".to_owned(), None));
 }
+
+/// Defaults written as plain numbers, in the field's own type.
+pub mod number_defaults {
+    use event_core::prelude::*;
+
+    /// A book was borrowed.
+    #[domain_event]
+    pub struct BookBorrowed {
+        pub book_id: String,
+    }
+
+    /// A loan, as other contexts see it.
+    #[integration_event(version = 1, maps_from = BookBorrowed)]
+    pub struct LoanStartedIntegrationEvent {
+        pub book_id: String,
+        #[event(default = 21)]
+        pub days: u64,
+        #[event(default = 3)]
+        pub renewals_left: Option<u8>,
+        #[event(default = -1)]
+        pub shelf_offset: i64,
+        #[event(default = 0.5)]
+        pub fee_rate: f64,
+        #[event(default = 7u16)]
+        pub grace_days: u16,
+    }
+}
+
+#[test]
+fn a_number_default_takes_the_fields_type() {
+    use number_defaults::{BookBorrowed, LoanStartedIntegrationEvent};
+    let loan = LoanStartedIntegrationEvent::from(&BookBorrowed {
+        book_id: "b-1".into(),
+    });
+    assert_eq!(
+        (
+            loan.days,
+            loan.renewals_left,
+            loan.shelf_offset,
+            loan.grace_days
+        ),
+        (21, Some(3), -1, 7)
+    );
+    assert!((loan.fee_rate - 0.5).abs() < f64::EPSILON);
+}

@@ -227,3 +227,39 @@ fn an_upcast_reads_renamed_fields_and_fills_defaults() {
     let decoded = decode_upcasting::<InvoiceIssuedIntegrationEventV2>(&bytes(v2.clone())).unwrap();
     assert_eq!(decoded.data(), &v2);
 }
+
+/// Version 1 of an event whose version 2 adds fields with serde's defaults.
+#[integration_event(version = 1)]
+pub struct ShipmentBookedIntegrationEvent {
+    pub shipment_id: String,
+}
+
+fn standard_service() -> String {
+    "standard".into()
+}
+
+/// Version 2: a field with `#[serde(default = "..")]` and one with
+/// `#[serde(default)]`.
+#[integration_event(version = 2, upcast_from = ShipmentBookedIntegrationEvent)]
+pub struct ShipmentBookedIntegrationEventV2 {
+    pub shipment_id: String,
+    #[serde(default = "standard_service")]
+    pub service: String,
+    #[serde(default)]
+    pub parcels: u32,
+}
+
+#[test]
+fn an_upcast_fills_a_new_field_as_serde_fills_a_document_that_lacks_it() {
+    let v1 = ShipmentBookedIntegrationEvent {
+        shipment_id: "s-1".into(),
+    };
+    let upcast = ShipmentBookedIntegrationEventV2::from(v1.clone());
+    // serde reading the version 1 payload as version 2 gives the same.
+    let read: ShipmentBookedIntegrationEventV2 =
+        event_core::serde_json::from_str(r#"{"shipment_id":"s-1"}"#).unwrap();
+    assert_eq!(upcast, read);
+    assert_eq!(upcast.service, "standard");
+    let decoded = decode_upcasting::<ShipmentBookedIntegrationEventV2>(&bytes(v1)).unwrap();
+    assert_eq!(decoded.data(), &read);
+}

@@ -98,6 +98,8 @@ struct Serde {
     rename: Option<String>,
     rename_all: Option<String>,
     default: bool,
+    /// The function of `default = "path"`.
+    default_fn: Option<LitStr>,
     skip: bool,
     flatten: bool,
 }
@@ -124,7 +126,9 @@ impl Serde {
             "rename_all" => self.rename_all = renamed(meta)?,
             "default" => {
                 self.default = true;
-                skip_value(meta)?;
+                if meta.input.peek(Token![=]) {
+                    self.default_fn = Some(meta.value()?.parse()?);
+                }
             }
             "skip" | "skip_deserializing" => self.skip = true,
             "flatten" => self.flatten = true,
@@ -265,6 +269,19 @@ pub fn optional_fields(input: &Input) -> Vec<bool> {
         .map(|(field, syn_field)| {
             is_option(field.ty) || container.default || Serde::of(&syn_field.attrs).default
         })
+        .collect()
+}
+
+/// Each field's `#[serde(default = "path")]` function, which gives a field
+/// an older version lacks its value in an upcast as serde gives it to a
+/// document that lacks it.
+pub fn serde_default_fns(input: &Input) -> Vec<Option<syn::Path>> {
+    let syn::Data::Struct(data) = &input.item.data else {
+        return Vec::new();
+    };
+    data.fields
+        .iter()
+        .map(|field| Serde::of(&field.attrs).default_fn?.parse().ok())
         .collect()
 }
 

@@ -65,6 +65,70 @@ pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
+/// `default = value` as a value of the field's type `ty`: converted with
+/// `Into`, except a number without a suffix for a number field (or an
+/// `Option` of one), which takes the field's type itself; through `Into`,
+/// `default = 100` on a `u64` would be an `i32`, which does not convert.
+pub fn default_value(expr: &TokenStream, ty: &syn::Type, span: Span) -> TokenStream {
+    if bare_number(expr) {
+        if number_type(ty) {
+            return quote_spanned!(span=> #expr);
+        }
+        if let Some(inner) = option_of(ty)
+            && number_type(inner)
+        {
+            return quote_spanned!(span=> ::core::option::Option::Some(#expr));
+        }
+    }
+    quote_spanned!(span=> ::core::convert::Into::into(#expr))
+}
+
+/// Whether `expr` is a number literal without a suffix: `100`, `-1`, `2.5`.
+fn bare_number(expr: &TokenStream) -> bool {
+    let trees: Vec<TokenTree> = expr.clone().into_iter().collect();
+    let literal = match trees.as_slice() {
+        [TokenTree::Literal(literal)] => literal,
+        [TokenTree::Punct(minus), TokenTree::Literal(literal)] if minus.as_char() == '-' => literal,
+        _ => return false,
+    };
+    match syn::parse2::<syn::Lit>(TokenTree::Literal(literal.clone()).into()) {
+        Ok(syn::Lit::Int(int)) => int.suffix().is_empty(),
+        Ok(syn::Lit::Float(float)) => float.suffix().is_empty(),
+        _ => false,
+    }
+}
+
+/// Whether `ty` is one of the primitive number types.
+fn number_type(ty: &syn::Type) -> bool {
+    const NUMBERS: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64",
+    ];
+    matches!(ty, syn::Type::Path(path) if path.qself.is_none()
+        && path.path.segments.len() == 1
+        && NUMBERS.iter().any(|n| path.path.segments[0].ident == n))
+}
+
+/// `T` of `Option<T>`.
+fn option_of(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) if args.args.len() == 1 => {
+            match args.args.first()? {
+                syn::GenericArgument::Type(inner) => Some(inner),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// The span of a path's last segment: `ProductPutOnSale` in
 /// `catalog::ProductPutOnSale`.
 fn last_segment_span(path: &Path) -> Span {
@@ -387,7 +451,7 @@ fn mapping(
                         .into_iter()
                         .next()
                         .map_or_else(Span::call_site, |t| t.span());
-                    quote_spanned!(span=> ::core::convert::Into::into(#expr))
+                    default_value(expr, field.ty, span)
                 }
             };
             quote!(#name: #value,)

@@ -81,7 +81,8 @@ fn conversion(
     let maps_from =
         !input.sources().is_empty() || input.args.failed.iter().any(|k| k == "maps_from");
     let mut checks = Vec::new();
-    let fields = input.fields.iter().zip(optional).map(|(field, optional)| {
+    let serde_defaults = crate::contract::serde_default_fns(input);
+    let fields = input.fields.iter().zip(optional).zip(serde_defaults).map(|((field, optional), serde_default)| {
         let name = field.ident;
         let ty = field.ty;
         // The older version's field: its own name, or `from = field`.
@@ -101,7 +102,7 @@ fn conversion(
             None => quote_spanned!(default.key.span()=> ::core::default::Default::default()),
             Some(expr) => {
                 let span = expr.clone().into_iter().next().map_or(span, |t| t.span());
-                quote_spanned!(span=> ::core::convert::Into::into(#expr))
+                super::mapping::default_value(expr, ty, span)
             }
         });
         // Versions of one event carry the same data: no personal-data rule
@@ -156,7 +157,11 @@ fn conversion(
             });
         }
         let value = if has_fallback {
-            let empty = default.unwrap_or_else(|| if is_option(field.ty) {
+            // serde's `default = "path"`, as serde fills a document that
+            // lacks the field.
+            let empty = default.unwrap_or_else(|| if let Some(function) = &serde_default {
+                quote_spanned!(span=> #function())
+            } else if is_option(field.ty) {
                 quote_spanned!(span=> ::core::option::Option::None)
             } else {
                 quote_spanned!(span=> ::core::default::Default::default())
