@@ -96,6 +96,10 @@ impl<'a> Input<'a> {
             .filter_map(|f| {
                 // Named fields always have an ident.
                 let ident = f.ident.as_ref()?;
+                let attrs = FieldAttrs::parse(&f.attrs, errors);
+                if let Some(mark) = attrs.pii.as_ref().or(attrs.secret.as_ref()) {
+                    unmarkable(mark, &f.attrs, errors);
+                }
                 Some(Field {
                     ident,
                     vis: &f.vis,
@@ -105,7 +109,7 @@ impl<'a> Input<'a> {
                         .iter()
                         .filter(|a| a.path().is_ident("doc"))
                         .collect(),
-                    attrs: FieldAttrs::parse(&f.attrs, errors),
+                    attrs,
                 })
             })
             .collect();
@@ -242,6 +246,42 @@ fn attribute_mistakes(kind: Kind, field: &syn::Field, errors: &mut Errors) {
     }
 }
 
+/// A `pii` or `secret` field (`mark`) that serde flattens into the event's
+/// own properties, or that schemars leaves out of the schema: its mark is
+/// an `x-pii` (`x-secret`) on the field's property, and redaction finds
+/// the field by it, so such a field would go out unmarked and in clear.
+fn unmarkable(mark: &Ident, attrs: &[syn::Attribute], errors: &mut Errors) {
+    for attr in attrs {
+        let tool = if attr.path().is_ident("serde") {
+            "serde"
+        } else if attr.path().is_ident("schemars") {
+            "schemars"
+        } else {
+            continue;
+        };
+        // serde and schemars report malformed attributes themselves.
+        let _ = attr.parse_nested_meta(|meta| {
+            let key = meta.path.get_ident().map(ToString::to_string);
+            match (tool, key.as_deref()) {
+                (_, Some("flatten")) => errors.spanned(
+                    &meta.path,
+                    format_args!(
+                        "a `{mark}` field cannot be flattened: its properties would join the event's own, where no `x-{mark}` marks them and redaction cannot find them; keep it a nested object (remove `flatten`)"
+                    ),
+                ),
+                ("schemars", Some("skip")) => errors.spanned(
+                    &meta.path,
+                    format_args!(
+                        "a `{mark}` field is in the schema, where `x-{mark}` marks it for its readers and for redaction; remove `#[schemars(skip)]`"
+                    ),
+                ),
+                _ => {}
+            }
+            crate::contract::skip_value(&meta)
+        });
+    }
+}
+
 /// `#[serde(rename = "shop.order.placed")]` on the struct, meant as the
 /// event's type name: serde renames only its own name for the struct (and
 /// schemars the schema's title), so the event would keep its type. A
@@ -256,22 +296,16 @@ fn type_name_as_serde_rename(
     for attr in item.attrs.iter().filter(|a| a.path().is_ident("serde")) {
         // serde reports a malformed attribute itself.
         let _ = attr.parse_nested_meta(|meta| {
-            if meta.input.peek(syn::token::Paren) {
-                // `rename(serialize = ..)`: a name per direction.
-                let content;
-                syn::parenthesized!(content in meta.input);
-                content.parse::<proc_macro2::TokenStream>()?;
-                return Ok(());
-            }
-            if !meta.input.peek(Token![=]) {
-                return Ok(());
+            // `rename(serialize = ..)`, a name per direction, and the other
+            // keys are passed over.
+            if !meta.path.is_ident("rename") || !meta.input.peek(Token![=]) {
+                return crate::contract::skip_value(&meta);
             }
             let value: syn::Expr = meta.value()?.parse()?;
-            if meta.path.is_ident("rename")
-                && let syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(lit),
-                    ..
-                }) = &value
+            if let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(lit),
+                ..
+            }) = &value
                 && crate::naming::check_type_name(&lit.value()).is_ok()
             {
                 let version = match (&args.version, kind) {

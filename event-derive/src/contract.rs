@@ -157,7 +157,7 @@ fn renamed(meta: &ParseNestedMeta) -> syn::Result<Option<String>> {
 }
 
 /// Consumes `= value` or `(..)` after a key this check does not need.
-fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
+pub fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
     if meta.input.peek(Token![=]) {
         let value = meta.value()?;
         while !value.is_empty() && !value.peek(Token![,]) {
