@@ -435,6 +435,25 @@ struct Missing {
     fields: &'static str,
 }
 
+/// Checks that the field `name` (whose [`key`] is `name_key`) of the older
+/// version of an upcast (`fields`) is not personal data, for a newer field
+/// that is not marked `pii`: the contract goes on declaring it, with
+/// `message` otherwise.
+#[track_caller]
+pub const fn check_older_pii(
+    fields: Option<&[FieldInfo]>,
+    name: &str,
+    name_key: u128,
+    message: &str,
+) {
+    let Some(fields) = fields else { return };
+    if let Some(found) = find(fields, name, name_key)
+        && matches!(found.data, Data::Pii)
+    {
+        fail(message)
+    }
+}
+
 /// Checks that the older version of an upcast (`fields`) has the required
 /// field `name` (whose [`key`] is `name_key`), readable from the newer one.
 /// With `named` (the user wrote the name, in `from = name`), a missing one

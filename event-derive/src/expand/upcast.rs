@@ -105,9 +105,10 @@ fn conversion(
                 super::mapping::default_value(expr, ty, span)
             }
         });
-        // Versions of one event carry the same data: no personal-data rule
-        // between them (integration events have no secrets). At the field,
-        // where an older value that does not convert is reported.
+        // Versions of one event carry the same data: a field personal in
+        // the older version stays marked (checked below), and integration
+        // events have no secrets. At the field, where an older value that
+        // does not convert is reported.
         // A key an upcast cannot use (`context`, `with`, reported by the
         // checks of the keys) or a wrong option: the value is left to that
         // error, so nothing more is reported about the field.
@@ -148,6 +149,25 @@ fn conversion(
                     ::core::module_path!(),
                     #texts
                 )
+            };
+            checks.push(quote! {
+                {
+                    use #private::NoTable as _;
+                    #check;
+                }
+            });
+        }
+        // Personal data stays declared from one version to the next.
+        if field.attrs.pii.is_none() {
+            let field_name = field_name(source);
+            let key = super::mapping::name_key(&field_name);
+            let message = format!(
+                "`{field_name}` is personal data (`pii`) in `{older_name}`, the version this one upcasts from; mark `{}` with `#[event(pii)]` too, so that the contract goes on declaring it",
+                super::mapping::field_name(name)
+            );
+            let texts = at(quote!(#field_name, #key, #message));
+            let check = quote_spanned! {span=>
+                #private::check_older_pii(#private::Table::<#older>::FIELDS, #texts)
             };
             checks.push(quote! {
                 {
