@@ -525,3 +525,55 @@ fn a_number_default_takes_the_fields_type() {
     );
     assert!((loan.fee_rate - 0.5).abs() < f64::EPSILON);
 }
+
+/// Two bounded contexts, each with its own `OrderPlaced`.
+pub mod two_contexts {
+    /// The shop's orders.
+    pub mod ordering {
+        use event_core::prelude::*;
+
+        /// An order was placed at the shop.
+        #[domain_event]
+        pub struct OrderPlaced {
+            pub order_id: String,
+            pub total_cents: u64,
+        }
+    }
+
+    /// The marketplace's orders.
+    pub mod marketplace {
+        use event_core::prelude::*;
+
+        /// An order was placed on the marketplace.
+        #[domain_event]
+        pub struct OrderPlaced {
+            pub order_id: String,
+            pub amount_cents: u64,
+        }
+    }
+
+    use event_core::prelude::*;
+
+    /// An order, whichever context took it.
+    #[integration_event(version = 1, maps_from = [ordering::OrderPlaced, marketplace::OrderPlaced])]
+    pub struct OrderPlacedIntegrationEvent {
+        pub order_id: String,
+        #[event(from(marketplace::OrderPlaced) = amount_cents)]
+        pub total_cents: u64,
+    }
+}
+
+#[test]
+fn two_sources_of_one_name_in_two_modules_are_two_sources() {
+    use two_contexts::{OrderPlacedIntegrationEvent, marketplace, ordering};
+    let shop = OrderPlacedIntegrationEvent::from(&ordering::OrderPlaced {
+        order_id: "o-1".into(),
+        total_cents: 500,
+    });
+    let market = OrderPlacedIntegrationEvent::from(&marketplace::OrderPlaced {
+        order_id: "m-1".into(),
+        amount_cents: 700,
+    });
+    assert_eq!((shop.order_id.as_str(), shop.total_cents), ("o-1", 500));
+    assert_eq!((market.order_id.as_str(), market.total_cents), ("m-1", 700));
+}

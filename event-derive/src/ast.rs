@@ -153,7 +153,9 @@ impl<'a> Field<'a> {
     /// error, so nothing cascades from it.
     pub fn is_broken(&self, sources: &[Path], older: Option<&Path>) -> bool {
         let a = &self.attrs;
-        let unlisted = |source: &Path| !sources.iter().any(|s| same_source(s, source));
+        // Listed once: not missing, nor naming two sources of one name.
+        let unlisted =
+            |source: &Path| sources.iter().filter(|s| same_source(s, source)).count() != 1;
         // `from(Older) = field` names the field of the version it upcasts from.
         let upcast = |source: &Path| older.is_some_and(|older| same_source(older, source));
         a.broken

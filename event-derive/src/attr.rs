@@ -741,13 +741,18 @@ fn event_names(tokens: TokenStream, names: &mut Vec<String>) {
     flush(&mut current, names);
 }
 
-/// Two paths name the same source event when their last segments agree:
-/// `catalog::ProductPutOnSale` and `ProductPutOnSale`.
+/// Two paths name the same source event when the shorter is the end of the
+/// longer: `catalog::ProductPutOnSale` and `ProductPutOnSale`.
 pub fn same_source(a: &Path, b: &Path) -> bool {
-    match (a.segments.last(), b.segments.last()) {
-        (Some(a), Some(b)) => a.ident == b.ident,
-        _ => false,
-    }
+    // The shorter path is the end of the longer: `ordering::OrderPlaced`
+    // and `marketplace::OrderPlaced` are two sources.
+    !a.segments.is_empty()
+        && !b.segments.is_empty()
+        && a.segments
+            .iter()
+            .rev()
+            .zip(b.segments.iter().rev())
+            .all(|(a, b)| a.ident == b.ident)
 }
 
 fn parse_version(meta: &ParseNestedMeta) -> syn::Result<Version> {

@@ -350,6 +350,26 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
             .filter(|s| !is_older(s))
             .chain(a.with_source.iter().map(|(s, _)| s));
         for source in keyed {
+            // `from(OrderPlaced)` among `ordering::OrderPlaced` and
+            // `marketplace::OrderPlaced`.
+            let matching: Vec<String> = sources
+                .iter()
+                .filter(|s| same_source(s, source))
+                .map(path_text)
+                .collect();
+            if matching.len() > 1 {
+                errors.spanned(
+                    source,
+                    format_args!(
+                        "`{}` names more than one source: {}; write the one meant as `maps_from` writes it",
+                        path_text(source),
+                        crate::errors::backticked(
+                            &matching.iter().map(String::as_str).collect::<Vec<_>>()
+                        )
+                    ),
+                );
+                continue;
+            }
             // A source naming this event itself has had its error.
             if !sources.iter().any(|s| same_source(s, source))
                 && !crate::ast::names_itself(source, input.ident())
