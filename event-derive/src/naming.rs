@@ -86,11 +86,12 @@ pub fn check_type_name(name: &str) -> Result<(), String> {
             ));
         }
     }
-    if let Some(last) = name.rsplit('.').next()
-        && version_suffix(last).is_some()
-        && name.contains('.')
+    // `product.updated.v2`, `product_updated_v2`, `product.updated-v2`: a
+    // version after a dot, `_` or `-` at the end.
+    if let Some(at) = name.rfind(['.', '_', '-'])
+        && version_suffix(&name[at + 1..]).is_some()
     {
-        let stem = &name[..name.len() - last.len() - 1];
+        let stem = &name[..at];
         return Err(format!(
             "`{name}` ends in a version; the version is added to the full type, so write `name = \"{stem}\"` and `version = N`"
         ));
@@ -1563,5 +1564,12 @@ mod tests {
             versioned.contains("name = \"product.updated\""),
             "{versioned}"
         );
+        for glued in ["catalog.product_updated_v1", "catalog.product.updated-v12"] {
+            let error = check_type_name(glued).unwrap_err();
+            assert!(error.contains("ends in a version"), "{error}");
+        }
+        // A word that only ends in `v` and digits is no version.
+        assert!(check_type_name("media.mp4v2").is_ok());
+        assert!(check_type_name("v2").is_ok());
     }
 }
