@@ -1396,6 +1396,12 @@ impl FieldAttrs {
             // #[event(default)] or #[event(default = expr)]
             "default" => {
                 once(&self.default, meta, "default")?;
+                // `default(Source) = 0`, written as `from(Source) = ..` is.
+                if meta.input.peek(syn::token::Paren) {
+                    return Err(meta.error(
+                        "`default` has no form per source: `default` or `default = value` fills the field whatever the source; for one source, write `from(Source) = field` or `with(Source) = function`",
+                    ));
+                }
                 let value = if meta.input.peek(Token![=]) {
                     Some(parse_expr_tokens(meta)?)
                 } else {
@@ -1540,6 +1546,22 @@ fn keyed_option<T: syn::parse::Parse>(
         {
             return Err(value.error(
                 "`with` takes the path of a function, not a closure: move the closure's body into a `fn` and write `with = that_function`",
+            ));
+        }
+        // `from = type`: a field named by a keyword is written raw (which
+        // `self`, `super`, `crate` and `Self` cannot be).
+        let ahead = value.fork();
+        if name == "from"
+            && value.fork().parse::<Ident>().is_err()
+            && let Ok(word) = ahead.call(Ident::parse_any)
+            && (ahead.is_empty() || ahead.peek(Token![,]))
+            && !["self", "Self", "super", "crate"].iter().any(|w| word == w)
+        {
+            return Err(syn::Error::new(
+                word.span(),
+                format_args!(
+                    "`{word}` is a keyword; a field of that name is written `r#{word}`: write `from = r#{word}`"
+                ),
             ));
         }
         // `from = self.total` or `from = source.total`: the field alone.

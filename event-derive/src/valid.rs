@@ -521,8 +521,14 @@ fn check_schema_base(base: &str) -> Result<(), String> {
         ));
     }
     if !base.ends_with(['/', ':', '#']) {
+        // A URN's parts are separated by `:`, a URL's path by `/`.
+        let separator = if base.to_ascii_lowercase().starts_with("urn:") {
+            ':'
+        } else {
+            '/'
+        };
         return Err(format!(
-            "`{base}` must end in `/`, `:` or `#` so the type can follow it, like `{base}/`"
+            "`{base}` must end in `/`, `:` or `#` so the type can follow it, like `{base}{separator}`"
         ));
     }
     Ok(())
