@@ -254,3 +254,58 @@ pub mod serde_struct_name {
         assert_eq!(OrderPlaced::TYPE_NAME, "order.placed");
     }
 }
+
+/// Events declared by a `macro_rules!` whose field names come from its
+/// caller: the generated mapping and upcast read them.
+pub mod declared_by_a_macro {
+    use event_core::prelude::*;
+
+    /// A book was returned.
+    #[domain_event]
+    pub struct BookReturned {
+        /// The book.
+        pub book_id: String,
+        /// Days late.
+        pub days_late: u32,
+    }
+
+    macro_rules! public_event {
+        ($name:ident $(maps_from $source:ident)? { $($field:ident : $ty:ty),* }) => {
+            /// Declared by `public_event!`.
+            #[integration_event(version = 1 $(, maps_from = $source)?)]
+            pub struct $name {
+                $(
+                    /// A field.
+                    pub $field: $ty,
+                )*
+            }
+        };
+    }
+
+    macro_rules! next_version {
+        ($name:ident upcast_from $older:ident { $($field:ident : $ty:ty),* }) => {
+            /// Version 2, declared by `next_version!`.
+            #[integration_event(version = 2, upcast_from = $older)]
+            pub struct $name {
+                $(
+                    /// A field.
+                    pub $field: $ty,
+                )*
+            }
+        };
+    }
+
+    public_event!(BookReturnedIntegrationEvent maps_from BookReturned { book_id: String, days_late: u32 });
+    next_version!(BookReturnedIntegrationEventV2 upcast_from BookReturnedIntegrationEvent { book_id: String, days_late: u64 });
+
+    #[test]
+    fn a_macro_declares_a_mapping_and_an_upcast() {
+        let returned = BookReturned {
+            book_id: "b-1".into(),
+            days_late: 2,
+        };
+        let v1 = BookReturnedIntegrationEvent::from(&returned);
+        let v2 = BookReturnedIntegrationEventV2::from(v1);
+        assert_eq!((v2.book_id.as_str(), v2.days_late), ("b-1", 2));
+    }
+}

@@ -245,7 +245,9 @@ pub fn read_field(
     // `maps_from`, at the field's type), not again at each field.
     let name = respan(field_name_type(private, field), span);
     let private = respan(private.clone(), span);
-    let source = respan(source, span);
+    // The local `source` keeps the call site's name resolution, where it
+    // is bound: an event declared by a `macro_rules!` whose field names come
+    // from its caller would look for it in the caller's scope.
     quote_spanned! {span=>
         ::core::convert::Into::into(::core::clone::Clone::clone(
             #private::Probe::<#source_ty, #name, #target_ty, _>::NEW.read(#source)
@@ -258,16 +260,26 @@ pub fn read_field(
 /// with a message in the user's words when the source event has no such
 /// field, cannot show it, or it is `secret`, or `pii` and the target field
 /// is not.
-fn source_check(field: &crate::ast::Field, from: &Ident, span: Span) -> TokenStream {
+fn source_check(
+    private: &TokenStream,
+    field: &crate::ast::Field,
+    from: &Ident,
+    span: Span,
+) -> TokenStream {
     let from_name = field_name(from);
     let from_key = name_key(&from_name);
     let target = field_name(field.ident);
     let explicit = !std::ptr::eq(from, field.ident);
     let into_pii = field.attrs.pii.is_some();
-    respan(
-        quote!(mapping.field(#from_name, #from_key, #target, #explicit, #into_pii);),
+    // The call at the field; the local `mapping` resolved where it is
+    // bound (see `read_field`).
+    let private = respan(private.clone(), span);
+    let args = respan(
+        quote!(#from_name, #from_key, #target, #explicit, #into_pii),
         span,
-    )
+    );
+    let mapping = Ident::new("mapping", Span::call_site());
+    quote_spanned!(span=> #private::Mapping::field(#mapping, #args);)
 }
 
 /// The checks of a mapping, a block of the event's check constant: the
@@ -297,8 +309,9 @@ fn mapping_checks(
     // reported once, where it is written.
     let at_source = last_segment_span(source);
     let private_at = respan(private.clone(), at_source);
+    let mapping = Ident::new("mapping", Span::call_site());
     let kind_check = quote_spanned! {at_source=>
-        mapping.kind(#private_at::KindOf::<#source>::KIND, #private_at::EventKind::#kind);
+        #private_at::Mapping::kind(#mapping, #private_at::KindOf::<#source>::KIND, #private_at::EventKind::#kind);
     };
     quote! {
         {
@@ -422,7 +435,7 @@ fn mapping(
                     // At the field (or its `from`), where a missing,
                     // secret, undeclared personal or unconvertible source
                     // field is reported.
-                    checks.push(source_check(field, from, from.span()));
+                    checks.push(source_check(&private, field, from, from.span()));
                     read_field(
                         &private,
                         quote!(source),

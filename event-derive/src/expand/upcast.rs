@@ -1,7 +1,7 @@
 //! Decoding older versions of an integration event, and the conversion from
 //! the previous version.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::Path;
 
@@ -93,6 +93,9 @@ fn conversion(
         // resolve is reported once, where it is written, not again at each
         // field.
         let span = source.span();
+        // The local `older` resolved where it is bound (see
+        // `mapping::read_field`).
+        let older_local = Ident::new("older", Span::call_site());
         let at = |tokens: TokenStream| respan(tokens, span);
         let private = at(private.clone());
         let name_type = at(field_name_type(&private, source));
@@ -186,12 +189,12 @@ fn conversion(
             } else {
                 quote_spanned!(span=> ::core::default::Default::default())
             });
-            quote_spanned!(span=> match #probe.older(&older) {
+            quote_spanned!(span=> match #probe.older(&#older_local) {
                 ::core::option::Option::Some(value) => ::core::convert::Into::into(::core::clone::Clone::clone(value)),
                 ::core::option::Option::None => #empty,
             })
         } else {
-            quote_spanned!(span=> ::core::convert::Into::into(::core::clone::Clone::clone(#probe.read(&older))))
+            quote_spanned!(span=> ::core::convert::Into::into(::core::clone::Clone::clone(#probe.read(&#older_local))))
         };
         quote!(#name: #value,)
     }).collect::<Vec<_>>();
