@@ -207,9 +207,10 @@ pub fn emit(input: &Input, krate: &Path) -> (TokenStream, Option<TokenStream>) {
     attrs.push(parse_quote!(#[serde(crate = #serde_path)]));
     attrs.push(parse_quote!(#[schemars(crate = #schemars_path)]));
     let annotations = (!annotations.is_empty()).then(|| {
-        // A path: the schema derive reads only simple expressions.
-        let ident = &item.ident;
-        attrs.push(parse_quote!(#[schemars(transform = #private::annotate::<#ident>)]));
+        // A path: the schema derive reads only simple expressions. `Self`,
+        // not the struct's name, which would be one more use of a
+        // `#[deprecated]` version in code without `allow(deprecated)`.
+        attrs.push(parse_quote!(#[schemars(transform = #private::annotate::<Self>)]));
         quote!(#(#annotations)*)
     });
     item.attrs = attrs;
