@@ -1000,3 +1000,95 @@ mod tests {
         assert_eq!(parent_of("shop"), None);
     }
 }
+
+/// The version an `upcast_from` names, if it is an integration event:
+/// `OlderOf::<O>` has `O`'s type name, version and decoder where
+/// `O: IntegrationEvent` holds and [`NoOlder`]'s otherwise, so that an
+/// older version that is a domain event, a notification or no event is
+/// reported once, by [`check_older_version`], in the words of the mistake.
+#[derive(Debug)]
+pub struct OlderOf<O>(PhantomData<O>);
+
+impl<O: crate::IntegrationEvent> OlderOf<O> {
+    /// The older version's type name.
+    pub const TYPE_NAME: &'static str = O::TYPE_NAME;
+    /// The older version's version.
+    pub const VERSION: u32 = O::VERSION;
+
+    /// Decodes `bytes` of `version` (this one or older) into `O`.
+    ///
+    /// # Errors
+    ///
+    /// Those of `O`'s decoder.
+    #[inline]
+    pub fn decode_version(bytes: &[u8], version: u32) -> Result<Envelope<O>, DecodeError> {
+        O::decode_version(bytes, version)
+    }
+}
+
+/// The fallback of [`OlderOf`] for a type that is no integration event,
+/// which does not compile past [`check_older_version`].
+pub trait NoOlder<O> {
+    /// No type name.
+    const TYPE_NAME: &'static str = "";
+    /// No version.
+    const VERSION: u32 = 0;
+
+    /// Decodes nothing: the declaration fails to compile.
+    ///
+    /// # Errors
+    ///
+    /// Always [`DecodeError::UnknownVersion`].
+    fn decode_version(_: &[u8], version: u32) -> Result<Envelope<O>, DecodeError> {
+        Err(DecodeError::UnknownVersion {
+            type_name: String::new(),
+            version,
+            known: Vec::new(),
+        })
+    }
+}
+
+impl<O> NoOlder<O> for OlderOf<O> {}
+
+/// Checks the older version `name` an `upcast_from` names (its kind
+/// `kind`, type name `older_type` and version `older_version`) against the
+/// event's `type_name` and `version`: an integration event of the same
+/// type and an older version, else `other_type` or `not_older`.
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+pub const fn check_older_version(
+    kind: Option<EventKind>,
+    older_type: &str,
+    older_version: u32,
+    type_name: &str,
+    version: u32,
+    name: &str,
+    other_type: &str,
+    not_older: &str,
+) {
+    let start = Text::new()
+        .push("`upcast_from = ")
+        .push(name)
+        .push("`: `")
+        .push(name);
+    match kind {
+        Some(EventKind::Integration) => {}
+        Some(EventKind::Domain) => start
+            .push("` is a domain event; `upcast_from` names the previous version of this integration event, and a domain event is mapped from: write `maps_from = ")
+            .push(name)
+            .push("`")
+            .fail(),
+        Some(EventKind::Notification) => start
+            .push("` is a notification; `upcast_from` names the previous version of this integration event, declared with `#[integration_event(version = N)]`")
+            .fail(),
+        None => start
+            .push("` is not an event; `upcast_from` names the previous version of this integration event, declared with `#[integration_event(version = N)]`")
+            .fail(),
+    }
+    if !str_eq(older_type, type_name) {
+        fail(other_type)
+    }
+    if older_version >= version {
+        fail(not_older)
+    }
+}

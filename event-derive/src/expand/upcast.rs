@@ -37,7 +37,11 @@ pub fn decoder(input: &Input, krate: &Path) -> Option<TokenStream> {
             if version == <Self as #krate::Event>::VERSION {
                 return #private::decode::<Self>(bytes);
             }
-            <#older as #krate::IntegrationEvent>::decode_version(bytes, version)
+            // An older version that is no integration event is reported by
+            // the check of `upcast_from`, not again here.
+            #[allow(unused_imports)]
+            use #private::NoOlder as _;
+            #private::OlderOf::<#older>::decode_version(bytes, version)
                 .map(|older| #convert)
         }
     })
@@ -232,15 +236,17 @@ fn older_version_check(krate: &Path, older: &Path, resolved: &Resolved) -> Token
     respan(
         quote! {
             {
-                // The error of an older version that is no integration event
-                // is the decoder's, word for word, so it shows once.
-                let _ = <#older as #krate::IntegrationEvent>::decode_version;
-                if !#krate::__private::str_eq(<#older as #krate::Event>::TYPE_NAME, #type_name) {
-                    #krate::__private::fail(#other_type)
-                }
-                if <#older as #krate::Event>::VERSION >= #version {
-                    #krate::__private::fail(#not_older)
-                }
+                use #krate::__private::{NoKind as _, NoOlder as _};
+                #krate::__private::check_older_version(
+                    #krate::__private::KindOf::<#older>::KIND,
+                    #krate::__private::OlderOf::<#older>::TYPE_NAME,
+                    #krate::__private::OlderOf::<#older>::VERSION,
+                    #type_name,
+                    #version,
+                    #name,
+                    #other_type,
+                    #not_older,
+                );
             }
         },
         span,
