@@ -280,6 +280,9 @@ pub struct Mapping {
     /// The option that names a field of this source: `from`, or
     /// `from(Source)` for an event with several sources.
     pub from_key: &'static str,
+    /// The version the target upcasts from, as written in `upcast_from`;
+    /// empty without one.
+    pub older: &'static str,
 }
 
 impl Mapping {
@@ -342,17 +345,31 @@ impl Mapping {
         let Some(found) = find(fields, from, from_key) else {
             let text = Text::new();
             let parts = if explicit {
+                let message = text
+                    .push("`")
+                    .push(self.from_key)
+                    .push(" = ")
+                    .push(from)
+                    .push("`: `")
+                    .push(self.source)
+                    .push("` has no field `")
+                    .push(from)
+                    .push("`");
+                // `from = id` meant for the version the target upcasts from.
+                let message = if self.older.is_empty() {
+                    message
+                } else {
+                    message
+                        .push(" (a field of `")
+                        .push(self.older)
+                        .push("`, the version this one upcasts from, is named as `from(")
+                        .push(self.older)
+                        .push(") = ")
+                        .push(from)
+                        .push("`)")
+                };
                 Missing {
-                    message: text
-                        .push("`")
-                        .push(self.from_key)
-                        .push(" = ")
-                        .push(from)
-                        .push("`: `")
-                        .push(self.source)
-                        .push("` has no field `")
-                        .push(from)
-                        .push("`"),
+                    message,
                     suggest: "; did you mean `",
                     again: Text::new(),
                     suggest_end: "`?",

@@ -294,6 +294,12 @@ fn mapping_checks(
     let private = quote!(#krate::__private);
     let source_name = path_text(source);
     let target_event = input.ident().unraw().to_string();
+    let older = input
+        .args
+        .upcast_from
+        .as_ref()
+        .map(path_text)
+        .unwrap_or_default();
     let from_key = if input.sources().len() > 1 {
         format!("from({source_name})")
     } else {
@@ -323,6 +329,7 @@ fn mapping_checks(
                 source: #source_name,
                 target: #target_event,
                 from_key: #from_key,
+                older: #older,
             };
             #kind_check
             #(#fields)*
