@@ -272,16 +272,30 @@ pub fn optional_fields(input: &Input) -> Vec<bool> {
         .collect()
 }
 
-/// Each field's `#[serde(default = "path")]` function, which gives a field
-/// an older version lacks its value in an upcast as serde gives it to a
-/// document that lacks it.
-pub fn serde_default_fns(input: &Input) -> Vec<Option<syn::Path>> {
+/// What serde's attributes say of a field, for an upcast.
+pub struct FieldSerde {
+    /// The `#[serde(default = "path")]` function, which gives a field an
+    /// older version lacks its value in an upcast as serde gives it to a
+    /// document that lacks it.
+    pub default_fn: Option<syn::Path>,
+    /// The `#[serde(rename = "..")]` name on the wire.
+    pub rename: Option<String>,
+}
+
+/// [`FieldSerde`] of each field.
+pub fn field_serde(input: &Input) -> Vec<FieldSerde> {
     let syn::Data::Struct(data) = &input.item.data else {
         return Vec::new();
     };
     data.fields
         .iter()
-        .map(|field| Serde::of(&field.attrs).default_fn?.parse().ok())
+        .map(|field| {
+            let serde = Serde::of(&field.attrs);
+            FieldSerde {
+                default_fn: serde.default_fn.and_then(|f| f.parse().ok()),
+                rename: serde.rename,
+            }
+        })
         .collect()
 }
 

@@ -85,8 +85,8 @@ fn conversion(
     let maps_from =
         !input.sources().is_empty() || input.args.failed.iter().any(|k| k == "maps_from");
     let mut checks = Vec::new();
-    let serde_defaults = crate::contract::serde_default_fns(input);
-    let fields = input.fields.iter().zip(optional).zip(serde_defaults).map(|((field, optional), serde_default)| {
+    let serde = crate::contract::field_serde(input);
+    let fields = input.fields.iter().zip(optional).zip(serde).map(|((field, optional), serde)| {
         let name = field.ident;
         let ty = field.ty;
         // The older version's field: its own name, or `from = field`.
@@ -136,8 +136,13 @@ fn conversion(
                     super::mapping::field_name(name)
                 )
             } else {
+                // `#[serde(rename = "id")] order_id`: the wire name may be
+                // the older version's field.
+                let wire = serde.rename.as_ref().filter(|wire| **wire != field_name && syn::parse_str::<Ident>(wire).is_ok()).map_or_else(String::new, |wire| {
+                    format!(" (on the wire it is `{wire}`: if that is the older field, write `#[event(from = {wire})]`)")
+                });
                 format!(
-                    "`{field_name}` is new in version {} and required, and `{older_name}`, the version it upcasts from, has no such field, so an upcast event would have no value for it; make it an `Option`, give it `#[event(default)]` or `#[serde(default)]`, name the older field it comes from with `#[event(from = field)]`, or write the conversion yourself with `upcast = \"manual\"`",
+                    "`{field_name}` is new in version {} and required, and `{older_name}`, the version it upcasts from, has no such field, so an upcast event would have no value for it{wire}; make it an `Option`, give it `#[event(default)]` or `#[serde(default)]`, name the older field it comes from with `#[event(from = field)]`, or write the conversion yourself with `upcast = \"manual\"`",
                     resolved.version
                 )
             };
@@ -186,7 +191,7 @@ fn conversion(
         let value = if has_fallback {
             // serde's `default = "path"`, as serde fills a document that
             // lacks the field.
-            let empty = default.unwrap_or_else(|| if let Some(function) = &serde_default {
+            let empty = default.unwrap_or_else(|| if let Some(function) = &serde.default_fn {
                 quote_spanned!(span=> #function())
             } else if is_option(field.ty) {
                 quote_spanned!(span=> ::core::option::Option::None)
