@@ -346,7 +346,7 @@ impl MacroArgs {
             once(&self.krate, meta, "crate")?;
             let value = meta.value()?;
             let hint = "`crate` is the path by which event-core is reached, like `crate = ::my_reexport::event_core`";
-            self.krate = Some(if value.peek(syn::LitStr) {
+            let krate: Path = if value.peek(syn::LitStr) {
                 let text = value.parse::<syn::LitStr>()?;
                 text.parse()
                     .map_err(|_| syn::Error::new(text.span(), hint))?
@@ -354,7 +354,24 @@ impl MacroArgs {
                 value
                     .parse()
                     .map_err(|error| syn::Error::new(error.span(), hint))?
-            });
+            };
+            // `crate = event_core::prelude`: a module of the crate, not it.
+            if let Some(last) = krate.segments.last()
+                && ["prelude", "__private"].iter().any(|m| last.ident == m)
+                && krate.segments.len() > 1
+            {
+                let mut outer = krate.clone();
+                outer.segments.pop();
+                let outer_text = path_text(&outer);
+                let outer_text = outer_text.trim_end_matches("::");
+                return Err(syn::Error::new_spanned(
+                    &krate,
+                    format_args!(
+                        "`crate` names event-core itself, not a module of it: write `crate = {outer_text}`"
+                    ),
+                ));
+            }
+            self.krate = Some(krate);
         } else if path.is_ident("maps_from") {
             // #[integration_event(maps_from = ProductPutOnSale)]
             // #[integration_event(maps_from = [ProductPutOnSale, ProductRestocked])]
