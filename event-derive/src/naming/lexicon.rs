@@ -1522,7 +1522,8 @@ pub const ROLE_SUFFIXES: &[&str] = &[
 
 /// Words before a fact that make the name a handler's or a hook's:
 /// `OnOrderPlaced`, `HandleOrderPlaced`, `WhenOrderPlaced`.
-pub const HANDLER_PREFIXES: &[&str] = &["after", "handle", "on", "upon", "when"];
+/// (`After` is left out: `AfterSalesCaseOpened` is a fact about after-sales.)
+pub const HANDLER_PREFIXES: &[&str] = &["handle", "on", "upon", "when"];
 
 /// First words after `On` that make a state (`OnTimeDeliveryMissed`,
 /// `OnHoldReleased`), not a handler's name.
