@@ -1496,28 +1496,19 @@ pub const ACCEPTED_REGULAR_FORMS: &[&str] = &[
 ];
 
 /// Words after a fact that name what carries it or reacts to it rather than
-/// the fact: `OrderPlacedHandler`, `OrderPlacedPayload`.
+/// the fact: `OrderPlacedHandler`, `OrderPlacedPayload`. Not the nouns that
+/// can be an object after a simple past (`ManagerAssignedTask`,
+/// `UserExportedData`).
 pub const ROLE_SUFFIXES: &[&str] = &[
     "args",
     "callback",
     "consumer",
-    "data",
-    "details",
     "handler",
     "hook",
-    "info",
-    "job",
     "listener",
-    "model",
     "payload",
     "processor",
-    "reaction",
-    "reactor",
-    "record",
-    "saga",
     "subscriber",
-    "task",
-    "worker",
 ];
 
 /// Words before a fact that make the name a handler's or a hook's:
