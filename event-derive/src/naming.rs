@@ -1126,7 +1126,9 @@ fn misspelled_participle(name: &str) -> Option<(&str, String, String)> {
         // `Overpayed`, `Prepayed`: after a prefix too.
         let (prefix, (verb, _)) = regular_of(&lower).map(|found| ("", found)).or_else(|| {
             PREFIXES.iter().find_map(|p| {
-                let rest = lower.strip_prefix(p).filter(|rest| rest.len() > 3)?;
+                let rest = lower
+                    .strip_prefix(p)
+                    .filter(|rest| rest.len() > 3 && !is_one_of(rest, ACCEPTED_REGULAR_FORMS))?;
                 regular_of(rest).map(|found| (*p, found))
             })
         })?;

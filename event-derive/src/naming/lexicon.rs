@@ -1476,6 +1476,7 @@ pub const ACCEPTED_REGULAR_FORMS: &[&str] = &[
     "learned",
     "lighted",
     "mowed",
+    "outputted",
     "proved",
     "ringed",
     "seed",
