@@ -309,3 +309,63 @@ pub mod declared_by_a_macro {
         assert_eq!((v2.book_id.as_str(), v2.days_late), ("b-1", 2));
     }
 }
+
+/// A spreadsheet's own generic `Cell<T>`, written bare, is a field like any
+/// other (the standard library's `Cell` is refused only by its path).
+#[allow(unused_qualifications)]
+pub mod spreadsheet {
+    use event_core::prelude::*;
+
+    /// A cell of a sheet.
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        event_core::serde::Serialize,
+        event_core::serde::Deserialize,
+        event_core::schemars::JsonSchema,
+    )]
+    #[serde(crate = "event_core::serde")]
+    #[schemars(crate = "event_core::schemars")]
+    pub struct Cell<T> {
+        /// Its row.
+        pub row: u32,
+        /// What it holds.
+        pub value: T,
+    }
+
+    /// A cell was filled; serde names the struct `fill` for its own use.
+    #[domain_event]
+    #[serde(rename = "fill")]
+    pub struct SpreadsheetCellFilled {
+        /// The cell.
+        pub cell: Cell<String>,
+    }
+
+    /// A crate's own prelude that re-exports event-core whole.
+    pub mod sdk {
+        /// Everything of event-core.
+        pub mod prelude {
+            pub use event_core::*;
+        }
+    }
+
+    /// A sheet was shared, declared through the crate's own prelude.
+    #[domain_event(crate = crate::spreadsheet::sdk::prelude)]
+    pub struct SheetShared {
+        /// The sheet.
+        pub sheet_id: String,
+    }
+
+    #[test]
+    fn own_cells_serde_names_and_preludes_are_left_to_the_user() {
+        let edited = SpreadsheetCellFilled {
+            cell: Cell {
+                row: 1,
+                value: "x".into(),
+            },
+        };
+        assert_eq!(edited.cell.value, "x");
+        assert_eq!(SheetShared::TYPE_NAME, "sheet.shared");
+    }
+}

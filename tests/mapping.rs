@@ -561,6 +561,20 @@ pub mod two_contexts {
         #[event(from(marketplace::OrderPlaced) = amount_cents)]
         pub total_cents: u64,
     }
+
+    use ordering::OrderPlaced;
+
+    /// The same, with one source imported and the other's path written
+    /// from the crate's root in `from(..)`.
+    #[integration_event(version = 1, maps_from = [OrderPlaced, self::marketplace::OrderPlaced])]
+    pub struct OrderTakenIntegrationEvent {
+        pub order_id: String,
+        #[event(from(crate::two_contexts::marketplace::OrderPlaced) = amount_cents)]
+        pub total_cents: u64,
+        /// A rate, defaulted with an integer.
+        #[event(default = 0)]
+        pub discount_rate: f64,
+    }
 }
 
 #[test]
@@ -576,4 +590,15 @@ fn two_sources_of_one_name_in_two_modules_are_two_sources() {
     });
     assert_eq!((shop.order_id.as_str(), shop.total_cents), ("o-1", 500));
     assert_eq!((market.order_id.as_str(), market.total_cents), ("m-1", 700));
+    let taken = two_contexts::OrderTakenIntegrationEvent::from(&marketplace::OrderPlaced {
+        order_id: "m-2".into(),
+        amount_cents: 900,
+    });
+    assert_eq!(taken.total_cents, 900);
+    let taken = two_contexts::OrderTakenIntegrationEvent::from(&ordering::OrderPlaced {
+        order_id: "o-2".into(),
+        total_cents: 300,
+    });
+    assert_eq!(taken.total_cents, 300);
+    assert!(taken.discount_rate.abs() < f64::EPSILON);
 }

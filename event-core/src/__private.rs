@@ -835,7 +835,7 @@ pub const fn holds_no_domain_event(
 /// that a source that is no event is reported by a message of the macro
 /// that names it.
 #[derive(Debug)]
-pub struct KindOf<S>(PhantomData<S>);
+pub struct KindOf<S: ?Sized>(PhantomData<S>);
 
 impl<S: crate::Event> KindOf<S> {
     /// The kind of `S`.
@@ -848,7 +848,7 @@ pub trait NoKind {
     const KIND: Option<EventKind> = None;
 }
 
-impl<S> NoKind for KindOf<S> {}
+impl<S: ?Sized> NoKind for KindOf<S> {}
 
 /// The registry's reference to `S`, if `S` is an event: `RefOf::<S>::REF`
 /// is the inherent constant where `S: Event` holds and [`NoRef`]'s `None`

@@ -5,7 +5,7 @@ use syn::ext::IdentExt as _;
 use syn::punctuated::Punctuated;
 use syn::{Data, DeriveInput, Fields, Ident, Path, Token, Type};
 
-use crate::attr::{FieldAttrs, Kind, MacroArgs, is_event_attr, same_source};
+use crate::attr::{FieldAttrs, Kind, MacroArgs, is_event_attr, resolve_source, same_source};
 use crate::errors::Errors;
 
 pub struct Input<'a> {
@@ -154,8 +154,7 @@ impl<'a> Field<'a> {
     pub fn is_broken(&self, sources: &[Path], older: Option<&Path>) -> bool {
         let a = &self.attrs;
         // Listed once: not missing, nor naming two sources of one name.
-        let unlisted =
-            |source: &Path| sources.iter().filter(|s| same_source(s, source)).count() != 1;
+        let unlisted = |source: &Path| resolve_source(sources, source).len() != 1;
         // `from(Older) = field` names the field of the version it upcasts from.
         let upcast = |source: &Path| older.is_some_and(|older| same_source(older, source));
         a.broken
@@ -182,12 +181,14 @@ impl<'a> Field<'a> {
     }
 
     /// The source of this field's value when mapping from `source`.
-    pub fn source_for(&'a self, source: &Path) -> FieldSource<'a> {
+    pub fn source_for(&'a self, source: &Path, sources: &[Path]) -> FieldSource<'a> {
         let a = &self.attrs;
-        if let Some((_, from)) = a.from_source.iter().find(|(s, _)| same_source(s, source)) {
+        // `from(S) = ..` when `S` names this source and no other.
+        let names = |written: &Path| matches!(resolve_source(sources, written).as_slice(), [only] if std::ptr::eq(*only, source));
+        if let Some((_, from)) = a.from_source.iter().find(|(s, _)| names(s)) {
             return FieldSource::Field(&from.value);
         }
-        if let Some((_, with)) = a.with_source.iter().find(|(s, _)| same_source(s, source)) {
+        if let Some((_, with)) = a.with_source.iter().find(|(s, _)| names(s)) {
             return FieldSource::With(&with.value);
         }
         if let Some(from) = &a.from {
@@ -288,7 +289,7 @@ fn unmarkable(mark: &Ident, attrs: &[syn::Attribute], errors: &mut Errors) {
 /// event's type name: serde renames only its own name for the struct (and
 /// schemars the schema's title), so the event would keep its type. A
 /// rename that reads as a type name is reported with the argument to
-/// write; one in the struct's own style (`OrderPlacedV1`) is left alone.
+/// write; one that is not dotted (`OrderPlacedV1`, `order`) is left alone.
 fn type_name_as_serde_rename(
     kind: Kind,
     args: &MacroArgs,
@@ -304,10 +305,13 @@ fn type_name_as_serde_rename(
                 return crate::contract::skip_value(&meta);
             }
             let value: syn::Expr = meta.value()?.parse()?;
+            // Dotted like a type name: `shop.order.placed`, not `order`
+            // (an XML root's name, a schema title).
             if let syn::Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Str(lit),
                 ..
             }) = &value
+                && lit.value().contains('.')
                 && crate::naming::check_type_name(&lit.value()).is_ok()
             {
                 let version = match (&args.version, kind) {
@@ -452,6 +456,8 @@ fn not_thread_safe(ty: &syn::TypePath) -> Option<String> {
         "Weak" if !module.is_empty() && module[0] == "rc" && std_module("rc") => Some(format!(
             "`{written}` cannot be sent to another thread or encoded, and an event is both; write the owned `{inner}`"
         )),
+        // A bare `Cell<T>` may be the crate's own (a spreadsheet's cell).
+        "Cell" if module.is_empty() => None,
         "Cell" | "RefCell" | "UnsafeCell" if std_module("cell") => Some(format!(
             "`{written}` makes a field mutable behind a shared reference, and cannot be shared between threads; an event is a fact that does not change once it happened: write `{inner}`"
         )),

@@ -356,9 +356,10 @@ impl MacroArgs {
                     .map_err(|error| syn::Error::new(error.span(), hint))?
             };
             // `crate = event_core::prelude`: a module of the crate, not it.
-            if let Some(last) = krate.segments.last()
+            // (A crate's own `prelude` may re-export event-core whole.)
+            if let [first, last] = krate.segments.iter().collect::<Vec<_>>().as_slice()
+                && first.ident == "event_core"
                 && ["prelude", "__private"].iter().any(|m| last.ident == m)
-                && krate.segments.len() > 1
             {
                 let mut outer = krate.clone();
                 outer.segments.pop();
@@ -617,7 +618,7 @@ fn parse_sources(meta: &ParseNestedMeta) -> syn::Result<Vec<Path>> {
     for (i, source) in sources.iter().enumerate() {
         if sources[..i]
             .iter()
-            .any(|earlier| same_source(earlier, source))
+            .any(|earlier| same_path(earlier, source))
         {
             return Err(syn::Error::new_spanned(
                 source,
@@ -758,18 +759,45 @@ fn event_names(tokens: TokenStream, names: &mut Vec<String>) {
     flush(&mut current, names);
 }
 
-/// Two paths name the same source event when the shorter is the end of the
-/// longer: `catalog::ProductPutOnSale` and `ProductPutOnSale`.
+/// Two paths name the same source event when, past a leading `crate`,
+/// `self` or `super`, the shorter is the end of the longer:
+/// `catalog::ProductPutOnSale` and `ProductPutOnSale`,
+/// `super::catalog::ProductPutOnSale` and `crate::catalog::ProductPutOnSale`;
+/// not `ordering::OrderPlaced` and `marketplace::OrderPlaced`.
 pub fn same_source(a: &Path, b: &Path) -> bool {
-    // The shorter path is the end of the longer: `ordering::OrderPlaced`
-    // and `marketplace::OrderPlaced` are two sources.
-    !a.segments.is_empty()
-        && !b.segments.is_empty()
-        && a.segments
-            .iter()
-            .rev()
-            .zip(b.segments.iter().rev())
-            .all(|(a, b)| a.ident == b.ident)
+    let (a, b) = (named(a), named(b));
+    !a.is_empty() && !b.is_empty() && a.iter().rev().zip(b.iter().rev()).all(|(a, b)| a == b)
+}
+
+/// Whether `a` and `b` are written alike, past a leading `crate`, `self` or
+/// `super`: a source listed twice in `maps_from`. (`OrderPlaced` and
+/// `marketplace::OrderPlaced` may be two events.)
+pub fn same_path(a: &Path, b: &Path) -> bool {
+    named(a) == named(b)
+}
+
+/// The sources of `sources` that `written` (in `from(..)` or `with(..)`)
+/// names: of those [`same_source`] matches, the ones that agree with it
+/// over the most segments (`crate::sales::OrderPlaced` names
+/// `sales::OrderPlaced` rather than an imported `OrderPlaced`); more than
+/// one is an ambiguity the checks report.
+pub fn resolve_source<'s>(sources: &'s [Path], written: &Path) -> Vec<&'s Path> {
+    let agreeing = |source: &Path| named(source).len().min(named(written).len());
+    let matching: Vec<&Path> = sources.iter().filter(|s| same_source(s, written)).collect();
+    let most = matching.iter().map(|s| agreeing(s)).max().unwrap_or(0);
+    matching
+        .into_iter()
+        .filter(|s| agreeing(s) == most)
+        .collect()
+}
+
+/// The segments of `path` after a leading `crate`, `self` or `super`.
+fn named(path: &Path) -> Vec<&Ident> {
+    path.segments
+        .iter()
+        .map(|segment| &segment.ident)
+        .skip_while(|ident| ["crate", "self", "super"].iter().any(|k| *ident == k))
+        .collect()
 }
 
 fn parse_version(meta: &ParseNestedMeta) -> syn::Result<Version> {
@@ -1646,7 +1674,7 @@ fn once_for<T>(
     meta: &ParseNestedMeta,
     key: &str,
 ) -> syn::Result<()> {
-    if list.iter().any(|(s, _)| same_source(s, source)) {
+    if list.iter().any(|(s, _)| same_path(s, source)) {
         return Err(meta.error(format_args!(
             "duplicate `{key}({})`; give it once",
             path_text(source)

@@ -50,7 +50,7 @@ use attr::Kind;
 /// | `schema_base = "https://schemas.example.com/events/"` | where the schema's `$id` starts: an absolute URI ending in `/`, `:` or `#`. Default: the `EVENT_CORE_SCHEMA_BASE` environment variable of the build, else `urn:event:` |
 /// | `crate = path::to::event_core` | the path of `event_core` for a crate that reaches it through a re-export; also as a string, as serde writes it (`crate = "path::to::event_core"`). Default: `::event_core` |
 /// | `allow(non_past_tense)` | opts out of the rule that the name is a past-tense fact (a past participle in predicate position: `OrderPlaced`, not `PlaceOrder`) |
-/// | `allow(reserved_suffix)` | opts out of the rule that the name does not end in `Event`, `Command`, `IntegrationEvent` or `Notification` (with or without `V<N>`), nor in `Message`, `Dto`, `Handler`, `Payload`, … after a fact |
+/// | `allow(reserved_suffix)` | opts out of the rule that the name does not end in `Event`, `Command`, `IntegrationEvent` or `Notification` (with or without `V<N>`), nor in `Message`, `Dto`, `EventHandler`, `EventArgs`, … after a fact |
 /// | `allow(generic_name)` | silences the warning about a generic participle (`Updated`, `Changed`, `Saved`, ..) |
 ///
 /// Verbs of a team's own domain are added for every event of a build with

@@ -86,9 +86,10 @@ pub fn check_type_name(name: &str) -> Result<(), String> {
             ));
         }
     }
-    // `product.updated.v2`, `product_updated_v2`, `product.updated-v2`: a
-    // version after a dot, `_` or `-` at the end.
-    if let Some(at) = name.rfind(['.', '_', '-'])
+    // `product.updated.v2`: a version as the last segment. (One after `_`
+    // or `-` is refused only when it is the event's own, by
+    // [`own_version_in_name`]: `plan.upgraded_to_v2` names a fact.)
+    if let Some(at) = name.rfind('.')
         && version_suffix(&name[at + 1..]).is_some()
     {
         let stem = &name[..at];
@@ -97,6 +98,19 @@ pub fn check_type_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A type name that ends in the event's own version glued on with `_` or
+/// `-` (`catalog.product_updated_v1` for version 1): the error, with the
+/// name to write; the full type would say the version twice.
+pub fn own_version_in_name(name: &str, version: u32) -> Option<String> {
+    let at = name.rfind(['_', '-'])?;
+    (version_suffix(&name[at + 1..]) == Some(version)).then(|| {
+        let stem = &name[..at];
+        format!(
+            "`{name}` ends in the event's version, which the full type adds itself (`{stem}.v{version}`); write `name = \"{stem}\"`"
+        )
+    })
 }
 
 /// A type name made of the ASCII letters of `dotted`, for the example in the
@@ -261,9 +275,9 @@ mod lexicon;
 use lexicon::{
     ACCEPTED_REGULAR_FORMS, ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, AUXILIARIES,
     COMPOUND_HEADS, COMPOUND_VERBS, CONJUNCTIONS, DESCRIBING, EED_PARTICIPLES, GENERIC,
-    HANDLER_PREFIXES, HEAD_NOUNS, IRREGULAR_VERBS, LEADING_ADVERBS, MODALS, NOMINALIZATIONS,
-    NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS, ON_STATES, OPERATIONS, OUTCOMES,
-    PARTICLE_VERBS, PARTICLES, PREFIXED_NOUNS, PREFIXES, PREPOSITIONS, REGULAR_VERBS,
+    HANDLER_PREFIXES, HEAD_NOUNS, I_PRODUCTS, IRREGULAR_VERBS, LEADING_ADVERBS, MODALS,
+    NOMINALIZATIONS, NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS, ON_STATES, OPERATIONS,
+    OUTCOMES, PARTICLE_VERBS, PARTICLES, PREFIXED_NOUNS, PREFIXES, PREPOSITIONS, REGULAR_VERBS,
     ROLE_SUFFIXES, SIMPLE_PAST, STATE_CHANGES, STATES, SUBJECT_NOUNS, TRANSACTING_VERBS,
     TRANSACTIONS,
 };
@@ -895,7 +909,16 @@ fn reserved_suffix(name: &str) -> Option<String> {
         ));
     }
     for suffix in ["DomainEvent", "DomainEvt", "Event", "Evt"] {
-        if let Some(stem) = base.strip_suffix(suffix) {
+        // `EmailAddedToDomainEvent`: the domain is the preposition's object.
+        let after_preposition = |stem: &str| {
+            terms(stem)
+                .last()
+                .is_some_and(|w| is_one_of(w, PREPOSITIONS))
+        };
+        if let Some(stem) = base
+            .strip_suffix(suffix)
+            .filter(|stem| !(suffix.starts_with("Domain") && after_preposition(stem)))
+        {
             let what = if suffix.starts_with("Domain") {
                 "a domain event"
             } else {
@@ -918,19 +941,19 @@ fn reserved_suffix(name: &str) -> Option<String> {
     if let Some((suffix, stem)) = role_suffix(base) {
         return Some(format!(
             "`{name}` names the {} of the fact `{stem}`, not the fact: rename it to `{stem}`{version_hint}",
-            suffix.to_lowercase()
+            words(suffix).join(" ").to_lowercase()
         ));
     }
     None
 }
 
-/// The fact before a [`ROLE_SUFFIXES`] word: `OrderPlacedHandler` ->
-/// (`Handler`, `OrderPlaced`).
-fn role_suffix(name: &str) -> Option<(&str, &str)> {
-    let words = terms(name);
-    let (last, _) = words.split_last()?;
-    let stem = &name[..name.len() - last.len()];
-    (is_one_of(last, ROLE_SUFFIXES) && is_past_tense(stem)).then_some((*last, stem))
+/// The fact before a [`ROLE_SUFFIXES`] suffix: `OrderPlacedEventHandler`
+/// -> (`EventHandler`, `OrderPlaced`).
+fn role_suffix(name: &str) -> Option<(&'static str, &str)> {
+    ROLE_SUFFIXES.iter().find_map(|suffix| {
+        let stem = name.strip_suffix(suffix)?;
+        is_past_tense(stem).then_some((*suffix, stem))
+    })
 }
 
 /// A suffix that names how a fact travels (`Message`, `Dto`) after a name
@@ -956,7 +979,15 @@ fn without_reserved_suffix(name: &str) -> Option<&str> {
     // only after a fact.
     let fact = ["Notification", "DomainEvent", "DomainEvt", "Event", "Evt"]
         .into_iter()
-        .find_map(|suffix| base.strip_suffix(suffix).filter(|stem| is_past_tense(stem)))
+        .find_map(|suffix| {
+            base.strip_suffix(suffix).filter(|stem| {
+                is_past_tense(stem)
+                    && !(suffix.starts_with("Domain")
+                        && terms(stem)
+                            .last()
+                            .is_some_and(|w| is_one_of(w, PREPOSITIONS)))
+            })
+        })
         .or_else(|| role_suffix(base).map(|(_, stem)| stem));
     fact.or_else(|| {
         ["IntegrationEvent", "Command", "Cmd"]
@@ -1075,25 +1106,34 @@ fn not_the_fact(name: &str) -> Option<(String, String)> {
         );
         return Some((message, fixed));
     }
+    // `OnOrderPlaced`: the prefix, then a subject and its participle, as a
+    // handler is named after the event it handles; a longer name reads as
+    // a state (`OnOrderQuantityIncreased`, `OnChainTransactionConfirmed`).
     let words = terms(name);
-    if let [first, second, ..] = words.as_slice()
+    if let [first, subject, _] = words.as_slice()
         && is_one_of(first, HANDLER_PREFIXES)
-        && !(first.eq_ignore_ascii_case("on") && is_one_of(second, ON_STATES))
+        && !(first.eq_ignore_ascii_case("on") && is_one_of(subject, ON_STATES))
     {
         let fact = &name[first.len()..];
-        if words.len() >= 3 && is_past_tense(fact) {
+        if is_past_tense(fact) {
             let message = format!(
                 "`{name}` names what runs when `{fact}` happens, not the fact: rename it to `{fact}`, and name the handler after what it does"
             );
             return Some((message, fact.to_owned()));
         }
     }
-    // `IOrderSubmitted`: `I`, then a capitalized word.
+    // `IOrderSubmitted`: `I`, then a word of three letters or more; not a
+    // product named with an `i` (`IPhoneActivated`, `ICloudBackupCompleted`)
+    // nor an acronym (`IPv6AddressAssigned`, `IDsMerged`).
     let bytes = name.as_bytes();
     if bytes.len() > 3
         && bytes[0] == b'I'
         && bytes[1].is_ascii_uppercase()
         && bytes[2].is_ascii_lowercase()
+        && let Some(next_word) = terms(&name[1..]).first().copied()
+        && next_word.len() >= 3
+        && next_word.bytes().all(|b| b.is_ascii_alphabetic())
+        && !is_one_of(next_word, I_PRODUCTS)
         && is_past_tense(&name[1..])
     {
         let fact = &name[1..];
@@ -1119,34 +1159,42 @@ fn misspelled_participle(name: &str) -> Option<(&str, String, String)> {
         let regular_of = |written: &str| {
             IRREGULAR_VERBS.iter().find(|(verb, participle)| {
                 let regular = regular_participle(verb);
-                regular != *participle
-                    && (regular == written || written.strip_suffix("ed") == Some(*verb))
+                regular != *participle && regular == written
             })
         };
-        // `Overpayed`, `Prepayed`: after a prefix too.
+        // `Overpayed`, `Prepayed`: after a prefix that forms verbs of
+        // irregular ones (not `de`, `dis`: `Demeaned`, `Derided`).
         let (prefix, (verb, _)) = regular_of(&lower).map(|found| ("", found)).or_else(|| {
-            PREFIXES.iter().find_map(|p| {
-                let rest = lower
-                    .strip_prefix(p)
-                    .filter(|rest| rest.len() > 3 && !is_one_of(rest, ACCEPTED_REGULAR_FORMS))?;
-                regular_of(rest).map(|found| (*p, found))
-            })
+            PREFIXES
+                .iter()
+                .filter(|p| !matches!(**p, "de" | "dis"))
+                .find_map(|p| {
+                    let rest = lower.strip_prefix(p).filter(|rest| {
+                        rest.len() > 3 && !is_one_of(rest, ACCEPTED_REGULAR_FORMS)
+                    })?;
+                    regular_of(rest).map(|found| (*p, found))
+                })
         })?;
-        // `Delayed` and `Relayed` are regular verbs' own participles, not
-        // `de` + `layed`.
+        // `Relayed` is a regular verb's own participle, not `re` + `layed`;
+        // so is a participle of the team's own verbs.
+        let own =
+            |verb: &str, participle: &str| participle == lower || regular_participle(verb) == lower;
         if REGULAR_VERBS
             .iter()
             .any(|verb| regular_participle(verb) == lower)
+            || custom_verbs()
+                .iter()
+                .any(|(verb, participle)| own(verb, participle))
         {
             return None;
         }
         let verb = format!("{prefix}{verb}");
-        let fixed = format!(
-            "{}{}{}",
-            words[..i].concat(),
-            participle(&verb),
-            words[i + 1..].concat()
-        );
+        let right = participle(&verb);
+        // `Upcasted`: a prefixed verb that is regular itself.
+        if right.eq_ignore_ascii_case(word) {
+            return None;
+        }
+        let fixed = format!("{}{right}{}", words[..i].concat(), words[i + 1..].concat());
         Some((*word, verb, fixed))
     })
 }
@@ -1566,10 +1614,12 @@ mod tests {
             versioned.contains("name = \"product.updated\""),
             "{versioned}"
         );
-        for glued in ["catalog.product_updated_v1", "catalog.product.updated-v12"] {
-            let error = check_type_name(glued).unwrap_err();
-            assert!(error.contains("ends in a version"), "{error}");
-        }
+        // A version glued on is the event's own only at its version.
+        assert!(check_type_name("plan.upgraded_to_v2").is_ok());
+        assert!(own_version_in_name("catalog.product_updated_v1", 1).is_some());
+        assert!(own_version_in_name("catalog.product.updated-v12", 12).is_some());
+        assert!(own_version_in_name("plan.upgraded_to_v2", 1).is_none());
+        assert!(own_version_in_name("payment.authenticated_3ds_v2", 1).is_none());
         // A word that only ends in `v` and digits is no version.
         assert!(check_type_name("media.mp4v2").is_ok());
         assert!(check_type_name("v2").is_ok());

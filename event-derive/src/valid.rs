@@ -83,6 +83,8 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
             let value = lit.value();
             if let Err(message) = naming::check_type_name(&value) {
                 errors.at(lit.span(), message);
+            } else if let Some(message) = naming::own_version_in_name(&value, version) {
+                errors.at(lit.span(), message);
             }
             value
         }
@@ -352,9 +354,8 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
         for source in keyed {
             // `from(OrderPlaced)` among `ordering::OrderPlaced` and
             // `marketplace::OrderPlaced`.
-            let matching: Vec<String> = sources
-                .iter()
-                .filter(|s| same_source(s, source))
+            let matching: Vec<String> = crate::attr::resolve_source(sources, source)
+                .into_iter()
                 .map(path_text)
                 .collect();
             if matching.len() > 1 {

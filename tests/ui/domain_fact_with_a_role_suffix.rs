@@ -3,7 +3,7 @@ use event_core::prelude::*;
 
 /// An order was placed.
 #[domain_event]
-pub struct OrderPlacedHandler {
+pub struct OrderPlacedEventHandler {
     pub order_id: String,
 }
 

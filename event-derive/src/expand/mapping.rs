@@ -70,12 +70,12 @@ pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 /// `Option` of one), which takes the field's type itself; through `Into`,
 /// `default = 100` on a `u64` would be an `i32`, which does not convert.
 pub fn default_value(expr: &TokenStream, ty: &syn::Type, span: Span) -> TokenStream {
-    if bare_number(expr) {
-        if number_type(ty) {
+    if let Some(numbers) = bare_number(expr) {
+        if number_type(ty, numbers) {
             return quote_spanned!(span=> #expr);
         }
         if let Some(inner) = option_of(ty)
-            && number_type(inner)
+            && number_type(inner, numbers)
         {
             return quote_spanned!(span=> ::core::option::Option::Some(#expr));
         }
@@ -83,30 +83,32 @@ pub fn default_value(expr: &TokenStream, ty: &syn::Type, span: Span) -> TokenStr
     quote_spanned!(span=> ::core::convert::Into::into(#expr))
 }
 
-/// Whether `expr` is a number literal without a suffix: `100`, `-1`, `2.5`.
-fn bare_number(expr: &TokenStream) -> bool {
+/// The types a number literal without a suffix can be: the integers for
+/// `100` or `-1` (an `f64` field takes it through `Into`), the floats for
+/// `2.5`.
+fn bare_number(expr: &TokenStream) -> Option<&'static [&'static str]> {
+    const INTEGERS: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+    ];
+    const FLOATS: &[&str] = &["f32", "f64"];
     let trees: Vec<TokenTree> = expr.clone().into_iter().collect();
     let literal = match trees.as_slice() {
         [TokenTree::Literal(literal)] => literal,
         [TokenTree::Punct(minus), TokenTree::Literal(literal)] if minus.as_char() == '-' => literal,
-        _ => return false,
+        _ => return None,
     };
     match syn::parse2::<syn::Lit>(TokenTree::Literal(literal.clone()).into()) {
-        Ok(syn::Lit::Int(int)) => int.suffix().is_empty(),
-        Ok(syn::Lit::Float(float)) => float.suffix().is_empty(),
-        _ => false,
+        Ok(syn::Lit::Int(int)) if int.suffix().is_empty() => Some(INTEGERS),
+        Ok(syn::Lit::Float(float)) if float.suffix().is_empty() => Some(FLOATS),
+        _ => None,
     }
 }
 
-/// Whether `ty` is one of the primitive number types.
-fn number_type(ty: &syn::Type) -> bool {
-    const NUMBERS: &[&str] = &[
-        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
-        "f32", "f64",
-    ];
+/// Whether `ty` is one of the primitive number types `numbers`.
+fn number_type(ty: &syn::Type, numbers: &[&str]) -> bool {
     matches!(ty, syn::Type::Path(path) if path.qself.is_none()
         && path.path.segments.len() == 1
-        && NUMBERS.iter().any(|n| path.path.segments[0].ident == n))
+        && numbers.iter().any(|n| path.path.segments[0].ident == n))
 }
 
 /// `T` of `Option<T>`.
@@ -432,7 +434,7 @@ fn mapping(
         .iter()
         .map(|field| {
             let name = field.ident;
-            let value = match field.source_for(source) {
+            let value = match field.source_for(source, input.sources()) {
                 _ if field.is_broken(input.sources(), input.args.upcast_from.as_ref()) => {
                     quote!(#private::unset())
                 }
@@ -576,8 +578,10 @@ fn user_types<'t>(ty: &'t syn::Type, found: &mut Vec<&'t syn::TypePath>) {
         "BTreeMap",
         "BTreeSet",
         "BigDecimal",
-        "Bytes",
         "Box",
+        "Bytes",
+        "CStr",
+        "CString",
         "Cow",
         "Date",
         "DateTime",
@@ -589,19 +593,25 @@ fn user_types<'t>(ty: &'t syn::Type, found: &mut Vec<&'t syn::TypePath>) {
         "IndexSet",
         "Instant",
         "IpAddr",
+        "Ipv4Addr",
+        "Ipv6Addr",
         "NaiveDate",
         "NaiveDateTime",
         "NaiveTime",
         "NonZeroU32",
         "NonZeroU64",
-        "Option",
         "OffsetDateTime",
+        "Option",
+        "OsStr",
+        "OsString",
+        "Path",
         "PathBuf",
         "PhantomData",
         "PrimitiveDateTime",
         "Result",
         "Self",
         "SmallVec",
+        "SocketAddr",
         "String",
         "SystemTime",
         "Time",

@@ -1460,24 +1460,32 @@ pub const TRANSACTIONS: &[&str] = &[
 /// standard English (`learned`, `proved`, `broadcasted`), or a verb of their
 /// own (`singed`, `costed`, `ringed`, `seed`): not reported as misspelled.
 pub const ACCEPTED_REGULAR_FORMS: &[&str] = &[
+    "awaked",
     "bed",
     "betted",
+    "bided",
     "broadcasted",
     "burned",
+    "bursted",
     "costed",
     "creeped",
     "dreamed",
     "dwelled",
+    "flied",
     "forecasted",
     "hanged",
+    "hided",
     "kneeled",
-    "leaned",
     "leaded",
+    "leaned",
     "learned",
+    "leaved",
     "lighted",
     "mowed",
     "outputted",
     "proved",
+    "putted",
+    "retreaded",
     "ringed",
     "seed",
     "sewed",
@@ -1489,37 +1497,48 @@ pub const ACCEPTED_REGULAR_FORMS: &[&str] = &[
     "speeded",
     "spilled",
     "spitted",
-    "strived",
     "stringed",
+    "strived",
     "swelled",
+    "teared",
+    "treaded",
+    "waked",
     "weaved",
     "winded",
 ];
 
-/// Words after a fact that name what carries it or reacts to it rather than
-/// the fact: `OrderPlacedHandler`, `OrderPlacedPayload`. Not the nouns that
-/// can be an object after a simple past (`ManagerAssignedTask`,
-/// `UserExportedData`).
+/// Suffixes after a fact that name what reacts to it or carries it rather
+/// than the fact, as other frameworks name those types:
+/// `OrderPlacedEventHandler`, `OrderPlacedEventArgs`. A role word alone is
+/// left alone: it can be the object of the fact (`ClaimAssignedHandler`,
+/// `CustomerRequestedCallback`).
 pub const ROLE_SUFFIXES: &[&str] = &[
-    "args",
-    "callback",
-    "consumer",
-    "handler",
-    "hook",
-    "listener",
-    "payload",
-    "processor",
-    "subscriber",
+    "EventArgs",
+    "EventConsumer",
+    "EventData",
+    "EventHandler",
+    "EventListener",
+    "EventPayload",
+    "EventSubscriber",
 ];
 
 /// Words before a fact that make the name a handler's or a hook's:
 /// `OnOrderPlaced`, `HandleOrderPlaced`, `WhenOrderPlaced`.
-/// (`After` is left out: `AfterSalesCaseOpened` is a fact about after-sales.)
-pub const HANDLER_PREFIXES: &[&str] = &["handle", "on", "upon", "when"];
+/// (`After` is left out: `AfterSalesCaseOpened` is a fact about after-sales;
+/// so is `Handle`, a user's handle: `HandleOwnershipTransferred`.)
+pub const HANDLER_PREFIXES: &[&str] = &["on", "upon", "when"];
+
+/// Names written with a leading `i` that are no interface's `I`:
+/// `IPhoneActivated`, `ICloudBackupCompleted`.
+pub const I_PRODUCTS: &[&str] = &[
+    "beacon", "book", "cal", "cloud", "frame", "mac", "message", "pad", "phone", "pod", "tunes",
+    "watch", "work",
+];
 
 /// First words after `On` that make a state (`OnTimeDeliveryMissed`,
 /// `OnHoldReleased`), not a handler's name.
 pub const ON_STATES: &[&str] = &[
-    "board", "call", "demand", "hold", "line", "premise", "premises", "sale", "site", "time",
-    "track",
+    "account", "air", "behalf", "board", "boarding", "call", "campus", "chain", "credit", "demand",
+    "device", "duty", "farm", "hand", "hold", "leave", "line", "peak", "prem", "premise",
+    "premises", "ramp", "sale", "screen", "shelf", "site", "street", "the", "time", "track",
 ];
