@@ -65,6 +65,11 @@ use crate::model::event::Event;
 /// target's field). A target with no context field also gets
 /// `From<&Source>`. `S` is an event too: the macro checks it where
 /// `maps_from` names it, so that a source that is not one is a single error.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not mapped from `{S}`",
+    label = "`{Self}` does not list `{S}` in `maps_from`",
+    note = "an integration event or a notification is mapped from the events its attribute lists in `maps_from = [..]`; a translation names the domain event first: `translate::<Domain, Integration>`"
+)]
 pub trait MapsFrom<S>: Event {
     /// The values the source does not hold: a generated
     /// `<Target>Context` struct, or `()` when no field is `#[event(context)]`.
