@@ -423,8 +423,8 @@ fn is_event_data(ty: &Type, lifetime_reported: bool, errors: &mut Errors) -> boo
 
 /// What is wrong with a field of the standard library's single-threaded or
 /// mutable types, `Rc<T>`, `rc::Weak<T>`, `Cell<T>`, `RefCell<T>` and
-/// `UnsafeCell<T>`: `None` for any other path (a user's own `Cell` without
-/// type arguments, `other_crate::Rc<T>`).
+/// `UnsafeCell<T>`: `None` for any other path (a user's own `Cell` or
+/// `Cell<T>` written bare, `other_crate::Rc<T>`).
 fn not_thread_safe(ty: &syn::TypePath) -> Option<String> {
     let path = &ty.path;
     let last = path.segments.last()?;

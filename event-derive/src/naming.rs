@@ -937,7 +937,7 @@ fn reserved_suffix(name: &str) -> Option<String> {
             fact_hint(stem)
         ));
     }
-    // `OrderPlacedHandler`: what reacts to a fact, or what it carries.
+    // `OrderPlacedEventHandler`: what reacts to a fact, or what carries it.
     if let Some((suffix, stem)) = role_suffix(base) {
         return Some(format!(
             "`{name}` names the {} of the fact `{stem}`, not the fact: rename it to `{stem}`{version_hint}",
