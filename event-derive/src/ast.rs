@@ -314,11 +314,7 @@ fn type_name_as_serde_rename(
                 && lit.value().contains('.')
                 && crate::naming::check_type_name(&lit.value()).is_ok()
             {
-                let version = match (&args.version, kind) {
-                    (Some(version), _) => format!("version = {}, ", version.value),
-                    (None, Kind::Integration) => "version = 1, ".to_owned(),
-                    (None, _) => String::new(),
-                };
+                let version = args.version_argument(kind);
                 errors.spanned(
                     lit,
                     format_args!(

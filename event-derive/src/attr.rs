@@ -192,6 +192,17 @@ fn once<T>(slot: &Option<T>, meta: &ParseNestedMeta, key: &str) -> syn::Result<(
 }
 
 impl MacroArgs {
+    /// The version as the first argument of an attribute a message writes
+    /// out (`version = 2, `): the one given, `1` for an integration event
+    /// without one (it needs one), nothing for the other kinds.
+    pub fn version_argument(&self, kind: Kind) -> String {
+        match (&self.version, kind) {
+            (Some(version), _) => format!("version = {}, ", version.value),
+            (None, Kind::Integration) => "version = 1, ".to_owned(),
+            (None, _) => String::new(),
+        }
+    }
+
     /// Parses the arguments, one at a time: a wrong argument is reported
     /// and left out, and the others still count.
     pub fn parse(kind: Kind, tokens: TokenStream, errors: &mut Errors) -> Self {

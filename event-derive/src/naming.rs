@@ -909,15 +909,9 @@ fn reserved_suffix(name: &str) -> Option<String> {
         ));
     }
     for suffix in ["DomainEvent", "DomainEvt", "Event", "Evt"] {
-        // `EmailAddedToDomainEvent`: the domain is the preposition's object.
-        let after_preposition = |stem: &str| {
-            terms(stem)
-                .last()
-                .is_some_and(|w| is_one_of(w, PREPOSITIONS))
-        };
         if let Some(stem) = base
             .strip_suffix(suffix)
-            .filter(|stem| !(suffix.starts_with("Domain") && after_preposition(stem)))
+            .filter(|stem| !domain_is_an_object(suffix, stem))
         {
             let what = if suffix.starts_with("Domain") {
                 "a domain event"
@@ -945,6 +939,16 @@ fn reserved_suffix(name: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// Whether the `Domain` of a `DomainEvent` suffix is the object of a
+/// preposition before it (`EmailAddedToDomainEvent`), so only `Event` is a
+/// suffix.
+fn domain_is_an_object(suffix: &str, stem: &str) -> bool {
+    suffix.starts_with("Domain")
+        && terms(stem)
+            .last()
+            .is_some_and(|w| is_one_of(w, PREPOSITIONS))
 }
 
 /// The fact before a [`ROLE_SUFFIXES`] suffix: `OrderPlacedEventHandler`
@@ -980,13 +984,8 @@ fn without_reserved_suffix(name: &str) -> Option<&str> {
     let fact = ["Notification", "DomainEvent", "DomainEvt", "Event", "Evt"]
         .into_iter()
         .find_map(|suffix| {
-            base.strip_suffix(suffix).filter(|stem| {
-                is_past_tense(stem)
-                    && !(suffix.starts_with("Domain")
-                        && terms(stem)
-                            .last()
-                            .is_some_and(|w| is_one_of(w, PREPOSITIONS)))
-            })
+            base.strip_suffix(suffix)
+                .filter(|stem| is_past_tense(stem) && !domain_is_an_object(suffix, stem))
         })
         .or_else(|| role_suffix(base).map(|(_, stem)| stem));
     fact.or_else(|| {

@@ -198,11 +198,7 @@ fn suffix_rule<'n>(
         None => {
             let renamed = naming::with_suffix(name, suffix);
             // The opt-out as the whole attribute, with the version it needs.
-            let version = match (&input.args.version, input.kind) {
-                (Some(version), _) => format!("version = {}, ", version.value),
-                (None, Kind::Integration) => "version = 1, ".to_owned(),
-                (None, _) => String::new(),
-            };
+            let version = input.args.version_argument(input.kind);
             errors.at(
                 span,
                 format_args!(
