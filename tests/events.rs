@@ -274,3 +274,27 @@ mod raw {
         assert_eq!(InvoicePaid::FULL_TYPE, "invoice.paid.v1");
     }
 }
+
+/// A shared, immutable payload: `Arc<T>` encodes as `T` (serde's `rc`).
+#[domain_event]
+pub struct CatalogueImported {
+    pub catalogue_id: String,
+    pub lines: std::sync::Arc<Vec<String>>,
+    pub title: std::sync::Arc<str>,
+}
+
+#[test]
+fn shared_fields_encode_as_their_value() {
+    let event = CatalogueImported {
+        catalogue_id: "c-1".into(),
+        lines: std::sync::Arc::new(vec!["kettle".into(), "teapot".into()]),
+        title: "Spring".into(),
+    };
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({ "catalogue_id": "c-1", "lines": ["kettle", "teapot"], "title": "Spring" })
+    );
+    let back: CatalogueImported = serde_json::from_value(json).unwrap();
+    assert_eq!(back, event);
+}

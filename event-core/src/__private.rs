@@ -144,6 +144,9 @@ pub struct FieldInfo {
     /// The name's first sixteen bytes as [`key`] gives them, which the
     /// checks compare before the names themselves.
     pub key: u128,
+    /// The name on the wire where `#[serde(rename = "..")]` gives it
+    /// another; empty otherwise.
+    pub wire: &'static str,
 }
 
 /// The key of a field's name: its first sixteen UTF-8 bytes, first byte
@@ -177,6 +180,7 @@ impl FieldInfo {
         FieldInfo {
             name,
             key,
+            wire: "",
             data: match code / 4 {
                 0 => Data::Plain,
                 1 => Data::Pii,
@@ -189,6 +193,14 @@ impl FieldInfo {
                 _ => Reach::Module,
             },
         }
+    }
+
+    /// The field, named `wire` on the wire (`#[serde(rename = "..")]`), so
+    /// that a target field named after the wire is pointed to it.
+    #[must_use]
+    pub const fn on_wire(mut self, wire: &'static str) -> Self {
+        self.wire = wire;
+        self
     }
 }
 
@@ -592,12 +604,23 @@ const fn crate_of(module: &str) -> &str {
 #[track_caller]
 const fn missing(fields: &[FieldInfo], name: &str, parts: Missing) -> ! {
     let mut text = parts.message;
-    if let Some(close) = closest(fields, name) {
+    let by_wire = named_on_the_wire(fields, name);
+    let close = match by_wire {
+        Some(field) => Some(field),
+        None => closest(fields, name),
+    };
+    if let Some(close) = close {
         text = text.push(parts.suggest).push(close);
         if parts.again.len > 0 {
             text = text.push(parts.again.as_str()).push(close);
         }
         text = text.push(parts.suggest_end);
+        if by_wire.is_some() {
+            text = text
+                .push(" (its `#[serde(rename)]` names it `")
+                .push(name)
+                .push("` on the wire only)");
+        }
     } else {
         text = text.push(parts.otherwise.as_str());
         if !parts.fields.is_empty() && !fields.is_empty() {
@@ -657,6 +680,19 @@ impl Text {
         self.len += part.len();
         self
     }
+}
+
+/// The field of `fields` that `#[serde(rename = "..")]` names `name` on
+/// the wire.
+const fn named_on_the_wire(fields: &[FieldInfo], name: &str) -> Option<&'static str> {
+    let mut i = 0;
+    while i < fields.len() {
+        if !fields[i].wire.is_empty() && str_eq(fields[i].wire, name) {
+            return Some(fields[i].name);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The name in `fields` closest to `name` by edit distance (adjacent
@@ -908,6 +944,7 @@ mod tests {
             key: key(name),
             data: Data::Plain,
             reach: Reach::Pub,
+            wire: "",
         }
     }
 

@@ -57,7 +57,7 @@ impl<'a> Input<'a> {
                 ),
             );
         }
-        type_name_as_serde_rename(kind, &args, item, errors);
+        serde_container_options(kind, &args, item, errors);
         for packed in item.attrs.iter().filter_map(crate::attr::packed) {
             errors.spanned(
                 packed,
@@ -285,20 +285,39 @@ fn unmarkable(mark: &Ident, attrs: &[syn::Attribute], errors: &mut Errors) {
     }
 }
 
-/// `#[serde(rename = "shop.order.placed")]` on the struct, meant as the
-/// event's type name: serde renames only its own name for the struct (and
-/// schemars the schema's title), so the event would keep its type. A
-/// rename that reads as a type name is reported with the argument to
-/// write; one that is not dotted (`OrderPlacedV1`, `order`) is left alone.
-fn type_name_as_serde_rename(
-    kind: Kind,
-    args: &MacroArgs,
-    item: &DeriveInput,
-    errors: &mut Errors,
-) {
+/// The struct's `#[serde(..)]` options that change what an event is on the
+/// wire, each one error at its key:
+///
+/// - `rename = "shop.order.placed"`, meant as the event's type name: serde
+///   renames only its own name for the struct (and schemars the schema's
+///   title), so the event would keep its type. A rename that reads as a
+///   type name is reported with the argument to write; one that is not
+///   dotted (`OrderPlacedV1`, `order`) is left alone.
+/// - `transparent`: the data would be the one field's value, not an object
+///   of the fields that the contract, the `pii` marks and the mappings read.
+/// - `tag = ".."`: a property holding the Rust struct's name, which the
+///   schema does not declare, beside the type the envelope already carries.
+fn serde_container_options(kind: Kind, args: &MacroArgs, item: &DeriveInput, errors: &mut Errors) {
     for attr in item.attrs.iter().filter(|a| a.path().is_ident("serde")) {
         // serde reports a malformed attribute itself.
         let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("transparent") {
+                errors.spanned(
+                    &meta.path,
+                    "`#[serde(transparent)]` would make the event's data its one field's value; an event's data is an object of its fields, which its contract, `pii` marks and mappings describe: remove `transparent`",
+                );
+                return Ok(());
+            }
+            if meta.path.is_ident("tag") {
+                errors.spanned(
+                    &meta.path,
+                    format_args!(
+                        "`#[serde(tag = \"..\")]` would add a property holding the Rust struct's name, which the contract does not declare; the envelope already carries the event's type: remove `tag`, or name the type with `#[{}(name = \"..\")]`",
+                        kind.macro_name()
+                    ),
+                );
+                return crate::contract::skip_value(&meta);
+            }
             // `rename(serialize = ..)`, a name per direction, and the other
             // keys are passed over.
             if !meta.path.is_ident("rename") || !meta.input.peek(Token![=]) {
@@ -400,7 +419,26 @@ fn is_event_data(ty: &Type, lifetime_reported: bool, errors: &mut Errors) -> boo
                     }
                 }
             }
-            Type::Array(array) => visit(&array.elem, found),
+            Type::Array(array) => {
+                // serde reads and writes arrays of at most 32 elements.
+                let length = match &array.len {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Int(length),
+                        ..
+                    }) => length.base10_parse::<u64>().ok(),
+                    _ => None,
+                };
+                match length {
+                    Some(length) if length > 32 => found.not_data(
+                        &array.len,
+                        format_args!(
+                            "an array of {length} elements cannot be encoded: serde reads and writes arrays of at most 32; write `Vec<{}>`",
+                            crate::contract::type_text(&array.elem)
+                        ),
+                    ),
+                    _ => visit(&array.elem, found),
+                }
+            }
             Type::Slice(slice) => visit(&slice.elem, found),
             Type::Tuple(tuple) => tuple.elems.iter().for_each(|ty| visit(ty, found)),
             Type::Paren(paren) => visit(&paren.elem, found),
@@ -424,6 +462,38 @@ fn is_event_data(ty: &Type, lifetime_reported: bool, errors: &mut Errors) -> boo
 fn not_thread_safe(ty: &syn::TypePath) -> Option<String> {
     let path = &ty.path;
     let last = path.segments.last()?;
+    let name = last.ident.to_string();
+    let std_path = path.segments.iter().rev().skip(1).all(|s| {
+        matches!(
+            s.ident.to_string().as_str(),
+            "std" | "core" | "sync" | "atomic"
+        )
+    });
+    // `AtomicU64` holds a `u64` that can change behind a shared reference.
+    if let (syn::PathArguments::None, Some(value), true) =
+        (&last.arguments, name.strip_prefix("Atomic"), std_path)
+    {
+        let value = value.to_ascii_lowercase();
+        let known = matches!(
+            value.as_str(),
+            "bool"
+                | "u8"
+                | "u16"
+                | "u32"
+                | "u64"
+                | "usize"
+                | "i8"
+                | "i16"
+                | "i32"
+                | "i64"
+                | "isize"
+        );
+        return known.then(|| {
+            format!(
+                "`{name}` makes a field mutable behind a shared reference; an event is a fact that does not change once it happened: write `{value}`"
+            )
+        });
+    }
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
         return None;
     };
@@ -444,7 +514,6 @@ fn not_thread_safe(ty: &syn::TypePath) -> Option<String> {
         _ => None,
     })?;
     let written = crate::contract::type_text(&Type::Path(ty.clone()));
-    let name = last.ident.to_string();
     match name.as_str() {
         "Rc" if std_module("rc") => Some(format!(
             "`{written}` cannot be sent to another thread, and an event is: the bus, the outbox and the transports hand it on; write `Arc<{inner}>`, or the owned `{inner}`"
@@ -457,6 +526,14 @@ fn not_thread_safe(ty: &syn::TypePath) -> Option<String> {
         "Cell" | "RefCell" | "UnsafeCell" if std_module("cell") => Some(format!(
             "`{written}` makes a field mutable behind a shared reference, and cannot be shared between threads; an event is a fact that does not change once it happened: write `{inner}`"
         )),
+        // A lock is mutable state, neither `Clone` nor data on the wire.
+        "Mutex" | "RwLock" | "OnceLock" | "OnceCell"
+            if std_module("sync") || std_module("cell") =>
+        {
+            Some(format!(
+                "`{written}` makes a field mutable behind a shared reference; an event is a fact that does not change once it happened: write `{inner}`"
+            ))
+        }
         _ => None,
     }
 }
@@ -498,10 +575,19 @@ fn not_itself(args: &mut crate::attr::MacroArgs, own: &Ident, errors: &mut Error
     if let Some(older) = &args.upcast_from
         && names_itself(older, own)
     {
+        // `ProductListedV2` upcasts from `ProductListed`, `ProductListedV3`
+        // from `ProductListedV2`; a name without a version from a module of
+        // versions.
+        let own_text = own_name.to_string();
+        let example = match crate::naming::trailing_version(&own_text) {
+            (base, Some(2)) => base.to_owned(),
+            (base, Some(n)) if n > 2 => format!("{base}V{}", n - 1),
+            _ => format!("v1::{own_name}"),
+        };
         errors.spanned(
             older,
             format_args!(
-                "`upcast_from` names the older version `{own_name}` is converted from, not `{own_name}` itself; name the previous version's struct, like `upcast_from = v1::{own_name}`"
+                "`upcast_from` names the older version `{own_name}` is converted from, not `{own_name}` itself; name the previous version's struct, like `upcast_from = {example}`"
             ),
         );
         args.upcast_from = None;

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, LitStr, Token, Type};
+use syn::{Attribute, Ident, LitStr, Token, Type};
 
 use crate::ast::{Field, Input};
 use crate::errors::Errors;
@@ -328,6 +328,32 @@ fn wire_shape<'a>(input: &'a Input<'a>) -> Option<Vec<Wire<'a>>> {
         });
     }
     Some(out)
+}
+
+/// Two fields with one name on the wire (`id`, and `order_id` renamed
+/// `id`): serde writes the name twice, and no document decodes. One error
+/// at the second field; returns the second fields, whose `#[serde(..)]`
+/// the expansion leaves out so that serde's derive reports nothing more.
+pub fn check_wire_names<'a>(input: &'a Input<'a>, errors: &mut Errors) -> Vec<&'a Ident> {
+    let mut clashing = Vec::new();
+    let Some(shape) = wire_shape(input) else {
+        return clashing;
+    };
+    for (i, wire) in shape.iter().enumerate() {
+        if let Some(first) = shape[..i].iter().find(|w| w.name == wire.name) {
+            clashing.push(wire.field.ident);
+            errors.spanned(
+                wire.field.ident,
+                format_args!(
+                    "`{}` is `{}` on the wire, as `{}` is: a document would hold the name twice and never decode; give one of them another `#[serde(rename = \"..\")]`",
+                    wire.field.ident.unraw(),
+                    wire.name,
+                    first.field.ident.unraw()
+                ),
+            );
+        }
+    }
+    clashing
 }
 
 /// Compares the struct with its frozen snapshot under the frozen-version

@@ -235,6 +235,15 @@ pub fn with_suffix(name: &str, suffix: &str) -> String {
         && !rest.is_empty()
     {
         stem = rest;
+    } else if let word = first_word.unwrap_or(suffix)
+        // `OrderPlacedIntEvent`, `OrderShippedNotifEvent`: the first word of
+        // the suffix cut short.
+        && let Some(start) = stem.rfind(|c: char| c.is_ascii_uppercase())
+        && start > 0
+        && stem.len() - start >= 3
+        && word.starts_with(&stem[start..])
+    {
+        stem = &stem[..start];
     }
     if stem.is_empty() {
         stem = base;
@@ -458,14 +467,17 @@ fn is_verb_alone(word: &str) -> bool {
         })
 }
 
-/// A verb of [`REGULAR_VERBS`] or [`IRREGULAR_VERBS`] after `un` or `re`,
-/// split: `unarchive` -> (`un`, `archive`), `resend` -> (`re`, `send`).
+/// A verb of [`REGULAR_VERBS`] or [`IRREGULAR_VERBS`] after `un`, `re`,
+/// `auto`, `over` or `under`, split: `unarchive` -> (`un`, `archive`),
+/// `resend` -> (`re`, `send`), `underwrite` -> (`under`, `write`).
 fn undoing(word: &str) -> Option<(&'static str, &str)> {
-    ["un", "re", "auto"].into_iter().find_map(|prefix| {
-        word.strip_prefix(prefix)
-            .filter(|verb| verb.len() > 2)
-            .map(|verb| (prefix, verb))
-    })
+    ["under", "over", "auto", "un", "re"]
+        .into_iter()
+        .find_map(|prefix| {
+            word.strip_prefix(prefix)
+                .filter(|verb| verb.len() > 2)
+                .map(|verb| (prefix, verb))
+        })
 }
 
 /// Whether `particle` goes with `verb` as one phrasal verb: `sign up`.
@@ -978,6 +990,14 @@ fn without_reserved_suffix(name: &str) -> Option<&str> {
     if let Some((_, stem)) = carrier_suffix(base) {
         return Some(stem);
     }
+    // Before `Event`: `PriceChangedIntegrationEvent` is `PriceChanged`,
+    // not a price that changed an integration.
+    if let Some(stem) = base
+        .strip_suffix("IntegrationEvent")
+        .filter(|stem| !stem.is_empty())
+    {
+        return Some(stem);
+    }
     // `RegisterHandlingEvent` registers a handling event, and a
     // `SourceMandateNotification` notifies of a mandate: those suffixes go
     // only after a fact.
@@ -989,7 +1009,7 @@ fn without_reserved_suffix(name: &str) -> Option<&str> {
         })
         .or_else(|| role_suffix(base).map(|(_, stem)| stem));
     fact.or_else(|| {
-        ["IntegrationEvent", "Command", "Cmd"]
+        ["Command", "Cmd"]
             .into_iter()
             .find_map(|suffix| base.strip_suffix(suffix).filter(|stem| !stem.is_empty()))
     })
@@ -1238,9 +1258,16 @@ pub fn generic_warning(name: &str) -> Option<String> {
     let words = terms(name);
     let at = words.iter().position(|w| *w == word).unwrap_or(0);
     let subject_words = &words[..at];
+    // Acronyms keep their capitals: `APIKeyUpdated` is about an API key.
     let subject = subject_words
         .iter()
-        .map(|w| w.to_lowercase())
+        .map(|w| {
+            if w.len() > 1 && w.bytes().all(|b| !b.is_ascii_lowercase()) {
+                (*w).to_owned()
+            } else {
+                w.to_lowercase()
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ");
     let stem = subject_words.concat();
@@ -1250,13 +1277,8 @@ pub fn generic_warning(name: &str) -> Option<String> {
             "`ProductPutOnSale`, `PriceReduced` or `AddressCorrected`".to_owned(),
         )
     } else {
-        let article = if subject.starts_with(['a', 'e', 'i', 'o', 'u']) {
-            "an"
-        } else {
-            "a"
-        };
         (
-            format!("{article} {subject}"),
+            format!("{} {subject}", article(&subject)),
             format!("`{stem}Renamed`, `{stem}Approved` or `{stem}Archived`"),
         )
     };
@@ -1264,6 +1286,27 @@ pub fn generic_warning(name: &str) -> Option<String> {
         "`{name}` says only that {thing} was {}, not what happened to it; name the change the domain cares about, like {examples}",
         word.to_lowercase()
     ))
+}
+
+/// `a` or `an` before `words`, as it is said: an API key, a user, an hour.
+fn article(words: &str) -> &'static str {
+    let first = words.split(' ').next().unwrap_or(words);
+    let acronym = first.len() > 1 && first.bytes().all(|b| !b.is_ascii_lowercase());
+    let vowel_sound = if acronym {
+        // The name of the first letter: "an SMS", "a URL".
+        first.starts_with(['A', 'E', 'F', 'H', 'I', 'L', 'M', 'N', 'O', 'R', 'S', 'X'])
+    } else if ["uni", "use", "usa", "usu", "uti", "eu", "one", "once"]
+        .iter()
+        .any(|p| first.starts_with(p))
+    {
+        false
+    } else {
+        first.starts_with(['a', 'e', 'i', 'o', 'u'])
+            || ["hour", "honest", "honor", "honour", "heir"]
+                .iter()
+                .any(|p| first.starts_with(p))
+    };
+    if vowel_sound { "an" } else { "a" }
 }
 
 #[cfg(test)]
@@ -1327,6 +1370,17 @@ mod tests {
             with_suffix("OrderShippedEmail", "Notification"),
             "OrderShippedEmailNotification"
         );
+        // The suffix's first word cut short.
+        assert_eq!(hint("OrderPlacedIntEvent"), "OrderPlacedIntegrationEvent");
+        assert_eq!(
+            hint("OrderPlacedIntegEventV2"),
+            "OrderPlacedIntegrationEventV2"
+        );
+        assert_eq!(
+            with_suffix("OrderShippedNotif", "Notification"),
+            "OrderShippedNotification"
+        );
+        assert_eq!(hint("OrderPlacedIn"), "OrderPlacedInIntegrationEvent");
     }
 
     use super::*;
@@ -1480,6 +1534,17 @@ mod tests {
         assert_eq!(generic_participle("ProductPutOnSale"), None);
         assert_eq!(generic_participle("PriceReducedAndUpdated"), None);
         assert_eq!(generic_participle("PlaceOrder"), None);
+    }
+
+    #[test]
+    fn the_generic_warning_reads_as_said() {
+        let said = |name| generic_warning(name).unwrap();
+        assert!(said("APIKeyUpdated").contains("that an API key was updated"));
+        assert!(said("UserUpdated").contains("that a user was updated"));
+        assert!(said("OrderUpdated").contains("that an order was updated"));
+        assert!(said("URLChanged").contains("that a URL was changed"));
+        assert!(said("SMSTemplateEdited").contains("that an SMS template was edited"));
+        assert!(said("HourlyRateChanged").contains("that an hourly rate was changed"));
     }
 
     /// The verdicts and renames of `naming/catalog.txt`, a few hundred event

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
-use syn::{Attribute, Data, DeriveInput, Path, parse_quote};
+use syn::{Attribute, Data, DeriveInput, Ident, Path, parse_quote};
 
 use crate::ast::Input;
 use crate::attr::{
@@ -124,10 +124,27 @@ fn plain_container(attrs: &[Attribute]) -> Option<Option<String>> {
 }
 
 /// The struct, and the entries of its schema annotations table
-/// (`FieldTable::SCHEMA`) when it has one.
-pub fn emit(input: &Input, krate: &Path) -> (TokenStream, Option<TokenStream>) {
+/// (`FieldTable::SCHEMA`) when it has one. The fields `clashing` on the
+/// wire with another, reported already, go out without their
+/// `#[serde(..)]`.
+pub fn emit(
+    input: &Input,
+    krate: &Path,
+    clashing: &[&Ident],
+) -> (TokenStream, Option<TokenStream>) {
     let mut item = input.item.clone();
     strip(&mut item);
+    if let Data::Struct(data) = &mut item.data {
+        for field in data.fields.iter_mut() {
+            if field
+                .ident
+                .as_ref()
+                .is_some_and(|ident| clashing.contains(&ident))
+            {
+                field.attrs.retain(|attr| !attr.path().is_ident("serde"));
+            }
+        }
+    }
     let private = quote!(#krate::__private);
 
     // The fields' schema annotations: one transform of the struct's schema

@@ -185,11 +185,19 @@ fn code(field: &crate::ast::Field) -> u8 {
 pub fn field_impls(input: &Input, krate: &Path, annotations: Option<TokenStream>) -> TokenStream {
     let ident = input.ident();
     let private = quote!(#krate::__private);
-    let infos = input.fields.iter().map(|field| {
+    let serde = crate::contract::field_serde(input);
+    let infos = input.fields.iter().enumerate().map(|(i, field)| {
         let name = field_name(field.ident);
         let code = Literal::u8_unsuffixed(code(field));
         let key = name_key(&name);
-        quote!(#private::FieldInfo::coded(#name, #code, #key),)
+        // A field renamed on the wire, so that a target field named after
+        // the wire is pointed to it.
+        match serde.get(i).and_then(|s| s.rename.as_deref()) {
+            Some(wire) if wire != name => {
+                quote!(#private::FieldInfo::coded(#name, #code, #key).on_wire(#wire),)
+            }
+            _ => quote!(#private::FieldInfo::coded(#name, #code, #key),),
+        }
     });
     let schema = annotations.map(|entries| {
         quote!(const SCHEMA: &'static [(&'static ::core::primitive::str, &'static ::core::primitive::str, u8)] = &[#entries];)

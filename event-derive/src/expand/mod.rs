@@ -113,6 +113,7 @@ pub fn event(
     // Rule errors (naming, versions) leave the declaration usable, so the
     // full expansion goes out with them and no error cascades.
     let resolved = valid::check(&input, &mut errors);
+    let clashing = contract::check_wire_names(&input, &mut errors);
     let krate = crate_path(&input);
     let contract = (kind == Kind::Integration)
         .then(|| {
@@ -130,7 +131,7 @@ pub fn event(
     }
     let (event_impls, unique_check) = impls::emit(&input, &resolved, &krate, contract.as_ref());
     let (context_type, mapping_impls, mapping_checks) = mapping::mappings(&input, &krate);
-    let (struct_item, annotations) = item::emit(&input, &krate);
+    let (struct_item, annotations) = item::emit(&input, &krate, &clashing);
     let field_impls = mapping::field_impls(&input, &krate, annotations);
     let (upcast_impls, upcast_checks) = upcast::emit(&input, &resolved, &krate);
     let held_checks = mapping::held_checks(&input, &krate);
