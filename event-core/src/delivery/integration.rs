@@ -64,28 +64,36 @@ impl<T: Transport> IntegrationPublisher<T> {
     }
 
     /// Publishes one integration event; resolves once the transport has
-    /// accepted it.
+    /// accepted it. The envelope is encoded when `publish` is called, and
+    /// the future holds the message alone, not the event's type: an
+    /// envelope of an event that is no integration event is one error, at
+    /// the call, where a future of the event's type would repeat it at the
+    /// call and at its `.await`.
     ///
     /// # Errors
     ///
     /// [`PublishError`] when the event cannot be encoded or the transport
     /// fails.
-    pub async fn publish<E: IntegrationEvent>(
+    pub fn publish<E: IntegrationEvent>(
         &self,
         envelope: &Envelope<E>,
-    ) -> Result<(), PublishError> {
-        let message = encode(envelope).map_err(PublishError::Encode)?;
-        trace_debug!(
-            event_id = envelope.id().as_str(),
-            event_type = E::FULL_TYPE,
-            correlation_id = envelope.correlation_id().as_str(),
-            causation_id = envelope.causation_id().map(|c| c.as_str()),
-            "publish integration event"
-        );
-        self.transport
-            .publish(message)
-            .await
-            .map_err(PublishError::Transport)
+    ) -> Pin<Box<dyn Future<Output = Result<(), PublishError>> + Send + '_>> {
+        let message = encode(envelope).map_err(PublishError::Encode);
+        if message.is_ok() {
+            trace_debug!(
+                event_id = envelope.id().as_str(),
+                event_type = E::FULL_TYPE,
+                correlation_id = envelope.correlation_id().as_str(),
+                causation_id = envelope.causation_id().map(|c| c.as_str()),
+                "publish integration event"
+            );
+        }
+        Box::pin(async move {
+            self.transport
+                .publish(message?)
+                .await
+                .map_err(PublishError::Transport)
+        })
     }
 }
 

@@ -15,7 +15,10 @@ use crate::model::envelope::{CorrelationId, Envelope, EventId};
 use crate::model::error::{DecodeError, echo};
 use crate::model::event::Event;
 
-impl<E: Event> Envelope<E> {
+// The bound on each method, not on the block: calling one on a type that
+// is no event is then the bound's error, in the words of `Event`'s
+// `on_unimplemented`, not a bare "its trait bounds were not satisfied".
+impl<E> Envelope<E> {
     /// The CloudEvents JSON of this envelope.
     ///
     /// # Errors
@@ -23,7 +26,10 @@ impl<E: Event> Envelope<E> {
     /// An attribute breaks a CloudEvents rule (see [`Envelope::validate`]),
     /// or the event's `Serialize` failed: a hand-written impl that fails, or
     /// a map whose keys are not strings.
-    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+    pub fn to_json(&self) -> Result<String, serde_json::Error>
+    where
+        E: Event,
+    {
         let mut out = Vec::with_capacity(256);
         self.write_json(&mut out)?;
         // Strings and serde_json's text only: UTF-8 throughout.
@@ -33,7 +39,10 @@ impl<E: Event> Envelope<E> {
     /// Appends the CloudEvents JSON of this envelope to `out`: the same
     /// text as its `Serialize` impl gives serde_json, the attributes
     /// written straight into the buffer and the data by serde_json.
-    pub(crate) fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error>
+    where
+        E: Event,
+    {
         if let Some(error) = &self.invalid {
             return Err(serde::ser::Error::custom(error));
         }
@@ -104,7 +113,10 @@ impl<E: Event> Envelope<E> {
     /// # Errors
     ///
     /// As [`Envelope::to_json`].
-    pub fn to_redacted_json(&self) -> Result<String, serde_json::Error> {
+    pub fn to_redacted_json(&self) -> Result<String, serde_json::Error>
+    where
+        E: Event,
+    {
         let json = self.to_json()?;
         let schema = E::schema();
         let raw: Box<RawValue> = serde_json::from_str(&json)?;
@@ -120,7 +132,10 @@ impl<E: Event> Envelope<E> {
     /// # Errors
     ///
     /// A [`DecodeError`] that says what was wrong with the bytes.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
+    pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError>
+    where
+        E: Event,
+    {
         decode::decode(bytes)
     }
 
@@ -129,7 +144,10 @@ impl<E: Event> Envelope<E> {
     /// # Errors
     ///
     /// As [`Envelope::to_json`].
-    pub fn to_cloud_event(&self) -> Result<CloudEvent, serde_json::Error> {
+    pub fn to_cloud_event(&self) -> Result<CloudEvent, serde_json::Error>
+    where
+        E: Event,
+    {
         use serde::ser::Error;
         if let Some(error) = &self.invalid {
             return Err(serde_json::Error::custom(error));
@@ -167,7 +185,10 @@ impl<E: Event> Envelope<E> {
     /// A type that is not `E`; a `correlationid`, `causationid` or
     /// `traceparent` that is not a non-empty string; a content type that
     /// is not JSON; no data; or data that does not fit `E`.
-    pub fn from_cloud_event(event: CloudEvent) -> Result<Self, DecodeError> {
+    pub fn from_cloud_event(event: CloudEvent) -> Result<Self, DecodeError>
+    where
+        E: Event,
+    {
         let mut parts = event.into_parts();
         let data = parts.data.take();
         let text = matches!(data, Some(Data::Text(_)));
@@ -194,7 +215,10 @@ impl<E: Event> Envelope<E> {
     pub(crate) fn from_binary(
         attributes: cloudevent::Parts,
         body: &[u8],
-    ) -> Result<Self, DecodeError> {
+    ) -> Result<Self, DecodeError>
+    where
+        E: Event,
+    {
         let mut by_name = TYPED_EXTENSIONS;
         by_name.sort_unstable();
         let wire = typed_wire(
@@ -211,7 +235,10 @@ impl<E: Event> Envelope<E> {
     pub(crate) fn from_wire<D>(
         wire: Wire<D>,
         into_data: impl FnOnce(D) -> Result<E, DecodeError>,
-    ) -> Result<Self, DecodeError> {
+    ) -> Result<Self, DecodeError>
+    where
+        E: Event,
+    {
         if wire.event_type != E::FULL_TYPE {
             return Err(decode::type_error::<E>(&wire.event_type));
         }

@@ -123,11 +123,15 @@ pub struct Envelope<E> {
 pub(crate) const PARTITION_KEY: &str = "partitionkey";
 const OWN_EXTENSIONS: [&str; 3] = ["correlationid", "causationid", "traceparent"];
 
-impl<E: Event> Envelope<E> {
+// The bound on each method, not on the block, as in the encoding's impl.
+impl<E> Envelope<E> {
     /// An envelope that starts a business action: a new id, the current
     /// time, and a new correlation id. `source` names the producing service as
     /// a URI reference (`/shop/ordering`, `urn:acme:ordering`).
-    pub fn new(source: impl Into<String>, data: E) -> Self {
+    pub fn new(source: impl Into<String>, data: E) -> Self
+    where
+        E: Event,
+    {
         Envelope {
             id: EventId::new(),
             source: source.into(),
@@ -151,13 +155,19 @@ impl<E: Event> Envelope<E> {
     /// # Errors
     ///
     /// The source is empty, or not a URI-reference.
-    pub fn try_new(source: impl Into<String>, data: E) -> Result<Self, AttributeError> {
+    pub fn try_new(source: impl Into<String>, data: E) -> Result<Self, AttributeError>
+    where
+        E: Event,
+    {
         Self::new(source, data).checked()
     }
 
     /// An envelope for an event caused by `parent`: same correlation id,
     /// source and trace parent; its causation id is the parent's id.
-    pub fn caused_by<P>(parent: &Envelope<P>, data: E) -> Self {
+    pub fn caused_by<P>(parent: &Envelope<P>, data: E) -> Self
+    where
+        E: Event,
+    {
         Envelope {
             id: EventId::new(),
             source: parent.source.clone(),
@@ -178,7 +188,10 @@ impl<E: Event> Envelope<E> {
 
     /// The full type carried in the CloudEvents `type`: `product.updated.v2`.
     #[must_use]
-    pub fn event_type(&self) -> &'static str {
+    pub fn event_type(&self) -> &'static str
+    where
+        E: Event,
+    {
         E::FULL_TYPE
     }
 }
