@@ -277,6 +277,7 @@ async fn run() -> Result<(), BoxError> {
         );
     }
     registry::check_unique()?;
+    registry::check_upcasts()?;
 
     println!(
         "\nJSON Schema of {}:",

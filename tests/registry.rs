@@ -81,3 +81,8 @@ fn finds_by_kind_type_and_version() {
 fn type_names_are_unique_per_kind() {
     registry::check_unique().unwrap();
 }
+
+#[test]
+fn each_upcast_reads_the_version_before_it() {
+    registry::check_upcasts().unwrap();
+}

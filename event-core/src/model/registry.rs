@@ -349,6 +349,106 @@ impl fmt::Display for DuplicateEventTypes {
 
 impl std::error::Error for DuplicateEventTypes {}
 
+/// Checks that no upcast skips a registered version: an event that
+/// upcasts from version 1 while a version 2 of its type is declared reads
+/// no version-2 envelope (decoding one fails with
+/// [`DecodeError::NoUpcastPath`](crate::DecodeError::NoUpcastPath)), and a
+/// consumer of it is not subscribed to version 2. The macros cannot see
+/// versions declared in other modules; run this in a test of the program:
+///
+/// ```standalone_crate
+/// event_core::registry::check_upcasts().expect("each upcast reads the version before it");
+/// ```
+///
+/// # Errors
+///
+/// [`SkippedVersions`] lists every such upcast, with the versions it
+/// skips.
+pub fn check_upcasts() -> Result<(), SkippedVersions> {
+    let mut skips = Vec::new();
+    for &event in &index().sorted {
+        let Some(older) = event.upcast_from else {
+            continue;
+        };
+        let skipped: Vec<&'static EventDescriptor> = versions(event.type_name)
+            .iter()
+            .filter(|d| {
+                d.kind == event.kind && d.version > older.version && d.version < event.version
+            })
+            .copied()
+            .collect();
+        if !skipped.is_empty() {
+            skips.push(SkippedVersion {
+                event,
+                older,
+                skipped,
+            });
+        }
+    }
+    if skips.is_empty() {
+        Ok(())
+    } else {
+        Err(SkippedVersions { skips })
+    }
+}
+
+/// One upcast that skips registered versions of its type.
+#[derive(Debug, Clone)]
+pub struct SkippedVersion {
+    /// The event that upcasts.
+    pub event: &'static EventDescriptor,
+    /// The version it upcasts from.
+    pub older: EventRef,
+    /// The registered versions between the two, oldest first.
+    pub skipped: Vec<&'static EventDescriptor>,
+}
+
+/// Events that upcast from an older version past a newer one that is
+/// declared too.
+#[derive(Debug, Clone)]
+pub struct SkippedVersions {
+    skips: Vec<SkippedVersion>,
+}
+
+impl SkippedVersions {
+    /// Each upcast that skips a version.
+    #[must_use]
+    pub fn skips(&self) -> &[SkippedVersion] {
+        &self.skips
+    }
+}
+
+impl fmt::Display for SkippedVersions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, skip) in self.skips.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(
+                f,
+                "`{}` (version {}) upcasts from version {}, past ",
+                skip.event.rust_path(),
+                skip.event.version,
+                skip.older.version
+            )?;
+            for (j, skipped) in skip.skipped.iter().enumerate() {
+                if j > 0 {
+                    f.write_str(" and ")?;
+                }
+                write!(f, "version {} (`{}`)", skipped.version, skipped.rust_path())?;
+            }
+            let newest_skipped = skip.skipped.last().map_or(0, |d| d.version);
+            write!(
+                f,
+                ", whose envelopes it cannot read; upcast from version {newest_skipped}, which upcasts from the versions before it"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SkippedVersions {}
+
 /// What [`export`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exported {
