@@ -602,3 +602,87 @@ fn two_sources_of_one_name_in_two_modules_are_two_sources() {
     assert_eq!(taken.total_cents, 300);
     assert!(taken.discount_rate.abs() < f64::EPSILON);
 }
+
+mod with_functions {
+    use event_core::prelude::*;
+
+    /// A book was lent.
+    #[domain_event]
+    pub struct BookLent {
+        pub book_id: String,
+        pub title: String,
+    }
+
+    /// A book was returned.
+    #[domain_event]
+    pub struct BookReturned {
+        pub book_id: String,
+        pub title: String,
+    }
+
+    pub trait Titled {
+        fn title(&self) -> &str;
+    }
+    impl Titled for BookLent {
+        fn title(&self) -> &str {
+            &self.title
+        }
+    }
+    impl Titled for BookReturned {
+        fn title(&self) -> &str {
+            &self.title
+        }
+    }
+
+    /// Borrows from the source.
+    fn title(lent: &BookLent) -> &str {
+        &lent.title
+    }
+
+    /// Generic over the sources.
+    fn any_title<S: Titled>(source: &S) -> &str {
+        source.title()
+    }
+
+    /// An argument of `impl Trait`.
+    fn shouted(source: &impl Titled) -> String {
+        source.title().to_uppercase()
+    }
+
+    /// A book was lent, for other contexts.
+    #[integration_event(version = 1, maps_from = BookLent)]
+    pub struct BookLentIntegrationEvent {
+        pub book_id: String,
+        #[event(with = title)]
+        pub title: String,
+        #[event(with = shouted)]
+        pub banner: String,
+    }
+
+    /// A book moved, for other contexts.
+    #[integration_event(version = 1, maps_from = [BookLent, BookReturned])]
+    pub struct BookMovedIntegrationEvent {
+        pub book_id: String,
+        #[event(with = any_title)]
+        pub title: String,
+    }
+
+    #[test]
+    fn a_with_function_may_borrow_from_the_source_or_be_generic() {
+        let lent = BookLent {
+            book_id: "b-1".into(),
+            title: "Dune".into(),
+        };
+        let public = BookLentIntegrationEvent::from(&lent);
+        assert_eq!(
+            (public.title.as_str(), public.banner.as_str()),
+            ("Dune", "DUNE")
+        );
+        let returned = BookReturned {
+            book_id: "b-1".into(),
+            title: "Emma".into(),
+        };
+        assert_eq!(BookMovedIntegrationEvent::from(&lent).title, "Dune");
+        assert_eq!(BookMovedIntegrationEvent::from(&returned).title, "Emma");
+    }
+}
