@@ -193,6 +193,20 @@ fn redacting_debug(input: &Input, krate: &Path) -> Option<TokenStream> {
     })
 }
 
+/// A hash of the names of the declaration's fields, which tells two
+/// structs of one name apart (FNV-1a: stable from build to build, unlike
+/// std's hasher).
+fn declaration_hash(input: &Input) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for field in &input.fields {
+        for byte in field.ident.to_string().bytes().chain([b',']) {
+            hash ^= u32::from(byte);
+            hash = hash.wrapping_mul(0x0100_0193);
+        }
+    }
+    hash
+}
+
 /// The check that no earlier event of this module (or of a module around
 /// it, before it) declares the same kind, type name and version, reported
 /// at this event's name in one sentence that names both events.
@@ -231,7 +245,11 @@ fn uniqueness_guard(
         Span::call_site(),
     );
     let module = Ident::new(
-        &format!("{}_event_type_fallback", ident.unraw()),
+        &format!(
+            "{}_event_type_fallback_{:x}",
+            ident.unraw(),
+            declaration_hash(input)
+        ),
         Span::call_site(),
     );
     let name = ident.unraw().to_string();
@@ -246,13 +264,20 @@ fn uniqueness_guard(
     );
     let message_end = "` declares already; give one of them another `name = \"..\"` or `version`";
     let dollar = proc_macro2::Punct::new('$', proc_macro2::Spacing::Alone);
-    // At this event's name, where a duplicate is reported.
-    let check = super::mapping::respan(
+    // At this event's name, where a duplicate is reported. The constant
+    // lives in the check's block, and the fallback's module is named after
+    // the declaration too, so that two structs of one name in a module
+    // (rustc's own error) do not also clash on them.
+    let report = super::mapping::respan(
         quote! {
             #krate::__private::check_first_of_type(#earlier, #message_start, #message_end);
         },
         ident.span(),
     );
+    let check = quote! {
+        #key! { #earlier }
+        #report
+    };
     let items = quote! {
         #[doc(hidden)]
         #[allow(non_snake_case)]
@@ -262,7 +287,6 @@ fn uniqueness_guard(
         }
         #[allow(unused_imports)]
         use #module::*;
-        #key! { #earlier }
         #[allow(unused_macros)]
         macro_rules! #key {
             (#dollar earlier:ident) => {

@@ -138,14 +138,10 @@ pub fn event(
     let errors = errors.into_compile_errors();
     quote! {
         #struct_item
-        #context_type
-        #event_impls
-        #field_impls
-        #mapping_impls
-        #upcast_impls
         // Every compile-time check of the event in one constant, which even
         // `cargo check` evaluates: one item, where a constant per check
-        // costs the compiler an item each.
+        // costs the compiler an item each. Before the event's impls, whose
+        // `macro_rules!` the uniqueness check must not see.
         #[allow(deprecated, unused_imports)]
         const _: () = {
             #unique_check
@@ -153,6 +149,11 @@ pub fn event(
             #upcast_checks
             #held_checks
         };
+        #context_type
+        #event_impls
+        #field_impls
+        #mapping_impls
+        #upcast_impls
         #errors
     }
 }
