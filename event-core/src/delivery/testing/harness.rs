@@ -179,9 +179,12 @@ impl<I: Inbox> ConsumerHarness<I> {
 
     /// Delivers `envelope` next, as a first delivery (attempt 1). Deliver one
     /// envelope twice for a duplicate; an envelope of an older version of a
-    /// handled type to see it upcast.
+    /// handled type to see it upcast. Only integration events travel
+    /// between services: a domain event of the same type name is refused at
+    /// compile time, where a consumer would have handled it as the
+    /// integration event.
     #[must_use]
-    pub fn deliver<E: Event>(self, envelope: &Envelope<E>) -> Self {
+    pub fn deliver<E: IntegrationEvent>(self, envelope: &Envelope<E>) -> Self {
         self.push(envelope, 1, 0, Fault::Before)
     }
 
@@ -189,7 +192,7 @@ impl<I: Inbox> ConsumerHarness<I> {
     /// the `attempt`-th delivery (2 for the first redelivery), as a broker
     /// does after a consumer crashed or released it.
     #[must_use]
-    pub fn redeliver<E: Event>(self, envelope: &Envelope<E>, attempt: u32) -> Self {
+    pub fn redeliver<E: IntegrationEvent>(self, envelope: &Envelope<E>, attempt: u32) -> Self {
         self.push(envelope, attempt.max(1), 0, Fault::Before)
     }
 
@@ -198,7 +201,7 @@ impl<I: Inbox> ConsumerHarness<I> {
     /// down), so the retry policy decides what happens: redelivery, or the
     /// dead letters once it gives up.
     #[must_use]
-    pub fn failing<E: Event>(self, envelope: &Envelope<E>, failures: u32) -> Self {
+    pub fn failing<E: IntegrationEvent>(self, envelope: &Envelope<E>, failures: u32) -> Self {
         self.push(envelope, 1, failures, Fault::Before)
     }
 
@@ -209,7 +212,7 @@ impl<I: Inbox> ConsumerHarness<I> {
     /// effect is then had once; with [`MemoryInbox`](crate::host::MemoryInbox),
     /// whose handlers change state of their own, once per attempt.
     #[must_use]
-    pub fn failing_after<E: Event>(self, envelope: &Envelope<E>, failures: u32) -> Self {
+    pub fn failing_after<E: IntegrationEvent>(self, envelope: &Envelope<E>, failures: u32) -> Self {
         self.push(envelope, 1, failures, Fault::After)
     }
 
