@@ -506,3 +506,33 @@ fn recursive_types_terminate() {
     let violations = check(&tree, &narrowed, Compatibility::Backward);
     assert_eq!(violations.len(), 1, "{violations:#?}");
 }
+
+#[test]
+fn the_order_of_required_enum_and_type_lists_is_no_change() {
+    use event_core::compat::same_but_annotations;
+    let frozen = json!({
+        "type": "object",
+        "properties": {
+            "a": { "type": "string" },
+            "b": { "type": ["integer", "null"] },
+            "c": { "enum": ["x", "y"] }
+        },
+        "required": ["a", "b"]
+    });
+    let reordered = json!({
+        "type": "object",
+        "properties": {
+            "c": { "enum": ["y", "x"] },
+            "b": { "type": ["null", "integer"] },
+            "a": { "type": "string" }
+        },
+        "required": ["b", "a"]
+    });
+    assert!(same_but_annotations(&frozen, &reordered));
+    let one_less = json!({
+        "type": "object",
+        "properties": frozen["properties"].clone(),
+        "required": ["b"]
+    });
+    assert!(!same_but_annotations(&frozen, &one_less));
+}

@@ -33,3 +33,33 @@ fn an_added_optional_field_keeps_the_contract() {
         contract.file
     );
 }
+
+/// The frozen `parcel.booked` written with the types' full paths and an
+/// alias: the same contract (the macro compares the types by their last
+/// segments, and leaves a type it cannot see, the alias, to
+/// `check_contracts!`, which compares the schemas).
+mod written_otherwise {
+    use event_core::prelude::*;
+
+    /// Grams, as the frozen `u32`.
+    pub type Grams = u32;
+
+    /// A parcel was booked.
+    #[integration_event(version = 1, contracts = "ui/contracts")]
+    pub struct ParcelBookedIntegrationEvent {
+        pub parcel_id: std::string::String,
+        pub weight: Grams,
+        pub labels: std::collections::HashMap<String, u32>,
+        pub size: (u32, core::primitive::u32),
+    }
+}
+
+#[test]
+fn full_paths_and_aliases_of_the_frozen_types_keep_the_contract() {
+    let document = serde_json::json!({
+        "parcel_id": "p-1", "weight": 1200, "labels": { "fragile": 1 }, "size": [30, 20]
+    });
+    let event: written_otherwise::ParcelBookedIntegrationEvent =
+        serde_json::from_value(document).unwrap();
+    assert_eq!(event.weight, 1200);
+}

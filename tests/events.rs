@@ -298,3 +298,14 @@ fn shared_fields_encode_as_their_value() {
     let back: CatalogueImported = serde_json::from_value(json).unwrap();
     assert_eq!(back, event);
 }
+
+/// Without the suffix, a `V<N>` at the end is still the version.
+#[integration_event(version = 3, allow(missing_suffix))]
+pub struct ProductStockV3 {
+    pub product_id: String,
+}
+
+#[test]
+fn a_version_in_a_name_without_the_suffix_is_the_version() {
+    assert_eq!(ProductStockV3::FULL_TYPE, "product.stock.v3");
+}

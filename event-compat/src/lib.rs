@@ -356,12 +356,31 @@ pub fn same_but_annotations(old: &Json, new: &Json) -> bool {
                     keywords::Holds::Schema => same_but_annotations(x, y),
                     keywords::Holds::Schemas => same_list(x, y),
                     keywords::Holds::SchemaMap => same_map(x, y),
+                    // The order of `required`, `enum` and a list of
+                    // `type`s says nothing: each is a set.
+                    keywords::Holds::Value
+                        if matches!(k.as_str(), "required" | "enum" | "type") =>
+                    {
+                        same_set(x, y)
+                    }
                     keywords::Holds::Value => x.same(y),
                 },
                 _ => false,
             }
         }),
         _ => old.same(new),
+    }
+}
+
+/// Two arrays with the same members, in any order (or two equal values).
+fn same_set(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|p| y.iter().any(|q| p.same(q)))
+                && y.iter().all(|q| x.iter().any(|p| p.same(q)))
+        }
+        _ => a.same(b),
     }
 }
 

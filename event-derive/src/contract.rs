@@ -330,6 +330,88 @@ fn wire_shape<'a>(input: &'a Input<'a>) -> Option<Vec<Wire<'a>>> {
     Some(out)
 }
 
+/// A field's serde options that write what the event cannot read back, each
+/// one error at its key: an event is decoded from what it encodes, by this
+/// service and by every reader of its contract.
+///
+/// - `rename(serialize = "a")` (or two different names per direction):
+///   written under one name, read under another.
+/// - `skip_serializing`, on a field without a default: never written, and a
+///   document without it cannot be read.
+/// - `skip_serializing_if = ".."`, on a field that is no `Option` and has no
+///   default: left out when the condition holds, and then not readable.
+pub fn check_one_sided_options(input: &Input, errors: &mut Errors) {
+    let syn::Data::Struct(data) = &input.item.data else {
+        return;
+    };
+    let container = Serde::of(&input.item.attrs);
+    let container_default = container.default;
+    for (field, syn_field) in input.fields.iter().zip(data.fields.iter()) {
+        let serde = Serde::of(&syn_field.attrs);
+        let defaulted = container_default || serde.default || serde.skip;
+        let name = field.ident.unraw().to_string();
+        for attr in syn_field
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("serde"))
+        {
+            // serde reports a malformed attribute itself.
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename") && meta.input.peek(syn::token::Paren) {
+                    let (mut written, mut read) = (None, None);
+                    meta.parse_nested_meta(|inner| {
+                        let value: LitStr = inner.value()?.parse()?;
+                        if inner.path.is_ident("serialize") {
+                            written = Some(value);
+                        } else if inner.path.is_ident("deserialize") {
+                            read = Some(value);
+                        }
+                        Ok(())
+                    })?;
+                    // Read without a name of its own: as the struct's
+                    // `rename_all` spells it.
+                    let read_name = read.as_ref().map_or_else(
+                        || match &container.rename_all {
+                            Some(rule) => apply_rename_all(rule, &name),
+                            None => name.clone(),
+                        },
+                        LitStr::value,
+                    );
+                    if let Some(written) = written.filter(|w| w.value() != read_name) {
+                        errors.spanned(
+                            &written,
+                            format_args!(
+                                "`{name}` would be written as `{}` and read as `{read_name}`, so the event could not read back what it writes; give it one name with `#[serde(rename = {:?})]`",
+                                written.value(),
+                                written.value()
+                            ),
+                        );
+                    }
+                    return Ok(());
+                }
+                if meta.path.is_ident("skip_serializing") && !defaulted {
+                    errors.spanned(
+                        &meta.path,
+                        format_args!(
+                            "`skip_serializing` would leave `{name}` out of every document, and a document without it cannot be read back; leave it out of the event, or write `#[serde(skip)]` with a `Default` value"
+                        ),
+                    );
+                    return Ok(());
+                }
+                if meta.path.is_ident("skip_serializing_if") && !defaulted && !is_option(field.ty) {
+                    errors.spanned(
+                        &meta.path,
+                        format_args!(
+                            "`skip_serializing_if` would leave `{name}` out of a document when the condition holds, and such a document cannot be read back; add `#[serde(default)]` to the field, or make it an `Option`"
+                        ),
+                    );
+                }
+                skip_value(&meta)
+            });
+        }
+    }
+}
+
 /// Two fields with one name on the wire (`id`, and `order_id` renamed
 /// `id`): serde writes the name twice, and no document decodes. One error
 /// at the second field; returns the second fields, whose `#[serde(..)]`
@@ -394,6 +476,10 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
             .and_then(|p| p.get("x-rust-type"))
             .and_then(Json::as_str)
     };
+    // `core::option::Option<String>` is the `Option<String>` frozen.
+    let same_type = |name: &str, rust_type: &str| {
+        frozen_type(name).is_some_and(|frozen| last_segments(frozen) == last_segments(rust_type))
+    };
 
     let added: Vec<&Wire> = current
         .iter()
@@ -434,7 +520,7 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
 
     // One field gone and one new of the same type: a rename.
     if let ([gone], [new]) = (removed.as_slice(), added.as_slice())
-        && frozen_type(gone) == Some(new.rust_type.as_str())
+        && same_type(gone, &new.rust_type)
     {
         errors.at(
             new.field.ident.span(),
@@ -451,7 +537,7 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
     // type (opaque where it names a type declared elsewhere) for the others.
     let mut new_properties = BTreeMap::new();
     for wire in &current {
-        let unchanged = frozen_type(&wire.name) == Some(wire.rust_type.as_str());
+        let unchanged = same_type(&wire.name, &wire.rust_type);
         let schema = match properties.get(&wire.name) {
             Some(frozen) if unchanged => {
                 let mut schema = frozen.clone();
@@ -469,19 +555,16 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
                         Json::String(wire.rust_type.clone()),
                     );
                 }
-                if let Some(before) = frozen_type(&wire.name)
-                    && shape::has_opaque(&schema)
+                // A type declared elsewhere (`Cents`, an alias of the
+                // frozen `u64`, or a struct): its schema is not known here;
+                // `check_contracts!` compares it.
+                if let (Some(frozen), true) =
+                    (properties.get(&wire.name), shape::has_opaque(&schema))
                 {
-                    errors.spanned(
-                        wire.field.ty,
-                        format_args!(
-                            "the type of `{}` was `{before}` in the frozen contract `{shown}` and is now `{}`: restore the type, {new_version}",
-                            wire.name, wire.rust_type
-                        ),
-                    );
-                    continue;
+                    frozen.clone()
+                } else {
+                    schema
                 }
-                schema
             }
         };
         new_properties.insert(wire.name.clone(), schema);
@@ -507,8 +590,9 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
             .unwrap_or_default()
             .to_owned();
         let wire = current.iter().find(|w| w.name == name);
-        // One error per field and rule: both directions say the same.
-        if !seen.insert((name.clone(), violation.rule)) {
+        // One error per field: both directions, and a change of type
+        // with the change of optionality it brings, are one mistake.
+        if !seen.insert(name.clone()) {
             continue;
         }
         let message = match (violation.rule, wire) {
@@ -523,13 +607,15 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
             (_, None) if properties.contains_key(&name) => format!(
                 "field `{name}` of the frozen contract `{shown}` was removed or renamed, and consumers still read it: put it back, {new_version}"
             ),
-            (_, Some(w)) if frozen_type(&w.name).is_some_and(|t| t != w.rust_type) => format!(
-                "the type of `{}` was `{}` in the frozen contract `{shown}` and is now `{}`, which {}: restore the type, {new_version}",
-                w.name,
-                frozen_type(&w.name).unwrap_or_default(),
-                w.rust_type,
-                reason(&violation)
-            ),
+            (_, Some(w)) if frozen_type(&w.name).is_some() && !same_type(&w.name, &w.rust_type) => {
+                format!(
+                    "the type of `{}` was `{}` in the frozen contract `{shown}` and is now `{}`, which {}: restore the type, {new_version}",
+                    w.name,
+                    frozen_type(&w.name).unwrap_or_default(),
+                    w.rust_type,
+                    reason(&violation)
+                )
+            }
             _ => format!(
                 "this change breaks the frozen contract `{shown}`: {}; undo it, {new_version}",
                 violation.message
@@ -543,6 +629,30 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
             None => errors.at(ident.span(), message),
         }
     }
+}
+
+/// A type as written, each path cut to its last segment:
+/// `core::option::Option<std::string::String>` -> `Option<String>`.
+fn last_segments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            word.clear();
+        } else if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            out.push_str(&word);
+            word.clear();
+            if !c.is_whitespace() {
+                out.push(c);
+            }
+        }
+    }
+    out.push_str(&word);
+    out
 }
 
 /// Why a type change breaks, for the message: which readers lose.

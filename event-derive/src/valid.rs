@@ -194,7 +194,9 @@ fn suffix_rule<'n>(
             (name, split.version)
         }
         Some(split) => (split.stem, split.version),
-        None if input.args.allow.missing_suffix => (name, None),
+        // Without the suffix, a `V<N>` at the end is still the version:
+        // `ProductStateV3` is `product.state` version 3.
+        None if input.args.allow.missing_suffix => naming::trailing_version(name),
         None => {
             let renamed = naming::with_suffix(name, suffix);
             // The opt-out as the whole attribute, with the version it needs.

@@ -5,4 +5,10 @@ pub struct ProductUpdatedIntegrationEventV1 {
     pub product_id: String,
 }
 
+// The opt-out of the suffix keeps the version rule.
+#[integration_event(version = 2, allow(missing_suffix))]
+pub struct ProductStateV3 {
+    pub product_id: String,
+}
+
 fn main() {}

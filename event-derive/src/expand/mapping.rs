@@ -70,6 +70,10 @@ pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 /// `Option` of one), which takes the field's type itself; through `Into`,
 /// `default = 100` on a `u64` would be an `i32`, which does not convert.
 pub fn default_value(expr: &TokenStream, ty: &syn::Type, span: Span) -> TokenStream {
+    // Reported by `check_default_literals`; the value meant, so that
+    // nothing more is.
+    let meant = string_meant_as_value(expr, ty).map(|(_, value)| value);
+    let expr = meant.as_ref().unwrap_or(expr);
     if let Some(numbers) = bare_number(expr) {
         if number_type(ty, numbers) {
             return quote_spanned!(span=> #expr);
@@ -81,6 +85,55 @@ pub fn default_value(expr: &TokenStream, ty: &syn::Type, span: Span) -> TokenStr
         }
     }
     quote_spanned!(span=> ::core::convert::Into::into(#expr))
+}
+
+/// A `default = "1"` written as a string on a number or `bool` field (or
+/// an `Option` of one): the string literal and the value it was meant to be
+/// (`1`), which the mapping then uses, so that the one error is the macro's.
+fn string_meant_as_value(expr: &TokenStream, ty: &syn::Type) -> Option<(syn::LitStr, TokenStream)> {
+    const NUMBERS: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64",
+    ];
+    let trees: Vec<TokenTree> = expr.clone().into_iter().collect();
+    let [TokenTree::Literal(literal)] = trees.as_slice() else {
+        return None;
+    };
+    let Ok(syn::Lit::Str(text)) =
+        syn::parse2::<syn::Lit>(TokenTree::Literal(literal.clone()).into())
+    else {
+        return None;
+    };
+    let ty = option_of(ty).unwrap_or(ty);
+    let value = text.value().trim().to_owned();
+    let fits = if number_type(ty, NUMBERS) {
+        value.parse::<f64>().is_ok()
+    } else {
+        number_type(ty, &["bool"]) && matches!(value.as_str(), "true" | "false")
+    };
+    let tokens: TokenStream = value.parse().ok().filter(|_| fits)?;
+    Some((text, respan(tokens, literal.span())))
+}
+
+/// Each `default = "1"` of [`string_meant_as_value`]: one error at the
+/// literal, with the value to write.
+pub fn check_default_literals(input: &Input, errors: &mut crate::errors::Errors) {
+    for field in &input.fields {
+        let Some(Some(expr)) = field.attrs.default.as_ref().map(|d| &d.value) else {
+            continue;
+        };
+        if let Some((text, value)) = string_meant_as_value(expr, field.ty) {
+            errors.spanned(
+                &text,
+                format_args!(
+                    "`default = {:?}` is a string, and `{}` holds `{}`: write the value itself, `default = {value}`",
+                    text.value(),
+                    field.ident.unraw(),
+                    crate::contract::type_text(field.ty),
+                ),
+            );
+        }
+    }
 }
 
 /// The types a number literal without a suffix can be: the integers for

@@ -114,6 +114,8 @@ pub fn event(
     // full expansion goes out with them and no error cascades.
     let resolved = valid::check(&input, &mut errors);
     let clashing = contract::check_wire_names(&input, &mut errors);
+    contract::check_one_sided_options(&input, &mut errors);
+    mapping::check_default_literals(&input, &mut errors);
     let krate = crate_path(&input);
     let contract = (kind == Kind::Integration)
         .then(|| {
