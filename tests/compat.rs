@@ -343,7 +343,7 @@ fn a_deep_violation_is_reported_once_with_both_pointers_and_a_sentence() {
     assert_eq!(v.old_pointer, "/$defs/Address/properties/zip");
     assert_eq!(
         v.message,
-        "field `address.zip` became required in the new schema: documents written with the old schema may lack it"
+        "field `address.zip` is required in the new schema, and documents written with the old schema may lack it"
     );
 }
 

@@ -404,7 +404,7 @@ impl<'a> Walk<'a> {
         if !missing.is_empty() {
             let msg = if rt.is_empty() || wt.minus(missing).is_empty() {
                 format!(
-                    "the type of {} changed from {} to {}: documents written with the {writer} schema do not read",
+                    "{} is {} in the {writer} schema and {} in the {reader} schema: documents written with the {writer} schema do not read",
                     field(path),
                     wt.names(),
                     rt.names()

@@ -129,7 +129,7 @@ impl<'a> Walk<'a> {
             let rs = property(r, name, None).unwrap_or_else(|| r.clone());
             let at = join(path, name);
             let msg = format!(
-                "{} became required in the {reader} schema: documents written with the {writer} schema may lack it",
+                "{} is required in the {reader} schema, and documents written with the {writer} schema may lack it",
                 field(&at)
             );
             self.report(Rule::RequiredPropertyAdded, &ws, &rs, &at, msg);
