@@ -309,3 +309,33 @@ pub struct ProductStockV3 {
 fn a_version_in_a_name_without_the_suffix_is_the_version() {
     assert_eq!(ProductStockV3::FULL_TYPE, "product.stock.v3");
 }
+
+/// Serde options that read back what they write: one name per direction
+/// given in two attributes, an alias of the written name, an `Option` never
+/// written, a skipped empty list with a default.
+#[integration_event(version = 1)]
+pub struct PriceSetIntegrationEvent {
+    #[serde(rename(serialize = "priceCents"))]
+    #[serde(rename(deserialize = "priceCents"))]
+    pub price_cents: u64,
+    #[serde(rename(serialize = "listPrice"), alias = "listPrice")]
+    pub list_price: u64,
+    #[serde(skip_serializing)]
+    pub internal_note: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+#[test]
+fn serde_options_that_read_back_what_they_write_are_accepted() {
+    let event = PriceSetIntegrationEvent {
+        price_cents: 100,
+        list_price: 120,
+        internal_note: None,
+        tags: Vec::new(),
+    };
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(json, serde_json::json!({ "priceCents": 100, "listPrice": 120 }));
+    let back: PriceSetIntegrationEvent = serde_json::from_value(json).unwrap();
+    assert_eq!(back, event);
+}

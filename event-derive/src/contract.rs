@@ -345,11 +345,74 @@ pub fn check_one_sided_options(input: &Input, errors: &mut Errors) {
         return;
     };
     let container = Serde::of(&input.item.attrs);
-    let container_default = container.default;
+    // The struct's `rename_all`, per direction.
+    let (all, write_rule, read_rule) = one_sided(&input.item.attrs, "rename_all");
+    let write_rule = write_rule.or_else(|| all.clone());
+    let read_rule = read_rule.or(all);
+    let mut container_reported = false;
+    let shape = wire_shape(input);
     for (field, syn_field) in input.fields.iter().zip(data.fields.iter()) {
         let serde = Serde::of(&syn_field.attrs);
-        let defaulted = container_default || serde.default || serde.skip;
+        let defaulted = container.default || serde.default || serde.skip;
         let name = field.ident.unraw().to_string();
+        // The names it is written and read under, over all its attributes.
+        let (plain, written, read) = one_sided(&syn_field.attrs, "rename");
+        let plain = plain.as_ref().map(LitStr::value);
+        let by_rule = |rule: &Option<LitStr>| match rule {
+            Some(rule) => apply_rename_all(&rule.value(), &name),
+            None => name.clone(),
+        };
+        let written_name = written
+            .as_ref()
+            .map(LitStr::value)
+            .or_else(|| plain.clone())
+            .unwrap_or_else(|| by_rule(&write_rule));
+        let read_name = read
+            .as_ref()
+            .map(LitStr::value)
+            .or_else(|| plain.clone())
+            .unwrap_or_else(|| by_rule(&read_rule));
+        // An `alias` reads the written name too.
+        let aliases = field_aliases(&syn_field.attrs);
+        if written_name != read_name
+            && !serde.skip
+            && !aliases.iter().any(|a| a.value() == written_name)
+        {
+            let at = written
+                .as_ref()
+                .or(read.as_ref())
+                .or(write_rule.as_ref())
+                .or(read_rule.as_ref());
+            let own = written.is_some() || read.is_some();
+            if let Some(at) = at.filter(|_| own || !container_reported) {
+                container_reported |= !own;
+                errors.spanned(
+                    at,
+                    format_args!(
+                        "`{name}` would be written as `{written_name}` and read as `{read_name}`, so the event could not read back what it writes; give it one name for both directions, like `#[serde(rename = {written_name:?})]`"
+                    ),
+                );
+            }
+        }
+        // An alias that is another field's name on the wire: that field's
+        // value would be read into this one.
+        if let Some(shape) = &shape {
+            for alias in &aliases {
+                if let Some(other) = shape
+                    .iter()
+                    .find(|w| w.name == alias.value() && w.field.ident != field.ident)
+                {
+                    errors.spanned(
+                        alias,
+                        format_args!(
+                            "the alias `{}` of `{name}` is the name of `{}` on the wire, so a document would give `{name}` that field's value; choose another alias",
+                            alias.value(),
+                            other.field.ident.unraw()
+                        ),
+                    );
+                }
+            }
+        }
         for attr in syn_field
             .attrs
             .iter()
@@ -357,39 +420,8 @@ pub fn check_one_sided_options(input: &Input, errors: &mut Errors) {
         {
             // serde reports a malformed attribute itself.
             let _ = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("rename") && meta.input.peek(syn::token::Paren) {
-                    let (mut written, mut read) = (None, None);
-                    meta.parse_nested_meta(|inner| {
-                        let value: LitStr = inner.value()?.parse()?;
-                        if inner.path.is_ident("serialize") {
-                            written = Some(value);
-                        } else if inner.path.is_ident("deserialize") {
-                            read = Some(value);
-                        }
-                        Ok(())
-                    })?;
-                    // Read without a name of its own: as the struct's
-                    // `rename_all` spells it.
-                    let read_name = read.as_ref().map_or_else(
-                        || match &container.rename_all {
-                            Some(rule) => apply_rename_all(rule, &name),
-                            None => name.clone(),
-                        },
-                        LitStr::value,
-                    );
-                    if let Some(written) = written.filter(|w| w.value() != read_name) {
-                        errors.spanned(
-                            &written,
-                            format_args!(
-                                "`{name}` would be written as `{}` and read as `{read_name}`, so the event could not read back what it writes; give it one name with `#[serde(rename = {:?})]`",
-                                written.value(),
-                                written.value()
-                            ),
-                        );
-                    }
-                    return Ok(());
-                }
-                if meta.path.is_ident("skip_serializing") && !defaulted {
+                // An `Option` never written reads back as `None`.
+                if meta.path.is_ident("skip_serializing") && !defaulted && !is_option(field.ty) {
                     errors.spanned(
                         &meta.path,
                         format_args!(
@@ -410,6 +442,50 @@ pub fn check_one_sided_options(input: &Input, errors: &mut Errors) {
             });
         }
     }
+}
+
+/// The field's `#[serde(alias = "..")]` names.
+fn field_aliases(attrs: &[Attribute]) -> Vec<LitStr> {
+    let mut aliases = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("alias") && meta.input.peek(Token![=]) {
+                aliases.push(meta.value()?.parse()?);
+                return Ok(());
+            }
+            skip_value(&meta)
+        });
+    }
+    aliases
+}
+
+/// The value of `key = ".."`, and those `key(serialize = "..",
+/// deserialize = "..")` gives each direction, over all the `#[serde(..)]`
+/// attributes of `attrs`.
+fn one_sided(attrs: &[Attribute], key: &str) -> (Option<LitStr>, Option<LitStr>, Option<LitStr>) {
+    let (mut both, mut written, mut read) = (None, None, None);
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident(key) && meta.input.peek(Token![=]) {
+                both = Some(meta.value()?.parse()?);
+                return Ok(());
+            }
+            if meta.path.is_ident(key) && meta.input.peek(syn::token::Paren) {
+                meta.parse_nested_meta(|inner| {
+                    let value: LitStr = inner.value()?.parse()?;
+                    if inner.path.is_ident("serialize") {
+                        written = Some(value);
+                    } else if inner.path.is_ident("deserialize") {
+                        read = Some(value);
+                    }
+                    Ok(())
+                })?;
+                return Ok(());
+            }
+            skip_value(&meta)
+        });
+    }
+    (both, written, read)
 }
 
 /// Two fields with one name on the wire (`id`, and `order_id` renamed

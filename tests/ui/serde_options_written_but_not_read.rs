@@ -20,4 +20,11 @@ pub struct PriceSetIntegrationEvent {
     pub weight: u32,
 }
 
+/// A price was set, read under another name.
+#[integration_event(version = 1)]
+pub struct PriceReadIntegrationEvent {
+    #[serde(rename(deserialize = "priceCents"))]
+    pub price_cents: u64,
+}
+
 fn main() {}
