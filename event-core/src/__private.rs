@@ -1107,9 +1107,7 @@ impl<O> NoOlder<O> for OlderOf<O> {}
 /// Checks the older version `name` an `upcast_from` names (its kind
 /// `kind`, type name `older_type` and version `older_version`) against the
 /// event's `type_name` and `version`: an integration event of the same
-/// type and an older version, else `other_type` or `not_older`; and not
-/// older than the version just before the event's when `previous` (not
-/// empty) declares that one in the event's module.
+/// type and an older version, else `other_type` or `not_older`.
 #[track_caller]
 #[allow(clippy::too_many_arguments)]
 pub const fn check_older_version(
@@ -1121,8 +1119,6 @@ pub const fn check_older_version(
     name: &str,
     other_type: &str,
     not_older: &str,
-    previous: &str,
-    skipped: &str,
 ) {
     let start = Text::new()
         .push("`upcast_from = ")
@@ -1148,18 +1144,5 @@ pub const fn check_older_version(
     }
     if older_version >= version {
         fail(not_older)
-    }
-    // `previous` declares version `version - 1` in this module: the upcast
-    // from an older one would skip it.
-    if older_version + 1 < version && !previous.is_empty() {
-        Text::new()
-            .push("`upcast_from = ")
-            .push(name)
-            .push("` skips a version: `")
-            .push(previous)
-            .push(skipped)
-            .push(previous)
-            .push("`, which reads the versions before it")
-            .fail()
     }
 }

@@ -193,16 +193,6 @@ fn redacting_debug(input: &Input, krate: &Path) -> Option<TokenStream> {
     })
 }
 
-/// The constant of an upcasting event's check that holds the name of the
-/// event declaring the version before its own earlier in the module (empty
-/// without one).
-pub fn previous_version_const(ident: &Ident) -> Ident {
-    Ident::new(
-        &format!("{}_event_version_before", ident.unraw()),
-        Span::call_site(),
-    )
-}
-
 /// A hash of the names of the declaration's fields, which tells two
 /// structs of one name apart (FNV-1a: stable from build to build, unlike
 /// std's hasher).
@@ -254,28 +244,6 @@ fn uniqueness_guard(
         &format!("{kind}_event_type_{encoded}_v{}", resolved.version),
         Span::call_site(),
     );
-    // An event that upcasts also looks for the version just before its own,
-    // declared earlier in the module, which its `upcast_from` must not skip
-    // (`upcast::older_version_check` reads the constant).
-    let previous = (input.kind == Kind::Integration
-        && input.args.upcast_from.is_some()
-        && resolved.version > 1)
-        .then(|| {
-            Ident::new(
-                &format!("{kind}_event_type_{encoded}_v{}", resolved.version - 1),
-                Span::call_site(),
-            )
-        });
-    let previous_fallback = previous.as_ref().map(|previous| {
-        quote! {
-            #[allow(unused_imports)]
-            pub(super) use #krate::__private::no_earlier_event_of_this_type as #previous;
-        }
-    });
-    let previous_lookup = previous.as_ref().map(|previous| {
-        let declared = previous_version_const(ident);
-        quote!(#previous! { #declared })
-    });
     let module = Ident::new(
         &format!(
             "{}_event_type_fallback_{:x}",
@@ -308,7 +276,6 @@ fn uniqueness_guard(
     );
     let check = quote! {
         #key! { #earlier }
-        #previous_lookup
         #report
     };
     let items = quote! {
@@ -317,7 +284,6 @@ fn uniqueness_guard(
         mod #module {
             #[allow(unused_imports)]
             pub(super) use #krate::__private::no_earlier_event_of_this_type as #key;
-            #previous_fallback
         }
         #[allow(unused_imports)]
         use #module::*;

@@ -57,7 +57,7 @@ pub fn emit(input: &Input, resolved: &Resolved, krate: &Path) -> (TokenStream, T
     let Some(older) = &input.args.upcast_from else {
         return (TokenStream::new(), TokenStream::new());
     };
-    let check = older_version_check(krate, older, resolved, input.ident());
+    let check = older_version_check(krate, older, resolved);
     let (conversion, field_checks) = if input.args.upcast_manual.is_none() {
         conversion(input, krate, resolved, older)
     } else {
@@ -222,26 +222,8 @@ fn conversion(
 }
 
 /// `upcast_from` names an older version of the same type.
-fn older_version_check(
-    krate: &Path,
-    older: &Path,
-    resolved: &Resolved,
-    ident: &Ident,
-) -> TokenStream {
+fn older_version_check(krate: &Path, older: &Path, resolved: &Resolved) -> TokenStream {
     let name = path_text(older);
-    // The event declaring the version before this one earlier in the
-    // module, which `upcast_from` must name (see `impls::uniqueness_guard`).
-    let previous = if resolved.version > 1 {
-        let previous = super::impls::previous_version_const(ident);
-        quote!(#previous)
-    } else {
-        quote!("")
-    };
-    let skipped = format!(
-        "` is declared in this module; a version-{} envelope could not be read as version {}: write `upcast_from = ",
-        resolved.version.saturating_sub(1),
-        resolved.version
-    );
     let other_type = format!(
         "`upcast_from = {name}`: `{name}` is another event type; upcast from an older version of `{}`",
         resolved.type_name
@@ -269,8 +251,6 @@ fn older_version_check(
                     #name,
                     #other_type,
                     #not_older,
-                    #previous,
-                    #skipped,
                 );
             }
         },
