@@ -335,7 +335,53 @@ fn serde_options_that_read_back_what_they_write_are_accepted() {
         tags: Vec::new(),
     };
     let json = serde_json::to_value(&event).unwrap();
-    assert_eq!(json, serde_json::json!({ "priceCents": 100, "listPrice": 120 }));
+    assert_eq!(
+        json,
+        serde_json::json!({ "priceCents": 100, "listPrice": 120 })
+    );
     let back: PriceSetIntegrationEvent = serde_json::from_value(json).unwrap();
     assert_eq!(back, event);
+}
+
+/// Encoded by functions of the user's: a long array with `serde(with)`, a
+/// skipped cache. The field-type rules leave both alone.
+mod own_encoding {
+    use event_core::prelude::*;
+    use event_core::serde::{Deserialize, Deserializer, Serializer};
+    use std::sync::OnceLock;
+
+    pub fn serialize<S: Serializer>(value: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(value.iter())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
+        let bytes: Vec<u8> = Vec::deserialize(d)?;
+        bytes
+            .try_into()
+            .map_err(|_| event_core::serde::de::Error::custom("64 bytes"))
+    }
+
+    /// A key was rotated.
+    #[domain_event]
+    pub struct KeyRotated {
+        pub key_id: String,
+        #[serde(with = "self")]
+        #[schemars(with = "Vec<u8>")]
+        pub signature: [u8; 64],
+        #[serde(skip)]
+        #[schemars(skip)]
+        pub length: OnceLock<usize>,
+    }
+
+    #[test]
+    fn fields_with_their_own_encoding_are_left_to_it() {
+        let event = KeyRotated {
+            key_id: "k-1".into(),
+            signature: [7; 64],
+            length: OnceLock::new(),
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        let back: KeyRotated = serde_json::from_value(json).unwrap();
+        assert_eq!(back.signature, [7; 64]);
+    }
 }

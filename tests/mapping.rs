@@ -649,6 +649,19 @@ mod with_functions {
         source.title().to_uppercase()
     }
 
+    /// A trait object serves both sources.
+    fn headline(source: &dyn Titled) -> String {
+        source.title().to_uppercase()
+    }
+
+    /// A book moved, in capitals.
+    #[integration_event(version = 1, maps_from = [BookLent, BookReturned])]
+    pub struct BookMovedLoudlyIntegrationEvent {
+        pub book_id: String,
+        #[event(with = headline)]
+        pub title: String,
+    }
+
     /// A book was lent, for other contexts.
     #[integration_event(version = 1, maps_from = BookLent)]
     pub struct BookLentIntegrationEvent {
@@ -668,7 +681,7 @@ mod with_functions {
     }
 
     #[test]
-    fn a_with_function_may_borrow_from_the_source_or_be_generic() {
+    fn a_with_function_may_borrow_from_the_source_be_generic_or_take_a_trait_object() {
         let lent = BookLent {
             book_id: "b-1".into(),
             title: "Dune".into(),
@@ -684,5 +697,9 @@ mod with_functions {
         };
         assert_eq!(BookMovedIntegrationEvent::from(&lent).title, "Dune");
         assert_eq!(BookMovedIntegrationEvent::from(&returned).title, "Emma");
+        assert_eq!(
+            BookMovedLoudlyIntegrationEvent::from(&returned).title,
+            "EMMA"
+        );
     }
 }

@@ -263,3 +263,46 @@ fn an_upcast_fills_a_new_field_as_serde_fills_a_document_that_lacks_it() {
     let decoded = decode_upcasting::<ShipmentBookedIntegrationEventV2>(&bytes(v1)).unwrap();
     assert_eq!(decoded.data(), &read);
 }
+
+/// Versions spread over a module and the modules and functions inside it,
+/// as code lays them out: version 1 here, version 2 in a child module,
+/// version 3 in a function body.
+#[integration_event(version = 1)]
+pub struct ParcelWeighedIntegrationEvent {
+    pub parcel_id: String,
+}
+
+pub mod parcel_v2 {
+    use event_core::prelude::*;
+
+    /// Version 2, in a child module.
+    #[integration_event(version = 2, upcast_from = super::ParcelWeighedIntegrationEvent)]
+    pub struct ParcelWeighedIntegrationEvent {
+        pub parcel_id: String,
+        pub grams: Option<u32>,
+    }
+}
+
+#[test]
+fn versions_in_child_modules_and_function_bodies_upcast() {
+    /// Version 3, in a function body.
+    #[integration_event(version = 3, upcast_from = parcel_v2::ParcelWeighedIntegrationEvent)]
+    pub struct ParcelWeighedIntegrationEventV3 {
+        pub parcel_id: String,
+        pub grams: Option<u32>,
+        pub scale: Option<String>,
+    }
+
+    let v1 = Envelope::new(
+        "/depot",
+        ParcelWeighedIntegrationEvent {
+            parcel_id: "p-1".into(),
+        },
+    );
+    let json = v1.to_json().unwrap();
+    let v3 =
+        event_core::decode::decode_upcasting::<ParcelWeighedIntegrationEventV3>(json.as_bytes())
+            .unwrap();
+    assert_eq!(v3.data().parcel_id, "p-1");
+    assert_eq!(v3.data().grams, None);
+}

@@ -84,7 +84,7 @@ impl<'a> Input<'a> {
         let mut data = true;
         for field in fields {
             attribute_mistakes(kind, field, errors);
-            data &= is_event_data(&field.ty, lifetimes_only, errors);
+            data &= is_event_data(&field.ty, lifetimes_only, own_encoding(field), errors);
         }
         if !data {
             return None;
@@ -355,11 +355,17 @@ fn serde_container_options(kind: Kind, args: &MacroArgs, item: &DeriveInput, err
 /// trait object or function). Each such type is one error at the type, and
 /// the struct is then emitted without the event's impls, where rustc would
 /// otherwise report every missing trait of every impl at the struct's name.
-fn is_event_data(ty: &Type, lifetime_reported: bool, errors: &mut Errors) -> bool {
+fn is_event_data(
+    ty: &Type,
+    lifetime_reported: bool,
+    own_encoding: bool,
+    errors: &mut Errors,
+) -> bool {
     struct Found<'e> {
         errors: &'e mut Errors,
         data: bool,
         lifetime_reported: bool,
+        own_encoding: bool,
     }
     impl Found<'_> {
         fn not_data(&mut self, at: &dyn quote::ToTokens, message: std::fmt::Arguments) {
@@ -405,7 +411,7 @@ fn is_event_data(ty: &Type, lifetime_reported: bool, errors: &mut Errors) -> boo
                 ),
             ),
             Type::Path(path) => {
-                if let Some(message) = not_thread_safe(path) {
+                if let Some(message) = not_thread_safe(path, found.own_encoding) {
                     found.not_data(path, format_args!("{message}"));
                     return;
                 }
@@ -429,7 +435,7 @@ fn is_event_data(ty: &Type, lifetime_reported: bool, errors: &mut Errors) -> boo
                     _ => None,
                 };
                 match length {
-                    Some(length) if length > 32 => found.not_data(
+                    Some(length) if length > 32 && !found.own_encoding => found.not_data(
                         &array.len,
                         format_args!(
                             "an array of {length} elements cannot be encoded: serde reads and writes arrays of at most 32; write `Vec<{}>`",
@@ -450,6 +456,7 @@ fn is_event_data(ty: &Type, lifetime_reported: bool, errors: &mut Errors) -> boo
         errors,
         data: true,
         lifetime_reported,
+        own_encoding,
     };
     visit(ty, &mut found);
     found.data
@@ -459,7 +466,7 @@ fn is_event_data(ty: &Type, lifetime_reported: bool, errors: &mut Errors) -> boo
 /// mutable types, `Rc<T>`, `rc::Weak<T>`, `Cell<T>`, `RefCell<T>` and
 /// `UnsafeCell<T>`: `None` for any other path (a user's own `Cell` or
 /// `Cell<T>` written bare, `other_crate::Rc<T>`).
-fn not_thread_safe(ty: &syn::TypePath) -> Option<String> {
+fn not_thread_safe(ty: &syn::TypePath, own_encoding: bool) -> Option<String> {
     let path = &ty.path;
     let last = path.segments.last()?;
     let name = last.ident.to_string();
@@ -470,9 +477,12 @@ fn not_thread_safe(ty: &syn::TypePath) -> Option<String> {
         )
     });
     // `AtomicU64` holds a `u64` that can change behind a shared reference.
-    if let (syn::PathArguments::None, Some(value), true) =
-        (&last.arguments, name.strip_prefix("Atomic"), std_path)
-    {
+    if let (syn::PathArguments::None, Some(value), true, false) = (
+        &last.arguments,
+        name.strip_prefix("Atomic"),
+        std_path,
+        own_encoding,
+    ) {
         let value = value.to_ascii_lowercase();
         let known = matches!(
             value.as_str(),
@@ -528,7 +538,7 @@ fn not_thread_safe(ty: &syn::TypePath) -> Option<String> {
         )),
         // A lock is mutable state, neither `Clone` nor data on the wire.
         "Mutex" | "RwLock" | "OnceLock" | "OnceCell"
-            if std_module("sync") || std_module("cell") =>
+            if !own_encoding && (std_module("sync") || std_module("cell")) =>
         {
             Some(format!(
                 "`{written}` makes a field mutable behind a shared reference; an event is a fact that does not change once it happened: write `{inner}`"
@@ -536,6 +546,26 @@ fn not_thread_safe(ty: &syn::TypePath) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Whether serde skips the field or encodes it with functions of the
+/// user's (`skip`, `with`, `serialize_with`): its type is then not read by
+/// serde's own impls, and a lock, an atomic or a long array may be meant
+/// (a cache, `serde-big-array`).
+fn own_encoding(field: &syn::Field) -> bool {
+    let mut own = false;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if ["skip", "with", "serialize_with"]
+                .iter()
+                .any(|key| meta.path.is_ident(key))
+            {
+                own = true;
+            }
+            crate::contract::skip_value(&meta)
+        });
+    }
+    own
 }
 
 /// Whether `path` names the struct being declared: `Self`, its own name,

@@ -1300,11 +1300,15 @@ fn article(words: &str) -> &'static str {
     let first = words.split(' ').next().unwrap_or(words);
     let acronym = first.len() > 1 && first.bytes().all(|b| !b.is_ascii_lowercase());
     let vowel_sound = if acronym {
-        // The name of the first letter: "an SMS", "a URL".
+        // The name of the first letter: "an SMS", "a URL"; an acronym said
+        // as a word: "a EULA".
         first.starts_with(['A', 'E', 'F', 'H', 'I', 'L', 'M', 'N', 'O', 'R', 'S', 'X'])
-    } else if ["uni", "use", "usa", "usu", "uti", "eu", "one", "once"]
-        .iter()
-        .any(|p| first.starts_with(p))
+            && !first.starts_with("EU")
+    } else if [
+        "uni", "use", "usa", "usb", "usu", "uti", "ura", "ure", "uri", "eu", "one", "once",
+    ]
+    .iter()
+    .any(|p| first.starts_with(p))
     {
         false
     } else {
@@ -1552,6 +1556,9 @@ mod tests {
         assert!(said("URLChanged").contains("that a URL was changed"));
         assert!(said("SMSTemplateEdited").contains("that an SMS template was edited"));
         assert!(said("HourlyRateChanged").contains("that an hourly rate was changed"));
+        assert!(said("EULAUpdated").contains("that a EULA was updated"));
+        assert!(said("UraniumStockUpdated").contains("that a uranium stock was updated"));
+        assert!(said("UsbDeviceChanged").contains("that a usb device was changed"));
     }
 
     /// The verdicts and renames of `naming/catalog.txt`, a few hundred event

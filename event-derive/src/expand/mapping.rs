@@ -489,7 +489,6 @@ fn mapping(
     let private = quote!(#krate::__private);
     let mut reads_source = false;
     let mut reads_fields = false;
-    let mut with_lifetime = false;
     let mut checks = Vec::new();
     let values = input
         .fields
@@ -519,18 +518,8 @@ fn mapping(
                 // Converted with `Into`, as `from` and `default = value` are.
                 FieldSource::With(function) => {
                     reads_source = true;
-                    // Taken as a function of `&'source Source` first: one
-                    // that takes the source by value is then reported at
-                    // the function with both types, not met with rustc's
-                    // suggestion to clone an argument the user never
-                    // wrote. The named lifetime lets the result borrow
-                    // from the source.
-                    with_lifetime = true;
                     respan(
-                        quote!(::core::convert::Into::into({
-                            let function: fn(&'source #source) -> _ = #function;
-                            function
-                        }(source))),
+                        quote!(::core::convert::Into::into(#function(source))),
                         last_segment_span(function),
                     )
                 }
@@ -551,11 +540,6 @@ fn mapping(
             quote!(#name: #value,)
         })
         .collect::<Vec<_>>();
-    let (lifetime_param, source_lifetime) = if with_lifetime {
-        (quote!(<'source>), quote!('source))
-    } else {
-        (TokenStream::new(), TokenStream::new())
-    };
     let source_param = if reads_source {
         quote!(source)
     } else {
@@ -591,7 +575,7 @@ fn mapping(
         impl #krate::MapsFrom<#source> for #ident {
             type Context = #context_ty;
             #[inline]
-            fn map_from #lifetime_param(#source_param: &#source_lifetime #source, #context_param) -> Self {
+            fn map_from(#source_param: &#source, #context_param) -> Self {
                 #probe
                 #ident { #(#values)* }
             }
