@@ -427,14 +427,7 @@ fn is_event_data(
             }
             Type::Array(array) => {
                 // serde reads and writes arrays of at most 32 elements.
-                let length = match &array.len {
-                    syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Int(length),
-                        ..
-                    }) => length.base10_parse::<u64>().ok(),
-                    _ => None,
-                };
-                match length {
+                match crate::shape::array_length(array) {
                     Some(length) if length > 32 && !found.own_encoding => found.not_data(
                         &array.len,
                         format_args!(

@@ -46,13 +46,7 @@ pub fn of(ty: &Type) -> Json {
             ])
         }
         Type::Array(array) => {
-            let len = match &array.len {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Int(n),
-                    ..
-                }) => n.base10_parse::<usize>().ok(),
-                _ => None,
-            };
+            let len = array_length(array);
             let mut entries = vec![("type", text("array")), ("items", of(&array.elem))];
             if let Some(n) = len {
                 entries.push(("minItems", number(n)));
@@ -147,6 +141,18 @@ pub fn has_opaque(schema: &Json) -> bool {
         }
         Json::Array(items) => items.iter().any(has_opaque),
         _ => false,
+    }
+}
+
+/// The length of an array type written as a number (`[u8; 64]`); `None`
+/// for a constant or an expression, which the macro cannot evaluate.
+pub fn array_length(array: &syn::TypeArray) -> Option<usize> {
+    match &array.len {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(n),
+            ..
+        }) => n.base10_parse::<usize>().ok(),
+        _ => None,
     }
 }
 
