@@ -64,8 +64,8 @@
 //!
 //! The host runs the handlers of all its consumers concurrently on the task
 //! that awaits [`Host::run`]; handlers may borrow the transaction across
-//! `.await`s, which is why that future is not `Send`: await it in `main`
-//! (or in a `tokio::task::LocalSet`), not in `tokio::spawn`.
+//! `.await`s, which is why that future, [`Running`], is not `Send`: await
+//! it in `main` (or in a `tokio::task::LocalSet`), not in `tokio::spawn`.
 
 mod inbox;
 mod metrics;
@@ -188,8 +188,52 @@ impl<T: Transport> Host<T> {
     /// type. Failures
     /// while running (a broker that drops, a handler that fails) are retried
     /// and counted, not returned.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<Summary, HostError> {
-        run::run(self.transport, self.consumers, self.deadline, shutdown).await
+    pub fn run<'a>(self, shutdown: impl Future<Output = ()> + 'a) -> Running<'a> {
+        Running {
+            run: Box::pin(run::run(
+                self.transport,
+                self.consumers,
+                self.deadline,
+                shutdown,
+            )),
+        }
+    }
+}
+
+/// The future of [`Host::run`]: the host at work, on the task that awaits
+/// it.
+///
+/// It is not `Send`, for handlers may hold the inbox's transaction across
+/// `.await`s: await it in `main` or in a task of a
+/// [`LocalSet`](https://docs.rs/tokio/latest/tokio/task/struct.LocalSet.html)
+/// (`spawn_local`), not in `tokio::spawn`.
+///
+/// ```compile_fail
+/// # use event_core::host::{Host, MemoryInbox};
+/// # use event_core::transport::InMemoryTransport;
+/// fn spawned<F: Send>(_: F) {}
+/// let host = Host::new(InMemoryTransport::new());
+/// spawned(host.run(async {})); // `Running` is not `Send`
+/// ```
+#[must_use = "a host handles nothing unless its future is awaited"]
+pub struct Running<'a> {
+    run: core::pin::Pin<Box<dyn Future<Output = Result<Summary, HostError>> + 'a>>,
+}
+
+impl Future for Running<'_> {
+    type Output = Result<Summary, HostError>;
+
+    fn poll(
+        mut self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Self::Output> {
+        self.run.as_mut().poll(cx)
+    }
+}
+
+impl fmt::Debug for Running<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Running").finish_non_exhaustive()
     }
 }
 
@@ -308,8 +352,8 @@ impl<T: Transport, I: Inbox> ConsumerBuilder<T, I> {
     /// # Errors
     ///
     /// As [`Host::run`].
-    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<Summary, HostError> {
-        self.finish().run(shutdown).await
+    pub fn run<'a>(self, shutdown: impl Future<Output = ()> + 'a) -> Running<'a> {
+        self.finish().run(shutdown)
     }
 
     /// The host with this consumer added.
