@@ -36,17 +36,7 @@ pub fn locate(
     source_file: Option<&Path>,
     manifest_dir: Option<&Path>,
 ) -> Option<Contract> {
-    // rustc names files relative to its working directory.
-    let source_file = source_file.map(|file| match std::env::current_dir() {
-        Ok(cwd) if file.is_relative() => cwd.join(file),
-        _ => file.to_path_buf(),
-    });
-    let dir = match (dir_arg, source_file, manifest_dir) {
-        (Some(arg), Some(file), _) => file.parent()?.join(arg.value()),
-        (Some(arg), None, Some(manifest)) => manifest.join(arg.value()),
-        (None, _, Some(manifest)) => manifest.join("contracts"),
-        _ => return None,
-    };
+    let dir = folder(dir_arg, source_file, manifest_dir)?;
     let file = normalize(&dir.join(format!("{full_type}.json")));
     let relative = manifest_dir.and_then(|m| file.strip_prefix(normalize(m)).ok());
     let (shown, path_expr) = match relative {
@@ -65,6 +55,112 @@ pub fn locate(
         path_expr,
         snapshot: std::fs::read(&file).ok(),
     })
+}
+
+/// The folder of the snapshots: `contracts = "dir"` relative to the
+/// declaring file, or the crate's `contracts/`.
+fn folder(
+    dir_arg: Option<&LitStr>,
+    source_file: Option<&Path>,
+    manifest_dir: Option<&Path>,
+) -> Option<PathBuf> {
+    // rustc names files relative to its working directory.
+    let source_file = source_file.map(|file| match std::env::current_dir() {
+        Ok(cwd) if file.is_relative() => cwd.join(file),
+        _ => file.to_path_buf(),
+    });
+    match (dir_arg, source_file, manifest_dir) {
+        (Some(arg), Some(file), _) => Some(file.parent()?.join(arg.value())),
+        (Some(arg), None, Some(manifest)) => Some(manifest.join(arg.value())),
+        (None, _, Some(manifest)) => Some(manifest.join("contracts")),
+        _ => None,
+    }
+}
+
+/// A `contracts = "dir"` that names no folder where one it was likely meant
+/// for exists: its frozen snapshots would not be found, and the versions
+/// they froze would compile as drafts. Two likely slips: a misspelled last
+/// folder (`"../contrcts"` beside `../contracts`), and a path written from
+/// the crate's root (`"contracts"` in `src/events.rs`) where it is read
+/// from the declaring file, as `include_str!` reads it. A folder that
+/// exists nowhere near is left alone: the first freeze creates it.
+pub fn check_folder(
+    dir_arg: Option<&LitStr>,
+    source_file: Option<&Path>,
+    manifest_dir: Option<&Path>,
+    errors: &mut Errors,
+) {
+    let Some(arg) = dir_arg else { return };
+    let Some(dir) = folder(dir_arg, source_file, manifest_dir) else {
+        return;
+    };
+    let dir = normalize(&dir);
+    if dir.is_dir() {
+        return;
+    }
+    const UNCHECKED: &str = "The frozen contracts of this event are looked for in the folder named here, and a version whose snapshot is not found compiles as a draft, unchecked (create the folder if it is meant)";
+    let written = arg.value();
+    if let Some(meant) = misspelled_folder(&dir, &written) {
+        errors.at(
+            arg.span(),
+            format_args!("there is no folder `{written}`: did you mean `{meant}`? {UNCHECKED}"),
+        );
+    } else if let Some(meant) = written_from_the_root(&written, source_file, manifest_dir) {
+        errors.at(
+            arg.span(),
+            format_args!(
+                "there is no folder `{written}` beside this file: `contracts = \"..\"` is read from the declaring file, as `include_str!` reads paths; did you mean `{meant}`, the crate's `{written}`? {UNCHECKED}"
+            ),
+        );
+    }
+}
+
+/// `written` with its last folder replaced by a folder beside it whose name
+/// is a likely misspelling of it.
+fn misspelled_folder(dir: &Path, written: &str) -> Option<String> {
+    let name = dir.file_name()?.to_str()?;
+    let trimmed = written.trim_end_matches('/');
+    // Names with digits tell versions or dates apart (`v2`, `v3`): one
+    // digit off is another folder, not a slip.
+    if !trimmed.ends_with(name) || name.len() < 4 || name.contains(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let entries = std::fs::read_dir(dir.parent()?).ok()?;
+    let siblings: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().is_dir())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .collect();
+    let candidates: Vec<&str> = siblings.iter().map(String::as_str).collect();
+    let close = crate::errors::did_you_mean(name, &candidates).filter(|close| {
+        crate::errors::edit_distance(name, close) <= 2
+            && !close.contains(|c: char| c.is_ascii_digit())
+    })?;
+    let stem = &trimmed[..trimmed.len() - name.len()];
+    Some(format!("{stem}{close}"))
+}
+
+/// `written` relative to the declaring file, when it names a folder of the
+/// crate's root but not one beside that file.
+fn written_from_the_root(
+    written: &str,
+    source_file: Option<&Path>,
+    manifest_dir: Option<&Path>,
+) -> Option<String> {
+    let manifest = normalize(manifest_dir?);
+    if Path::new(written).is_absolute() || !manifest.join(written).is_dir() {
+        return None;
+    }
+    let file = match std::env::current_dir() {
+        Ok(cwd) if source_file?.is_relative() => cwd.join(source_file?),
+        _ => source_file?.to_path_buf(),
+    };
+    let depth = normalize(file.parent()?)
+        .strip_prefix(&manifest)
+        .ok()?
+        .components()
+        .count();
+    (depth > 0).then(|| format!("{}{written}", "../".repeat(depth)))
 }
 
 /// Folds `.` and `..` out of a path without touching the file system.
@@ -770,6 +866,48 @@ mod tests {
             "SALE-PRICE"
         );
         assert_eq!(apply_rename_all("lowercase", "sale_price"), "sale_price");
+    }
+
+    /// What `check_folder` says of `contracts = written` in `src/events.rs`
+    /// of a crate holding the folders `dirs`.
+    fn folder_message(dirs: &[&str], written: &str) -> Option<String> {
+        let root = std::env::temp_dir().join(format!(
+            "event-derive-folder-{}-{}",
+            std::process::id(),
+            written.replace(['/', '.'], "_")
+        ));
+        for dir in dirs {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        let arg = LitStr::new(written, proc_macro2::Span::call_site());
+        let mut errors = Errors::default();
+        let file = root.join("src/events.rs");
+        check_folder(Some(&arg), Some(&file), Some(&root), &mut errors);
+        std::fs::remove_dir_all(&root).unwrap();
+        let errors = errors.into_compile_errors().to_string();
+        (!errors.is_empty()).then_some(errors)
+    }
+
+    #[test]
+    fn a_contracts_folder_that_is_not_there_is_reported_when_one_close_is() {
+        let misspelled = folder_message(&["src", "contracts"], "../contrcts").unwrap();
+        assert!(
+            misspelled.contains("there is no folder `../contrcts`: did you mean `../contracts`?"),
+            "{misspelled}"
+        );
+        let from_root = folder_message(&["src", "contracts"], "contracts").unwrap();
+        assert!(
+            from_root.contains("did you mean `../contracts`, the crate's `contracts`?"),
+            "{from_root}"
+        );
+        // Written right, and a folder the first freeze will create.
+        assert_eq!(folder_message(&["src", "contracts"], "../contracts/"), None);
+        assert_eq!(folder_message(&["src"], "../contracts"), None);
+        // One digit off is another version's folder, not a slip.
+        assert_eq!(
+            folder_message(&["src", "schemas/v2"], "../schemas/v3"),
+            None
+        );
     }
 
     #[test]

@@ -283,7 +283,7 @@ mod lexicon;
 
 use lexicon::{
     ACCEPTED_REGULAR_FORMS, ACTION_NOUNS, ADVERBS, AMBIGUOUS_PARTICIPLES, AUXILIARIES,
-    COMPOUND_HEADS, COMPOUND_VERBS, CONJUNCTIONS, DESCRIBING, EED_PARTICIPLES, GENERIC,
+    COMPOUND_HEADS, COMPOUND_VERBS, CONJUNCTIONS, DESCRIBING, EED_PARTICIPLES, ENDINGS, GENERIC,
     HANDLER_PREFIXES, HEAD_NOUNS, I_PRODUCTS, IRREGULAR_VERBS, LEADING_ADVERBS, MODALS,
     NOMINALIZATIONS, NOT_PARTICIPLES, NOUN_COMPOUNDS, NOUNS_LIKE_VERBS, ON_STATES, OPERATIONS,
     OUTCOMES, PARTICLE_VERBS, PARTICLES, PREFIXED_NOUNS, PREFIXES, PREPOSITIONS, REGULAR_VERBS,
@@ -753,6 +753,15 @@ fn rename(name: &str) -> Option<String> {
     // `SuccessfulRescale` -> `RescaleSucceeded`.
     if let Some((_, outcome)) = OUTCOMES.iter().find(|(a, _)| first.eq_ignore_ascii_case(a)) {
         return Some(format!("{}{outcome}", rest.concat()));
+    }
+    // `RefundProcessing`, `ProvisionFailure`: the noun of an action, then
+    // how it ended.
+    if rest.len() == 1
+        && is_one_of(last, ENDINGS)
+        && (is_one_of(first, ACTION_NOUNS) || is_one_of(first, NOUNS_LIKE_VERBS))
+        && from_last.is_some()
+    {
+        return from_last;
     }
     // `PayoutExpire`: the payout expires; `CheckoutCart` checks a cart out.
     if COMPOUND_VERBS

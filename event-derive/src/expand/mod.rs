@@ -120,6 +120,12 @@ pub fn event(
     let contract = (kind == Kind::Integration)
         .then(|| {
             let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from);
+            contract::check_folder(
+                input.args.contracts.as_ref(),
+                source_file.as_deref(),
+                manifest_dir.as_deref(),
+                &mut errors,
+            );
             contract::locate(
                 input.args.contracts.as_ref(),
                 &resolved.full_type,
