@@ -1210,7 +1210,10 @@ fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
     match rest {
         // #[event(from: sale_price_cents)], #[event(pii: true)]
         [TokenTree::Punct(colon), value @ ..] if colon.as_char() == ':' && !value.is_empty() => {
-            let fix = if matches!(key_text.as_str(), "pii" | "secret" | "context") {
+            let flag = matches!(key_text.as_str(), "pii" | "secret" | "context");
+            let fix = if flag && flag_set_false(rest.iter().cloned().collect()) {
+                not_unless_marked(key)
+            } else if flag {
                 format!("`{key}` takes no value: write `{key}` alone")
             } else {
                 format!(
@@ -1231,6 +1234,8 @@ fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
                     "an option takes its value after `=`: write {}",
                     written_as(key, &inner)
                 )
+            } else if flag_set_false(rest.iter().cloned().collect()) {
+                not_unless_marked(key)
             } else {
                 format!("`{key}` takes no value: write `{key}` alone")
             };
@@ -1291,10 +1296,33 @@ fn parse_str(meta: &ParseNestedMeta, key: &str, example: &str) -> syn::Result<Li
     }
 }
 
+/// Whether what follows a flag's key sets it to `false`: `= false`,
+/// `: false` or `(false)`.
+fn flag_set_false(rest: TokenStream) -> bool {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = rest.into_iter().collect();
+    let is_false = |tree: &TokenTree| matches!(tree, TokenTree::Ident(i) if i == "false");
+    match trees.as_slice() {
+        [TokenTree::Punct(p), value, ..] if matches!(p.as_char(), '=' | ':') => is_false(value),
+        [TokenTree::Group(group), ..] => {
+            let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+            matches!(inner.as_slice(), [value] if is_false(value))
+        }
+        _ => false,
+    }
+}
+
+/// The fix for `pii = false`: a flag is off unless written.
+fn not_unless_marked(key: impl std::fmt::Display) -> String {
+    format!("a field is not `{key}` unless marked: remove `{key} = false`")
+}
+
 /// A key that takes no value: `pii`, not `pii = true`.
 fn expect_flag(meta: &ParseNestedMeta, key: &str) -> syn::Result<()> {
     if meta.input.is_empty() || meta.input.peek(Token![,]) {
         Ok(())
+    } else if flag_set_false(meta.input.fork().cursor().token_stream()) {
+        Err(meta.error(not_unless_marked(key)))
     } else {
         Err(meta.error(format_args!(
             "`{key}` takes no value; write it alone, as `{key}`"

@@ -653,6 +653,25 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
         frozen_type(name).is_some_and(|frozen| last_segments(frozen) == last_segments(rust_type))
     };
 
+    // A frozen field's `pii` mark is part of the contract: consumers learn
+    // from it what personal data they hold, and redaction follows it.
+    for wire in &current {
+        let personal = properties
+            .get(&wire.name)
+            .and_then(|p| p.get("x-pii"))
+            .and_then(Json::as_bool)
+            == Some(true);
+        if personal && wire.field.attrs.pii.is_none() {
+            errors.at(
+                wire.field.ident.span(),
+                format_args!(
+                    "`{}` is personal data (`pii`) in the frozen contract `{shown}`, and consumers rely on the contract to say so: mark it `#[event(pii)]` again",
+                    wire.name
+                ),
+            );
+        }
+    }
+
     let added: Vec<&Wire> = current
         .iter()
         .filter(|w| !properties.contains_key(&w.name))
