@@ -299,6 +299,25 @@ fn shared_fields_encode_as_their_value() {
     assert_eq!(back, event);
 }
 
+/// The crates' paths given by the user, as on their other types: the
+/// derives take the user's, and the macro adds none of its own.
+#[domain_event]
+#[serde(crate = "event_core::serde", rename_all = "camelCase")]
+#[schemars(crate = "event_core::schemars")]
+pub struct VoucherIssued {
+    pub voucher_code: String,
+}
+
+#[test]
+fn crate_paths_written_on_an_event_are_kept() {
+    let event = VoucherIssued {
+        voucher_code: "v-1".into(),
+    };
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(json, serde_json::json!({ "voucherCode": "v-1" }));
+    assert_eq!(VoucherIssued::schema()["required"][0], "voucherCode");
+}
+
 /// Without the suffix, a `V<N>` at the end is still the version.
 #[integration_event(version = 3, allow(missing_suffix))]
 pub struct ProductStockV3 {

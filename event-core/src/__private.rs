@@ -15,9 +15,10 @@ pub use event_derive::__link_package_library;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __no_earlier_event_of_this_type {
-    ($earlier:ident) => {
+    ($earlier:ident { $($report:tt)* }) => {
         #[allow(non_upper_case_globals)]
         const $earlier: &::core::primitive::str = "";
+        $($report)*
     };
 }
 pub use __no_earlier_event_of_this_type as no_earlier_event_of_this_type;

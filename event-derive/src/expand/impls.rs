@@ -274,9 +274,11 @@ fn uniqueness_guard(
         },
         ident.span(),
     );
+    // The report goes through the macro with the constant it reads, so that
+    // an invocation rustc cannot resolve (an unknown attribute above the
+    // event stalls resolution) leaves no use of the constant behind.
     let check = quote! {
-        #key! { #earlier }
-        #report
+        #key! { #earlier { #report } }
     };
     let items = quote! {
         #[doc(hidden)]
@@ -289,9 +291,10 @@ fn uniqueness_guard(
         use #module::*;
         #[allow(unused_macros)]
         macro_rules! #key {
-            (#dollar earlier:ident) => {
+            (#dollar earlier:ident { #dollar (#dollar report:tt)* }) => {
                 #[allow(non_upper_case_globals)]
                 const #dollar earlier: &::core::primitive::str = #name;
+                #dollar (#dollar report)*
             };
         }
     };

@@ -45,6 +45,24 @@ fn strip(item: &mut DeriveInput) {
     }
 }
 
+/// Whether a `#[tool(..)]` of `attrs` gives `crate = ".."`.
+fn names_crate(attrs: &[Attribute], tool: &str) -> bool {
+    attrs.iter().filter(|a| a.path().is_ident(tool)).any(|attr| {
+        let mut found = false;
+        // The derive reports a malformed attribute; here it names no crate.
+        let _ = attr.parse_nested_meta(|meta| {
+            found |= meta.path.is_ident("crate");
+            if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            } else if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                meta.input.parse::<proc_macro2::Group>()?;
+            }
+            Ok(())
+        });
+        found
+    })
+}
+
 /// serde's name for `field` under the container's `rename_all` rule
 /// (`None` without one), as serde's derive spells it; `None` for a rule it
 /// does not know, or a field name that is not ASCII.
@@ -219,10 +237,16 @@ pub fn emit(
     // `legacy_derive_helpers` warning.
     // The public paths: a diagnostic of a derive names the path it was
     // derived through.
+    // A `crate = ".."` of the user's own (copied from their other types) is
+    // kept instead: the derive takes one.
     let serde_path = format!("{}::serde", path_text(krate));
     let schemars_path = format!("{}::schemars", path_text(krate));
-    attrs.push(parse_quote!(#[serde(crate = #serde_path)]));
-    attrs.push(parse_quote!(#[schemars(crate = #schemars_path)]));
+    if !names_crate(&attrs, "serde") {
+        attrs.push(parse_quote!(#[serde(crate = #serde_path)]));
+    }
+    if !names_crate(&attrs, "schemars") {
+        attrs.push(parse_quote!(#[schemars(crate = #schemars_path)]));
+    }
     let annotations = (!annotations.is_empty()).then(|| {
         // A path: the schema derive reads only simple expressions. `Self`,
         // not the struct's name, which would be one more use of a
