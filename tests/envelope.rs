@@ -43,6 +43,12 @@ fn round_trips_through_json() {
     let json = envelope.to_json().unwrap();
     let back = Envelope::<OrderConfirmed>::from_json(json.as_bytes()).unwrap();
     assert_eq!(back, envelope);
+    // The text `to_json` returns reads back as it is.
+    assert_eq!(Envelope::<OrderConfirmed>::from_json(&json).unwrap(), envelope);
+    assert_eq!(
+        event_core::cloudevent::CloudEvent::from_json(&json).unwrap().id(),
+        envelope.id().as_str()
+    );
     // serde's own path agrees.
     let via_serde: Envelope<OrderConfirmed> = serde_json::from_str(&json).unwrap();
     assert_eq!(via_serde, envelope);

@@ -126,17 +126,18 @@ impl<E> Envelope<E> {
         Ok(out)
     }
 
-    /// Reads an envelope of `E` from CloudEvents JSON; see
+    /// Reads an envelope of `E` from CloudEvents JSON, as bytes or text
+    /// (what [`to_json`](Self::to_json) returns reads back as it is); see
     /// [`decode`](crate::decode::decode).
     ///
     /// # Errors
     ///
-    /// A [`DecodeError`] that says what was wrong with the bytes.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError>
+    /// A [`DecodeError`] that says what was wrong with the document.
+    pub fn from_json(json: impl AsRef<[u8]>) -> Result<Self, DecodeError>
     where
         E: Event,
     {
-        decode::decode(bytes)
+        decode::decode(json.as_ref())
     }
 
     /// The envelope as a generic [`CloudEvent`], every attribute kept.

@@ -304,16 +304,16 @@ impl CloudEvent {
         self.data
     }
 
-    /// Reads any CloudEvents 1.0 JSON document, within the
-    /// [`default_limits`](crate::decode::default_limits).
+    /// Reads any CloudEvents 1.0 JSON document, as bytes or text, within
+    /// the [`default_limits`](crate::decode::default_limits).
     ///
     /// # Errors
     ///
     /// A [`DecodeError`] naming what is wrong: the limits, the JSON, a
     /// missing, duplicated or invalid attribute, or data that does not fit
     /// its content type.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, DecodeError> {
-        Self::from_json_with(bytes, &default_limits())
+    pub fn from_json(json: impl AsRef<[u8]>) -> Result<Self, DecodeError> {
+        Self::from_json_with(json.as_ref(), &default_limits())
     }
 
     /// [`CloudEvent::from_json`] within `limits`.
