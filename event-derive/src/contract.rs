@@ -201,6 +201,18 @@ struct Serde {
 }
 
 impl Serde {
+    /// The name on the wire of the field `ident` with the field's own
+    /// `rename`, under this container's `rename_all`.
+    fn wire_name(&self, rename: Option<String>, ident: &Ident) -> String {
+        rename.unwrap_or_else(|| {
+            let rust_name = ident.unraw().to_string();
+            match &self.rename_all {
+                Some(rule) => apply_rename_all(rule, &rust_name),
+                None => rust_name,
+            }
+        })
+    }
+
     fn of(attrs: &[Attribute]) -> Self {
         let mut serde = Serde::default();
         for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
@@ -411,11 +423,7 @@ fn wire_shape<'a>(input: &'a Input<'a>) -> Option<Vec<Wire<'a>>> {
         if serde.skip {
             continue;
         }
-        let rust_name = field.ident.unraw().to_string();
-        let name = serde.rename.unwrap_or_else(|| match &container.rename_all {
-            Some(rule) => apply_rename_all(rule, &rust_name),
-            None => rust_name,
-        });
+        let name = container.wire_name(serde.rename, field.ident);
         out.push(Wire {
             field,
             name,
@@ -424,6 +432,24 @@ fn wire_shape<'a>(input: &'a Input<'a>) -> Option<Vec<Wire<'a>>> {
         });
     }
     Some(out)
+}
+
+/// The field serde leaves out (`skip`, `skip_deserializing`) whose wire
+/// name would be `name`.
+fn skipped_field<'a>(input: &'a Input<'a>, name: &str) -> Option<&'a Ident> {
+    let container = Serde::of(&input.item.attrs);
+    let syn::Data::Struct(data) = &input.item.data else {
+        return None;
+    };
+    input
+        .fields
+        .iter()
+        .zip(data.fields.iter())
+        .find_map(|(field, syn_field)| {
+            let serde = Serde::of(&syn_field.attrs);
+            (serde.skip && container.wire_name(serde.rename, field.ident) == name)
+                .then_some(field.ident)
+        })
 }
 
 /// A field's serde options that write what the event cannot read back, each
@@ -795,6 +821,9 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
                 "`{}` was optional in the frozen contract `{shown}` and is now required: keep it optional (an `Option`, or `#[serde(default)]`), {new_version}",
                 w.name
             ),
+            (_, None) if properties.contains_key(&name) && skipped_field(input, &name).is_some() => format!(
+                "`{name}` of the frozen contract `{shown}` is now left out on the wire (`#[serde(skip)]`), and consumers still read it: write it again, {new_version}"
+            ),
             (_, None) if properties.contains_key(&name) => format!(
                 "field `{name}` of the frozen contract `{shown}` was removed or renamed, and consumers still read it: put it back, {new_version}"
             ),
@@ -817,7 +846,10 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
                 errors.at(w.field.ident.span(), message);
             }
             Some(w) => errors.spanned(w.field.ty, message),
-            None => errors.at(ident.span(), message),
+            None => match skipped_field(input, &name) {
+                Some(skipped) => errors.at(skipped.span(), message),
+                None => errors.at(ident.span(), message),
+            },
         }
     }
 }
