@@ -505,6 +505,12 @@ pub mod number_defaults {
         pub fee_rate: f64,
         #[event(default = 7u16)]
         pub grace_days: u16,
+        #[event(default = "EUR")]
+        pub currency: Option<String>,
+        #[event(default = 14u8)]
+        pub reminder_days: Option<u32>,
+        #[event(default = None)]
+        pub branch: Option<String>,
     }
 }
 
@@ -524,6 +530,9 @@ fn a_number_default_takes_the_fields_type() {
         (21, Some(3), -1, 7)
     );
     assert!((loan.fee_rate - 0.5).abs() < f64::EPSILON);
+    // A literal for an `Option` is the value it holds.
+    assert_eq!(loan.currency.as_deref(), Some("EUR"));
+    assert_eq!((loan.reminder_days, loan.branch), (Some(14), None));
 }
 
 /// Two bounded contexts, each with its own `OrderPlaced`.

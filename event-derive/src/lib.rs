@@ -172,7 +172,7 @@ pub fn domain_event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `#[event(with = path::to::function)]` | with `maps_from`: `function(&source)`, converted into the field's type with `Into` |
 /// | `#[event(with(Source) = function)]` | the same, for one source of several |
 /// | `#[event(context)]` | with `maps_from`: supplied by an enrichment step, through the generated `<Name>Context` struct that holds every such field |
-/// | `#[event(default)]`, `#[event(default = value)]` | with `maps_from`: `Default::default()`, or `value` converted with `Into`. With `upcast_from`: the value of a field the older version does not have |
+/// | `#[event(default)]`, `#[event(default = value)]` | with `maps_from`: `Default::default()`, or `value` converted with `Into` (a literal for an `Option` field: into what it holds, `Some(..)`). With `upcast_from`: the value of a field the older version does not have |
 ///
 /// Without an option, a mapped field takes the source field of the same
 /// name. A source field marked `secret` cannot be mapped.

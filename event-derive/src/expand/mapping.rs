@@ -69,6 +69,8 @@ pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 /// `Into`, except a number without a suffix for a number field (or an
 /// `Option` of one), which takes the field's type itself; through `Into`,
 /// `default = 100` on a `u64` would be an `i32`, which does not convert.
+/// Another literal for an `Option` field is converted into what the option
+/// holds.
 pub fn default_value(expr: &TokenStream, ty: &syn::Type, span: Span) -> TokenStream {
     // Reported by `check_default_literals`; the value meant, so that
     // nothing more is.
@@ -83,6 +85,15 @@ pub fn default_value(expr: &TokenStream, ty: &syn::Type, span: Span) -> TokenStr
         {
             return quote_spanned!(span=> ::core::option::Option::Some(#expr));
         }
+    }
+    // `default = "EUR"` on an `Option<String>`: the value inside it (an
+    // `Option` converts only from the very type it holds, not from `&str`).
+    let literal = matches!(
+        expr.clone().into_iter().collect::<Vec<_>>().as_slice(),
+        [TokenTree::Literal(_)]
+    );
+    if literal && option_of(ty).is_some() {
+        return quote_spanned!(span=> ::core::option::Option::Some(::core::convert::Into::into(#expr)));
     }
     quote_spanned!(span=> ::core::convert::Into::into(#expr))
 }
