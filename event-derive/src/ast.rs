@@ -415,6 +415,18 @@ fn is_event_data(
                     found.not_data(path, format_args!("{message}"));
                     return;
                 }
+                if let Some(key) = map_key(path).filter(|_| !found.own_encoding)
+                    && !text_key(key)
+                {
+                    found.not_data(
+                        key,
+                        format_args!(
+                            "`{}` cannot be the key of an event's map: JSON writes a map as an object, whose keys are text (numbers, `char`, `bool` and enums of unit variants are written as text); hold a `Vec` of pairs, or key the map by text",
+                            crate::contract::type_text(key)
+                        ),
+                    );
+                    return;
+                }
                 for segment in &path.path.segments {
                     if let syn::PathArguments::AngleBracketed(args) = &segment.arguments {
                         for arg in &args.args {
@@ -453,6 +465,47 @@ fn is_event_data(
     };
     visit(ty, &mut found);
     found.data
+}
+
+/// The key type of a `HashMap<K, V>` or `BTreeMap<K, V>` (of `std`, or
+/// written bare).
+fn map_key(ty: &syn::TypePath) -> Option<&Type> {
+    let path = &ty.path;
+    let last = path.segments.last()?;
+    let std_path = path
+        .segments
+        .iter()
+        .rev()
+        .skip(1)
+        .all(|s| matches!(s.ident.to_string().as_str(), "std" | "alloc" | "collections"));
+    if !std_path || !(last.ident == "HashMap" || last.ident == "BTreeMap") {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|arg| match arg {
+        syn::GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    })
+}
+
+/// Whether a map key of type `ty` may be written as text, as far as its
+/// spelling tells: tuples, arrays, slices and the standard collections and
+/// `Option` cannot; a type of the user's (a newtype of a `String`) may.
+fn text_key(ty: &Type) -> bool {
+    match ty {
+        Type::Tuple(_) | Type::Array(_) | Type::Slice(_) => false,
+        Type::Paren(paren) => text_key(&paren.elem),
+        Type::Group(group) => text_key(&group.elem),
+        Type::Path(path) => path.path.segments.last().is_none_or(|last| {
+            !matches!(
+                last.ident.to_string().as_str(),
+                "Vec" | "VecDeque" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" | "Option"
+            ) || matches!(last.arguments, syn::PathArguments::None)
+        }),
+        _ => true,
+    }
 }
 
 /// What is wrong with a field of the standard library's single-threaded or
