@@ -207,8 +207,9 @@ impl<'a> Field<'a> {
     }
 }
 
-/// The mistakes in a field's other attributes: `#[cfg(..)]` on it or
-/// `#[event(..)]` inside `#[cfg_attr(..)]` (the macro reads the fields
+/// The mistakes in a field's other attributes: `#[cfg(..)]` on it,
+/// `#[event(..)]` or a `#[serde(..)]` that changes the wire inside
+/// `#[cfg_attr(..)]` (the macro reads the fields
 /// before any `cfg` is applied, and an event's schema is the same in every
 /// build), an option written without `event(..)` (`#[pii]`), or a
 /// misspelled `#[evnet(..)]`. The expansion leaves each of them out.
@@ -244,6 +245,11 @@ fn attribute_mistakes(kind: Kind, field: &syn::Field, errors: &mut Errors) {
             errors.spanned(
                 helper,
                 "`#[event(..)]` cannot be conditional: the macro reads it before `cfg_attr` applies; write it as its own attribute, like `#[event(pii)]`",
+            );
+        } else if let Some(serde) = crate::attr::conditional_serde(attr) {
+            errors.spanned(
+                serde,
+                "serde's options of an event's field cannot be conditional: the macro reads them before `cfg_attr` applies, and an event's contract (its wire names and JSON Schema) is the same in every build; write `#[serde(..)]` as its own attribute, or leave it out",
             );
         }
     }

@@ -1776,6 +1776,52 @@ pub fn conditional_event(attr: &Attribute) -> Option<proc_macro2::Ident> {
     None
 }
 
+/// The `serde` of a `#[cfg_attr(.., serde(..))]` that changes what goes on
+/// the wire (a name, a field left out or flattened, a default, the user's
+/// own encoding): the macro reads serde's options before any `cfg_attr`
+/// applies, and an event's contract is the same in every build.
+/// (`deny_unknown_fields` or `bound` under a `cfg_attr` is left alone.)
+pub fn conditional_serde(attr: &Attribute) -> Option<proc_macro2::Ident> {
+    use proc_macro2::TokenTree;
+    const SHAPE: &[&str] = &[
+        "rename",
+        "rename_all",
+        "alias",
+        "skip",
+        "skip_serializing",
+        "skip_deserializing",
+        "skip_serializing_if",
+        "flatten",
+        "default",
+        "with",
+        "serialize_with",
+        "deserialize_with",
+        "tag",
+        "content",
+        "untagged",
+        "transparent",
+    ];
+    let syn::Meta::List(list) = &attr.meta else {
+        return None;
+    };
+    if !attr.path().is_ident("cfg_attr") {
+        return None;
+    }
+    let trees: Vec<TokenTree> = list.tokens.clone().into_iter().collect();
+    trees.windows(3).find_map(|window| match window {
+        [TokenTree::Punct(comma), TokenTree::Ident(tool), TokenTree::Group(options)]
+            if comma.as_char() == ',' && tool == "serde" =>
+        {
+            let changes_shape = options
+                .stream()
+                .into_iter()
+                .any(|t| matches!(&t, TokenTree::Ident(key) if SHAPE.iter().any(|k| key == k)));
+            changes_shape.then(|| tool.clone())
+        }
+        _ => None,
+    })
+}
+
 /// The option of an attribute that is a field option written without
 /// `event(..)` around it: `#[pii]`, `#[secret]`, `#[context]`,
 /// `#[from = other_field]` or `#[with = function]`. (Not `#[default(..)]`,

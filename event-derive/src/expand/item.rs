@@ -41,6 +41,7 @@ fn strip(item: &mut DeriveInput) {
                 && bare_option(a).is_none()
                 && !a.path().is_ident("cfg")
                 && conditional_event(a).is_none()
+                && crate::attr::conditional_serde(a).is_none()
         });
     }
 }
