@@ -44,9 +44,14 @@ fn round_trips_through_json() {
     let back = Envelope::<OrderConfirmed>::from_json(json.as_bytes()).unwrap();
     assert_eq!(back, envelope);
     // The text `to_json` returns reads back as it is.
-    assert_eq!(Envelope::<OrderConfirmed>::from_json(&json).unwrap(), envelope);
     assert_eq!(
-        event_core::cloudevent::CloudEvent::from_json(&json).unwrap().id(),
+        Envelope::<OrderConfirmed>::from_json(&json).unwrap(),
+        envelope
+    );
+    assert_eq!(
+        event_core::cloudevent::CloudEvent::from_json(&json)
+            .unwrap()
+            .id(),
         envelope.id().as_str()
     );
     // serde's own path agrees.
@@ -237,4 +242,61 @@ fn partition_key_travels_in_every_mode() {
             mapping.prefix
         );
     }
+}
+
+/// A confirmed order, as an older version wrote it.
+#[integration_event(version = 1, name = "order.confirmed.public")]
+pub struct OrderConfirmedPublicIntegrationEvent {
+    pub order_id: String,
+}
+
+/// The next version.
+#[integration_event(version = 2, name = "order.confirmed.public")]
+pub struct OrderConfirmedPublicIntegrationEventV2 {
+    pub order_id: String,
+    pub channel: Option<String>,
+}
+
+#[test]
+fn mapping_an_envelope_keeps_its_ids_and_names_the_new_schema() {
+    let old = Envelope::new(
+        "/shop/ordering",
+        OrderConfirmedPublicIntegrationEvent {
+            order_id: "o-1".into(),
+        },
+    )
+    .with_causation_id("command-7");
+    let (id, causation) = (old.id().clone(), old.causation_id().cloned());
+    let new = old.map(|e| OrderConfirmedPublicIntegrationEventV2 {
+        order_id: e.order_id,
+        channel: None,
+    });
+    assert_eq!((new.id(), new.causation_id()), (&id, causation.as_ref()));
+    assert_eq!(
+        new.dataschema(),
+        Some(OrderConfirmedPublicIntegrationEventV2::SCHEMA_ID)
+    );
+    // A schema the envelope was received with, not the event's own, stays.
+    let received = Envelope::<OrderConfirmedPublicIntegrationEvent>::from_json(
+        Envelope::new(
+            "/shop/ordering",
+            OrderConfirmedPublicIntegrationEvent {
+                order_id: "o-2".into(),
+            },
+        )
+        .with_dataschema(Some(
+            "https://schemas.example.com/order-confirmed.json".into(),
+        ))
+        .to_json()
+        .unwrap(),
+    )
+    .unwrap();
+    let upcast = received.map(|e| OrderConfirmedPublicIntegrationEventV2 {
+        order_id: e.order_id,
+        channel: None,
+    });
+    assert_eq!(
+        upcast.dataschema(),
+        Some("https://schemas.example.com/order-confirmed.json")
+    );
 }

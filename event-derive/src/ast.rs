@@ -478,12 +478,12 @@ fn is_event_data(
 fn map_key(ty: &syn::TypePath) -> Option<&Type> {
     let path = &ty.path;
     let last = path.segments.last()?;
-    let std_path = path
-        .segments
-        .iter()
-        .rev()
-        .skip(1)
-        .all(|s| matches!(s.ident.to_string().as_str(), "std" | "alloc" | "collections"));
+    let std_path = path.segments.iter().rev().skip(1).all(|s| {
+        matches!(
+            s.ident.to_string().as_str(),
+            "std" | "alloc" | "collections"
+        )
+    });
     if !std_path || !(last.ident == "HashMap" || last.ident == "BTreeMap") {
         return None;
     }

@@ -1809,9 +1809,11 @@ pub fn conditional_serde(attr: &Attribute) -> Option<proc_macro2::Ident> {
     }
     let trees: Vec<TokenTree> = list.tokens.clone().into_iter().collect();
     trees.windows(3).find_map(|window| match window {
-        [TokenTree::Punct(comma), TokenTree::Ident(tool), TokenTree::Group(options)]
-            if comma.as_char() == ',' && tool == "serde" =>
-        {
+        [
+            TokenTree::Punct(comma),
+            TokenTree::Ident(tool),
+            TokenTree::Group(options),
+        ] if comma.as_char() == ',' && tool == "serde" => {
             let changes_shape = options
                 .stream()
                 .into_iter()

@@ -821,9 +821,13 @@ pub fn check(input: &Input, contract: &Contract, version: u32, errors: &mut Erro
                 "`{}` was optional in the frozen contract `{shown}` and is now required: keep it optional (an `Option`, or `#[serde(default)]`), {new_version}",
                 w.name
             ),
-            (_, None) if properties.contains_key(&name) && skipped_field(input, &name).is_some() => format!(
-                "`{name}` of the frozen contract `{shown}` is now left out on the wire (`#[serde(skip)]`), and consumers still read it: write it again, {new_version}"
-            ),
+            (_, None)
+                if properties.contains_key(&name) && skipped_field(input, &name).is_some() =>
+            {
+                format!(
+                    "`{name}` of the frozen contract `{shown}` is now left out on the wire (`#[serde(skip)]`), and consumers still read it: write it again, {new_version}"
+                )
+            }
             (_, None) if properties.contains_key(&name) => format!(
                 "field `{name}` of the frozen contract `{shown}` was removed or renamed, and consumers still read it: put it back, {new_version}"
             ),

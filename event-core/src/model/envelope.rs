@@ -466,9 +466,42 @@ impl<E> Envelope<E> {
         self.data
     }
 
-    /// The same envelope around another event: same id, time, source and
-    /// ids. For upcasting an older version of an event to a newer one.
-    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> Envelope<F> {
+    /// The same envelope around another event of the same kind: same id,
+    /// time, source and ids, and the new event's schema where the envelope
+    /// carried the old one's. For upcasting an older version of an event to
+    /// a newer one.
+    ///
+    /// An event of another kind is another occurrence, with an id of its
+    /// own and the first as its cause: for the integration event of a
+    /// domain event, write `Envelope::caused_by(&domain, "/source", event)`
+    /// (or let a translator do it). Mapping across kinds does not build.
+    ///
+    /// ```compile_fail
+    /// use event_core::prelude::*;
+    /// /// A book was lent.
+    /// #[domain_event]
+    /// pub struct BookLent { pub book_id: String }
+    /// /// A book was lent, for other contexts.
+    /// #[integration_event(version = 1, maps_from = BookLent)]
+    /// pub struct BookLentIntegrationEvent { pub book_id: String }
+    /// let lent = Envelope::new("/library", BookLent { book_id: "b-1".into() });
+    /// let _ = lent.map(|e| BookLentIntegrationEvent::from(&e)); // another kind
+    /// ```
+    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> Envelope<F>
+    where
+        E: Event,
+        F: Event,
+    {
+        const {
+            assert!(
+                E::KIND as u8 == F::KIND as u8,
+                "`Envelope::map` keeps the envelope's id, which belongs to one occurrence of one kind of event: for an event of another kind, write `Envelope::caused_by(&envelope, source, event)`"
+            );
+        }
+        let dataschema = match self.dataschema {
+            Some(schema) if schema == E::SCHEMA_ID => own_schema::<F>(),
+            other => other,
+        };
         Envelope {
             id: self.id,
             source: self.source,
@@ -479,7 +512,7 @@ impl<E> Envelope<E> {
             traceparent: self.traceparent,
             subject: self.subject,
             content_type: self.content_type,
-            dataschema: self.dataschema,
+            dataschema,
             extensions: self.extensions,
             invalid: self.invalid,
             data: f(self.data),

@@ -48,20 +48,23 @@ fn strip(item: &mut DeriveInput) {
 
 /// Whether a `#[tool(..)]` of `attrs` gives `crate = ".."`.
 fn names_crate(attrs: &[Attribute], tool: &str) -> bool {
-    attrs.iter().filter(|a| a.path().is_ident(tool)).any(|attr| {
-        let mut found = false;
-        // The derive reports a malformed attribute; here it names no crate.
-        let _ = attr.parse_nested_meta(|meta| {
-            found |= meta.path.is_ident("crate");
-            if meta.input.peek(syn::Token![=]) {
-                meta.value()?.parse::<syn::Expr>()?;
-            } else if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
-                meta.input.parse::<proc_macro2::Group>()?;
-            }
-            Ok(())
-        });
-        found
-    })
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident(tool))
+        .any(|attr| {
+            let mut found = false;
+            // The derive reports a malformed attribute; here it names no crate.
+            let _ = attr.parse_nested_meta(|meta| {
+                found |= meta.path.is_ident("crate");
+                if meta.input.peek(syn::Token![=]) {
+                    meta.value()?.parse::<syn::Expr>()?;
+                } else if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                    meta.input.parse::<proc_macro2::Group>()?;
+                }
+                Ok(())
+            });
+            found
+        })
 }
 
 /// serde's name for `field` under the container's `rename_all` rule
