@@ -23,6 +23,17 @@ macro_rules! __no_earlier_event_of_this_type {
 }
 pub use __no_earlier_event_of_this_type as no_earlier_event_of_this_type;
 
+/// An envelope decoded as an older version, around the newer version's
+/// event: every attribute as received.
+#[doc(hidden)]
+#[inline]
+pub fn upcast_envelope<O, N>(
+    older: crate::Envelope<O>,
+    upcast: impl FnOnce(O) -> N,
+) -> crate::Envelope<N> {
+    older.map_data(upcast)
+}
+
 /// What a `secret` field shows in `Debug`.
 pub const REDACTED: &str = "<redacted>";
 

@@ -157,7 +157,16 @@ impl<'a> Field<'a> {
         let unlisted = |source: &Path| resolve_source(sources, source).len() != 1;
         // `from(Older) = field` names the field of the version it upcasts from.
         let upcast = |source: &Path| older.is_some_and(|older| same_source(older, source));
+        // Two keys without a source (`from` and `with`) are reported as a
+        // conflict; which one was meant is the user's to say.
+        let unkeyed = [
+            a.from.is_some(),
+            a.with.is_some(),
+            a.context.is_some(),
+            a.default.is_some(),
+        ];
         a.broken
+            || unkeyed.iter().filter(|&&given| given).count() > 1
             || a.from_source.iter().any(|(s, _)| unlisted(s) && !upcast(s))
             || a.with_source.iter().any(|(s, _)| unlisted(s))
     }

@@ -215,6 +215,14 @@ pub fn with_suffix(name: &str, suffix: &str) -> String {
         Some(v) if v > 0 && version_suffix(&name[v..]).is_some() => name.split_at(v),
         _ => (name, ""),
     };
+    // `NotificationOrderShipped`, `IntegrationEventOrderPlaced`: the suffix
+    // written first.
+    if let Some(rest) = base
+        .strip_prefix(suffix)
+        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+    {
+        return format!("{rest}{suffix}{version}");
+    }
     // `ProductUpdatedIntegrationEventDto`, `OrderShippedNotificationEvent`:
     // the suffix is there, under a carrier's or an event's.
     let carried = ["Message", "Msg", "Dto", "DTO", "Payload", "Event", "Evt"]
@@ -1401,6 +1409,15 @@ mod tests {
             "OrderShippedNotification"
         );
         assert_eq!(hint("OrderPlacedIn"), "OrderPlacedInIntegrationEvent");
+        // The suffix written first.
+        assert_eq!(
+            with_suffix("NotificationOrderShipped", "Notification"),
+            "OrderShippedNotification"
+        );
+        assert_eq!(
+            hint("IntegrationEventOrderPlacedV2"),
+            "OrderPlacedIntegrationEventV2"
+        );
     }
 
     use super::*;

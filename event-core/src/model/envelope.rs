@@ -498,10 +498,15 @@ impl<E> Envelope<E> {
                 "`Envelope::map` keeps the envelope's id, which belongs to one occurrence of one kind of event: for an event of another kind, write `Envelope::caused_by(&envelope, source, event)`"
             );
         }
-        let dataschema = match self.dataschema {
-            Some(schema) if schema == E::SCHEMA_ID => own_schema::<F>(),
-            other => other,
-        };
+        let mut mapped = self.map_data(f);
+        if mapped.dataschema.as_deref() == Some(E::SCHEMA_ID) {
+            mapped.dataschema = own_schema::<F>();
+        }
+        mapped
+    }
+
+    /// The same envelope, every attribute kept, around `f` of its event.
+    pub(crate) fn map_data<F>(self, f: impl FnOnce(E) -> F) -> Envelope<F> {
         Envelope {
             id: self.id,
             source: self.source,
@@ -512,7 +517,7 @@ impl<E> Envelope<E> {
             traceparent: self.traceparent,
             subject: self.subject,
             content_type: self.content_type,
-            dataschema,
+            dataschema: self.dataschema,
             extensions: self.extensions,
             invalid: self.invalid,
             data: f(self.data),
