@@ -145,7 +145,7 @@ fn outbox(conn: &Connection) -> Vec<(String, String)> {
         .query_map([], |row| row.get::<_, Vec<u8>>(0))
         .unwrap()
         .map(|payload| {
-            let e = Envelope::<BookLentIntegrationEvent>::from_json(&payload.unwrap()).unwrap();
+            let e = Envelope::<BookLentIntegrationEvent>::from_json(payload.unwrap()).unwrap();
             let data = e.into_data();
             (data.book_id, data.title)
         })

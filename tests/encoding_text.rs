@@ -77,7 +77,7 @@ fn a_generic_event_is_written_as_serde_json_writes_it() {
             String::from_utf8_lossy(&document)
         );
         assert_eq!(event.to_json().into_bytes(), event.to_json_vec());
-        assert_eq!(CloudEvent::from_json(&event.to_json_vec()).unwrap(), event);
+        assert_eq!(CloudEvent::from_json(event.to_json_vec()).unwrap(), event);
     }
 }
 

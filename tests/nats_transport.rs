@@ -49,7 +49,7 @@ fn parcel(delivery: &Delivery) -> String {
         .to_cloud_event(&event_core::binding::NATS)
         .unwrap();
     let envelope =
-        Envelope::<ParcelShippedIntegrationEvent>::from_json(&event.to_json_vec()).unwrap();
+        Envelope::<ParcelShippedIntegrationEvent>::from_json(event.to_json_vec()).unwrap();
     envelope.data().parcel_id.clone()
 }
 
