@@ -430,6 +430,21 @@ fn is_event_data(
                     found.not_data(path, format_args!("{message}"));
                     return;
                 }
+                // `Envelope<OrderPlaced>`: an envelope is not data of its
+                // own (no schema), and its event is held by the message.
+                let envelope = path.path.segments.last().is_some_and(|last| {
+                    last.ident == "Envelope"
+                        && matches!(last.arguments, syn::PathArguments::AngleBracketed(_))
+                });
+                if envelope && !found.own_encoding {
+                    found.not_data(
+                        path,
+                        format_args!(
+                            "an envelope is the frame of one message, not data an event holds: give the event the fields its readers need, and what it needs of the other message (its id as a `String`, its time)"
+                        ),
+                    );
+                    return;
+                }
                 if let Some(key) = map_key(path).filter(|_| !found.own_encoding)
                     && !text_key(key)
                 {

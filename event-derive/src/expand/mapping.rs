@@ -329,8 +329,9 @@ pub fn read_field(
     }
 }
 
-/// The check of what a mapping reads from its source for `field`, a call in
-/// the mapping's constant ([`mapping_checks`]) placed at `span`: it fails
+/// The check of what a mapping reads from its source for `field`, a
+/// constant of its own in the mapping's block ([`mapping_checks`]) placed
+/// at `span` (a call in that block for an event that upcasts): it fails
 /// with a message in the user's words when the source event has no such
 /// field, cannot show it, or it is `secret`, or `pii` and the target field
 /// is not.
@@ -339,6 +340,7 @@ fn source_check(
     field: &crate::ast::Field,
     from: &Ident,
     span: Span,
+    upcasts: bool,
 ) -> TokenStream {
     let from_name = field_name(from);
     let from_key = name_key(&from_name);
@@ -352,8 +354,16 @@ fn source_check(
         quote!(#from_name, #from_key, #target, #explicit, #into_pii),
         span,
     );
-    let mapping = Ident::new("mapping", Span::call_site());
-    quote_spanned!(span=> #private::Mapping::field(#mapping, #args);)
+    let mapping = Ident::new("MAPPING", Span::call_site());
+    // A constant of its own, so that each field's mistake is reported, not
+    // only the first. (Not for an event that upcasts too, whose checks of
+    // the older version follow: a `from` meant for the older version is one
+    // mistake, reported here, and must not also fail there.)
+    if upcasts {
+        quote_spanned!(span=> #private::Mapping::field(#mapping, #args);)
+    } else {
+        quote_spanned!(span=> const _: () = #private::Mapping::field(#mapping, #args);)
+    }
 }
 
 /// The checks of a mapping, a block of the event's check constant: the
@@ -389,14 +399,14 @@ fn mapping_checks(
     // reported once, where it is written.
     let at_source = last_segment_span(source);
     let private_at = respan(private.clone(), at_source);
-    let mapping = Ident::new("mapping", Span::call_site());
+    let mapping = Ident::new("MAPPING", Span::call_site());
     let kind_check = quote_spanned! {at_source=>
         #private_at::Mapping::kind(#mapping, #private_at::KindOf::<#source>::KIND, #private_at::EventKind::#kind);
     };
     quote! {
         {
             use #private::{NoKind as _, NoTable as _};
-            let mapping = #private::Mapping {
+            const MAPPING: #private::Mapping = #private::Mapping {
                 fields: #private::Table::<#source>::FIELDS,
                 source_module: #private::Table::<#source>::MODULE,
                 module: ::core::module_path!(),
@@ -516,7 +526,13 @@ fn mapping(
                     // At the field (or its `from`), where a missing,
                     // secret, undeclared personal or unconvertible source
                     // field is reported.
-                    checks.push(source_check(&private, field, from, from.span()));
+                    checks.push(source_check(
+                        &private,
+                        field,
+                        from,
+                        from.span(),
+                        input.args.upcast_from.is_some(),
+                    ));
                     read_field(
                         &private,
                         quote!(source),
