@@ -116,6 +116,11 @@ fn version_1_and_2_payloads_decode_into_version_3() {
     // The envelope is the original one: same id and metadata.
     assert_eq!(upcast.id(), v1.id());
     assert_eq!(upcast.subject(), Some("products/p-1"));
+    // Its schema is the version it now holds, through both steps.
+    assert_eq!(
+        upcast.dataschema(),
+        Some(ProductListedIntegrationEventV3::SCHEMA_ID)
+    );
 
     let v2 = bytes(ProductListedIntegrationEventV2 {
         product_id: "p-2".into(),

@@ -24,14 +24,16 @@ macro_rules! __no_earlier_event_of_this_type {
 pub use __no_earlier_event_of_this_type as no_earlier_event_of_this_type;
 
 /// An envelope decoded as an older version, around the newer version's
-/// event: every attribute as received.
+/// event: every attribute as received, but the schema, which names the
+/// newer version's where it named the older one's.
 #[doc(hidden)]
 #[inline]
-pub fn upcast_envelope<O, N>(
+pub fn upcast_envelope<O, N: crate::Event>(
     older: crate::Envelope<O>,
+    older_schema: &str,
     upcast: impl FnOnce(O) -> N,
 ) -> crate::Envelope<N> {
-    older.map_data(upcast)
+    older.upcast_data(older_schema, upcast)
 }
 
 /// What a `secret` field shows in `Debug`.
@@ -1080,6 +1082,8 @@ impl<O: crate::IntegrationEvent> OlderOf<O> {
     pub const TYPE_NAME: &'static str = O::TYPE_NAME;
     /// The older version's version.
     pub const VERSION: u32 = O::VERSION;
+    /// The older version's schema id.
+    pub const SCHEMA_ID: &'static str = O::SCHEMA_ID;
 
     /// Decodes `bytes` of `version` (this one or older) into `O`.
     ///
@@ -1099,6 +1103,8 @@ pub trait NoOlder<O> {
     const TYPE_NAME: &'static str = "";
     /// No version.
     const VERSION: u32 = 0;
+    /// No schema.
+    const SCHEMA_ID: &'static str = "";
 
     /// Decodes nothing: the declaration fails to compile.
     ///

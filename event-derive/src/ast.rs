@@ -445,10 +445,13 @@ fn is_event_data(
                     );
                     return;
                 }
+                // The map has serde's and schemars' impls (its encoding
+                // fails at run time), so the event keeps its own: the
+                // code that uses it reports nothing more.
                 if let Some(key) = map_key(path).filter(|_| !found.own_encoding)
                     && !text_key(key)
                 {
-                    found.not_data(
+                    found.errors.spanned(
                         key,
                         format_args!(
                             "`{}` cannot be the key of an event's map: JSON writes a map as an object, whose keys are text (numbers, `char`, `bool` and enums of unit variants are written as text); hold a `Vec` of pairs, or key the map by text",

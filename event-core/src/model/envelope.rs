@@ -466,15 +466,16 @@ impl<E> Envelope<E> {
         self.data
     }
 
-    /// The same envelope around another event of the same kind: same id,
-    /// time, source and ids, and the new event's schema where the envelope
-    /// carried the old one's. For upcasting an older version of an event to
-    /// a newer one.
+    /// The same envelope around another version of its event: same id,
+    /// time, source and ids, and the new version's schema where the
+    /// envelope carried the old one's. For upcasting an older version of an
+    /// event to a newer one.
     ///
     /// An event of another kind is another occurrence, with an id of its
     /// own and the first as its cause: for the integration event of a
-    /// domain event, write `Envelope::caused_by(&domain, "/source", event)`
-    /// (or let a translator do it). Mapping across kinds does not build.
+    /// domain event, write `Envelope::caused_by(&domain, event)` (or let a
+    /// translator do it). Mapping across kinds, or to an event of another
+    /// type, does not build.
     ///
     /// ```compile_fail
     /// use event_core::prelude::*;
@@ -494,12 +495,23 @@ impl<E> Envelope<E> {
     {
         const {
             assert!(
-                E::KIND as u8 == F::KIND as u8,
-                "`Envelope::map` keeps the envelope's id, which belongs to one occurrence of one kind of event: for an event of another kind, write `Envelope::caused_by(&envelope, source, event)`"
+                E::KIND as u8 == F::KIND as u8
+                    && crate::__private::str_eq(E::TYPE_NAME, F::TYPE_NAME),
+                "`Envelope::map` keeps the envelope's id, which belongs to one occurrence of one event, and maps it to another version of that event: for another event, write `Envelope::caused_by(&envelope, event)`"
             );
         }
+        self.upcast_data(E::SCHEMA_ID, f)
+    }
+
+    /// The same envelope around `f` of its event, naming `F`'s schema where
+    /// it named `older_schema`, the schema of its event.
+    pub(crate) fn upcast_data<F: Event>(
+        self,
+        older_schema: &str,
+        f: impl FnOnce(E) -> F,
+    ) -> Envelope<F> {
         let mut mapped = self.map_data(f);
-        if mapped.dataschema.as_deref() == Some(E::SCHEMA_ID) {
+        if mapped.dataschema.as_deref() == Some(older_schema) {
             mapped.dataschema = own_schema::<F>();
         }
         mapped

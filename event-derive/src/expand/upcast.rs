@@ -22,8 +22,11 @@ pub fn decoder(input: &Input, krate: &Path) -> Option<TokenStream> {
     // `"manual"`.
     // The whole conversion, so that the call that needs it is reported
     // there too, as the same one error.
-    let mut convert =
-        quote!(#private::upcast_envelope(older, <Self as ::core::convert::From<#older>>::from));
+    let mut convert = quote!(#private::upcast_envelope(
+        older,
+        #private::OlderOf::<#older>::SCHEMA_ID,
+        <Self as ::core::convert::From<#older>>::from
+    ));
     if let Some(manual) = &input.args.upcast_manual {
         convert = respan(convert, manual.span());
     }
