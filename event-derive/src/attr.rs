@@ -181,6 +181,8 @@ pub struct Allow {
     pub generic_name: bool,
     pub reserved_suffix: bool,
     pub missing_suffix: bool,
+    /// A rule that is none of them, nor close to one (`allow(all)`).
+    unknown: bool,
 }
 
 /// Fails with "duplicate `key`" at the second occurrence of a key.
@@ -440,6 +442,13 @@ impl MacroArgs {
                     }
                 }
             }
+            // `allow(all)`: what was meant is unknown, so every rule is
+            // left to the error about it, which follows nothing else.
+            if self.allow.unknown {
+                for rule in kind.opt_outs() {
+                    self.allow.opt_out(kind, rule);
+                }
+            }
             if let Some(error) = failure {
                 return Err(error);
             }
@@ -543,12 +552,14 @@ impl Allow {
         // A misspelled rule still opts out of the rule it names, so that the
         // rule's own error does not follow the one about the spelling.
         let mut unknown = false;
-        let slot = self.slot(kind, &key).unwrap_or(&mut unknown);
         // `allow(missing_suffix)` on a domain event: a rule of another kind.
         let owner = [Kind::Domain, Kind::Integration]
             .into_iter()
             .find(|other| other.opt_outs().contains(&key.as_str()))
             .filter(|_| !allowed.contains(&key.as_str()));
+        let known = self.slot(kind, &key).is_some();
+        self.unknown |= !known && owner.is_none();
+        let slot = self.slot(kind, &key).unwrap_or(&mut unknown);
         if let Some(owner) = owner {
             let owners = match owner {
                 Kind::Domain => "`#[domain_event]`",

@@ -215,6 +215,19 @@ fn suffix_rule<'n>(
 }
 
 fn version(input: &Input, suffix_version: Option<u32>, errors: &mut Errors) -> u32 {
+    // `OrderPlacedV0`: versions count from 1, in the name as in the
+    // attribute.
+    if suffix_version == Some(0) {
+        let name = input.ident().unraw().to_string();
+        let (base, _) = naming::trailing_version(&name);
+        errors.at(
+            input.ident().span(),
+            format_args!(
+                "versions count from 1, and the `V0` of `{name}` names none: rename it `{base}` (version 1 needs no `V`), or `{base}V1`"
+            ),
+        );
+        return input.args.version.as_ref().map_or(1, |v| v.value);
+    }
     match (&input.args.version, suffix_version) {
         (Some(version), Some(in_name)) if version.value != in_name => {
             errors.at(
