@@ -481,6 +481,11 @@ macro_rules! check_contracts {
             }
         }
     };
+    ($($anything:tt)+) => {
+        ::core::compile_error!(
+            "`check_contracts!()` takes nothing: it checks every integration event of the package"
+        )
+    };
 }
 
 fn read_snapshot(file: &Path) -> Result<Option<Value>, String> {
