@@ -920,22 +920,7 @@ pub trait NoRef {
 
 impl<S> NoRef for RefOf<S> {}
 
-/// Whether two strings are equal, in a const context.
-#[must_use]
-pub const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
+use crate::model::rules::str_eq;
 
 pub use crate::decode::{DecodeError, decode};
 pub use crate::model::envelope::Envelope;

@@ -495,8 +495,7 @@ impl<E> Envelope<E> {
     {
         const {
             assert!(
-                E::KIND as u8 == F::KIND as u8
-                    && crate::__private::str_eq(E::TYPE_NAME, F::TYPE_NAME),
+                E::KIND as u8 == F::KIND as u8 && rules::str_eq(E::TYPE_NAME, F::TYPE_NAME),
                 "`Envelope::map` keeps the envelope's id, which belongs to one occurrence of one event, and maps it to another version of that event: for another event, write `Envelope::caused_by(&envelope, event)`"
             );
         }

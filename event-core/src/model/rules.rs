@@ -59,6 +59,23 @@ pub(crate) fn uri(value: &str) -> Result<(), Reason> {
     Ok(())
 }
 
+/// Whether two strings are equal, in a const context.
+#[must_use]
+pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The name of an attribute: lowercase ASCII letters and digits.
 pub(crate) fn attribute_name(name: &str) -> Result<(), Reason> {
     if name.is_empty() {
