@@ -1514,22 +1514,24 @@ impl FieldAttrs {
     }
 }
 
+/// serde's options of a field that change what goes on the wire, and that
+/// are not also keys of `#[event(..)]` (`default`, `with`).
+const SERDE_FIELD_OPTIONS: &[&str] = &[
+    "rename",
+    "alias",
+    "skip",
+    "skip_serializing",
+    "skip_deserializing",
+    "skip_serializing_if",
+    "flatten",
+    "serialize_with",
+    "deserialize_with",
+];
+
 /// What an unknown field option was meant to be: one of ours misspelled or
 /// named as other tools name it (`personal` for `pii`, `source` for
 /// `from`), or serde's.
 fn field_option_hint(written: &str) -> String {
-    const SERDE: &[&str] = &[
-        "rename",
-        "alias",
-        "skip",
-        "skip_serializing",
-        "skip_deserializing",
-        "skip_serializing_if",
-        "flatten",
-        "serialize_with",
-        "deserialize_with",
-        "borrow",
-    ];
     const OTHER_WORDS: &[(&str, &[&str])] = &[
         (
             "pii",
@@ -1566,7 +1568,7 @@ fn field_option_hint(written: &str) -> String {
             &["enrich", "enriched", "lookup", "enrichment", "external"],
         ),
     ];
-    if SERDE.contains(&written) {
+    if SERDE_FIELD_OPTIONS.contains(&written) || written == "borrow" {
         return format!("`{written}` is serde's, written `#[serde({written} ..)]`; ");
     }
     meant(written, FIELD_KEYS, OTHER_WORDS)
@@ -1794,19 +1796,10 @@ pub fn conditional_event(attr: &Attribute) -> Option<proc_macro2::Ident> {
 /// (`deny_unknown_fields` or `bound` under a `cfg_attr` is left alone.)
 pub fn conditional_serde(attr: &Attribute) -> Option<proc_macro2::Ident> {
     use proc_macro2::TokenTree;
-    const SHAPE: &[&str] = &[
-        "rename",
+    const CONTAINER_AND_SHARED: &[&str] = &[
         "rename_all",
-        "alias",
-        "skip",
-        "skip_serializing",
-        "skip_deserializing",
-        "skip_serializing_if",
-        "flatten",
         "default",
         "with",
-        "serialize_with",
-        "deserialize_with",
         "tag",
         "content",
         "untagged",
@@ -1825,10 +1818,10 @@ pub fn conditional_serde(attr: &Attribute) -> Option<proc_macro2::Ident> {
             TokenTree::Ident(tool),
             TokenTree::Group(options),
         ] if comma.as_char() == ',' && tool == "serde" => {
-            let changes_shape = options
-                .stream()
-                .into_iter()
-                .any(|t| matches!(&t, TokenTree::Ident(key) if SHAPE.iter().any(|k| key == k)));
+            let changes_shape = options.stream().into_iter().any(|t| {
+                matches!(&t, TokenTree::Ident(key)
+                        if SERDE_FIELD_OPTIONS.iter().chain(CONTAINER_AND_SHARED).any(|k| key == k))
+            });
             changes_shape.then(|| tool.clone())
         }
         _ => None,
