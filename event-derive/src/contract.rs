@@ -57,6 +57,15 @@ pub fn locate(
     })
 }
 
+/// The declaring file as a full path: rustc names files relative to its
+/// working directory.
+fn absolute(file: &Path) -> PathBuf {
+    match std::env::current_dir() {
+        Ok(cwd) if file.is_relative() => cwd.join(file),
+        _ => file.to_path_buf(),
+    }
+}
+
 /// The folder of the snapshots: `contracts = "dir"` relative to the
 /// declaring file, or the crate's `contracts/`.
 fn folder(
@@ -64,12 +73,7 @@ fn folder(
     source_file: Option<&Path>,
     manifest_dir: Option<&Path>,
 ) -> Option<PathBuf> {
-    // rustc names files relative to its working directory.
-    let source_file = source_file.map(|file| match std::env::current_dir() {
-        Ok(cwd) if file.is_relative() => cwd.join(file),
-        _ => file.to_path_buf(),
-    });
-    match (dir_arg, source_file, manifest_dir) {
+    match (dir_arg, source_file.map(absolute), manifest_dir) {
         (Some(arg), Some(file), _) => Some(file.parent()?.join(arg.value())),
         (Some(arg), None, Some(manifest)) => Some(manifest.join(arg.value())),
         (None, _, Some(manifest)) => Some(manifest.join("contracts")),
@@ -151,10 +155,7 @@ fn written_from_the_root(
     if Path::new(written).is_absolute() || !manifest.join(written).is_dir() {
         return None;
     }
-    let file = match std::env::current_dir() {
-        Ok(cwd) if source_file?.is_relative() => cwd.join(source_file?),
-        _ => source_file?.to_path_buf(),
-    };
+    let file = absolute(source_file?);
     let depth = normalize(file.parent()?)
         .strip_prefix(&manifest)
         .ok()?
