@@ -259,6 +259,53 @@ fn failures_are_retried_then_dead_lettered_and_counted() {
     });
 }
 
+/// Handlers that never wait, on a transport that always has the next
+/// message ready: the host still takes turns with the other tasks of its
+/// thread, so a shutdown asked for meanwhile is seen before the backlog
+/// is through.
+#[test]
+fn shutdown_is_seen_while_every_message_is_handled_at_once() {
+    block_on(async {
+        const N: u32 = 1000;
+        let transport = InMemoryTransport::new();
+        let stop = Rc::new(tokio::sync::Notify::new());
+        let seen = Rc::new(Cell::new(0_u32));
+        let (asked, count) = (Rc::clone(&stop), Rc::clone(&seen));
+        let host = Host::new(transport.clone())
+            .consumer("desk", MemoryInbox::new())
+            .handle::<BookReturnedIntegrationEvent>(async move |(), _| {
+                count.set(count.get() + 1);
+                if count.get() == 50 {
+                    asked.notify_one();
+                }
+                Ok(())
+            });
+        host.declare().await.unwrap();
+        let publisher = IntegrationPublisher::new(transport.clone());
+        for seq in 0..N {
+            let returned = BookReturnedIntegrationEvent {
+                book_id: "b".into(),
+                seq,
+            };
+            publisher
+                .publish(&Envelope::new("/library", returned))
+                .await
+                .unwrap();
+        }
+        let summary = host.run(stop.notified()).await.unwrap();
+        let handled = summary.consumers[0].metrics.handled;
+        assert_eq!(handled, u64::from(seen.get()));
+        assert!(handled >= 50 && handled < u64::from(N), "{handled} handled");
+        // The rest waits for the next run.
+        let rest = event_core::integration::Consumer::<BookReturnedIntegrationEvent, _>::subscribe(
+            &transport, "desk",
+        )
+        .await
+        .unwrap();
+        assert_eq!(rest.lag(), Some(u64::from(N) - handled));
+    });
+}
+
 #[test]
 fn shutdown_releases_what_is_unfinished_and_a_restart_handles_it_once() {
     block_on(async {

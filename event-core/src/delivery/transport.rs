@@ -227,8 +227,11 @@ impl Delivery {
     /// # Errors
     ///
     /// The broker could not be told; it will deliver the message again.
-    pub async fn ack(self) -> Result<(), TransportError> {
-        self.acknowledge.ack().await
+    pub fn ack(self) -> impl Future<Output = Result<(), TransportError>> + Send + 'static {
+        // The message is not kept for the broker's answer: the future holds
+        // the acknowledgement alone.
+        let acknowledge = self.acknowledge;
+        async move { acknowledge.ack().await }
     }
 
     /// Tells the broker the message was not processed and should be
@@ -237,8 +240,8 @@ impl Delivery {
     /// # Errors
     ///
     /// The broker could not be told; it delivers the message again anyway.
-    pub async fn nack(self) -> Result<(), TransportError> {
-        self.acknowledge.nack(Duration::ZERO).await
+    pub fn nack(self) -> impl Future<Output = Result<(), TransportError>> + Send + 'static {
+        self.nack_after(Duration::ZERO)
     }
 
     /// Tells the broker the message was not processed and should be
@@ -249,8 +252,12 @@ impl Delivery {
     ///
     /// The broker could not be told; it delivers the message again anyway,
     /// perhaps sooner.
-    pub async fn nack_after(self, delay: Duration) -> Result<(), TransportError> {
-        self.acknowledge.nack(delay).await
+    pub fn nack_after(
+        self,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), TransportError>> + Send + 'static {
+        let acknowledge = self.acknowledge;
+        async move { acknowledge.nack(delay).await }
     }
 }
 

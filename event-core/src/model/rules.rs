@@ -278,7 +278,14 @@ fn uri_ref(value: &str, absolute: bool) -> bool {
         return false;
     }
     // Path, query and fragment: `/` and `?` may appear in each, and one `#`
-    // starts the fragment.
+    // starts the fragment. Most hold neither `%` nor `#`: one pass without
+    // an early exit tells.
+    if bytes[i..]
+        .iter()
+        .fold(true, |ok, &b| ok & URIC[usize::from(b)])
+    {
+        return true;
+    }
     let mut fragment = false;
     while i < bytes.len() {
         let b = bytes[i];

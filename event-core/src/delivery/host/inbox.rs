@@ -3,6 +3,7 @@
 
 use core::future::Future;
 use core::time::Duration;
+use futures_util::future::Either;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -155,17 +156,25 @@ impl Settlement {
     }
 
     /// Tells the transport.
-    pub(crate) async fn settle(self, delivery: Delivery) -> Result<InboxOutcome, BoxError> {
-        match self {
-            Settlement::Ack(outcome) => {
-                delivery.ack().await?;
-                Ok(outcome)
+    pub(crate) fn settle(
+        self,
+        delivery: Delivery,
+    ) -> impl Future<Output = Result<InboxOutcome, BoxError>> {
+        // The delivery is handed to the broker's call at once, not kept in
+        // the future beside it.
+        let (settled, outcome) = match self {
+            Settlement::Ack(outcome) => (Either::Left(delivery.ack()), Ok(outcome)),
+            Settlement::Retry { delay, error } => {
+                (Either::Right(delivery.nack_after(delay)), Err(error))
             }
-            Settlement::Retry { delay, error } => match delivery.nack_after(delay).await {
-                Ok(()) => Err(error),
+        };
+        async move {
+            match (settled.await, outcome) {
+                (Ok(()), outcome) => outcome,
+                (Err(error), Ok(_)) => Err(error.into()),
                 // The failure is kept, with why the release failed.
-                Err(release) => Err(super::run::NotReleased::boxed(error, release)),
-            },
+                (Err(release), Err(error)) => Err(super::run::NotReleased::boxed(error, release)),
+            }
         }
     }
 }
@@ -209,12 +218,16 @@ struct State {
     dead: Vec<InboxDeadLetter>,
 }
 
-/// The events of one consumer, by event id: one entry per event that was
-/// processed, failed, or is being handled, so that each step of a delivery
-/// looks its event up once.
+/// The events of one consumer, by event id: one slot per event that was
+/// processed, failed, or is being handled. A delivery looks its event up
+/// once, when it claims it, and keeps the slot's place from then on.
 #[derive(Debug, Default)]
 struct Events {
-    ids: HashMap<String, Slot>,
+    /// Where each event's slot is.
+    ids: HashMap<String, usize>,
+    slots: Vec<Slot>,
+    /// The places of slots no event holds, to be used again.
+    unused: Vec<usize>,
     /// How many of them were processed.
     processed: u64,
 }
@@ -238,62 +251,70 @@ impl Slot {
 
 impl Events {
     fn is_processed(&self, id: &str) -> bool {
-        self.ids.get(id).is_some_and(|slot| slot.processed)
+        self.ids.get(id).is_some_and(|&at| self.slots[at].processed)
     }
 
-    /// `change` applied to what is known of `id`, an empty entry made the
-    /// first time: one lookup when there is one, the id copied only when
-    /// new.
-    fn with_slot<R>(&mut self, id: &str, change: impl FnOnce(&mut Slot) -> R) -> R {
-        match self.ids.get_mut(id) {
-            Some(slot) => change(slot),
-            None => change(self.ids.entry(id.to_owned()).or_default()),
-        }
+    /// The place of the slot of `id`, an empty one made the first time:
+    /// one lookup (the id copied for it, as an event is new far more often
+    /// than it comes again).
+    fn place(&mut self, id: &str) -> usize {
+        let Events {
+            ids, slots, unused, ..
+        } = self;
+        *ids.entry(id.to_owned())
+            .or_insert_with(|| match unused.pop() {
+                Some(at) => at,
+                None => {
+                    slots.push(Slot::default());
+                    slots.len() - 1
+                }
+            })
     }
 
-    /// Records `id` processed (by the delivery that held it, which frees it).
-    fn record_processed(&mut self, id: &str) {
-        let newly = self.with_slot(id, |slot| {
-            let newly = !slot.processed;
-            slot.processed = true;
-            slot.busy = false;
-            slot.failures = 0;
-            newly
-        });
+    /// Records the event at `at` processed (by the delivery that held it,
+    /// which frees it).
+    fn record_processed(&mut self, at: usize) {
+        let slot = &mut self.slots[at];
+        let newly = !slot.processed;
+        slot.processed = true;
+        slot.busy = false;
+        slot.failures = 0;
         self.processed += u64::from(newly);
     }
 
-    /// Counts a failure of `id` by the delivery that held it, and frees it;
-    /// the failures so far.
-    fn failed_by_holder(&mut self, id: &str) -> u32 {
-        self.with_slot(id, |slot| {
-            slot.busy = false;
-            slot.failures = slot.failures.saturating_add(1);
-            slot.failures
-        })
+    /// Counts a failure of the event at `at` by the delivery that held it,
+    /// and frees it; the failures so far.
+    fn failed_by_holder(&mut self, at: usize) -> u32 {
+        let slot = &mut self.slots[at];
+        slot.busy = false;
+        slot.failures = slot.failures.saturating_add(1);
+        slot.failures
+    }
+
+    /// Forgets the slot of `id` at `at` when it holds nothing worth keeping.
+    fn forget_if_empty(&mut self, id: &str, at: usize) {
+        if self.slots[at].is_empty() {
+            self.ids.remove(id);
+            self.unused.push(at);
+        }
     }
 
     /// Forgets the failures of `id`; whether there were any.
     fn take_failures(&mut self, id: &str) -> bool {
-        let Some(slot) = self.ids.get_mut(id) else {
+        let Some(&at) = self.ids.get(id) else {
             return false;
         };
+        let slot = &mut self.slots[at];
         let failed = slot.failures > 0;
         slot.failures = 0;
-        if slot.is_empty() {
-            self.ids.remove(id);
-        }
+        self.forget_if_empty(id, at);
         failed
     }
 
-    /// Frees `id` from the delivery handling it.
-    fn free(&mut self, id: &str) {
-        if let Some(slot) = self.ids.get_mut(id) {
-            slot.busy = false;
-            if slot.is_empty() {
-                self.ids.remove(id);
-            }
-        }
+    /// Frees the event `id` at `at` from the delivery handling it.
+    fn free(&mut self, id: &str, at: usize) {
+        self.slots[at].busy = false;
+        self.forget_if_empty(id, at);
     }
 }
 
@@ -345,6 +366,8 @@ struct Claim<'a> {
     inbox: &'a MemoryInbox,
     consumer: &'a str,
     id: &'a str,
+    /// The place of the event's slot.
+    at: usize,
     held: bool,
 }
 
@@ -359,7 +382,9 @@ impl Claim<'_> {
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
         if self.held {
-            lock(&self.inbox.state).events(self.consumer).free(self.id);
+            lock(&self.inbox.state)
+                .events(self.consumer)
+                .free(self.id, self.at);
         }
         // A delivery that found the event busy counted itself under the
         // lock this claim's release took after it, so it is seen here.
@@ -396,7 +421,9 @@ impl MemoryInbox {
             return Ok(InboxOutcome::Duplicate);
         }
         handler(envelope)?;
-        state.events(consumer).record_processed(id);
+        let events = state.events(consumer);
+        let at = events.place(id);
+        events.record_processed(at);
         Ok(InboxOutcome::Processed)
     }
 
@@ -422,31 +449,34 @@ impl MemoryInbox {
     where
         F: AsyncFnOnce(&Envelope<E>) -> Result<(), BoxError>,
     {
-        let Received { envelope, delivery } = received;
-        let Some(claim) = self.claim(consumer, envelope.id().as_str()).await else {
-            delivery.ack().await?;
+        // The fields used where they are: moved out into variables that
+        // live across an await, they would take room in the future beside
+        // `received`.
+        let Some(claim) = self.claim(consumer, received.envelope.id().as_str()).await else {
+            received.delivery.ack().await?;
             return Ok(InboxOutcome::Duplicate);
         };
-        let settlement = match handler(&envelope).await {
+        let settlement = match handler(&received.envelope).await {
             Ok(()) => {
                 let mut state = lock(&self.state);
                 let events = state.events(consumer);
-                events.record_processed(claim.id);
+                events.record_processed(claim.at);
                 claim.freed();
                 Settlement::Ack(InboxOutcome::Processed)
             }
             Err(error) => {
                 let mut state = lock(&self.state);
                 let events = state.events(consumer);
-                let recorded = events.failed_by_holder(claim.id);
+                let recorded = events.failed_by_holder(claim.at);
                 claim.freed();
-                Settlement::after_failure(policy, &delivery, recorded, error, |error| {
-                    Self::bury_locked(&mut state, consumer, &delivery, error);
+                let delivery = &received.delivery;
+                Settlement::after_failure(policy, delivery, recorded, error, |error| {
+                    Self::bury_locked(&mut state, consumer, delivery, error);
                     Ok::<(), BoxError>(())
                 })?
             }
         };
-        settlement.settle(delivery).await
+        settlement.settle(received.delivery).await
     }
 
     /// Claims the event for one delivery; `None` when it was processed.
@@ -456,11 +486,11 @@ impl MemoryInbox {
                 let mut state = lock(&self.state);
                 let events = state.events(consumer);
                 // Taken when neither processed nor held by another delivery.
-                let (processed, taken) = events.with_slot(id, |slot| {
-                    let taken = !slot.processed && !slot.busy;
-                    slot.busy |= taken;
-                    (slot.processed, taken)
-                });
+                let at = events.place(id);
+                let slot = &mut events.slots[at];
+                let taken = !slot.processed && !slot.busy;
+                slot.busy |= taken;
+                let processed = slot.processed;
                 if processed {
                     return None;
                 }
@@ -469,6 +499,7 @@ impl MemoryInbox {
                         inbox: self,
                         consumer,
                         id,
+                        at,
                         held: true,
                     });
                 }
@@ -535,13 +566,15 @@ impl MemoryInbox {
 impl Inbox for MemoryInbox {
     type Tx<'t> = ();
 
-    async fn deliver<E, F>(
+    // The inherent method's future itself, not one that holds it: the
+    // received envelope is kept once.
+    fn deliver<E, F>(
         &self,
         consumer: &str,
         received: Received<E>,
         policy: &RetryPolicy,
         handler: &F,
-    ) -> Result<InboxOutcome, BoxError>
+    ) -> impl Future<Output = Result<InboxOutcome, BoxError>>
     where
         E: IntegrationEvent,
         F: AsyncFn((), &Envelope<E>) -> Result<(), BoxError>,
@@ -549,7 +582,6 @@ impl Inbox for MemoryInbox {
         MemoryInbox::deliver(self, consumer, received, policy, async |envelope| {
             handler((), envelope).await
         })
-        .await
     }
 
     async fn bury(&self, consumer: &str, delivery: &Delivery, error: &str) -> Result<(), BoxError> {

@@ -11,7 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use futures_util::future::{Either, join_all, select};
-use futures_util::stream::{FuturesUnordered, StreamExt as _};
+use futures_util::stream::{FuturesUnordered, Stream, StreamExt as _};
 use tokio::sync::watch;
 
 use super::metrics::{Counter, LagSlot};
@@ -54,7 +54,7 @@ pub(crate) trait Route<T: Transport, I> {
         self: Box<Self>,
         transport: &'a T,
         shared: Arc<Shared<I>>,
-    ) -> LocalBoxFuture<'a, Result<Box<dyn Source>, HostError>>;
+    ) -> LocalBoxFuture<'a, Result<Jobs, HostError>>;
 }
 
 /// A handler of `E`.
@@ -102,28 +102,34 @@ where
         self: Box<Self>,
         transport: &'a T,
         shared: Arc<Shared<I>>,
-    ) -> LocalBoxFuture<'a, Result<Box<dyn Source>, HostError>> {
+    ) -> LocalBoxFuture<'a, Result<Jobs, HostError>> {
         Box::pin(async move {
             let consumer = Consumer::<E, T::Subscription>::subscribe(transport, &shared.consumer)
                 .await
                 .map_err(|error| subscribe_error(&shared.consumer, E::FULL_TYPE, error))?;
             let lag = shared.metrics.lag_slot();
             lag.set(consumer.lag());
-            Ok(Box::new(Open {
+            let open = Box::new(Open {
                 consumer,
                 lag,
                 handler: self.handler,
                 shared,
-            }) as Box<dyn Source>)
+            });
+            // One stream for all the subscription's fetches: the future of
+            // the next is kept in it, not allocated for each, and only the
+            // box of `open` moves from one to the next.
+            let jobs = futures_util::stream::unfold(open, |mut open| async move {
+                let job = open.next().await?;
+                Some((job, open))
+            });
+            Ok(Box::pin(jobs) as Jobs)
         })
     }
 }
 
-/// An open subscription of a handler.
-pub(crate) trait Source {
-    /// The next job; `None` once the subscription closed.
-    fn next(&mut self) -> LocalBoxFuture<'_, Option<Result<Box<dyn Job>, TransportError>>>;
-}
+/// The jobs an open subscription of a handler delivers, in its order;
+/// it ends once the subscription closed.
+pub(crate) type Jobs = Pin<Box<dyn Stream<Item = Result<Box<dyn Job>, TransportError>>>>;
 
 struct Open<E, S, I, F> {
     consumer: Consumer<E, S>,
@@ -133,31 +139,29 @@ struct Open<E, S, I, F> {
     shared: Arc<Shared<I>>,
 }
 
-impl<E, S, I, F> Source for Open<E, S, I, F>
+impl<E, S, I, F> Open<E, S, I, F>
 where
     E: IntegrationEvent,
     S: crate::delivery::transport::Subscription,
     I: Inbox,
     F: AsyncFn(I::Tx<'_>, &Envelope<E>) -> Result<(), BoxError> + 'static,
 {
-    fn next(&mut self) -> LocalBoxFuture<'_, Option<Result<Box<dyn Job>, TransportError>>> {
-        Box::pin(async move {
-            let next = self.consumer.next().await;
-            self.lag.set(self.consumer.lag());
-            Some(match next? {
-                Ok(received) => Ok(Box::new(Handle {
-                    received,
-                    handler: Arc::clone(&self.handler),
-                    shared: Arc::clone(&self.shared),
-                }) as Box<dyn Job>),
-                Err(ConsumeError::Decode { error, delivery }) => Ok(Box::new(Bury {
-                    delivery,
-                    error,
-                    shared: Arc::clone(&self.shared),
-                })
-                    as Box<dyn Job>),
-                Err(ConsumeError::Transport(error)) => Err(error),
-            })
+    /// The next job; `None` once the subscription closed.
+    async fn next(&mut self) -> Option<Result<Box<dyn Job>, TransportError>> {
+        let next = self.consumer.next().await;
+        self.lag.set(self.consumer.lag());
+        Some(match next? {
+            Ok(received) => Ok(Box::new(Handle {
+                received,
+                handler: Arc::clone(&self.handler),
+                shared: Arc::clone(&self.shared),
+            }) as Box<dyn Job>),
+            Err(ConsumeError::Decode { error, delivery }) => Ok(Box::new(Bury {
+                delivery,
+                error,
+                shared: Arc::clone(&self.shared),
+            }) as Box<dyn Job>),
+            Err(ConsumeError::Transport(error)) => Err(error),
         })
     }
 }
@@ -201,30 +205,34 @@ where
     }
 
     fn start(self: Box<Self>) -> LocalBoxFuture<'static, Result<InboxOutcome, BoxError>> {
-        let Handle {
-            received,
-            handler,
-            shared,
-        } = *self;
         #[cfg(feature = "tracing")]
         let span = {
-            let envelope = &received.envelope;
+            let envelope = &self.received.envelope;
             ::tracing::info_span!(
                 "handle integration event",
-                consumer = shared.consumer.as_str(),
+                consumer = self.shared.consumer.as_str(),
                 event_id = envelope.id().as_str(),
-                event_type = received.delivery.message.event_type(),
+                event_type = self.received.delivery.message.event_type(),
                 handled_as = E::FULL_TYPE,
                 correlation_id = envelope.correlation_id().as_str(),
                 causation_id = envelope.causation_id().map(|c| c.as_str()),
                 traceparent = envelope.traceparent(),
-                attempt = received.delivery.attempt,
+                attempt = self.received.delivery.attempt,
             )
         };
+        // The job's box is kept, and what it received is moved straight
+        // into the inbox's future: held once, not also here.
         let work = async move {
-            let outcome = shared
+            let job = self;
+            let outcome = job
+                .shared
                 .inbox
-                .deliver(&shared.consumer, received, &shared.policy, &*handler)
+                .deliver(
+                    &job.shared.consumer,
+                    job.received,
+                    &job.shared.policy,
+                    &*job.handler,
+                )
                 .await;
             #[cfg(feature = "tracing")]
             match &outcome {
@@ -414,7 +422,7 @@ pub(crate) struct Launched {
     consumer: String,
     metrics: Metrics,
     concurrency: usize,
-    sources: Vec<Box<dyn Source>>,
+    sources: Vec<Jobs>,
 }
 
 /// Runs `consumers` until `shutdown`.
@@ -446,31 +454,20 @@ pub(crate) async fn run<T: Transport>(
     Ok(Summary { consumers })
 }
 
-/// A source, how often fetching from it failed in a row, and the stop it
-/// watches: one future for all its fetches, not one each.
+/// The jobs of one subscription, and how often fetching from them failed
+/// in a row.
 struct Fetcher {
-    source: Box<dyn Source>,
+    jobs: Jobs,
     failures: u32,
-    stop: LocalBoxFuture<'static, ()>,
-    stopped: bool,
-}
-
-impl Fetcher {
-    fn new(source: Box<dyn Source>, stop: watch::Receiver<bool>) -> Self {
-        Fetcher {
-            source,
-            failures: 0,
-            stop: Box::pin(stopped(stop)),
-            stopped: false,
-        }
-    }
+    /// The pause after a failed fetch, before the next.
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
+    closed: bool,
 }
 
 enum Fetched {
     Job(Box<dyn Job>),
     Failed(TransportError),
     Closed,
-    Stopped,
 }
 
 /// Resolves once shutdown is asked for.
@@ -479,38 +476,35 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
 }
 
-/// The next delivery of `fetcher`, after a pause if it failed last time;
-/// `Stopped` as soon as shutdown is asked for.
-fn fetch(mut fetcher: Fetcher) -> LocalBoxFuture<'static, (Fetcher, Fetched)> {
-    Box::pin(async move {
-        if fetcher.stopped {
-            return (fetcher, Fetched::Stopped);
+/// The first of `fetchers` that has something, taking them in turns from
+/// `turn` on; pending when none has.
+fn poll_fetchers(
+    fetchers: &mut [Fetcher],
+    turn: usize,
+    cx: &mut core::task::Context<'_>,
+) -> Poll<(usize, Fetched)> {
+    let count = fetchers.len();
+    for k in 0..count {
+        let at = (turn + k) % count;
+        let fetcher = &mut fetchers[at];
+        if fetcher.closed {
+            continue;
         }
-        let Fetcher {
-            source,
-            failures,
-            stop,
-            stopped,
-        } = &mut fetcher;
-        let next = async {
-            if *failures > 0 {
-                tokio::time::sleep(backoff(PAUSE, MAX_PAUSE, *failures)).await;
+        if let Some(pause) = &mut fetcher.pause {
+            if pause.as_mut().poll(cx).is_pending() {
+                continue;
             }
-            source.next().await
+            fetcher.pause = None;
+        }
+        let fetched = match fetcher.jobs.as_mut().poll_next(cx) {
+            Poll::Pending => continue,
+            Poll::Ready(Some(Ok(job))) => Fetched::Job(job),
+            Poll::Ready(Some(Err(error))) => Fetched::Failed(error),
+            Poll::Ready(None) => Fetched::Closed,
         };
-        // The stop first: once it is asked for, no message is taken only
-        // to be released again (which would count as an attempt).
-        let fetched = match select(stop.as_mut(), pin!(next)).await {
-            Either::Right((Some(Ok(job)), _)) => Fetched::Job(job),
-            Either::Right((Some(Err(error)), _)) => Fetched::Failed(error),
-            Either::Right((None, _)) => Fetched::Closed,
-            Either::Left(((), _)) => {
-                *stopped = true;
-                Fetched::Stopped
-            }
-        };
-        (fetcher, fetched)
-    })
+        return Poll::Ready((at, fetched));
+    }
+    Poll::Pending
 }
 
 /// A job in flight, counted for as long as it lives: one dropped unfinished
@@ -540,8 +534,32 @@ struct Done {
 enum Step {
     Stop,
     Done(Done),
-    Fetched(Fetcher, Fetched),
+    Fetched(usize, Fetched),
     Finished,
+}
+
+/// Polls `future` once, in the task that runs the host.
+async fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
+}
+
+/// Steps the host takes in a row before it lets the other tasks of its
+/// thread run (and its shutdown signal be seen), when every step finds
+/// work ready.
+const STEPS_IN_A_ROW: u32 = 32;
+
+/// Lets the executor run other tasks once, then resumes.
+async fn yield_once() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await;
 }
 
 /// Runs one consumer until shutdown, or until all its subscriptions close.
@@ -556,21 +574,34 @@ async fn drive(
         concurrency,
         sources,
     } = launched;
-    let mut fetching = FuturesUnordered::new();
-    for source in sources {
-        fetching.push(fetch(Fetcher::new(source, stop.clone())));
-    }
+    let mut fetchers: Vec<Fetcher> = sources
+        .into_iter()
+        .map(|jobs| Fetcher {
+            jobs,
+            failures: 0,
+            pause: None,
+            closed: false,
+        })
+        .collect();
+    let mut open = fetchers.len();
+    // The fetcher asked first next time: each in turn.
+    let mut turn = 0;
     let mut running = FuturesUnordered::new();
     // A key present is held by a running job; the jobs queued behind it.
     let mut lanes: HashMap<String, VecDeque<Box<dyn Job>>> = HashMap::new();
     let mut waiting = 0_usize;
-    // Sources that stopped or closed, kept open until the jobs they
-    // delivered are settled.
-    let mut idle = Vec::new();
-    // Starts `job`, which holds `key`.
-    let start = |job: Box<dyn Job>, key: Option<String>, running: &mut FuturesUnordered<_>| {
+    // Starts `job`, which holds `key`: its first steps run here, and a job
+    // that has to wait for something runs on with the others. A job that
+    // ended at once is returned.
+    let start = async |job: Box<dyn Job>,
+                       key: Option<String>,
+                       running: &mut FuturesUnordered<_>|
+           -> Option<Done> {
         let in_flight = InFlight::new(&metrics);
-        let work = job.start();
+        let mut work = job.start();
+        if let Poll::Ready(outcome) = poll_once(&mut work).await {
+            return Some(Done { key, outcome });
+        }
         running.push(async move {
             let done = Done {
                 key,
@@ -579,9 +610,17 @@ async fn drive(
             drop(in_flight);
             done
         });
+        None
     };
-    let mut stopping = pin!(stopped(stop.clone()));
+    let mut stopping = pin!(stopped(stop));
+    // Steps taken since the host last waited.
+    let mut in_a_row = 0_u32;
     loop {
+        if in_a_row == STEPS_IN_A_ROW {
+            yield_once().await;
+            in_a_row = 0;
+        }
+        in_a_row += 1;
         let step = poll_fn(|cx| {
             if stopping.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Step::Stop);
@@ -592,18 +631,18 @@ async fn drive(
                 return Poll::Ready(Step::Done(done));
             }
             if running.len() + waiting < concurrency
-                && !fetching.is_empty()
-                && let Poll::Ready(Some((fetcher, fetched))) = fetching.poll_next_unpin(cx)
+                && let Poll::Ready((at, fetched)) = poll_fetchers(&mut fetchers, turn, cx)
             {
-                return Poll::Ready(Step::Fetched(fetcher, fetched));
+                return Poll::Ready(Step::Fetched(at, fetched));
             }
-            if running.is_empty() && fetching.is_empty() {
+            if running.is_empty() && open == 0 {
                 return Poll::Ready(Step::Finished);
             }
+            in_a_row = 0;
             Poll::Pending
         })
         .await;
-        match step {
+        let mut ended = match step {
             Step::Stop => break,
             Step::Finished => {
                 return ConsumerSummary {
@@ -612,60 +651,68 @@ async fn drive(
                     finished_in_time: true,
                 };
             }
-            Step::Done(done) => {
-                count(&metrics, &done.outcome);
-                if let Some(key) = done.key {
-                    match lanes.get_mut(&key).and_then(VecDeque::pop_front) {
-                        Some(next) => {
-                            waiting -= 1;
-                            start(next, Some(key), &mut running);
+            Step::Done(done) => Some(done),
+            Step::Fetched(at, fetched) => {
+                turn = (at + 1) % fetchers.len();
+                let fetcher = &mut fetchers[at];
+                match fetched {
+                    Fetched::Job(job) => {
+                        fetcher.failures = 0;
+                        match job.key() {
+                            Some(key) => match lanes.get_mut(&key) {
+                                Some(lane) => {
+                                    waiting += 1;
+                                    lane.push_back(job);
+                                    None
+                                }
+                                None => {
+                                    lanes.insert(key.clone(), VecDeque::new());
+                                    start(job, Some(key), &mut running).await
+                                }
+                            },
+                            None => start(job, None, &mut running).await,
                         }
-                        None => {
-                            lanes.remove(&key);
-                        }
+                    }
+                    Fetched::Failed(error) => {
+                        trace_warn!(consumer = consumer.as_str(), %error, "fetching failed; trying again");
+                        #[cfg(not(feature = "tracing"))]
+                        let _ = error;
+                        metrics.add(Counter::TransportErrors, 1);
+                        fetcher.failures = fetcher.failures.saturating_add(1);
+                        fetcher.pause = Some(Box::pin(tokio::time::sleep(backoff(
+                            PAUSE,
+                            MAX_PAUSE,
+                            fetcher.failures,
+                        ))));
+                        None
+                    }
+                    Fetched::Closed => {
+                        fetcher.closed = true;
+                        open -= 1;
+                        None
                     }
                 }
             }
-            Step::Fetched(mut fetcher, fetched) => match fetched {
-                Fetched::Job(job) => {
-                    fetcher.failures = 0;
-                    fetching.push(fetch(fetcher));
-                    match job.key() {
-                        Some(key) => match lanes.get_mut(&key) {
-                            Some(lane) => {
-                                waiting += 1;
-                                lane.push_back(job);
-                            }
-                            None => {
-                                lanes.insert(key.clone(), VecDeque::new());
-                                start(job, Some(key), &mut running);
-                            }
-                        },
-                        None => start(job, None, &mut running),
+        };
+        // A job that ended starts the next of its key's lane, which may end
+        // at once too.
+        while let Some(done) = ended.take() {
+            count(&metrics, &done.outcome);
+            if let Some(key) = done.key {
+                match lanes.get_mut(&key).and_then(VecDeque::pop_front) {
+                    Some(next) => {
+                        waiting -= 1;
+                        ended = start(next, Some(key), &mut running).await;
+                    }
+                    None => {
+                        lanes.remove(&key);
                     }
                 }
-                Fetched::Failed(error) => {
-                    trace_warn!(consumer = consumer.as_str(), %error, "fetching failed; trying again");
-                    #[cfg(not(feature = "tracing"))]
-                    let _ = error;
-                    metrics.add(Counter::TransportErrors, 1);
-                    fetcher.failures = fetcher.failures.saturating_add(1);
-                    fetching.push(fetch(fetcher));
-                }
-                Fetched::Closed | Fetched::Stopped => idle.push(fetcher),
-            },
+            }
         }
     }
 
-    // Shutdown: fetching stops; what it brought meanwhile waits with the
-    // jobs queued behind a key.
-    let mut late = Vec::new();
-    while let Some((fetcher, fetched)) = fetching.next().await {
-        if let Fetched::Job(job) = fetched {
-            late.push(job);
-        }
-        idle.push(fetcher);
-    }
+    // Shutdown: fetching stops; the jobs queued behind a key wait.
     let drain = async {
         while let Some(done) = running.next().await {
             count(&metrics, &done.outcome);
@@ -683,12 +730,13 @@ async fn drive(
         release.await;
     }
     let mut released = unfinished;
-    for job in lanes.into_values().flatten().chain(late) {
+    for job in lanes.into_values().flatten() {
         job.release().await;
         released += 1;
     }
     metrics.add(Counter::Released, released);
-    drop(idle);
+    // The subscriptions close last: the deliveries they gave are settled.
+    drop(fetchers);
     ConsumerSummary {
         consumer,
         metrics: metrics.snapshot(),
