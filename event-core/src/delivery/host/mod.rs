@@ -114,6 +114,16 @@ impl<T: Transport> fmt::Debug for Host<T> {
 /// How long in-flight handlers get to finish at shutdown, by default.
 pub const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
 
+/// Implemented by nothing: the bound of [`Host::handle`], which a host
+/// cannot meet, to say where handlers go.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a handler belongs to a consumer: add one with `.consumer(\"name\", inbox)` before `.handle`",
+    label = "this host has no consumer to give the handler to",
+    note = "`Host::new(transport).consumer(\"name\", MemoryInbox::new()).handle::<E>(async |tx, envelope| ..)`"
+)]
+pub trait HandlersBelongToAConsumer {}
+
 /// How many deliveries a consumer holds at once, by default.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
@@ -133,6 +143,18 @@ impl<T: Transport> Host<T> {
     #[must_use]
     pub fn shutdown_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
+        self
+    }
+
+    /// Not callable: a handler belongs to a consumer, added first with
+    /// [`consumer`](Host::consumer). Written on a host, `handle` is a
+    /// compile error that says so, rather than a method not found.
+    #[doc(hidden)]
+    pub fn handle<E>(self, handler: impl Sized) -> Self
+    where
+        Self: HandlersBelongToAConsumer,
+    {
+        let _ = handler;
         self
     }
 
