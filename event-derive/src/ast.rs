@@ -458,8 +458,9 @@ fn is_event_data(
                             crate::contract::type_text(key)
                         ),
                     );
-                    return;
                 }
+                // The key and the value are looked into too: a map of
+                // `Rc`s is reported whatever its key.
                 for segment in &path.path.segments {
                     if let syn::PathArguments::AngleBracketed(args) = &segment.arguments {
                         for arg in &args.args {
