@@ -318,6 +318,34 @@ fn crate_paths_written_on_an_event_are_kept() {
     assert_eq!(VoucherIssued::schema()["required"][0], "voucherCode");
 }
 
+/// A default for the whole struct, from the user's own `Default`: a
+/// document that lacks a field takes it from there, and the schema shows it.
+#[domain_event]
+#[serde(rename_all = "camelCase", default)]
+pub struct ShelfLabelled {
+    pub shelf_id: String,
+    pub label: String,
+}
+
+impl Default for ShelfLabelled {
+    fn default() -> Self {
+        ShelfLabelled {
+            shelf_id: "unknown".into(),
+            label: "new arrivals".into(),
+        }
+    }
+}
+
+#[test]
+fn a_default_for_the_struct_fills_what_a_document_lacks() {
+    let event: ShelfLabelled = serde_json::from_str(r#"{"shelfId":"s-1"}"#).unwrap();
+    assert_eq!(event.shelf_id, "s-1");
+    assert_eq!(event.label, "new arrivals");
+    let schema = ShelfLabelled::schema();
+    assert_eq!(schema["properties"]["label"]["default"], "new arrivals");
+    assert!(schema.get("required").is_none(), "{schema}");
+}
+
 /// Without the suffix, a `V<N>` at the end is still the version.
 #[integration_event(version = 3, allow(missing_suffix))]
 pub struct ProductStockV3 {

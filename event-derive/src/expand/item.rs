@@ -235,6 +235,7 @@ pub fn emit(
     if !derives.is_empty() {
         attrs.push(parse_quote!(#[derive(#(#derives),*)]));
     }
+    let default = own_default(&mut item);
     attrs.append(&mut item.attrs);
     // The crate paths go after the user's attributes: a helper attribute
     // placed before the user's own `#[derive(Serialize)]` would be a
@@ -259,5 +260,62 @@ pub fn emit(
         quote!(#(#annotations)*)
     });
     item.attrs = attrs;
-    (item.into_token_stream(), annotations)
+    let mut tokens = item.into_token_stream();
+    tokens.extend(default);
+    (tokens, annotations)
+}
+
+/// Turns a bare `#[serde(default)]` on the struct into a call of a function
+/// of its own that calls `Default::default()`, and returns that function.
+/// Without a `Default` impl serde's derive puts the bound on its impls,
+/// which then do not exist and every use of the event fails too; the call
+/// fails once, at `default`, saying to derive or write `Default`.
+fn own_default(item: &mut DeriveInput) -> Option<TokenStream> {
+    use syn::punctuated::Punctuated;
+    // A free function, which serde's impls can name without naming the
+    // struct (a use of it, when it is `#[deprecated]`).
+    let function = Ident::new(
+        &format!("__event_core_default_of_{}", item.ident.unraw()),
+        item.ident.span(),
+    );
+    let mut span = None;
+    for attr in &mut item.attrs {
+        if !attr.path().is_ident("serde") {
+            continue;
+        }
+        let Ok(mut metas) =
+            attr.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        let mut changed = false;
+        for meta in &mut metas {
+            if let syn::Meta::Path(path) = meta
+                && path.is_ident("default")
+                && span.is_none()
+            {
+                let at = path.segments[0].ident.span();
+                let name = syn::LitStr::new(&function.to_string(), at);
+                *meta = parse_quote!(default = #name);
+                span = Some(at);
+                changed = true;
+            }
+        }
+        if changed {
+            *attr = parse_quote!(#[serde(#metas)]);
+        }
+    }
+    let span = span?;
+    let name = &item.ident;
+    let (_, type_generics, _) = item.generics.split_for_impl();
+    // Spanned at `default`, the struct's name too, where the error is.
+    let at_default = Ident::new(&name.to_string(), span);
+    let call = quote::quote_spanned!(span=> <#at_default #type_generics as ::core::default::Default>::default());
+    Some(quote! {
+        #[doc(hidden)]
+        #[allow(deprecated, non_snake_case, dead_code)]
+        fn #function() -> #name #type_generics {
+            #call
+        }
+    })
 }
