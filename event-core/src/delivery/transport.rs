@@ -50,6 +50,11 @@ impl std::error::Error for TransportError {
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// Moves messages to a broker and back.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a transport",
+    label = "not a transport",
+    note = "a transport is given by value and shared by cloning it (`transport.clone()`, a handle to the same broker): `InMemoryTransport`, `SqliteTransport`, `NatsTransport`, `RabbitMqTransport`, or a type of your own that implements `Transport`"
+)]
 pub trait Transport: Send + Sync + 'static {
     /// A stream of deliveries for one consumer and event type.
     type Subscription: Subscription;
