@@ -312,6 +312,7 @@ fn unmarkable(mark: &Ident, attrs: &[syn::Attribute], errors: &mut Errors) {
 ///   of the fields that the contract, the `pii` marks and the mappings read.
 /// - `tag = ".."`: a property holding the Rust struct's name, which the
 ///   schema does not declare, beside the type the envelope already carries.
+/// - `into`, `from`, `try_from`: the data would be another type's form.
 fn serde_container_options(kind: Kind, args: &MacroArgs, item: &DeriveInput, errors: &mut Errors) {
     for attr in item.attrs.iter().filter(|a| a.path().is_ident("serde")) {
         // serde reports a malformed attribute itself.
@@ -322,6 +323,25 @@ fn serde_container_options(kind: Kind, args: &MacroArgs, item: &DeriveInput, err
                     "`#[serde(transparent)]` would make the event's data its one field's value; an event's data is an object of its fields, which its contract, `pii` marks and mappings describe: remove `transparent`",
                 );
                 return Ok(());
+            }
+            // A conversion through another type: the data would be that
+            // type's form (a string, a number), not an object of the fields.
+            if let Some(key) = ["into", "from", "try_from"]
+                .into_iter()
+                .find(|key| meta.path.is_ident(key))
+                && meta.input.peek(Token![=])
+            {
+                let (verb, what) = match key {
+                    "into" => ("written as", "written"),
+                    _ => ("read from", "read"),
+                };
+                errors.spanned(
+                    &meta.path,
+                    format_args!(
+                        "`#[serde({key} = \"..\")]` would have the event's data {verb} another type, not as an object of its fields, which its contract, `pii` marks and mappings describe: remove `{key}`; the event is {what} as it is declared"
+                    ),
+                );
+                return crate::contract::skip_value(&meta);
             }
             if meta.path.is_ident("tag") {
                 errors.spanned(

@@ -553,6 +553,15 @@ pub fn check_one_sided_options(input: &Input, errors: &mut Errors) {
                     );
                     return Ok(());
                 }
+                if meta.path.is_ident("skip_deserializing") {
+                    errors.spanned(
+                        &meta.path,
+                        format_args!(
+                            "`skip_deserializing` would write `{name}` in every document and never read it back: a received event would not be the one sent, and its contract leaves `{name}` out; leave it out of the event, or write `#[serde(skip)]` with a `Default` value"
+                        ),
+                    );
+                    return Ok(());
+                }
                 if meta.path.is_ident("skip_serializing_if") && !defaulted && !is_option(field.ty) {
                     errors.spanned(
                         &meta.path,

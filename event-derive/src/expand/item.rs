@@ -22,6 +22,12 @@ fn strip(item: &mut DeriveInput) {
     // `#[repr(packed)]` is an error; without it nothing else is reported.
     item.attrs
         .retain(|a| !is_event_attr(a) && packed(a).is_none());
+    // So are serde's conversions of the whole struct through another type:
+    // without them serde's derive needs no conversion the user may not
+    // have written.
+    for attr in &mut item.attrs {
+        without_conversions(attr);
+    }
     let fields: Vec<&mut syn::Field> = match &mut item.data {
         Data::Struct(data) => data.fields.iter_mut().collect(),
         Data::Enum(data) => data
@@ -44,6 +50,29 @@ fn strip(item: &mut DeriveInput) {
                 && crate::attr::conditional_serde(a).is_none()
         });
     }
+}
+
+/// `attr` without `into`, `from` and `try_from` when it is a `#[serde(..)]`
+/// that gives one of them.
+fn without_conversions(attr: &mut Attribute) {
+    use syn::punctuated::Punctuated;
+    if !attr.path().is_ident("serde") {
+        return;
+    }
+    let Ok(metas) =
+        attr.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+    else {
+        return;
+    };
+    let conversion = |meta: &syn::Meta| {
+        matches!(meta, syn::Meta::NameValue(value)
+            if ["into", "from", "try_from"].iter().any(|key| value.path.is_ident(key)))
+    };
+    if !metas.iter().any(conversion) {
+        return;
+    }
+    let kept = metas.into_iter().filter(|meta| !conversion(meta));
+    *attr = parse_quote!(#[serde(#(#kept),*)]);
 }
 
 /// Whether a `#[tool(..)]` of `attrs` gives `crate = ".."`.
