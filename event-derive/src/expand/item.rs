@@ -59,8 +59,7 @@ fn without_conversions(attr: &mut Attribute) {
     if !attr.path().is_ident("serde") {
         return;
     }
-    let Ok(metas) =
-        attr.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+    let Ok(metas) = attr.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
     else {
         return;
     };
