@@ -1211,6 +1211,19 @@ fn written_as(key: &Ident, value: &[proc_macro2::TokenTree]) -> String {
 fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
     use proc_macro2::TokenTree;
     let trees: Vec<TokenTree> = option.clone().into_iter().collect();
+    // #[event("pii")]
+    if let [TokenTree::Literal(literal)] = trees.as_slice()
+        && let Ok(syn::Lit::Str(text)) =
+            syn::parse2::<syn::Lit>(TokenTree::Literal(literal.clone()).into())
+    {
+        return Some(syn::Error::new(
+            literal.span(),
+            format_args!(
+                "an option is written without quotes: write `#[event({})]`",
+                text.value()
+            ),
+        ));
+    }
     let (TokenTree::Ident(key), rest) = trees.split_first()? else {
         return None;
     };
@@ -1268,6 +1281,47 @@ fn misshapen_option(option: &TokenStream) -> Option<syn::Error> {
                 format_args!(
                     "`{key}(..)` names a source event, as in `{key}(Source) = {what}`; for the {what} write `{key} = {inner}`"
                 ),
+            ))
+        }
+        // #[event(from(OrderPlaced, OrderCancelled) = total_cents)]
+        [TokenTree::Group(group), TokenTree::Punct(eq), value @ ..]
+            if group.delimiter() == proc_macro2::Delimiter::Parenthesis
+                && eq.as_char() == '='
+                && matches!(key_text.as_str(), "from" | "with")
+                && group
+                    .stream()
+                    .into_iter()
+                    .any(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ',')) =>
+        {
+            let value = tidy(value);
+            let sources: Vec<String> = group
+                .stream()
+                .to_string()
+                .split(',')
+                .map(|source| source.trim().replace(' ', ""))
+                .filter(|source| !source.is_empty())
+                .collect();
+            let each = sources
+                .iter()
+                .map(|source| format!("`{key}({source}) = {value}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Some(syn::Error::new(
+                group.span(),
+                format_args!(
+                    "`{key}(..)` names one source: write one option per source, {each}; or `{key} = {value}` for every source"
+                ),
+            ))
+        }
+        // #[event(from = 1)]
+        [TokenTree::Punct(eq), TokenTree::Literal(index)]
+            if eq.as_char() == '='
+                && key_text == "from"
+                && index.to_string().starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            Some(syn::Error::new(
+                index.span(),
+                "`from` names a field of the source by its name, like `from = sale_price_cents`: an event's fields are named",
             ))
         }
         // #[event(from = catalog::sale_price_cents)]

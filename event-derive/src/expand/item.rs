@@ -185,13 +185,25 @@ pub fn emit(
     let mut item = input.item.clone();
     strip(&mut item);
     if let Data::Struct(data) = &mut item.data {
-        for field in data.fields.iter_mut() {
+        for (at, field) in data.fields.iter_mut().enumerate() {
             if field
                 .ident
                 .as_ref()
                 .is_some_and(|ident| clashing.contains(&ident))
             {
                 field.attrs.retain(|attr| !attr.path().is_ident("serde"));
+                // A name of its own, which no field has on the wire (it
+                // holds a space): under the struct's `rename_all` the field
+                // would clash again, and serde's derive would warn of the
+                // clash the error already reports.
+                let unique = format!(
+                    "{} {at}",
+                    field
+                        .ident
+                        .as_ref()
+                        .map_or(String::new(), |i| i.unraw().to_string())
+                );
+                field.attrs.push(parse_quote!(#[serde(rename = #unique)]));
             }
         }
     }

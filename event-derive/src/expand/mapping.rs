@@ -74,6 +74,9 @@ pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 pub fn default_value(expr: &TokenStream, ty: &syn::Type, span: Span) -> TokenStream {
     // Reported by `check_default_literals`; the value meant, so that
     // nothing more is.
+    if other_kind_for_a_number(expr, ty).is_some() {
+        return quote_spanned!(span=> ::core::default::Default::default());
+    }
     let meant = string_meant_as_value(expr, ty).map(|(_, value)| value);
     let expr = meant.as_ref().unwrap_or(expr);
     if let Some(numbers) = bare_number(expr) {
@@ -133,6 +136,18 @@ pub fn check_default_literals(input: &Input, errors: &mut crate::errors::Errors)
         let Some(Some(expr)) = field.attrs.default.as_ref().map(|d| &d.value) else {
             continue;
         };
+        if let Some((span, kind)) = other_kind_for_a_number(expr, field.ty) {
+            errors.at(
+                span,
+                format_args!(
+                    "`default = {}` is a {kind}, and `{}` holds `{}`: write a number, like `default = 0`",
+                    expr,
+                    field.ident.unraw(),
+                    crate::contract::type_text(field.ty),
+                ),
+            );
+            continue;
+        }
         if let Some((text, value)) = string_meant_as_value(expr, field.ty) {
             errors.spanned(
                 &text,
@@ -144,6 +159,29 @@ pub fn check_default_literals(input: &Input, errors: &mut crate::errors::Errors)
                 ),
             );
         }
+    }
+}
+
+/// A `bool` or `char` literal given to a number field (or an `Option` of
+/// one), which `Into` would turn into `0`, `1` or the character's code: the
+/// literal's span and what it is.
+fn other_kind_for_a_number(expr: &TokenStream, ty: &syn::Type) -> Option<(Span, &'static str)> {
+    const NUMBERS: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64",
+    ];
+    if !number_type(option_of(ty).unwrap_or(ty), NUMBERS) {
+        return None;
+    }
+    let trees: Vec<TokenTree> = expr.clone().into_iter().collect();
+    match trees.as_slice() {
+        [TokenTree::Ident(word)] if word == "true" || word == "false" => {
+            Some((word.span(), "`bool`"))
+        }
+        [TokenTree::Literal(literal)] if literal.to_string().starts_with('\'') => {
+            Some((literal.span(), "`char`"))
+        }
+        _ => None,
     }
 }
 

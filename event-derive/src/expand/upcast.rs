@@ -145,8 +145,14 @@ fn conversion(
                 let wire = serde.rename.as_ref().filter(|wire| **wire != field_name && syn::parse_str::<Ident>(wire).is_ok()).map_or_else(String::new, |wire| {
                     format!(" (on the wire it is `{wire}`: if that is the older field, write `#[event(from = {wire})]`)")
                 });
+                // A `context` field takes neither `default` nor `from`.
+                let fixes = if a.context.is_some() {
+                    "make it an `Option`, give it `#[serde(default)]`"
+                } else {
+                    "make it an `Option`, give it `#[event(default)]` or `#[serde(default)]`, name the older field it comes from with `#[event(from = field)]`"
+                };
                 format!(
-                    "`{field_name}` is new in version {} and required, and `{older_name}`, the version it upcasts from, has no such field, so an upcast event would have no value for it{wire}; make it an `Option`, give it `#[event(default)]` or `#[serde(default)]`, name the older field it comes from with `#[event(from = field)]`, or write the conversion yourself with `upcast = \"manual\"`",
+                    "`{field_name}` is new in version {} and required, and `{older_name}`, the version it upcasts from, has no such field, so an upcast event would have no value for it{wire}; {fixes}, or write the conversion yourself with `upcast = \"manual\"`",
                     resolved.version
                 )
             };
