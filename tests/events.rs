@@ -346,6 +346,47 @@ fn a_default_for_the_struct_fills_what_a_document_lacks() {
     assert!(schema.get("required").is_none(), "{schema}");
 }
 
+mod weight {
+    use event_core::serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(grams: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format!("{grams} g"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.trim_end_matches(" g")
+            .parse()
+            .map_err(event_core::serde::de::Error::custom)
+    }
+}
+
+/// A field written through a module of serde functions, its form on the
+/// wire told to the schema.
+#[domain_event]
+pub struct ParcelWeighed {
+    pub parcel_id: String,
+    #[serde(with = "weight")]
+    #[schemars(with = "String")]
+    pub weight_grams: u64,
+}
+
+#[test]
+fn a_field_written_through_a_module_has_the_schema_it_is_given() {
+    let weighed = ParcelWeighed {
+        parcel_id: "p-1".into(),
+        weight_grams: 1200,
+    };
+    let json = serde_json::to_value(&weighed).unwrap();
+    assert_eq!(json["weight_grams"], "1200 g");
+    let back: ParcelWeighed = serde_json::from_value(json).unwrap();
+    assert_eq!(back, weighed);
+    assert_eq!(
+        ParcelWeighed::schema()["properties"]["weight_grams"]["type"],
+        "string"
+    );
+}
+
 /// Without the suffix, a `V<N>` at the end is still the version.
 #[integration_event(version = 3, allow(missing_suffix))]
 pub struct ProductStockV3 {

@@ -218,6 +218,13 @@ impl FieldInfo {
     }
 }
 
+/// A schema that any value meets: the field schema of a field whose
+/// `#[serde(with = "module")]` was reported, so that the schema derive
+/// reports nothing more.
+pub fn any_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::Schema::default()
+}
+
 /// Annotates the schema of event `E` with its fields' [`FieldTable::SCHEMA`]:
 /// a `#[schemars(transform = ..)]` of the struct, one call where an
 /// `extend` per field would be one each.

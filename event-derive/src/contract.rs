@@ -536,6 +536,15 @@ pub fn check_one_sided_options(input: &Input, errors: &mut Errors) {
                 }
             }
         }
+        if let Some(module) = module_with(&syn_field.attrs) {
+            errors.spanned(
+                &module,
+                format_args!(
+                    "`#[serde(with = {:?})]` gives `{name}` a form of its own on the wire, which the event's contract cannot read from a module: say what it is written as with `#[schemars(with = \"Type\")]`, like `#[schemars(with = \"String\")]`",
+                    module.value()
+                ),
+            );
+        }
         for attr in syn_field
             .attrs
             .iter()
@@ -574,6 +583,47 @@ pub fn check_one_sided_options(input: &Input, errors: &mut Errors) {
             });
         }
     }
+}
+
+/// The `with = ".."` of a field's `#[serde(..)]` when it names a module
+/// (its last segment in lowercase, `weight` or `chrono::serde::ts_seconds`)
+/// and no `#[schemars(with = ..)]` or `schema_with` says what the field is
+/// on the wire: the schema derive would take the module for a type.
+pub fn module_with(attrs: &[Attribute]) -> Option<LitStr> {
+    let described = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("schemars"))
+        .any(|attr| {
+            let mut found = false;
+            let _ = attr.parse_nested_meta(|meta| {
+                found |= meta.path.is_ident("with") || meta.path.is_ident("schema_with");
+                skip_value(&meta)
+            });
+            found
+        });
+    if described {
+        return None;
+    }
+    let mut module = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("with") && meta.input.peek(Token![=]) {
+                let value: LitStr = meta.value()?.parse()?;
+                let last = value
+                    .value()
+                    .rsplit("::")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                if last.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+                    module = Some(value);
+                }
+                return Ok(());
+            }
+            skip_value(&meta)
+        });
+    }
+    module
 }
 
 /// The field's `#[serde(alias = "..")]` names.

@@ -219,6 +219,14 @@ pub fn emit(
             // The type as written, so that a frozen contract can tell a
             // changed type even where the JSON type is the same (u32, u64).
             let rust_type = crate::contract::type_text(model.ty);
+            // A `with` module, reported: any schema, so that the schema
+            // derive does not take the module for a type.
+            if crate::contract::module_with(&field.attrs).is_some() {
+                let any = format!("{}::__private::any_schema", path_text(krate));
+                field
+                    .attrs
+                    .push(parse_quote!(#[schemars(schema_with = #any)]));
+            }
             let own_attrs = field
                 .attrs
                 .iter()
