@@ -74,12 +74,13 @@ pub fn decode_with<E: Event>(
     limits: &DecodeLimits,
 ) -> Result<Envelope<E>, DecodeError> {
     limits.check(bytes)?;
-    match wire::read::<E>(bytes, true) {
+    match wire::read::<E>(bytes, true, wire::Own::of::<E>()) {
         Ok(wire) => Envelope::from_wire(wire, Ok),
         // A payload that does not fit: read again, keeping `data` as text,
         // to find where it does not fit. Only failures pay for this.
         Err(DecodeError::PayloadMismatch { .. }) => {
-            match wire::read::<Box<serde_json::value::RawValue>>(bytes, true) {
+            match wire::read::<Box<serde_json::value::RawValue>>(bytes, true, wire::Own::of::<E>())
+            {
                 Ok(wire) => Envelope::from_wire(wire, |raw| payload::<E>(raw.get().as_bytes())),
                 Err(error) => Err(error),
             }

@@ -325,7 +325,7 @@ impl CloudEvent {
         limits.check(bytes)?;
         // `data` borrowed from the document: copied as it is for JSON, read
         // as a string for any other content type.
-        let wire = wire::read::<&RawValue>(bytes, false)?;
+        let wire = wire::read::<&RawValue>(bytes, false, wire::Own::default())?;
         let data = match (wire.data, wire.data_base64) {
             (Some(raw), _) if is_json_content_type(wire.datacontenttype.as_deref()) => {
                 Some(Data::Json(raw.to_owned()))
@@ -345,9 +345,9 @@ impl CloudEvent {
         Ok(CloudEvent {
             id: wire.id,
             source: wire.source,
-            event_type: wire.event_type,
-            datacontenttype: wire.datacontenttype,
-            dataschema: wire.dataschema,
+            event_type: wire.event_type.into_owned(),
+            datacontenttype: wire.datacontenttype.map(std::borrow::Cow::into_owned),
+            dataschema: wire.dataschema.map(std::borrow::Cow::into_owned),
             subject: wire.subject,
             time: wire.time,
             extensions: wire.extensions,

@@ -11,13 +11,15 @@ use super::{ExtensionValue, Extensions, base64, rules};
 use crate::model::error::{DecodeError, echo};
 use crate::model::time::Timestamp;
 
-/// The attributes of one document, each checked; `data` as `D`.
+/// The attributes of one document, each checked; `data` as `D`. The type,
+/// the content type and the schema are borrowed when they are the ones
+/// the reading expected (see [`Own`]).
 pub(crate) struct Wire<D> {
     pub id: String,
     pub source: String,
-    pub event_type: String,
-    pub datacontenttype: Option<String>,
-    pub dataschema: Option<String>,
+    pub event_type: Cow<'static, str>,
+    pub datacontenttype: Option<Cow<'static, str>>,
+    pub dataschema: Option<Cow<'static, str>>,
     pub subject: Option<String>,
     pub time: Option<Timestamp>,
     /// Typed readings only: these three are attributes of their own.
@@ -42,24 +44,49 @@ pub(crate) struct Wire<D> {
 pub(crate) fn read<'de, D: de::Deserialize<'de>>(
     bytes: &'de [u8],
     typed: bool,
+    own: Own,
 ) -> Result<Wire<D>, DecodeError> {
     // A document of valid UTF-8 (nearly every one) is checked once as a
     // whole rather than string by string; any other is read as bytes, for
     // the parser to report where the bad sequence is.
     match core::str::from_utf8(bytes) {
-        Ok(text) => read_from(serde_json::de::StrRead::new(text), typed),
-        Err(_) => read_from(serde_json::de::SliceRead::new(bytes), typed),
+        Ok(text) => read_from(serde_json::de::StrRead::new(text), typed, own),
+        Err(_) => read_from(serde_json::de::SliceRead::new(bytes), typed, own),
     }
 }
+
+/// The values a reading expects, of the event type it decodes: an
+/// attribute equal to one is kept borrowed, not copied.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Own {
+    /// The full type.
+    pub event_type: Option<&'static str>,
+    /// The schema's id.
+    pub dataschema: Option<&'static str>,
+}
+
+impl Own {
+    /// Those of the event `E`.
+    pub(crate) fn of<E: crate::model::event::Event>() -> Self {
+        Own {
+            event_type: Some(E::FULL_TYPE),
+            dataschema: Some(E::SCHEMA_ID),
+        }
+    }
+}
+
+/// The content type nearly every document has.
+const JSON: &str = "application/json";
 
 fn read_from<'de, R: serde_json::de::Read<'de>, D: de::Deserialize<'de>>(
     read: R,
     typed: bool,
+    own: Own,
 ) -> Result<Wire<D>, DecodeError> {
     let mut fault = None;
     // Filled in place: the attributes are not moved through the parser's
     // layers on their way out.
-    let mut partial = Partial::new();
+    let mut partial = Partial::new(own);
     let mut deserializer = serde_json::Deserializer::new(read);
     let outcome = WireSeed {
         typed,
@@ -109,21 +136,23 @@ struct Partial<D> {
     specversion: bool,
     id: Option<String>,
     source: Option<String>,
-    event_type: Option<String>,
+    event_type: Option<Cow<'static, str>>,
+    own: Own,
     rest: Wire<D>,
 }
 
 impl<D> Partial<D> {
-    fn new() -> Self {
+    fn new(own: Own) -> Self {
         Partial {
             specversion: false,
             id: None,
             source: None,
             event_type: None,
+            own,
             rest: Wire {
                 id: String::new(),
                 source: String::new(),
-                event_type: String::new(),
+                event_type: Cow::Borrowed(""),
                 datacontenttype: None,
                 dataschema: None,
                 subject: None,
@@ -457,15 +486,26 @@ fn attribute<D>(
         }
         Known::Type => {
             check(rules::non_empty_string, &text)?;
-            partial.event_type = Some(text.into_owned());
+            partial.event_type = Some(match partial.own.event_type {
+                Some(own) if text == own => Cow::Borrowed(own),
+                _ => Cow::Owned(text.into_owned()),
+            });
         }
         Known::DataContentType => {
-            check(rules::content_type, &text)?;
-            rest.datacontenttype = Some(text.into_owned());
+            rest.datacontenttype = Some(if text == JSON {
+                Cow::Borrowed(JSON)
+            } else {
+                check(rules::content_type, &text)?;
+                Cow::Owned(text.into_owned())
+            });
         }
         Known::DataSchema => {
+            // Checked still: an event's schema id need not be a URI.
             check(rules::uri, &text)?;
-            rest.dataschema = Some(text.into_owned());
+            rest.dataschema = Some(match partial.own.dataschema {
+                Some(own) if text == own => Cow::Borrowed(own),
+                _ => Cow::Owned(text.into_owned()),
+            });
         }
         Known::Subject => {
             check(rules::non_empty_string, &text)?;
@@ -588,8 +628,12 @@ mod tests {
                 };
                 for typed in [false, true] {
                     assert_eq!(
-                        outcome(read_from(StrRead::new(text), typed)),
-                        outcome(read_from(SliceRead::new(input), typed)),
+                        outcome(read_from(StrRead::new(text), typed, super::Own::default())),
+                        outcome(read_from(
+                            SliceRead::new(input),
+                            typed,
+                            super::Own::default()
+                        )),
                         "{text:?}"
                     );
                 }
