@@ -86,7 +86,6 @@ pub use harness::{
 /// assert_eq!(sale.correlation_id().as_str(), "00000000-0000-7000-8000-000000000002");
 /// assert_eq!(sale.time().unwrap().to_string(), "2026-01-01T00:00:00Z");
 /// ```
-#[must_use = "ids and times are deterministic only while the guard lives"]
 pub fn deterministic() -> Deterministic {
     Deterministic {
         previous: clock::replace(Some(Sequence::START)),
@@ -96,7 +95,7 @@ pub fn deterministic() -> Deterministic {
 
 /// The guard of [`deterministic`]: ids and times on this thread are
 /// predictable while it lives.
-#[must_use = "ids and times are deterministic only while the guard lives"]
+#[must_use = "ids and times are deterministic only while the guard lives: bind it, `let _guard = testing::deterministic();` (`let _ =` drops it at once)"]
 pub struct Deterministic {
     previous: Option<Sequence>,
     // Neither `Send` nor `Sync`: the override belongs to the guard's thread.

@@ -50,6 +50,12 @@ impl From<&str> for ExtensionValue {
     }
 }
 
+impl From<&String> for ExtensionValue {
+    fn from(value: &String) -> Self {
+        ExtensionValue::String(value.clone())
+    }
+}
+
 impl From<i32> for ExtensionValue {
     fn from(value: i32) -> Self {
         ExtensionValue::Integer(value)

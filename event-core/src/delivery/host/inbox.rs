@@ -26,6 +26,11 @@ use crate::model::event::IntegrationEvent;
 ///
 /// Implemented by [`MemoryInbox`], by SQLite's `InboxConnection` and by
 /// PostgreSQL's `PgInbox`, and by an [`Arc`] of any of them.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an inbox",
+    label = "not an inbox",
+    note = "an inbox records what a consumer processed: `MemoryInbox::new()`, SQLite's `InboxConnection::new(connection)?`, PostgreSQL's `PgInbox`, or an `Arc` of one to share it"
+)]
 pub trait Inbox: 'static {
     /// What a handler receives to make its change in the inbox's
     /// transaction: `&Transaction` on SQLite, `&mut PgConnection` on

@@ -114,15 +114,16 @@ impl<T: Transport> fmt::Debug for Host<T> {
 /// How long in-flight handlers get to finish at shutdown, by default.
 pub const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
 
-/// Implemented by nothing: the bound of [`Host::handle`], which a host
-/// cannot meet, to say where handlers go.
+/// Implemented by nothing: the bound of [`Host::handle`],
+/// `Host::concurrency` and `Host::retry`, which a host cannot meet, to say
+/// that these belong to a consumer.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "a handler belongs to a consumer: add one with `.consumer(\"name\", inbox)` before `.handle`",
-    label = "this host has no consumer to give the handler to",
-    note = "`Host::new(transport).consumer(\"name\", MemoryInbox::new()).handle::<E>(async |tx, envelope| ..)`"
+    message = "handlers, concurrency and retries belong to a consumer: add one with `.consumer(\"name\", inbox)` first",
+    label = "this host has no consumer to give it to",
+    note = "`Host::new(transport).consumer(\"name\", MemoryInbox::new()).concurrency(8).handle::<E>(async |tx, envelope| ..)`"
 )]
-pub trait HandlersBelongToAConsumer {}
+pub trait BelongsToAConsumer {}
 
 /// How many deliveries a consumer holds at once, by default.
 pub const DEFAULT_CONCURRENCY: usize = 16;
@@ -152,9 +153,29 @@ impl<T: Transport> Host<T> {
     #[doc(hidden)]
     pub fn handle<E>(self, handler: impl Sized) -> Self
     where
-        Self: HandlersBelongToAConsumer,
+        Self: BelongsToAConsumer,
     {
         let _ = handler;
+        self
+    }
+
+    /// Not callable: see [`ConsumerBuilder::concurrency`].
+    #[doc(hidden)]
+    pub fn concurrency(self, concurrency: usize) -> Self
+    where
+        Self: BelongsToAConsumer,
+    {
+        let _ = concurrency;
+        self
+    }
+
+    /// Not callable: see [`ConsumerBuilder::retry`].
+    #[doc(hidden)]
+    pub fn retry(self, policy: RetryPolicy) -> Self
+    where
+        Self: BelongsToAConsumer,
+    {
+        let _ = policy;
         self
     }
 
