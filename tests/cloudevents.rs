@@ -681,6 +681,11 @@ fn the_generic_builder_refuses_what_the_decoder_refuses() {
     assert!(event.clone().with_extension("Upper", 1).is_err());
     assert!(event.clone().with_extension("id", "x").is_err());
     assert!(event.clone().with_extension("ok", "bad\u{0}").is_err());
+    // A `String` the caller keeps is given by reference, as to the other
+    // builders.
+    let tenant = String::from("t-1");
+    let tagged = event.clone().with_extension("tenant", &tenant).unwrap();
+    assert!(tagged.to_json().contains(r#""tenant":"t-1""#));
     let far = Timestamp::from_unix(300_000_000_000, 0).unwrap();
     assert!(event.clone().with_time(far).is_err());
     assert!(
