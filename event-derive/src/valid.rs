@@ -90,6 +90,28 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
         }
         None => {
             let dotted = naming::dotted(stem);
+            // `OAuthTokenRefreshed`: a word of one letter first is most
+            // likely part of the next (`OAuth`, `EMail`, `XRay`); the type
+            // name is published, so the user names it.
+            if let Some((letter, rest)) = dotted.split_once('.')
+                && letter.len() == 1
+                && !name_is_wrong
+                && let Some((word, after)) = rest.split_once('.').or(Some((rest, "")))
+            {
+                let joined = if after.is_empty() {
+                    format!("{letter}{word}")
+                } else {
+                    format!("{letter}{word}.{after}")
+                };
+                errors.at(
+                    span,
+                    format_args!(
+                        "the type name of `{name}` would start with the one-letter word `{letter}`: `{dotted}`; the type name is published, so give it the one you mean, like `#[{}({}name = \"{joined}\")]`",
+                        input.kind.macro_name(),
+                        input.args.version_argument(input.kind),
+                    ),
+                );
+            }
             // `BestellungGeändert`: a type name is routed and matched by
             // every consumer, so it stays ASCII; the user names it.
             if !dotted.is_ascii()
@@ -193,12 +215,38 @@ fn suffix_rule<'n>(
             );
             (name, split.version)
         }
+        // `OrderPlacedIntegrationEventIntegrationEvent`: the suffix twice
+        // would be in the type name.
+        Some(split) if split.stem.ends_with(suffix) => {
+            let once = &name[..split.stem.len()];
+            errors.at(
+                span,
+                format_args!(
+                    "the `{suffix}` suffix is written twice: rename it to `{once}`{}",
+                    split.version.map_or_else(String::new, |n| format!(
+                        " (version {n} in the attribute or as `V{n}`)"
+                    ))
+                ),
+            );
+            (
+                &split.stem[..split.stem.len() - suffix.len()],
+                split.version,
+            )
+        }
         Some(split) => (split.stem, split.version),
         // Without the suffix, a `V<N>` at the end is still the version:
         // `ProductStateV3` is `product.state` version 3.
         None if input.args.allow.missing_suffix => naming::trailing_version(name),
         None => {
-            let renamed = naming::with_suffix(name, suffix);
+            // `SendWelcomeEmail`: a notification is named after what it
+            // tells, not after sending it.
+            let told = ["Send", "Notify"]
+                .into_iter()
+                .find_map(|verb| name.strip_prefix(verb))
+                .filter(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+                .filter(|_| suffix == "Notification")
+                .unwrap_or(name);
+            let renamed = naming::with_suffix(told, suffix);
             // The opt-out as the whole attribute, with the version it needs.
             let version = input.args.version_argument(input.kind);
             errors.at(
