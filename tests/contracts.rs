@@ -146,6 +146,31 @@ fn annotations_never_fail_and_a_compatible_change_refreshes_the_snapshot() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn a_personal_mark_added_to_a_frozen_field_asks_for_a_refresh() {
+    let dir = temp_dir("pii-added");
+    check(&dir, true).check().unwrap();
+    let file = dir.join("parcel.weighed.v1.json");
+    // The snapshot as published before `parcel_id` was marked: the struct
+    // now marks it (simulated by marking the snapshot's field and checking
+    // that the difference counts, both ways).
+    let mut schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    schema["properties"]["parcel_id"]["x-pii"] = serde_json::Value::Bool(true);
+    std::fs::write(&file, serde_json::to_string_pretty(&schema).unwrap()).unwrap();
+    let error = check(&dir, false).check().unwrap_err();
+    let [ContractProblem::Stale { differences, .. }] = error.problems.as_slice() else {
+        panic!("expected the snapshot to be stale: {error}");
+    };
+    assert!(
+        differences.iter().any(|d| d.contains("x-pii")),
+        "{differences:?}"
+    );
+    let report = check(&dir, true).check().unwrap();
+    assert_eq!(report.refreshed, ["parcel.weighed.v1"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Only version 2 is declared; version 1 lives on as a snapshot.
 #[integration_event(version = 2)]
 pub struct LabelPrintedIntegrationEventV2 {

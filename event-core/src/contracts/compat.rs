@@ -61,10 +61,64 @@ pub fn check_history(history: &[Value], mode: Compatibility) -> Vec<(usize, Viol
 
 /// Whether two schemas differ only in annotations (`description`, `title`,
 /// `examples`, `$comment`, `default`, `$id`, vendor keywords other than
-/// `x-rust-type`).
+/// `x-rust-type` and the personal-data marks `x-pii` and `x-secret`, which
+/// tell readers how to treat a field, so a published contract keeps them
+/// true).
+///
+/// ```
+/// use event_core::compat::same_but_annotations;
+/// use serde_json::json;
+///
+/// let published = json!({ "properties": { "email": { "type": "string" } } });
+/// let reworded = json!({ "properties": { "email": { "type": "string", "description": "where" } } });
+/// let marked = json!({ "properties": { "email": { "type": "string", "x-pii": true } } });
+/// assert!(same_but_annotations(&published, &reworded));
+/// assert!(!same_but_annotations(&published, &marked));
+/// ```
 #[must_use]
 pub fn same_but_annotations(old: &Value, new: &Value) -> bool {
     event_compat::same_but_annotations(&to_json(old), &to_json(new))
+        && personal_marks(old) == personal_marks(new)
+}
+
+/// Where `schema` marks data personal or secret: each mark with the JSON
+/// pointer of the schema that carries it.
+fn personal_marks(schema: &Value) -> std::collections::BTreeSet<(String, &'static str)> {
+    fn walk(
+        value: &Value,
+        pointer: &mut String,
+        marks: &mut std::collections::BTreeSet<(String, &'static str)>,
+    ) {
+        match value {
+            Value::Object(map) => {
+                for mark in ["x-pii", "x-secret"] {
+                    if map.get(mark).is_some_and(|v| v == &Value::Bool(true)) {
+                        marks.insert((pointer.clone(), mark));
+                    }
+                }
+                for (key, child) in map {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                    walk(child, pointer, marks);
+                    pointer.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                for (at, child) in items.iter().enumerate() {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&at.to_string());
+                    walk(child, pointer, marks);
+                    pointer.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut marks = std::collections::BTreeSet::new();
+    walk(schema, &mut String::new(), &mut marks);
+    marks
 }
 
 /// A `serde_json` value as the checker's JSON value.
