@@ -465,9 +465,11 @@ impl Contracts {
 /// `tests/`, or an example with `test = true`.
 #[macro_export]
 macro_rules! check_contracts {
-    () => {
+    () => {{
         // Links the package's library, whose events a test that names none
-        // of its items would otherwise not see, around the check.
+        // of its items would otherwise not see, around the check. In a block
+        // of this macro's own: written outside a function, the error names
+        // `check_contracts!`.
         $crate::__private::__link_package_library! {
             match $crate::contracts::Contracts::of_package(
                 ::core::env!("CARGO_PKG_NAME"),
@@ -480,7 +482,7 @@ macro_rules! check_contracts {
                 ::core::result::Result::Err(error) => ::core::panic!("{error}"),
             }
         }
-    };
+    }};
     ($($anything:tt)+) => {
         ::core::compile_error!(
             "`check_contracts!()` takes nothing: it checks every integration event of the package"
