@@ -504,6 +504,22 @@ pub const fn check_older_pii(
     }
 }
 
+/// Checks that the older version of an upcast (`fields`) has no field
+/// `name` (whose [`key`] is `name_key`): a `default` for a field it has
+/// would never be used; `message` otherwise.
+#[track_caller]
+pub const fn check_older_lacks(
+    fields: Option<&[FieldInfo]>,
+    name: &str,
+    name_key: u128,
+    message: &str,
+) {
+    let Some(fields) = fields else { return };
+    if find(fields, name, name_key).is_some() {
+        fail(message)
+    }
+}
+
 /// Checks that the older version of an upcast (`fields`) has the required
 /// field `name` (whose [`key`] is `name_key`), readable from the newer one.
 /// With `named` (the user wrote the name, in `from = name`), a missing one

@@ -478,6 +478,30 @@ fn upcast_keys(input: &Input, field: &crate::ast::Field, older: &syn::Path, erro
         };
         errors.at(key.span(), message);
     }
+    // One value per field: the older version's field, or the default for
+    // an older version without it, not both.
+    if input.args.upcast_manual.is_none()
+        && let Some(default) = &a.default
+    {
+        let from = a
+            .from
+            .as_ref()
+            .map(|from| from.key.to_string())
+            .or_else(|| {
+                a.from_source
+                    .iter()
+                    .find(|(s, _)| same_source(s, older))
+                    .map(|(s, _)| format!("from({})", path_text(s)))
+            });
+        if let Some(from) = from {
+            errors.at(
+                default.key.span(),
+                format_args!(
+                    "`{from}` and `default` both give `{name}` its value; keep one: `{from}` when `{older_name}` has the field, `default` when it has none"
+                ),
+            );
+        }
+    }
     for (source, from) in &a.from_source {
         if !same_source(source, older) {
             let written = path_text(source);

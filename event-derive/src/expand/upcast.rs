@@ -179,6 +179,28 @@ fn conversion(
                 }
             });
         }
+        // A `default` is for an older version without the field; one that
+        // has it gives its value, and the default would never be used
+        // (unless the event maps from other events too, which it serves).
+        if let Some(default) = field.attrs.default.as_ref().filter(|_| !maps_from && !renamed) {
+            let field_name = field_name(source);
+            let key = super::mapping::name_key(&field_name);
+            let message = format!(
+                "`default` has no effect: `{older_name}`, the version this one upcasts from, has `{field_name}`, whose value the upcast keeps; remove `default` (`#[serde(default)]` fills documents that lack the field)"
+            );
+            let at_default = default.key.span();
+            let texts = respan(quote!(#field_name, #key, #message), at_default);
+            let private = respan(private.clone(), at_default);
+            let check = quote_spanned! {at_default=>
+                #private::check_older_lacks(#private::Table::<#older>::FIELDS, #texts)
+            };
+            checks.push(quote! {
+                {
+                    use #private::NoTable as _;
+                    #check;
+                }
+            });
+        }
         // Personal data stays declared from one version to the next.
         if field.attrs.pii.is_none() {
             let field_name = field_name(source);
