@@ -43,16 +43,40 @@ impl<'a> Input<'a> {
     /// (the errors say why).
     pub fn from_syn(
         kind: Kind,
-        args: MacroArgs,
+        mut args: MacroArgs,
         item: &'a DeriveInput,
         errors: &mut Errors,
     ) -> Option<Self> {
         let fields = struct_fields(kind, item, errors)?;
         for attr in item.attrs.iter().filter(|a| is_event_attr(a)) {
+            // `#[event(allow(non_past_tense))]` on the struct: the rules
+            // still count, so that their errors do not follow this one.
+            let mut allowed = Vec::new();
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("allow") {
+                    meta.parse_nested_meta(|rule| {
+                        allowed.push(crate::attr::path_text(&rule.path));
+                        Ok(())
+                    })?;
+                }
+                crate::contract::skip_value(&meta)
+            });
+            for rule in &allowed {
+                args.allow.opt_out(kind, rule);
+            }
+            let example = if allowed.is_empty() {
+                "..".to_owned()
+            } else {
+                format!(
+                    "{}allow({})",
+                    args.version_argument(kind),
+                    allowed.join(", ")
+                )
+            };
             errors.spanned(
                 attr,
                 format_args!(
-                    "`#[event(..)]` goes on fields; options of the whole event go in the macro: `#[{}(..)]`",
+                    "`#[event(..)]` goes on fields; options of the whole event go in the macro: `#[{}({example})]`",
                     kind.macro_name()
                 ),
             );

@@ -422,6 +422,16 @@ impl MacroArgs {
                 )));
             }
             let list: proc_macro2::Group = meta.input.parse()?;
+            // `allow()`: no rule, which opts out of nothing.
+            if list.stream().is_empty() {
+                return Err(syn::Error::new(
+                    list.span(),
+                    format_args!(
+                        "`allow()` names no rule; name the rules this event opts out of, like `allow({})`, or remove it",
+                        kind.opt_outs().first().copied().unwrap_or_default()
+                    ),
+                ));
+            }
             let mut failure: Option<syn::Error> = None;
             for rule in split_at_commas(list.stream()) {
                 let result = match misshapen_rule(&rule) {
@@ -565,6 +575,11 @@ impl Allow {
                 Kind::Domain => "`#[domain_event]`",
                 _ => "`#[integration_event]` and `#[notification_event]`",
             };
+            // A macro with one rule: that rule is the one meant, and its
+            // error does not follow this one.
+            if let [only] = allowed {
+                self.opt_out(kind, only);
+            }
             return Err(meta.error(format_args!(
                 "`{key}` is a rule of {owners}, not of `#[{}]`, which can allow {}",
                 kind.macro_name(),
@@ -1560,6 +1575,10 @@ impl FieldAttrs {
                 self.default = Some(Keyed { key, value });
                 Ok(())
             }
+            // #[event(allow(non_past_tense))] on a field
+            "allow" => Err(meta.error(
+                "`allow(..)` opts the whole event out of a naming rule, so it goes in the macro's arguments, like `#[domain_event(allow(non_past_tense))]`; a field has no rules to allow",
+            )),
             other => Err(meta.error(format_args!(
                 "unknown field option `{other}`; {}`#[event(..)]` takes {FIELD_OPTIONS}",
                 field_option_hint(other)

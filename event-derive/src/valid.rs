@@ -357,6 +357,13 @@ fn check_mapping(input: &Input, errors: &mut Errors) {
                 } else {
                     ""
                 };
+                if key == "context" && input.kind == Kind::Domain {
+                    errors.at(
+                        key.span(),
+                        "`context` marks a field of an integration event or a notification that the use case fills in when it maps the domain event; a domain event's fields are all its own: remove `context`",
+                    );
+                    continue;
+                }
                 errors.at(
                     key.span(),
                     format_args!("`{key}` takes `{name}`'s value from a source event, but there is none: {fix}{serde}"),
