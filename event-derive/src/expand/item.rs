@@ -4,6 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
+use syn::punctuated::Punctuated;
 use syn::{Attribute, Data, DeriveInput, Ident, Path, parse_quote};
 
 use crate::ast::Input;
@@ -52,15 +53,20 @@ fn strip(item: &mut DeriveInput) {
     }
 }
 
+/// The options of a `#[serde(..)]`, when each is a path, a list or
+/// `name = value`.
+fn serde_options(attr: &Attribute) -> Option<Punctuated<syn::Meta, syn::Token![,]>> {
+    if !attr.path().is_ident("serde") {
+        return None;
+    }
+    attr.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+        .ok()
+}
+
 /// `attr` without `into`, `from` and `try_from` when it is a `#[serde(..)]`
 /// that gives one of them.
 fn without_conversions(attr: &mut Attribute) {
-    use syn::punctuated::Punctuated;
-    if !attr.path().is_ident("serde") {
-        return;
-    }
-    let Ok(metas) = attr.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
-    else {
+    let Some(metas) = serde_options(attr) else {
         return;
     };
     let conversion = |meta: &syn::Meta| {
@@ -319,7 +325,6 @@ pub fn emit(
 /// which then do not exist and every use of the event fails too; the call
 /// fails once, at `default`, saying to derive or write `Default`.
 fn own_default(item: &mut DeriveInput) -> Option<TokenStream> {
-    use syn::punctuated::Punctuated;
     // A free function, which serde's impls can name without naming the
     // struct (a use of it, when it is `#[deprecated]`).
     let function = Ident::new(
@@ -328,12 +333,7 @@ fn own_default(item: &mut DeriveInput) -> Option<TokenStream> {
     );
     let mut span = None;
     for attr in &mut item.attrs {
-        if !attr.path().is_ident("serde") {
-            continue;
-        }
-        let Ok(mut metas) =
-            attr.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
-        else {
+        let Some(mut metas) = serde_options(attr) else {
             continue;
         };
         let mut changed = false;

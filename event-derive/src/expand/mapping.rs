@@ -65,6 +65,12 @@ pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
+/// The number types, by name.
+const NUMBERS: &[&str] = &[
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
+    "f64",
+];
+
 /// `default = value` as a value of the field's type `ty`: converted with
 /// `Into`, except a number without a suffix for a number field (or an
 /// `Option` of one), which takes the field's type itself; through `Into`,
@@ -105,10 +111,6 @@ pub fn default_value(expr: &TokenStream, ty: &syn::Type, span: Span) -> TokenStr
 /// an `Option` of one): the string literal and the value it was meant to be
 /// (`1`), which the mapping then uses, so that the one error is the macro's.
 fn string_meant_as_value(expr: &TokenStream, ty: &syn::Type) -> Option<(syn::LitStr, TokenStream)> {
-    const NUMBERS: &[&str] = &[
-        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
-        "f32", "f64",
-    ];
     let trees: Vec<TokenTree> = expr.clone().into_iter().collect();
     let [TokenTree::Literal(literal)] = trees.as_slice() else {
         return None;
@@ -166,10 +168,6 @@ pub fn check_default_literals(input: &Input, errors: &mut crate::errors::Errors)
 /// one), which `Into` would turn into `0`, `1` or the character's code: the
 /// literal's span and what it is.
 fn other_kind_for_a_number(expr: &TokenStream, ty: &syn::Type) -> Option<(Span, &'static str)> {
-    const NUMBERS: &[&str] = &[
-        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
-        "f32", "f64",
-    ];
     if !number_type(option_of(ty).unwrap_or(ty), NUMBERS) {
         return None;
     }
