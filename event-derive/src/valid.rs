@@ -96,13 +96,9 @@ pub fn check(input: &Input, errors: &mut Errors) -> Resolved {
             if let Some((letter, rest)) = dotted.split_once('.')
                 && letter.len() == 1
                 && !name_is_wrong
-                && let Some((word, after)) = rest.split_once('.').or(Some((rest, "")))
             {
-                let joined = if after.is_empty() {
-                    format!("{letter}{word}")
-                } else {
-                    format!("{letter}{word}.{after}")
-                };
+                // The letter joined to the word after it.
+                let joined = format!("{letter}{rest}");
                 errors.at(
                     span,
                     format_args!(
