@@ -3,6 +3,8 @@
 
 use core::marker::PhantomData;
 
+pub use crate::encoding::fields as de;
+
 pub use inventory;
 pub use schemars;
 pub use serde;

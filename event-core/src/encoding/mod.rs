@@ -6,5 +6,6 @@ pub mod binding;
 pub mod cloudevent;
 pub mod decode;
 pub mod envelope;
+pub mod fields;
 mod json_text;
 pub mod message;

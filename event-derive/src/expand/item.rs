@@ -5,6 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Attribute, Data, DeriveInput, Ident, Path, parse_quote};
 
 use crate::ast::Input;
@@ -268,9 +269,15 @@ pub fn emit(
     if !derived.serialize {
         derives.push(quote!(#krate::serde::Serialize));
     }
-    if !derived.deserialize {
-        derives.push(quote!(#krate::serde::Deserialize));
-    }
+    let own_deserialize = if derived.deserialize {
+        None
+    } else {
+        let own = own_deserialize(input, &item, &private);
+        if own.is_none() {
+            derives.push(quote!(#krate::serde::Deserialize));
+        }
+        own
+    };
     if !derived.json_schema {
         derives.push(quote!(#krate::schemars::JsonSchema));
     }
@@ -316,7 +323,101 @@ pub fn emit(
     item.attrs = attrs;
     let mut tokens = item.into_token_stream();
     tokens.extend(default);
+    tokens.extend(own_deserialize);
     (tokens, annotations)
+}
+
+/// The most fields of a struct the runtime's generic reader reads (the
+/// longest tuple it is implemented for).
+const MOST_FIELDS: usize = 32;
+
+/// The `Deserialize` impl of a struct that serde's derive would read the
+/// plain way (named fields, no serde attributes, no generics): one call of
+/// the runtime's generic reader, where the derive writes a field enum, two
+/// visitors and their methods for each struct. `None` for any other
+/// struct, which the derive reads.
+fn own_deserialize(
+    input: &Input,
+    item: &DeriveInput,
+    private: &TokenStream,
+) -> Option<TokenStream> {
+    let Data::Struct(data) = &item.data else {
+        return None;
+    };
+    let syn::Fields::Named(named) = &data.fields else {
+        return None;
+    };
+    let count = named.named.len();
+    // A `cfg_attr` may hold a serde attribute.
+    let serde = |attrs: &[Attribute]| {
+        attrs
+            .iter()
+            .any(|a| a.path().is_ident("serde") || a.path().is_ident("cfg_attr"))
+    };
+    let own_fields = match &input.item.data {
+        Data::Struct(data) => data.fields.iter().any(|f| serde(&f.attrs)),
+        _ => true,
+    };
+    let plain = (1..=MOST_FIELDS).contains(&count)
+        && item.generics.params.is_empty()
+        && item.generics.where_clause.is_none()
+        && !serde(&input.item.attrs)
+        && !own_fields
+        && !named.named.iter().any(|f| serde(&f.attrs));
+    if !plain {
+        return None;
+    }
+    let name = &item.ident;
+    let name_text = name.unraw().to_string();
+    let idents: Vec<&Ident> = named
+        .named
+        .iter()
+        .filter_map(|f| f.ident.as_ref())
+        .collect();
+    let wire: Vec<String> = idents.iter().map(|i| i.unraw().to_string()).collect();
+    // Each field's reader, and a check of its type spanned at the type: a
+    // type without `Deserialize` is one error there, in serde's words, and
+    // its reader one that never reads.
+    let readers = named.named.iter().map(|f| {
+        let ty = &f.ty;
+        quote::quote_spanned! {ty.span()=>
+            {
+                #[allow(unused_imports)]
+                use #private::de::Unreadable as _;
+                #private::de::Pick::<'de, #ty>::NEW.reader()
+            }
+        }
+    });
+    let checks = named.named.iter().map(|f| {
+        let ty = &f.ty;
+        quote::quote_spanned! {ty.span()=>
+            let _ = <#ty as #private::serde::Deserialize<'de>>::deserialize::<__D>;
+        }
+    });
+    let locals: Vec<Ident> = (0..count)
+        .map(|i| Ident::new(&format!("__field{i}"), proc_macro2::Span::mixed_site()))
+        .collect();
+    Some(quote! {
+        #[automatically_derived]
+        #[allow(deprecated)]
+        impl<'de> #private::serde::Deserialize<'de> for #name {
+            fn deserialize<__D: #private::serde::Deserializer<'de>>(
+                __deserializer: __D,
+            ) -> ::core::result::Result<Self, __D::Error> {
+                const SHAPE: #private::de::Shape = #private::de::Shape {
+                    name: #name_text,
+                    fields: &[#(#wire),*],
+                };
+                #(#checks)*
+                let (#(#locals,)*) = #private::de::read(
+                    __deserializer,
+                    &SHAPE,
+                    (#(#readers,)*),
+                )?;
+                ::core::result::Result::Ok(#name { #(#idents: #locals),* })
+            }
+        }
+    })
 }
 
 /// Turns a bare `#[serde(default)]` on the struct into a call of a function

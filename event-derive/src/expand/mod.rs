@@ -289,6 +289,58 @@ mod tests {
         assert!(ours.contains("JsonSchema"), "{ours}");
     }
 
+    /// The derive list the macro adds.
+    fn derived(out: &str) -> &str {
+        let ours = out.split("# [derive").nth(1).unwrap_or_default();
+        &ours[..ours.find(']').unwrap_or(ours.len())]
+    }
+
+    #[test]
+    fn a_struct_without_serde_attributes_is_read_by_the_generic_reader() {
+        let out = expand(
+            Kind::Domain,
+            quote!(),
+            quote!(
+                pub struct OrderPlaced {
+                    pub r#type: String,
+                    pub total: u64,
+                }
+            ),
+        );
+        assert!(!derived(&out).contains("Deserialize"), "{out}");
+        assert!(out.contains("Deserialize < 'de > for OrderPlaced"), "{out}");
+        assert!(out.contains("fields : & [\"type\" , \"total\"]"), "{out}");
+        // Any serde attribute, on the struct or a field, and the derive
+        // reads the struct, honouring it.
+        for item in [
+            quote!(
+                #[serde(deny_unknown_fields)]
+                pub struct OrderPlaced {
+                    pub total: u64,
+                }
+            ),
+            quote!(
+                pub struct OrderPlaced {
+                    #[serde(default)]
+                    pub total: u64,
+                }
+            ),
+            quote!(
+                #[cfg_attr(test, serde(deny_unknown_fields))]
+                pub struct OrderPlaced {
+                    pub total: u64,
+                }
+            ),
+        ] {
+            let out = expand(Kind::Domain, quote!(), item);
+            assert!(derived(&out).contains("Deserialize"), "{out}");
+            assert!(
+                !out.contains("Deserialize < 'de > for OrderPlaced"),
+                "{out}"
+            );
+        }
+    }
+
     #[test]
     fn a_rule_error_keeps_the_full_expansion() {
         let out = expand(
