@@ -30,7 +30,9 @@ use attr::Kind;
 /// The struct gets `Serialize`, `Deserialize`, `JsonSchema`, `Debug`,
 /// `Clone` and `PartialEq` (each unless a `#[derive(..)]` below the macro
 /// already has it; its `#[serde(..)]` and `#[schemars(..)]` attributes keep
-/// working), the `Event` trait (`TYPE_NAME`, `VERSION`, `KIND`, `FULL_TYPE`,
+/// working; without any `#[serde(..)]`, `Deserialize` is one call of a
+/// generic reader of event-core that reads what serde's derive reads),
+/// the `Event` trait (`TYPE_NAME`, `VERSION`, `KIND`, `FULL_TYPE`,
 /// `SCHEMA_ID`, `schema()`), its kind trait, a JSON Schema (2020-12) with the
 /// doc comment as `description`, and an entry in `event_core::registry`.
 /// Write the macro above the struct's other attributes.
@@ -132,7 +134,9 @@ pub fn domain_event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// The struct gets `Serialize`, `Deserialize`, `JsonSchema`, `Debug`,
 /// `Clone` and `PartialEq` (each unless a `#[derive(..)]` below the macro
 /// already has it; its `#[serde(..)]` and `#[schemars(..)]` attributes keep
-/// working), the `Event` trait (`TYPE_NAME`, `VERSION`, `KIND`, `FULL_TYPE`,
+/// working; without any `#[serde(..)]`, `Deserialize` is one call of a
+/// generic reader of event-core that reads what serde's derive reads),
+/// the `Event` trait (`TYPE_NAME`, `VERSION`, `KIND`, `FULL_TYPE`,
 /// `SCHEMA_ID`, `schema()`), its kind trait, a JSON Schema (2020-12) with the
 /// doc comment as `description`, and an entry in `event_core::registry`.
 /// Write the macro above the struct's other attributes.
@@ -276,7 +280,9 @@ pub fn integration_event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// The struct gets `Serialize`, `Deserialize`, `JsonSchema`, `Debug`,
 /// `Clone` and `PartialEq` (each unless a `#[derive(..)]` below the macro
 /// already has it; its `#[serde(..)]` and `#[schemars(..)]` attributes keep
-/// working), the `Event` trait (`TYPE_NAME`, `VERSION`, `KIND`, `FULL_TYPE`,
+/// working; without any `#[serde(..)]`, `Deserialize` is one call of a
+/// generic reader of event-core that reads what serde's derive reads),
+/// the `Event` trait (`TYPE_NAME`, `VERSION`, `KIND`, `FULL_TYPE`,
 /// `SCHEMA_ID`, `schema()`), its kind trait, a JSON Schema (2020-12) with the
 /// doc comment as `description`, and an entry in `event_core::registry`.
 /// Write the macro above the struct's other attributes.

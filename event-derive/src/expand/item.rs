@@ -378,16 +378,11 @@ fn own_deserialize(
     // Each field's reader, and a check of its type spanned at the type: a
     // type without `Deserialize` is one error there, in serde's words, and
     // its reader one that never reads.
-    let readers = named.named.iter().map(|f| {
-        let ty = &f.ty;
-        quote::quote_spanned! {ty.span()=>
-            {
-                #[allow(unused_imports)]
-                use #private::de::Unreadable as _;
-                #private::de::Pick::<'de, #ty>::NEW.reader()
-            }
-        }
-    });
+    let readers = named
+        .named
+        .iter()
+        .map(|f| &f.ty)
+        .map(|ty| quote!(#private::de::Pick::<'de, #ty>::NEW.reader()));
     let checks = named.named.iter().map(|f| {
         let ty = &f.ty;
         quote::quote_spanned! {ty.span()=>
@@ -409,6 +404,8 @@ fn own_deserialize(
                     fields: &[#(#wire),*],
                 };
                 #(#checks)*
+                #[allow(unused_imports)]
+                use #private::de::Unreadable as _;
                 let (#(#locals,)*) = #private::de::read(
                     __deserializer,
                     &SHAPE,
