@@ -3,7 +3,7 @@
 
 use core::marker::PhantomData;
 
-pub use crate::encoding::fields as de;
+pub use crate::encoding::fields;
 
 pub use inventory;
 pub use schemars;

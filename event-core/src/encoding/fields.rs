@@ -1,10 +1,11 @@
-//! The `Deserialize` impl of an event struct whose fields carry no serde
-//! attributes: one generic reader for every such struct, where serde's
-//! derive writes a field enum, two visitors and their methods into each.
-//! It reads what the derive reads and reports what it reports: a map of
-//! fields by name (or by position), unknown fields skipped, a field given
-//! twice, a missing field (an `Option` field left out is `None`), a
-//! sequence of the fields in order.
+//! The `Serialize` and `Deserialize` impls of an event struct whose fields
+//! carry no serde attributes: one generic writer and one generic reader
+//! for every such struct, where serde's derive writes a field enum, two
+//! visitors and their methods into each. They write and read what the
+//! derive writes and reads, and report what it reports: a struct of the
+//! fields in order; a map of fields by name (or by position), unknown
+//! fields skipped, a field given twice, a missing field (an `Option` field
+//! left out is `None`), a sequence of the fields in order.
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -12,11 +13,13 @@ use core::marker::PhantomData;
 use serde::de::{
     self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
+use serde::ser::{self, Serialize, SerializeStruct, Serializer};
 
 /// A struct's name and the names of its fields on the wire, in order.
 #[derive(Debug)]
 pub struct Shape {
-    /// The struct's name (serde's `expecting` and `deserialize_struct`).
+    /// The struct's name (serde's `serialize_struct`, `expecting` and
+    /// `deserialize_struct`).
     pub name: &'static str,
     /// Its fields' names.
     pub fields: &'static [&'static str],
@@ -359,4 +362,129 @@ all_values!([]
     T0 0 T1 1 T2 2 T3 3 T4 4 T5 5 T6 6 T7 7 T8 8 T9 9 T10 10 T11 11 T12 12 T13 13 T14 14 T15 15
     T16 16 T17 17 T18 18 T19 19 T20 20 T21 21 T22 22 T23 23 T24 24 T25 25 T26 26 T27 27
     T28 28 T29 29 T30 30 T31 31
+);
+
+/// How a struct's fields are written: a tuple of one [`Writer`] per field,
+/// in order, is what [`write`] writes. Implemented for tuples of up to 32
+/// elements.
+pub trait Writes {
+    /// Writes the fields.
+    fn write_fields<S: SerializeStruct>(
+        self,
+        state: &mut S,
+        shape: &'static Shape,
+    ) -> Result<(), S::Error>;
+}
+
+/// Writes one field's value: [`Written`] for a type that implements
+/// `Serialize`, [`Unwritten`] for one that does not (whose missing impl is
+/// reported, at the field, by the generated code's check).
+pub trait Writer {
+    /// Writes the field under `name`.
+    fn write_field<S: SerializeStruct>(
+        self,
+        state: &mut S,
+        name: &'static str,
+    ) -> Result<(), S::Error>;
+}
+
+/// The writer of a field whose type implements `Serialize`.
+#[derive(Debug)]
+pub struct Written<'a, T>(&'a T);
+
+/// The writer of a field whose type does not implement `Serialize`: never
+/// runs, for the crate does not build.
+#[derive(Debug)]
+pub struct Unwritten<'a, T>(PhantomData<&'a T>);
+
+impl<T: Serialize> Writer for Written<'_, T> {
+    #[inline]
+    fn write_field<S: SerializeStruct>(
+        self,
+        state: &mut S,
+        name: &'static str,
+    ) -> Result<(), S::Error> {
+        state.serialize_field(name, self.0)
+    }
+}
+
+impl<T> Writer for Unwritten<'_, T> {
+    fn write_field<S: SerializeStruct>(
+        self,
+        _state: &mut S,
+        _name: &'static str,
+    ) -> Result<(), S::Error> {
+        Err(ser::Error::custom("a field that cannot be written"))
+    }
+}
+
+/// Picks the writer of a field: the inherent `writer` where
+/// `T: Serialize` holds, [`Unwritable::writer`] otherwise, without an
+/// error of its own.
+#[derive(Debug)]
+pub struct Out<'a, T>(pub &'a T);
+
+impl<'a, T: Serialize> Out<'a, T> {
+    /// The writer of a type that implements `Serialize`.
+    #[inline(always)]
+    pub fn writer(self) -> Written<'a, T> {
+        Written(self.0)
+    }
+}
+
+/// The writer of a type that does not implement `Serialize`.
+pub trait Unwritable<'a, T> {
+    /// The writer that never writes.
+    #[inline(always)]
+    fn writer(self) -> Unwritten<'a, T>
+    where
+        Self: Sized,
+    {
+        Unwritten(PhantomData)
+    }
+}
+
+impl<'a, T> Unwritable<'a, T> for Out<'a, T> {}
+
+/// Writes a struct of `shape` whose fields `writers` write.
+#[inline]
+pub fn write<S: Serializer, W: Writes>(
+    serializer: S,
+    shape: &'static Shape,
+    writers: W,
+) -> Result<S::Ok, S::Error> {
+    let mut state = serializer.serialize_struct(shape.name, shape.fields.len())?;
+    writers.write_fields(&mut state, shape)?;
+    state.end()
+}
+
+macro_rules! writes {
+    ($($W:ident $i:tt)+) => {
+        impl<$($W: Writer),+> Writes for ($($W,)+) {
+            #[inline]
+            fn write_fields<S: SerializeStruct>(
+                self,
+                state: &mut S,
+                shape: &'static Shape,
+            ) -> Result<(), S::Error> {
+                $(self.$i.write_field(state, shape.fields[$i])?;)+
+                Ok(())
+            }
+        }
+    };
+}
+
+/// Implements [`Writes`] for each prefix of the list.
+macro_rules! all_writes {
+    ([$($done:tt)*]) => {};
+    ([$($done:tt)*] $W:ident $i:tt $($rest:tt)*) => {
+        writes!($($done)* $W $i);
+        all_writes!([$($done)* $W $i] $($rest)*);
+    };
+}
+
+all_writes!([]
+    W0 0 W1 1 W2 2 W3 3 W4 4 W5 5 W6 6 W7 7 W8 8 W9 9 W10 10 W11 11 W12 12 W13 13 W14 14 W15 15
+    W16 16 W17 17 W18 18 W19 19 W20 20 W21 21 W22 22 W23 23 W24 24 W25 25 W26 26 W27 27
+    W28 28 W29 29 W30 30 W31 31
 );

@@ -266,18 +266,15 @@ pub fn emit(
 
     let derived = &input.derived;
     let mut derives: Vec<TokenStream> = Vec::new();
-    if !derived.serialize {
+    let plain_serde = plain_serde(input, &item);
+    if !derived.serialize && !plain_serde {
         derives.push(quote!(#krate::serde::Serialize));
     }
-    let own_deserialize = if derived.deserialize {
-        None
-    } else {
-        let own = own_deserialize(input, &item, &private);
-        if own.is_none() {
-            derives.push(quote!(#krate::serde::Deserialize));
-        }
-        own
-    };
+    if !derived.deserialize && !plain_serde {
+        derives.push(quote!(#krate::serde::Deserialize));
+    }
+    let own_serde =
+        plain_serde.then(|| own_serde(&item, &private, !derived.serialize, !derived.deserialize));
     if !derived.json_schema {
         derives.push(quote!(#krate::schemars::JsonSchema));
     }
@@ -323,31 +320,24 @@ pub fn emit(
     item.attrs = attrs;
     let mut tokens = item.into_token_stream();
     tokens.extend(default);
-    tokens.extend(own_deserialize);
+    tokens.extend(own_serde);
     (tokens, annotations)
 }
 
-/// The most fields of a struct the runtime's generic reader reads (the
-/// longest tuple it is implemented for).
+/// The most fields of a struct the runtime's generic writer and reader
+/// take (the longest tuple they are implemented for).
 const MOST_FIELDS: usize = 32;
 
-/// The `Deserialize` impl of a struct that serde's derive would read the
-/// plain way (named fields, no serde attributes, no generics): one call of
-/// the runtime's generic reader, where the derive writes a field enum, two
-/// visitors and their methods for each struct. `None` for any other
-/// struct, which the derive reads.
-fn own_deserialize(
-    input: &Input,
-    item: &DeriveInput,
-    private: &TokenStream,
-) -> Option<TokenStream> {
+/// Whether serde's derive would write and read `item` the plain way (named
+/// fields, as many as the runtime's generic writer and reader take, no
+/// serde attributes, no generics), so that [`own_serde`] does the same.
+fn plain_serde(input: &Input, item: &DeriveInput) -> bool {
     let Data::Struct(data) = &item.data else {
-        return None;
+        return false;
     };
     let syn::Fields::Named(named) = &data.fields else {
-        return None;
+        return false;
     };
-    let count = named.named.len();
     // A `cfg_attr` may hold a serde attribute.
     let serde = |attrs: &[Attribute]| {
         attrs
@@ -358,63 +348,109 @@ fn own_deserialize(
         Data::Struct(data) => data.fields.iter().any(|f| serde(&f.attrs)),
         _ => true,
     };
-    let plain = (1..=MOST_FIELDS).contains(&count)
+    (1..=MOST_FIELDS).contains(&named.named.len())
         && item.generics.params.is_empty()
         && item.generics.where_clause.is_none()
         && !serde(&input.item.attrs)
         && !own_fields
-        && !named.named.iter().any(|f| serde(&f.attrs));
-    if !plain {
-        return None;
-    }
+        && !named.named.iter().any(|f| serde(&f.attrs))
+}
+
+/// The `Serialize` and `Deserialize` impls (those asked for) of a struct
+/// that [`plain_serde`] accepts: one call each of the runtime's generic
+/// writer and reader, where the derive writes a field enum, two visitors
+/// and their methods for each struct.
+fn own_serde(
+    item: &DeriveInput,
+    private: &TokenStream,
+    serialize: bool,
+    deserialize: bool,
+) -> TokenStream {
+    let fields: Vec<&syn::Field> = match &item.data {
+        Data::Struct(data) => data.fields.iter().collect(),
+        _ => Vec::new(),
+    };
     let name = &item.ident;
     let name_text = name.unraw().to_string();
-    let idents: Vec<&Ident> = named
-        .named
-        .iter()
-        .filter_map(|f| f.ident.as_ref())
-        .collect();
-    let wire: Vec<String> = idents.iter().map(|i| i.unraw().to_string()).collect();
-    // Each field's reader, and a check of its type spanned at the type: a
-    // type without `Deserialize` is one error there, in serde's words, and
-    // its reader one that never reads.
-    let readers = named
-        .named
-        .iter()
-        .map(|f| &f.ty)
-        .map(|ty| quote!(#private::de::Pick::<'de, #ty>::NEW.reader()));
-    let checks = named.named.iter().map(|f| {
-        let ty = &f.ty;
-        quote::quote_spanned! {ty.span()=>
-            let _ = <#ty as #private::serde::Deserialize<'de>>::deserialize::<__D>;
-        }
-    });
-    let locals: Vec<Ident> = (0..count)
-        .map(|i| Ident::new(&format!("__field{i}"), proc_macro2::Span::mixed_site()))
-        .collect();
-    Some(quote! {
-        #[automatically_derived]
-        #[allow(deprecated)]
-        impl<'de> #private::serde::Deserialize<'de> for #name {
-            fn deserialize<__D: #private::serde::Deserializer<'de>>(
-                __deserializer: __D,
-            ) -> ::core::result::Result<Self, __D::Error> {
-                const SHAPE: #private::de::Shape = #private::de::Shape {
-                    name: #name_text,
-                    fields: &[#(#wire),*],
-                };
-                #(#checks)*
-                #[allow(unused_imports)]
-                use #private::de::Unreadable as _;
-                let (#(#locals,)*) = #private::de::read(
-                    __deserializer,
-                    &SHAPE,
-                    (#(#readers,)*),
-                )?;
-                ::core::result::Result::Ok(#name { #(#idents: #locals),* })
+    let idents: Vec<&Ident> = fields.iter().filter_map(|f| f.ident.as_ref()).collect();
+    let wire = idents.iter().map(|i| i.unraw().to_string());
+    let fields_module = quote!(#private::fields);
+    // Each field's check, spanned at its type: a type without the trait is
+    // one error there, in serde's words, and its writer or reader one that
+    // never runs.
+    let check = |trait_name: TokenStream, method: TokenStream| {
+        let checks = fields.iter().map(move |f| {
+            let ty = &f.ty;
+            quote::quote_spanned! {ty.span()=>
+                let _ = <#ty as #trait_name>::#method;
+            }
+        });
+        quote!(#(#checks)*)
+    };
+    let serialize = serialize.then(|| {
+        let checks = check(quote!(#private::serde::Serialize), quote!(serialize::<__S>));
+        quote! {
+            #[automatically_derived]
+            #[allow(deprecated)]
+            impl #private::serde::Serialize for #name {
+                fn serialize<__S: #private::serde::Serializer>(
+                    &self,
+                    __serializer: __S,
+                ) -> ::core::result::Result<__S::Ok, __S::Error> {
+                    #checks
+                    #[allow(unused_imports)]
+                    use #fields_module::Unwritable as _;
+                    #fields_module::write(
+                        __serializer,
+                        &SHAPE,
+                        (#(#fields_module::Out(&self.#idents).writer(),)*),
+                    )
+                }
             }
         }
-    })
+    });
+    let deserialize = deserialize.then(|| {
+        let checks = check(
+            quote!(#private::serde::Deserialize<'de>),
+            quote!(deserialize::<__D>),
+        );
+        let readers = fields
+            .iter()
+            .map(|f| &f.ty)
+            .map(|ty| quote!(#fields_module::Pick::<'de, #ty>::NEW.reader()));
+        let locals: Vec<Ident> = (0..fields.len())
+            .map(|i| Ident::new(&format!("__field{i}"), proc_macro2::Span::mixed_site()))
+            .collect();
+        quote! {
+            #[automatically_derived]
+            #[allow(deprecated)]
+            impl<'de> #private::serde::Deserialize<'de> for #name {
+                fn deserialize<__D: #private::serde::Deserializer<'de>>(
+                    __deserializer: __D,
+                ) -> ::core::result::Result<Self, __D::Error> {
+                    #checks
+                    #[allow(unused_imports)]
+                    use #fields_module::Unreadable as _;
+                    let (#(#locals,)*) = #fields_module::read(
+                        __deserializer,
+                        &SHAPE,
+                        (#(#readers,)*),
+                    )?;
+                    ::core::result::Result::Ok(#name { #(#idents: #locals),* })
+                }
+            }
+        }
+    });
+    quote! {
+        const _: () = {
+            const SHAPE: #fields_module::Shape = #fields_module::Shape {
+                name: #name_text,
+                fields: &[#(#wire),*],
+            };
+            #serialize
+            #deserialize
+        };
+    }
 }
 
 /// Turns a bare `#[serde(default)]` on the struct into a call of a function
