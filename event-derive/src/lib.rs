@@ -30,8 +30,9 @@ use attr::Kind;
 /// The struct gets `Serialize`, `Deserialize`, `JsonSchema`, `Debug`,
 /// `Clone` and `PartialEq` (each unless a `#[derive(..)]` below the macro
 /// already has it; its `#[serde(..)]` and `#[schemars(..)]` attributes keep
-/// working; without any `#[serde(..)]`, `Deserialize` is one call of a
-/// generic reader of event-core that reads what serde's derive reads),
+/// working; without any `#[serde(..)]`, `Serialize` and `Deserialize` are
+/// one call each of a generic writer and reader of event-core that write
+/// and read what serde's derive does),
 /// the `Event` trait (`TYPE_NAME`, `VERSION`, `KIND`, `FULL_TYPE`,
 /// `SCHEMA_ID`, `schema()`), its kind trait, a JSON Schema (2020-12) with the
 /// doc comment as `description`, and an entry in `event_core::registry`.
@@ -134,8 +135,9 @@ pub fn domain_event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// The struct gets `Serialize`, `Deserialize`, `JsonSchema`, `Debug`,
 /// `Clone` and `PartialEq` (each unless a `#[derive(..)]` below the macro
 /// already has it; its `#[serde(..)]` and `#[schemars(..)]` attributes keep
-/// working; without any `#[serde(..)]`, `Deserialize` is one call of a
-/// generic reader of event-core that reads what serde's derive reads),
+/// working; without any `#[serde(..)]`, `Serialize` and `Deserialize` are
+/// one call each of a generic writer and reader of event-core that write
+/// and read what serde's derive does),
 /// the `Event` trait (`TYPE_NAME`, `VERSION`, `KIND`, `FULL_TYPE`,
 /// `SCHEMA_ID`, `schema()`), its kind trait, a JSON Schema (2020-12) with the
 /// doc comment as `description`, and an entry in `event_core::registry`.
@@ -280,8 +282,9 @@ pub fn integration_event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// The struct gets `Serialize`, `Deserialize`, `JsonSchema`, `Debug`,
 /// `Clone` and `PartialEq` (each unless a `#[derive(..)]` below the macro
 /// already has it; its `#[serde(..)]` and `#[schemars(..)]` attributes keep
-/// working; without any `#[serde(..)]`, `Deserialize` is one call of a
-/// generic reader of event-core that reads what serde's derive reads),
+/// working; without any `#[serde(..)]`, `Serialize` and `Deserialize` are
+/// one call each of a generic writer and reader of event-core that write
+/// and read what serde's derive does),
 /// the `Event` trait (`TYPE_NAME`, `VERSION`, `KIND`, `FULL_TYPE`,
 /// `SCHEMA_ID`, `schema()`), its kind trait, a JSON Schema (2020-12) with the
 /// doc comment as `description`, and an entry in `event_core::registry`.
