@@ -349,20 +349,28 @@ macro_rules! values {
     };
 }
 
-/// Implements [`Values`] for each prefix of the list.
-macro_rules! all_values {
-    ([$($done:tt)*]) => {};
-    ([$($done:tt)*] $T:ident $i:tt $($rest:tt)*) => {
-        values!($($done)* $T $i);
-        all_values!([$($done)* $T $i] $($rest)*);
+/// Calls macro `$each` with each prefix of the list of type names and
+/// tuple indices: the impls for tuples of 1 to 32 elements.
+macro_rules! each_prefix {
+    ($each:ident [$($done:tt)*]) => {};
+    ($each:ident [$($done:tt)*] $T:ident $i:tt $($rest:tt)*) => {
+        $each!($($done)* $T $i);
+        each_prefix!($each [$($done)* $T $i] $($rest)*);
     };
 }
 
-all_values!([]
-    T0 0 T1 1 T2 2 T3 3 T4 4 T5 5 T6 6 T7 7 T8 8 T9 9 T10 10 T11 11 T12 12 T13 13 T14 14 T15 15
-    T16 16 T17 17 T18 18 T19 19 T20 20 T21 21 T22 22 T23 23 T24 24 T25 25 T26 26 T27 27
-    T28 28 T29 29 T30 30 T31 31
-);
+/// Calls macro `$each` for tuples of 1 to 32 elements.
+macro_rules! each_tuple {
+    ($each:ident) => {
+        each_prefix!($each []
+            T0 0 T1 1 T2 2 T3 3 T4 4 T5 5 T6 6 T7 7 T8 8 T9 9 T10 10 T11 11 T12 12 T13 13 T14 14
+            T15 15 T16 16 T17 17 T18 18 T19 19 T20 20 T21 21 T22 22 T23 23 T24 24 T25 25 T26 26
+            T27 27 T28 28 T29 29 T30 30 T31 31
+        );
+    };
+}
+
+each_tuple!(values);
 
 /// How a struct's fields are written: a tuple of one [`Writer`] per field,
 /// in order, is what [`write`] writes. Implemented for tuples of up to 32
@@ -474,17 +482,4 @@ macro_rules! writes {
     };
 }
 
-/// Implements [`Writes`] for each prefix of the list.
-macro_rules! all_writes {
-    ([$($done:tt)*]) => {};
-    ([$($done:tt)*] $W:ident $i:tt $($rest:tt)*) => {
-        writes!($($done)* $W $i);
-        all_writes!([$($done)* $W $i] $($rest)*);
-    };
-}
-
-all_writes!([]
-    W0 0 W1 1 W2 2 W3 3 W4 4 W5 5 W6 6 W7 7 W8 8 W9 9 W10 10 W11 11 W12 12 W13 13 W14 14 W15 15
-    W16 16 W17 17 W18 18 W19 19 W20 20 W21 21 W22 22 W23 23 W24 24 W25 25 W26 26 W27 27
-    W28 28 W29 29 W30 30 W31 31
-);
+each_tuple!(writes);
