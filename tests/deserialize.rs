@@ -303,3 +303,19 @@ fn an_event_writes_what_serde_derive_writes() {
     let shelf = serde_json::to_string(&ShelfEmptiedIntegrationEvent { shelf: 4 }).unwrap();
     assert_eq!(shelf, r#"{"shelf":4}"#);
 }
+
+/// A constant of the user's named like the generated code's own.
+pub const SHAPE: usize = 2;
+
+/// A field whose type names the user's constant.
+#[domain_event]
+pub struct GridDrawn {
+    pub cells: [u8; SHAPE],
+}
+
+#[test]
+fn the_users_names_are_the_users() {
+    let grid: GridDrawn = serde_json::from_str(r#"{"cells":[1,2]}"#).unwrap();
+    assert_eq!(grid.cells, [1, 2]);
+    assert_eq!(serde_json::to_string(&grid).unwrap(), r#"{"cells":[1,2]}"#);
+}

@@ -402,7 +402,7 @@ fn own_serde(
                     use #fields_module::Unwritable as _;
                     #fields_module::write(
                         __serializer,
-                        &SHAPE,
+                        &__EVENT_CORE_SHAPE,
                         (#(#fields_module::Out(&self.#idents).writer(),)*),
                     )
                 }
@@ -433,7 +433,7 @@ fn own_serde(
                     use #fields_module::Unreadable as _;
                     let (#(#locals,)*) = #fields_module::read(
                         __deserializer,
-                        &SHAPE,
+                        &__EVENT_CORE_SHAPE,
                         (#(#readers,)*),
                     )?;
                     ::core::result::Result::Ok(#name { #(#idents: #locals),* })
@@ -443,7 +443,7 @@ fn own_serde(
     });
     quote! {
         const _: () = {
-            const SHAPE: #fields_module::Shape = #fields_module::Shape {
+            const __EVENT_CORE_SHAPE: #fields_module::Shape = #fields_module::Shape {
                 name: #name_text,
                 fields: &[#(#wire),*],
             };
